@@ -1,0 +1,41 @@
+"""recstack: deep-learning recommender systems on PyTorch, from raw tables to served models.
+
+Importing recstack has no side effects. The top-level API::
+
+    recstack.load(dir)           -> Recommender (recommend / score / similar on raw inputs)
+    recstack.load_config(path)   -> ExperimentConfig
+    recstack.RetrievalExperiment -> train / evaluate / save from a config
+    recstack.Schema              -> feature specs
+"""
+
+from recstack._version import __version__
+from recstack.artifacts import Recommender, load
+from recstack.config import ExperimentConfig, load_config
+from recstack.errors import (
+    ArtifactError,
+    ConfigError,
+    DataError,
+    DatasetUnavailableError,
+    NotFittedError,
+    RecstackError,
+    SchemaError,
+)
+from recstack.experiment import RetrievalExperiment
+from recstack.features import Schema
+
+__all__ = [
+    "ArtifactError",
+    "ConfigError",
+    "DataError",
+    "DatasetUnavailableError",
+    "ExperimentConfig",
+    "NotFittedError",
+    "Recommender",
+    "RecstackError",
+    "RetrievalExperiment",
+    "Schema",
+    "SchemaError",
+    "__version__",
+    "load",
+    "load_config",
+]

@@ -1,0 +1,137 @@
+"""Saving a trained two-tower model as a directory, and loading it strictly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from recstack.artifacts.manifest import read_manifest, write_manifest
+from recstack.artifacts.recommender import Recommender
+from recstack.errors import ArtifactError, RecstackError
+from recstack.models.base import build_model
+from recstack.models.two_tower import TwoTower
+from recstack.preprocessing import OutputSpec, Preprocessor
+
+__all__ = ["save", "load"]
+
+FILES = ["preprocessor.json", "model.safetensors", "candidates.safetensors", "candidates.json"]
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, np.ndarray):
+        return [_jsonable(x) for x in v.tolist()]
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def save(
+    directory: str | Path,
+    *,
+    model: TwoTower,
+    preprocessor: Preprocessor,
+    candidate_ids: Sequence[Any],
+    candidate_embeddings: torch.Tensor,
+    query_column: str,
+    known_queries: pd.DataFrame | None = None,
+    seen: tuple[torch.Tensor, torch.Tensor] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Writes the artifact directory (atomically: a temporary folder renamed into place).
+
+    ``extra`` goes into the manifest (e.g. the experiment config and test metrics).
+    """
+    final = Path(directory)
+    tmp = final.with_name(f".{final.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    state = {"state": preprocessor.get_state(), "outputs": [o.to_dict() for o in preprocessor.outputs]}
+    (tmp / "preprocessor.json").write_text(json.dumps(state))
+    weights = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    save_file(weights, str(tmp / "model.safetensors"))
+    tensors = {"embeddings": candidate_embeddings.detach().float().contiguous()}
+    if seen is not None:
+        tensors["seen_offsets"], tensors["seen_items"] = seen[0].long().contiguous(), seen[1].long().contiguous()
+    save_file(tensors, str(tmp / "candidates.safetensors"))
+    queries = None
+    if known_queries is not None:
+        queries = {
+            "columns": list(known_queries.columns),
+            "rows": [[_jsonable(v) for v in row] for row in known_queries.itertuples(index=False)],
+        }
+    (tmp / "candidates.json").write_text(
+        json.dumps({"ids": [_jsonable(i) for i in candidate_ids], "known_queries": queries})
+    )
+    body = {
+        "model": {"kind": model.kind, "config": model.get_config()},
+        "query_column": query_column,
+        **dict(extra or {}),
+    }
+    write_manifest(tmp, body, FILES)
+    if final.exists():
+        if not (final / "recstack.json").exists() and any(final.iterdir()):
+            shutil.rmtree(tmp)
+            raise ArtifactError(f"{final} exists and is not a recstack model directory; choose another output folder")
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return final
+
+
+def load(directory: str | Path) -> Recommender:
+    """Loads an artifact directory into a :class:`Recommender` (strict: checksums, shapes).
+
+    Raises:
+        ArtifactError: missing/corrupted files, unknown format version, weights that do
+            not fit the saved config.
+    """
+    d = Path(directory)
+    manifest = read_manifest(d)
+    try:
+        pstate = json.loads((d / "preprocessor.json").read_text())
+        preprocessor = Preprocessor.from_state(pstate["state"])
+        outputs = [OutputSpec.from_dict(o) for o in pstate["outputs"]]
+        model = build_model(manifest["model"]["kind"], manifest["model"]["config"], outputs)
+        weights = load_file(str(d / "model.safetensors"))
+        model.load_state_dict(weights, strict=True)
+        cands = load_file(str(d / "candidates.safetensors"))
+        meta = json.loads((d / "candidates.json").read_text())
+    except (RuntimeError, KeyError, TypeError, ValueError, SafetensorError, RecstackError) as err:
+        raise ArtifactError(f"cannot load the model in {d}: {type(err).__name__}: {err}") from None
+    if not isinstance(model, TwoTower):
+        raise ArtifactError(f"{d}: model kind {model.kind!r} has no Recommender yet")
+    emb = cands["embeddings"]
+    if emb.ndim != 2 or emb.shape[0] != len(meta["ids"]) or emb.shape[1] != model.output_dim:
+        raise ArtifactError(
+            f"{d}: candidate embeddings {tuple(emb.shape)} do not match {len(meta['ids'])} IDs x {model.output_dim} dims"
+        )
+    known = None
+    if meta.get("known_queries"):
+        kq = meta["known_queries"]
+        known = pd.DataFrame(kq["rows"], columns=kq["columns"])
+    seen = (cands["seen_offsets"], cands["seen_items"]) if "seen_offsets" in cands else None
+    return Recommender(
+        model=model,
+        preprocessor=preprocessor,
+        candidate_ids=meta["ids"],
+        candidate_embeddings=emb,
+        query_column=manifest["query_column"],
+        known_queries=known,
+        seen=seen,
+        metadata=manifest,
+    )

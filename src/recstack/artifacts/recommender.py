@@ -1,0 +1,227 @@
+"""``Recommender``: a loaded model answering on RAW inputs (IDs and values as in the data)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recstack.errors import ConfigError, SchemaError
+from recstack.index import ExactIndex
+from recstack.models.two_tower import TwoTower
+from recstack.preprocessing import Preprocessor
+
+__all__ = ["Recommender"]
+
+QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a DataFrame
+
+
+class Recommender:
+    """Top-K recommendations, scores and similar items from a trained two-tower model.
+
+    Built by :func:`recstack.load` (or ``Recommender.from_parts`` right after training).
+    Queries may be given as raw user IDs (their feature rows are looked up among the
+    users seen in training; unseen IDs go to the OOV embedding), as row dicts, or as a
+    DataFrame with the query features' columns.
+
+    Example:
+        >>> rec = recstack.load("runs/ml100k")                      # doctest: +SKIP
+        >>> rec.recommend(["42", "7"], k=5, exclude="seen")         # doctest: +SKIP
+           user_id  rank  item_id     score
+        0       42     1      313  4.21...
+    """
+
+    def __init__(
+        self,
+        *,
+        model: TwoTower,
+        preprocessor: Preprocessor,
+        candidate_ids: Sequence[Any],
+        candidate_embeddings: torch.Tensor,
+        query_column: str,
+        known_queries: pd.DataFrame | None = None,
+        seen: tuple[torch.Tensor, torch.Tensor] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.model = model.eval()
+        self.preprocessor = preprocessor
+        self.candidate_ids = list(candidate_ids)
+        self.index = ExactIndex(candidate_embeddings, self.candidate_ids)
+        self.query_column = query_column
+        self.known_queries = known_queries
+        self.seen = seen  # CSR (offsets over known_queries rows, candidate rows)
+        self.metadata = dict(metadata or {})
+        self._cand_pos = pd.Index(_canon(self.candidate_ids))
+        self._query_pos = None if known_queries is None else pd.Index(_canon(known_queries[query_column].tolist()))
+
+    # ----------------------------------------------------------------- inputs
+    @property
+    def query_features(self) -> list[str]:
+        return list(self.model.config.query)
+
+    def _query_table(self, queries: QueryInput) -> tuple[pd.DataFrame, np.ndarray]:
+        """Raw query rows and, per row, its position among known queries (-1: unknown)."""
+        if isinstance(queries, pd.DataFrame):
+            table = queries.reset_index(drop=True)
+        elif isinstance(queries, Mapping):
+            table = pd.DataFrame([dict(queries)])
+        elif isinstance(queries, (str, int, np.integer)):
+            return self._query_table([queries])
+        elif isinstance(queries, Sequence) and queries and all(isinstance(q, Mapping) for q in queries):
+            table = pd.DataFrame([dict(q) for q in queries])
+        elif isinstance(queries, Sequence) and len(queries) > 0:
+            ids = list(queries)
+            pos = self._known_positions(ids)
+            if self.known_queries is not None and (pos >= 0).any():
+                rows = self.known_queries.iloc[np.where(pos >= 0, pos, 0)].reset_index(drop=True)
+                table = rows.copy()
+                table[self.query_column] = ids
+                unknown = pos < 0
+                if unknown.any():
+                    for col in table.columns:
+                        if col != self.query_column:
+                            table.loc[unknown, col] = None
+            else:
+                table = pd.DataFrame({self.query_column: ids})
+            return self._fill_missing(table), pos
+        else:
+            raise ConfigError(
+                "queries must be an ID, a list of IDs, a row dict, a list of row dicts or a DataFrame; "
+                f"got {type(queries).__name__} {queries!r:.80}"
+            )
+        if len(table) == 0:
+            raise ConfigError("no queries given")
+        pos = (
+            self._known_positions(table[self.query_column].tolist())
+            if self.query_column in table.columns
+            else np.full(len(table), -1)
+        )
+        return self._fill_missing(table), pos
+
+    def _known_positions(self, ids: list[Any]) -> np.ndarray:
+        if self._query_pos is None:
+            return np.full(len(ids), -1)
+        return self._query_pos.get_indexer(_canon(ids))
+
+    def _fill_missing(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Adds absent query columns from ``data.defaults`` so unseen users still get an answer."""
+        schema = self.preprocessor.schema
+        for name in self.query_features:
+            col = schema[name].source_column
+            if col not in table.columns:
+                if col in schema.defaults:
+                    table[col] = schema.defaults[col]
+                else:
+                    raise SchemaError(
+                        f"query column {col!r} (feature {name!r}) is missing; pass it in the query rows "
+                        "or set a default under data.defaults"
+                    )
+        return table
+
+    def _embed_queries(self, table: pd.DataFrame) -> torch.Tensor:
+        feats = self.preprocessor.transform(table, features=self.query_features)
+        with torch.no_grad():
+            return self.model.query_embedding(feats)
+
+    def _exclusion(self, pos: np.ndarray, exclude: Any, n: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if exclude is None:
+            return None
+        if isinstance(exclude, str):
+            if exclude != "seen":
+                raise ConfigError(f"exclude must be 'seen', a list of item IDs or None; got {exclude!r}")
+            if self.seen is None:
+                return None
+            offsets, items = self.seen
+            starts = torch.where(torch.as_tensor(pos) >= 0, offsets[torch.as_tensor(pos).clamp_min(0)], 0)
+            ends = torch.where(torch.as_tensor(pos) >= 0, offsets[torch.as_tensor(pos).clamp_min(0) + 1], 0)
+            lengths = ends - starts
+            new_off = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
+            idx = torch.repeat_interleave(starts, lengths) + (
+                torch.arange(int(lengths.sum())) - torch.repeat_interleave(new_off[:-1], lengths)
+            )
+            return new_off, items[idx]
+        rows = self._cand_pos.get_indexer(_canon(list(exclude)))
+        rows = torch.as_tensor(rows[rows >= 0], dtype=torch.long)
+        offsets = torch.arange(n + 1, dtype=torch.long) * len(rows)
+        return offsets, rows.repeat(n)
+
+    # ----------------------------------------------------------------- API
+    def recommend(self, queries: QueryInput, k: int = 10, *, exclude: Any = None) -> pd.DataFrame:
+        """Top ``k`` candidates per query.
+
+        Args:
+            queries: raw user IDs, row dicts or a DataFrame (see the class docstring).
+            k: list length (clipped to the catalogue size).
+            exclude: ``"seen"`` (each known user's training items), a list of raw
+                candidate IDs excluded for every query, or ``None``.
+
+        Returns:
+            A DataFrame ``[<query column>, rank, <candidate key>, score]``, ``k`` rows per query.
+        """
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ConfigError(f"k must be a positive integer, got {k!r}")
+        table, pos = self._query_table(queries)
+        q = self._embed_queries(table)
+        scores, idx = self.index.search(q, int(k), exclude=self._exclusion(pos, exclude, len(table)))
+        valid = idx >= 0
+        counts = valid.sum(1).numpy()
+        qid = table[self.query_column].tolist() if self.query_column in table.columns else list(range(len(table)))
+        flat_idx = idx[valid].numpy()
+        return pd.DataFrame(
+            {
+                self.query_column: np.repeat(np.array(qid, dtype=object), counts),
+                "rank": np.concatenate([np.arange(1, c + 1) for c in counts]) if len(counts) else [],
+                self.model.candidate_key: [self.candidate_ids[i] for i in flat_idx],
+                "score": scores[valid].numpy().astype(float),
+            }
+        )
+
+    def score(self, queries: QueryInput, candidates: Sequence[Any]) -> pd.DataFrame:
+        """Scores of the given raw candidate IDs for each query: ``[query, candidate, score]``.
+
+        Candidates not in the catalogue get ``NaN`` (they have no stored embedding).
+        """
+        table, _ = self._query_table(queries)
+        q = self._embed_queries(table)
+        rows = self._cand_pos.get_indexer(_canon(list(candidates)))
+        emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
+        s = (q @ emb.T).numpy().astype(float)
+        s[:, rows < 0] = np.nan
+        qid = table[self.query_column].tolist() if self.query_column in table.columns else list(range(len(table)))
+        return pd.DataFrame(
+            {
+                self.query_column: np.repeat(np.array(qid, dtype=object), len(candidates)),
+                self.model.candidate_key: list(candidates) * len(table),
+                "score": s.reshape(-1),
+            }
+        )
+
+    def similar(self, item: Any, k: int = 10) -> pd.DataFrame:
+        """Candidates closest to ``item`` by embedding dot product (the item itself excluded)."""
+        row = self._cand_pos.get_indexer(_canon([item]))[0]
+        if row < 0:
+            raise ConfigError(f"{self.model.candidate_key} {item!r} is not in the catalogue")
+        q = self.index.embeddings[row : row + 1]
+        exclude = (torch.tensor([0, 1]), torch.tensor([row]))
+        scores, idx = self.index.search(q, k, exclude=exclude)
+        keep = idx[0] >= 0
+        return pd.DataFrame(
+            {
+                "rank": np.arange(1, int(keep.sum()) + 1),
+                self.model.candidate_key: [self.candidate_ids[i] for i in idx[0][keep].tolist()],
+                "score": scores[0][keep].numpy().astype(float),
+            }
+        )
+
+
+def _canon(values: Sequence[Any]) -> list[str]:
+    """Raw IDs as canonical strings, so 42, "42" and 42.0 name the same user/item."""
+    out = []
+    for v in values:
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            v = int(v)
+        out.append(str(v))
+    return out

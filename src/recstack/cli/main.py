@@ -1,0 +1,143 @@
+"""``recstack`` command line: a thin layer over the library (parse, call, print)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from recstack.errors import RecstackError
+
+__all__ = ["main"]
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from recstack.config import load_config
+    from recstack.experiment import RetrievalExperiment
+
+    cfg = load_config(args.config)
+    if args.epochs is not None:
+        cfg.train.epochs = args.epochs
+    if args.quiet:
+        cfg.train.progress = False
+    out = Path(args.output)
+    exp = RetrievalExperiment(cfg, run_dir=out.with_name(out.name + ".run") if args.keep_checkpoints else None)
+    exp.fit(resume_from=args.resume)
+    metrics = exp.evaluate() if exp.test_table is not None else {}
+    exp.save(out, metrics=metrics)
+    print(json.dumps({"artifact": str(out), "test": metrics, "epochs_run": len(exp.history or [])}))
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from recstack.artifacts import load
+    from recstack.data import read_table
+    from recstack.experiment.offline import evaluate_recommender
+
+    rec = load(args.model)
+    table = read_table(args.data, sep=args.sep, names=args.names.split(",") if args.names else None)
+    metrics = evaluate_recommender(rec, table, metrics=args.metrics.split(","), exclude_seen=args.exclude_seen)
+    print(json.dumps(metrics))
+    return 0
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    from recstack.artifacts import load
+
+    rec = load(args.model)
+    users = [u for u in args.user]
+    df = rec.recommend(users, k=args.k, exclude="seen" if args.exclude_seen else None)
+    if args.json:
+        print(df.to_json(orient="records"))
+    else:
+        print(df.to_string(index=False))
+    return 0
+
+
+def _cmd_quickstart(args: argparse.Namespace) -> int:
+    from recstack.quickstart import run_quickstart
+
+    result = run_quickstart(args.dataset, output=args.output, epochs=args.epochs, data_dir=args.data_dir,
+                            progress=not args.quiet)
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from recstack.data.datasets import fetch_dataset, list_datasets
+
+    if args.action == "list":
+        for name in list_datasets():
+            print(name)
+        return 0
+    path = fetch_dataset(args.name, cache_dir=args.cache_dir)
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from recstack._version import __version__
+
+    p = argparse.ArgumentParser(prog="recstack", description="Deep-learning recommenders from raw tables.")
+    p.add_argument("--version", action="version", version=f"recstack {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train, evaluate on the test split and save a model directory")
+    t.add_argument("config", help="experiment YAML (see examples/)")
+    t.add_argument("-o", "--output", required=True, help="model directory to write")
+    t.add_argument("--epochs", type=int, help="override train.epochs")
+    t.add_argument("--resume", help="checkpoint folder to resume from")
+    t.add_argument("--keep-checkpoints", action="store_true", help="write per-epoch checkpoints to OUTPUT.run/")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=_cmd_train)
+
+    e = sub.add_parser("evaluate", help="full-catalogue metrics of a saved model on a table")
+    e.add_argument("model", help="model directory")
+    e.add_argument("--data", required=True, help="CSV/TSV/Parquet with the query columns and the item column")
+    e.add_argument("--sep", help="field separator (default: from the extension)")
+    e.add_argument("--names", help="comma-separated column names for a file without header")
+    e.add_argument("--metrics", default="hit_rate@10,hit_rate@100,recall@10,ndcg@10,mrr")
+    e.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
+    e.set_defaults(func=_cmd_evaluate)
+
+    r = sub.add_parser("recommend", help="top-K items for users")
+    r.add_argument("model", help="model directory")
+    r.add_argument("--user", action="append", required=True, help="raw user ID (repeatable)")
+    r.add_argument("-k", type=int, default=10)
+    r.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
+    r.add_argument("--json", action="store_true", help="print JSON records")
+    r.set_defaults(func=_cmd_recommend)
+
+    q = sub.add_parser("quickstart", help="train, evaluate and recommend on a built-in dataset")
+    q.add_argument("--dataset", default="synthetic", choices=["synthetic", "movielens-100k"])
+    q.add_argument("--data-dir", help="local folder with the dataset (default: RECSTACK_DATA, then cache)")
+    q.add_argument("-o", "--output", default="runs/quickstart", help="model directory to write")
+    q.add_argument("--epochs", type=int, help="override the number of epochs")
+    q.add_argument("-q", "--quiet", action="store_true")
+    q.set_defaults(func=_cmd_quickstart)
+
+    d = sub.add_parser("datasets", help="list or download built-in datasets")
+    d.add_argument("action", choices=["list", "fetch"])
+    d.add_argument("name", nargs="?", default="movielens-100k")
+    d.add_argument("--cache-dir", help="download folder (default: RECSTACK_CACHE or ~/.cache/recstack)")
+    d.set_defaults(func=_cmd_datasets)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``recstack`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return int(args.func(args))
+    except RecstackError as err:
+        print(f"recstack: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

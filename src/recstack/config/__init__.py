@@ -1,0 +1,12 @@
+"""The validated experiment config (YAML <-> typed models)."""
+
+from recstack.config.experiment import (
+    DataConfig,
+    EvalConfig,
+    ExperimentConfig,
+    HistoryConfig,
+    TableSource,
+    load_config,
+)
+
+__all__ = ["DataConfig", "EvalConfig", "ExperimentConfig", "HistoryConfig", "TableSource", "load_config"]

@@ -1,0 +1,178 @@
+"""The experiment config: one YAML file describes data, features, model, task, training.
+
+Every section is a strict pydantic model: unknown keys and wrong types are rejected with
+the config path (``train.lr: Input should be greater than 0 (got -1)``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, model_validator
+
+from recstack._validation import StrictModel, validate_model
+from recstack.errors import ConfigError
+from recstack.features.schema import Schema
+from recstack.metrics import parse_metric_name
+from recstack.tasks.retrieval import RetrievalTaskConfig
+from recstack.training.config import TrainConfig
+
+__all__ = [
+    "ExperimentConfig",
+    "DataConfig",
+    "EvalConfig",
+    "TableSource",
+    "HistoryConfig",
+    "load_config",
+]
+
+
+class TableSource(StrictModel):
+    """A table on disk and how to read it.
+
+    Attributes:
+        path: CSV/TSV/Parquet file; a relative path is looked up in the current folder,
+            the config file's folder, then ``$RECSTACK_DATA``.
+        sep / names / header / encoding / format: reader options (see ``read_table``).
+        on: join key when the table is joined onto the interactions (``data.join``).
+    """
+
+    path: str
+    sep: str | None = None
+    names: list[str] | None = None
+    header: int | Literal["infer"] | None = "infer"
+    encoding: str = "utf-8"
+    format: Literal["csv", "tsv", "parquet"] | None = None
+    on: str | None = None
+
+
+class HistoryConfig(StrictModel):
+    """Adds a column with each row's earlier items of the same user (no leakage)."""
+
+    column: str = "history"
+    max_length: int = Field(default=50, ge=1)
+
+
+class DataConfig(StrictModel):
+    """Where the interactions come from (a built-in dataset or files) and how to split.
+
+    Attributes:
+        dataset: ``movielens-100k`` or ``synthetic`` (instead of ``train``/``test``).
+        dataset_options: keyword arguments of the dataset loader (e.g. ``{split: u1}``).
+        train / test: interaction files (a path or a :class:`TableSource`).
+        join: side tables joined on their ``on`` key, e.g. ``{items: {path: ..., on: item_id}}``;
+            a table named ``items`` also defines the candidate catalogue.
+        defaults: per raw column, the value used where data is missing.
+        user_column / item_column / time_column: roles of columns (query key for
+            seen-item exclusion and per-user metrics, candidate key, ordering).
+        validation_fraction: share of training rows held out (seeded) for evaluation
+            and early stopping during training; the test set is never used for that.
+        history: build a leakage-free history column (items seen before each row).
+    """
+
+    dataset: str | None = None
+    dataset_options: dict[str, Any] = Field(default_factory=dict)
+    train: str | TableSource | None = None
+    test: str | TableSource | None = None
+    join: dict[str, TableSource] = Field(default_factory=dict)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    user_column: str = "user_id"
+    item_column: str = "item_id"
+    time_column: str | None = "timestamp"
+    validation_fraction: float = Field(default=0.0, ge=0, lt=1)
+    validation_seed: int = 0
+    history: HistoryConfig | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataConfig:
+        if (self.dataset is None) == (self.train is None):
+            raise ValueError("give either dataset (a built-in name) or train (a file), not both/neither")
+        for name, t in self.join.items():
+            if t.on is None:
+                raise ValueError(f"join.{name}.on: the join key column is required")
+        return self
+
+
+class EvalConfig(StrictModel):
+    """Evaluation over the full candidate catalogue.
+
+    Attributes:
+        metrics: names like ``hit_rate@100``, ``recall@10``, ``ndcg@10``, ``mrr``.
+        exclude_seen: drop each user's training items from their ranking.
+        chunk_size: query rows scored at once (bounds memory: chunk x catalogue floats).
+    """
+
+    metrics: list[str] = Field(
+        default_factory=lambda: ["hit_rate@10", "hit_rate@50", "hit_rate@100", "recall@10", "ndcg@10", "mrr"]
+    )
+    exclude_seen: bool = False
+    chunk_size: int = Field(default=2048, ge=1)
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> EvalConfig:
+        for m in self.metrics:
+            try:
+                parse_metric_name(m)
+            except ConfigError as err:
+                raise ValueError(str(err)) from None
+        return self
+
+
+class ModelSection(StrictModel):
+    """``model``: ``kind`` plus the kind's own keys (validated by the model's config class)."""
+
+    model_config = {"extra": "allow"}
+    kind: str = "two_tower"
+
+
+class ExperimentConfig(StrictModel):
+    """The whole experiment (see ``examples/*.yaml``)."""
+
+    data: DataConfig
+    features: dict[str, dict[str, Any]]
+    model: ModelSection
+    task: RetrievalTaskConfig = Field(default_factory=RetrievalTaskConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    base_dir: str | None = Field(default=None, description="folder of the config file (set by load_config)")
+
+    def schema(self) -> Schema:
+        """The feature schema (validated; errors name ``features.<name>.<key>``)."""
+        return Schema.from_dict(self.features, defaults=self.data.defaults)
+
+    def model_options(self) -> dict[str, Any]:
+        """The model section without ``kind`` (validated later by the model's config class)."""
+        d = self.model.model_dump(mode="json")
+        d.pop("kind", None)
+        return d
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.model_dump(mode="json", exclude={"base_dir"})
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Any, *, base_dir: str | None = None) -> ExperimentConfig:
+        """Validates a config mapping; errors name the path, e.g. ``train.lr``."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"the config must be a mapping with data/features/model/..., got {type(data).__name__}")
+        cfg = validate_model(cls, {**data, "base_dir": base_dir})
+        cfg.schema()  # feature errors surface now, with their paths
+        from recstack.models.base import MODELS  # local: config sits above models
+
+        cls_ = MODELS.get(cfg.model.kind, path="model.kind")
+        validate_model(cls_.config_cls, cfg.model.model_dump(mode="json"), "model")
+        return cfg
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Reads and validates a YAML experiment config."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {str(p)!r} does not exist")
+    try:
+        data = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{p}: not valid YAML: {err}") from None
+    return ExperimentConfig.from_dict(data, base_dir=str(p.resolve().parent))

@@ -1,0 +1,115 @@
+"""A columnar in-memory dataset and a batch iterator that slices contiguous tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import torch
+from torch import Tensor
+
+from recstack.data.batch import Batch
+from recstack.errors import DataError
+
+__all__ = ["TensorDataset", "BatchIterator"]
+
+
+class TensorDataset:
+    """Rows stored as whole-column tensors (all with the same first dimension).
+
+    Args:
+        features: ``{key: tensor}`` from ``Preprocessor.transform``.
+        labels: ``{name: (n,) tensor}``.
+        weights: ``(n,)`` per-row weights or ``None``.
+    """
+
+    def __init__(
+        self,
+        features: Mapping[str, Tensor],
+        labels: Mapping[str, Tensor] | None = None,
+        weights: Tensor | None = None,
+    ) -> None:
+        self.features = dict(features)
+        self.labels = {k: v.float() for k, v in (labels or {}).items()}
+        self.weights = None if weights is None else weights.float()
+        sizes = {k: int(v.shape[0]) for k, v in {**self.features, **self.labels}.items()}
+        if self.weights is not None:
+            sizes["<weights>"] = int(self.weights.shape[0])
+        if not sizes:
+            raise DataError("TensorDataset needs at least one feature or label column")
+        if len(set(sizes.values())) != 1:
+            raise DataError(f"columns have different numbers of rows: {sizes}")
+        self.num_rows = next(iter(sizes.values()))
+        if self.num_rows == 0:
+            raise DataError("the dataset is empty (0 rows); check the input table and any filters")
+
+    def __len__(self) -> int:
+        return self.num_rows
+
+    def take(self, index: Tensor) -> TensorDataset:
+        """A new dataset with the rows at ``index`` (int64 positions)."""
+        return TensorDataset(
+            {k: v.index_select(0, index) for k, v in self.features.items()},
+            {k: v.index_select(0, index) for k, v in self.labels.items()},
+            None if self.weights is None else self.weights.index_select(0, index),
+        )
+
+    def batch(self, start: int, stop: int) -> Batch:
+        """Rows ``start:stop`` as a :class:`Batch` of views (no copy)."""
+        return Batch(
+            {k: v[start:stop] for k, v in self.features.items()},
+            {k: v[start:stop] for k, v in self.labels.items()},
+            None if self.weights is None else self.weights[start:stop],
+        )
+
+
+class BatchIterator:
+    """Yields :class:`Batch` objects over a :class:`TensorDataset`.
+
+    With ``shuffle``, each epoch draws one permutation from a seeded generator
+    (``seed + epoch``, so epochs differ but a run repeats), gathers every column once
+    into contiguous storage, then yields views: no per-row Python.
+
+    Args:
+        dataset: the rows.
+        batch_size: rows per batch.
+        shuffle: permute rows each epoch.
+        seed: base seed of the permutation.
+        drop_last: skip a final short batch.
+    """
+
+    def __init__(
+        self,
+        dataset: TensorDataset,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.drop_last = drop_last
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        n, b = len(self.dataset), self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Selects the permutation of ``epoch`` (used on resume)."""
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[Batch]:
+        ds = self.dataset
+        if self.shuffle:
+            gen = torch.Generator().manual_seed(self.seed + self.epoch)
+            ds = ds.take(torch.randperm(len(ds), generator=gen))
+        self.epoch += 1
+        n = len(ds)
+        stop = (n // self.batch_size) * self.batch_size if self.drop_last else n
+        for start in range(0, stop, self.batch_size):
+            yield ds.batch(start, min(start + self.batch_size, n))

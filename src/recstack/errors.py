@@ -1,0 +1,47 @@
+"""One exception hierarchy for recstack.
+
+Every error a user can trigger derives from :class:`RecstackError`; the subclasses also
+derive from the built-in exception that fits (``ValueError``, ``TypeError``, ...), so
+``except ValueError`` keeps working. Messages say what was wrong, where (column, row,
+config path) and what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "RecstackError",
+    "ConfigError",
+    "SchemaError",
+    "DataError",
+    "NotFittedError",
+    "ArtifactError",
+    "DatasetUnavailableError",
+]
+
+
+class RecstackError(Exception):
+    """Base class of every error raised on purpose by recstack."""
+
+
+class ConfigError(RecstackError, ValueError):
+    """An experiment, model or feature configuration is invalid (names the config path)."""
+
+
+class SchemaError(RecstackError, ValueError):
+    """A table does not match the declared features: missing/unknown column, wrong type, NaNs."""
+
+
+class DataError(RecstackError, ValueError):
+    """A file or table cannot be read or is malformed (names the file, row or column)."""
+
+
+class NotFittedError(RecstackError, ValueError):
+    """A fitted object (vocabulary, normalizer, preprocessor) was used before ``fit``."""
+
+
+class ArtifactError(RecstackError, ValueError):
+    """A saved model directory is missing, corrupted or from an incompatible format version."""
+
+
+class DatasetUnavailableError(RecstackError, OSError):
+    """A built-in dataset is neither in a local directory nor downloadable (e.g. offline)."""

@@ -1,0 +1,48 @@
+"""Offline evaluation of a saved model on a raw table (``recstack evaluate``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import torch
+
+from recstack.artifacts.recommender import Recommender, _canon
+from recstack.errors import SchemaError
+from recstack.metrics import positive_ranks, topk_metrics
+
+__all__ = ["evaluate_recommender"]
+
+
+def evaluate_recommender(
+    rec: Recommender, table: pd.DataFrame, *, metrics: Sequence[str], exclude_seen: bool = False
+) -> dict[str, float]:
+    """Full-catalogue metrics of ``rec`` on raw interaction rows.
+
+    ``table`` needs the query column (e.g. ``user_id``) and the candidate key column; other
+    query feature columns are taken from the table when present, else from the users
+    seen in training. Items not in the catalogue count as misses.
+    """
+    key = rec.preprocessor.schema[rec.model.candidate_key].source_column
+    for col in (rec.query_column, key):
+        if col not in table.columns:
+            raise SchemaError(f"evaluation table lacks column {col!r}; columns: {sorted(table.columns)}")
+    qcols = [c for c in table.columns if c != key]
+    if all(rec.preprocessor.schema[f].source_column in table.columns for f in rec.query_features):
+        qtable, pos = rec._query_table(table[qcols])
+    else:
+        qtable, pos = rec._query_table(table[rec.query_column].tolist())
+    q = rec._embed_queries(qtable)
+    positives = torch.as_tensor(rec._cand_pos.get_indexer(_canon(table[key].tolist())), dtype=torch.long)
+    groups = torch.as_tensor(pd.factorize(pd.Series(_canon(table[rec.query_column].tolist())))[0], dtype=torch.long)
+    exclude = rec._exclusion(pos, "seen" if exclude_seen else None, len(qtable))
+    known = positives >= 0
+    ranks = torch.full_like(positives, len(rec.candidate_ids))
+    if bool(known.all()):
+        ranks = positive_ranks(q, rec.index.embeddings, positives, exclude=exclude)
+    elif known.any():
+        from recstack.tasks.retrieval_eval import _select_csr
+
+        ex = _select_csr(exclude, known) if exclude is not None else None
+        ranks[known] = positive_ranks(q[known], rec.index.embeddings, positives[known], exclude=ex)
+    return topk_metrics(ranks, metrics=list(metrics), groups=groups)

@@ -1,0 +1,245 @@
+"""A retrieval experiment end to end: tables -> features -> two-tower -> metrics -> artifact.
+
+This is the library call behind ``recstack train``; the CLI only parses and prints.
+
+Example:
+    >>> from recstack.config import load_config
+    >>> exp = RetrievalExperiment(load_config("examples/movielens_retrieval.yaml"))  # doctest: +SKIP
+    >>> exp.fit()                                                                    # doctest: +SKIP
+    >>> exp.evaluate()            # full-catalogue metrics on the test split       # doctest: +SKIP
+    >>> exp.save("runs/ml100k")                                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recstack.artifacts.io import save as save_artifact
+from recstack.artifacts.recommender import Recommender
+from recstack.config.experiment import ExperimentConfig
+from recstack.data import TensorDataset, add_history, random_split
+from recstack.errors import ConfigError, SchemaError
+from recstack.experiment.tables import Tables, load_tables
+from recstack.metrics import build_exclusion
+from recstack.models.base import build_model
+from recstack.models.two_tower import TwoTower
+from recstack.preprocessing import Preprocessor
+from recstack.tasks.retrieval import RetrievalTask
+from recstack.tasks.retrieval_eval import RetrievalEvaluator
+from recstack.training import History, Trainer, seed_everything
+
+__all__ = ["RetrievalExperiment", "Catalogue"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Catalogue:
+    """All candidates: raw IDs, raw attribute rows and their preprocessed features."""
+
+    ids: list[Any]
+    table: pd.DataFrame
+    features: dict[str, torch.Tensor]
+    index: pd.Index  # canonical ID string -> row
+
+    def rows_of(self, raw_ids: pd.Series) -> np.ndarray:
+        """Catalogue row of each raw ID (``-1`` when absent)."""
+        return self.index.get_indexer(_canon(raw_ids))
+
+
+def _canon(values: pd.Series) -> pd.Series:
+    s = pd.Series(values).reset_index(drop=True)
+    if pd.api.types.is_float_dtype(s) and bool((s.dropna() % 1 == 0).all()):
+        s = s.astype("Int64")
+    return s.astype(str)
+
+
+class RetrievalExperiment:
+    """Runs one two-tower retrieval experiment described by an :class:`ExperimentConfig`.
+
+    Args:
+        config: the validated config.
+        tables: raw tables to use instead of reading ``config.data`` (tests, notebooks).
+        run_dir: where the trainer writes history and checkpoints.
+    """
+
+    def __init__(self, config: ExperimentConfig, *, tables: Tables | None = None, run_dir: str | Path | None = None):
+        self.config = config
+        self.schema = config.schema()
+        self.tables = tables or load_tables(config.data, config.base_dir)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        opts = config.model_options()
+        self.query_features: list[str] = list(opts.get("query", []))
+        self.candidate_features: list[str] = list(opts.get("candidate", []))
+        self.candidate_key: str = opts.get("candidate_key") or self.candidate_features[0]
+        self.history: History | None = None
+        self._prepare()
+
+    # ------------------------------------------------------------ preparation
+    def _check_columns(self, table: pd.DataFrame, features: list[str], where: str) -> None:
+        missing = [
+            (f, self.schema[f].source_column) for f in features if self.schema[f].source_column not in table.columns
+        ]
+        if missing:
+            raise SchemaError(
+                f"{where} lacks columns for features {', '.join(f'{f} (column {c!r})' for f, c in missing)}; "
+                f"available columns: {sorted(table.columns)}"
+            )
+
+    def _prepare(self) -> None:
+        cfg, data = self.config, self.config.data
+        train, test = self.tables.train, self.tables.test
+        if len(train) == 0:
+            raise SchemaError("the training table is empty")
+        user = data.user_column
+        for col in (user, self.schema[self.candidate_key].source_column):
+            if col not in train.columns:
+                raise SchemaError(f"training data has no column {col!r}; columns: {sorted(train.columns)}")
+        if data.history is not None:
+            if data.time_column is None:
+                raise ConfigError("data.history needs data.time_column to order interactions")
+            hist = dict(user_col=user, item_col=data.item_column, time_col=data.time_column,
+                        max_length=data.history.max_length, output_col=data.history.column)
+            full_train = train
+            train = add_history(full_train, **hist)
+            if test is not None:
+                test = add_history(test, **hist, reference=full_train)
+        self.full_train = train
+        if data.validation_fraction > 0:
+            fit_part, val_part = random_split(train, test_fraction=data.validation_fraction, seed=data.validation_seed)
+        else:
+            fit_part, val_part = train, None
+        self.fit_table, self.val_table, self.test_table = fit_part, val_part, test
+
+        self.preprocessor = Preprocessor(self.schema).fit(fit_part)
+        self.catalogue = self._build_catalogue()
+        self._check_columns(fit_part, self.query_features + self.candidate_features, "training data")
+        feats = self.preprocessor.transform(fit_part)
+        self.train_data = TensorDataset(feats)
+        self.model = build_model(cfg.model.kind, cfg.model_options(), self.preprocessor.outputs)
+        if not isinstance(self.model, TwoTower):
+            raise ConfigError(f"model.kind: {cfg.model.kind!r} is not a retrieval model; use two_tower")
+        self.task = RetrievalTask(cfg.task, num_candidates=self.model.num_candidate_ids)
+        key_ids = feats[self.candidate_key]
+        counts = torch.bincount(key_ids, minlength=self.model.num_candidate_ids).float()
+        self.task.set_candidate_counts(counts)
+        if cfg.task.num_negatives > 0:
+            cat_counts = counts[self.catalogue.features[self.candidate_key]]
+            self.task.attach_catalogue(self.catalogue.features, cat_counts, seed=cfg.train.seed)
+
+    def _build_catalogue(self) -> Catalogue:
+        key_col = self.schema[self.candidate_key].source_column
+        cols = list(dict.fromkeys(self.schema[f].source_column for f in self.candidate_features))
+        items = self.tables.items
+        if items is not None and all(c in items.columns for c in cols):
+            table = items[cols]
+        else:
+            frames = [self.full_train[cols]]
+            table = pd.concat(frames, ignore_index=True)
+        table = table.assign(_k=_canon(table[key_col]).values).drop_duplicates("_k").reset_index(drop=True)
+        index = pd.Index(table.pop("_k"))
+        features = self.preprocessor.transform(table, features=self.candidate_features)
+        return Catalogue(table[key_col].tolist(), table, features, index)
+
+    def evaluator(self, table: pd.DataFrame, *, exclude_seen: bool | None = None) -> RetrievalEvaluator:
+        """A full-catalogue evaluator over the rows of ``table``."""
+        ev = self.config.eval
+        exclude_seen = ev.exclude_seen if exclude_seen is None else exclude_seen
+        self._check_columns(table, self.query_features, "evaluation data")
+        key_col = self.schema[self.candidate_key].source_column
+        user = self.config.data.user_column
+        qfeats = self.preprocessor.transform(table, features=self.query_features)
+        positives = torch.as_tensor(self.catalogue.rows_of(table[key_col]), dtype=torch.long)
+        users = pd.concat([_canon(self.full_train[user]), _canon(table[user])], ignore_index=True)
+        codes, _ = pd.factorize(users)
+        n_train = len(self.full_train)
+        groups = torch.as_tensor(codes[n_train:], dtype=torch.long)
+        exclude = None
+        if exclude_seen:
+            seen_train = self.full_train if table is self.test_table else self.fit_table
+            seen_users = torch.as_tensor(codes[:n_train], dtype=torch.long)
+            seen_rows = torch.as_tensor(self.catalogue.rows_of(self.full_train[key_col]), dtype=torch.long)
+            if seen_train is not self.full_train:  # validation: only the fitted part counts as seen
+                mask = torch.zeros(n_train, dtype=torch.bool)
+                mask[torch.as_tensor(self.full_train.index.get_indexer(seen_train.index))] = True
+                seen_users, seen_rows = seen_users[mask], seen_rows[mask]
+            ok = seen_rows >= 0
+            exclude = build_exclusion(groups, seen_users[ok], seen_rows[ok])
+        return RetrievalEvaluator(
+            qfeats, positives, self.catalogue.features,
+            metrics=ev.metrics, groups=groups, exclude=exclude, chunk_size=ev.chunk_size,
+        )
+
+    # ------------------------------------------------------------ actions
+    def fit(self, *, resume_from: str | Path | None = None) -> History:
+        """Trains with the config's ``train`` settings; validation drives early stopping."""
+        seed_everything(self.config.train.seed)
+        val = self.evaluator(self.val_table) if self.val_table is not None else None
+        trainer = Trainer(self.model, self.task, self.config.train, run_dir=self.run_dir)
+        self.history = trainer.fit(self.train_data, evaluator=val, resume_from=resume_from)
+        self.trainer = trainer
+        return self.history
+
+    def evaluate(self, table: pd.DataFrame | None = None, *, exclude_seen: bool | None = None) -> dict[str, float]:
+        """Full-catalogue metrics on ``table`` (default: the test split)."""
+        table = self.test_table if table is None else table
+        if table is None:
+            raise ConfigError("no test data: set data.test (or a dataset with a test split) or pass a table")
+        self.model.eval()
+        return self.evaluator(table, exclude_seen=exclude_seen)(self.model)
+
+    def known_queries(self) -> pd.DataFrame:
+        """One raw row per user seen in training, with the query features' columns."""
+        user = self.config.data.user_column
+        cols = list(dict.fromkeys([user] + [self.schema[f].source_column for f in self.query_features]))
+        hist = self.config.data.history
+        base_cols = [c for c in cols if hist is None or c != hist.column]
+        last = self.full_train.drop_duplicates(user, keep="last")[base_cols].reset_index(drop=True)
+        if hist is not None and hist.column in cols:
+            data = self.config.data
+            probe = last.assign(**{data.item_column: None})
+            if data.time_column is not None:
+                probe[data.time_column] = np.inf
+            raw = self.tables.train
+            last = add_history(probe, user_col=user, item_col=data.item_column, time_col=data.time_column,
+                               max_length=hist.max_length, output_col=hist.column, reference=raw)[cols]
+        return last
+
+    def recommender(self) -> Recommender:
+        """The trained model as a :class:`Recommender` on raw inputs."""
+        with torch.no_grad():
+            emb = self.model.candidate_embedding(self.catalogue.features)
+        known = self.known_queries()
+        user = self.config.data.user_column
+        key_col = self.schema[self.candidate_key].source_column
+        codes, uniques = pd.factorize(pd.concat([_canon(known[user]), _canon(self.full_train[user])]))
+        n = len(known)
+        rows = torch.as_tensor(self.catalogue.rows_of(self.full_train[key_col]), dtype=torch.long)
+        users = torch.as_tensor(codes[n:], dtype=torch.long)
+        ok = rows >= 0
+        seen = build_exclusion(torch.arange(n), users[ok], rows[ok])
+        return Recommender(
+            model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
+            candidate_embeddings=emb, query_column=user, known_queries=known, seen=seen,
+        )
+
+    def save(self, directory: str | Path, *, metrics: dict[str, float] | None = None) -> Path:
+        """Writes the artifact directory (see :mod:`recstack.artifacts`)."""
+        rec = self.recommender()
+        extra: dict[str, Any] = {"experiment": self.config.to_dict()}
+        if metrics is not None:
+            extra["metrics"] = metrics
+        if self.history is not None:
+            extra["history"] = self.history.to_list()
+        return save_artifact(
+            directory, model=self.model, preprocessor=self.preprocessor, candidate_ids=rec.candidate_ids,
+            candidate_embeddings=rec.index.embeddings, query_column=rec.query_column,
+            known_queries=rec.known_queries, seen=rec.seen, extra=extra,
+        )

@@ -1,0 +1,40 @@
+"""Categorical IDs: a vocabulary learned from data, or hashing for unbounded ID spaces."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from recstack.features.base import FeatureSpec
+
+__all__ = ["CategoricalFeature"]
+
+
+class CategoricalFeature(FeatureSpec):
+    """One ID per row (user id, item id, country, ...); strings and integers alike.
+
+    Index layout (shared by every ID feature): ``0`` is padding (never produced for a
+    present value), ``1..num_oov`` are out-of-vocabulary buckets (unseen values are hashed
+    among them), known values follow in order of decreasing frequency.
+    With ``num_buckets`` the vocabulary is replaced by a stable hash into
+    ``1..num_buckets``.
+
+    Attributes:
+        min_count: values seen fewer times in training go to OOV.
+        max_size: keep at most this many most frequent values.
+        num_oov: number of OOV buckets.
+        num_buckets: hash into this many buckets instead of learning a vocabulary.
+    """
+
+    type: Literal["categorical"] = "categorical"
+    min_count: int = Field(default=1, ge=1)
+    max_size: int | None = Field(default=None, ge=1)
+    num_oov: int = Field(default=1, ge=1)
+    num_buckets: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _hashing_excludes_vocabulary(self) -> CategoricalFeature:
+        if self.num_buckets is not None and (self.max_size is not None or self.min_count != 1):
+            raise ValueError("num_buckets (hashing) cannot be combined with min_count/max_size (vocabulary)")
+        return self

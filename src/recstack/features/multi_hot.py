@@ -1,0 +1,33 @@
+"""Multi-hot sets: delimited strings (``Comedy|Drama``) or lists of labels."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from recstack.features.base import FeatureSpec
+
+__all__ = ["MultiHotFeature"]
+
+
+class MultiHotFeature(FeatureSpec):
+    """A variable-size set of class labels per row, pooled into one vector.
+
+    Values arrive as delimited strings or lists; they become padded IDs (index 0 = padding)
+    with the same vocabulary layout as :class:`CategoricalFeature`.
+
+    Attributes:
+        separator: delimiter for string values.
+        min_count / max_size / num_oov: vocabulary settings, as for categorical.
+        max_length: keep at most this many labels per row (``None``: longest seen).
+        pooling: how the model combines the label embeddings.
+    """
+
+    type: Literal["multi_hot"] = "multi_hot"
+    separator: str = "|"
+    min_count: int = Field(default=1, ge=1)
+    max_size: int | None = Field(default=None, ge=1)
+    num_oov: int = Field(default=1, ge=1)
+    max_length: int | None = Field(default=None, ge=1)
+    pooling: Literal["mean", "sum", "max"] = "mean"

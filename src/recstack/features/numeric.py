@@ -1,0 +1,52 @@
+"""Numeric columns: fill, optional log1p, standardization, bucketization."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from recstack.features.base import FeatureSpec
+
+__all__ = ["NumericFeature"]
+
+
+class NumericFeature(FeatureSpec):
+    """A real-valued column, usable as a value and/or as a bucket embedding.
+
+    Processing order: fill missing -> ``log1p`` (if ``log``) -> bucketize (on the logged
+    value) and standardize (mean/std fitted on training data).
+
+    Attributes:
+        fill: value for missing entries: a number, ``"mean"`` or ``"median"`` (fitted on
+            training data); ``None`` makes a missing value an error naming the row.
+        log: apply ``log1p`` (values must be > -1).
+        normalize: standardize to zero mean, unit variance.
+        buckets: number of quantile buckets (like Keras ``Discretization(num_bins=...)``).
+        boundaries: explicit increasing bucket boundaries (``len + 1`` buckets).
+        as_value: feed the (normalized) value to the model.
+    """
+
+    type: Literal["numeric"] = "numeric"
+    fill: float | Literal["mean", "median"] | None = None
+    log: bool = False
+    normalize: bool = False
+    buckets: int | None = Field(default=None, ge=2)
+    boundaries: list[float] | None = None
+    as_value: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> NumericFeature:
+        if self.buckets is not None and self.boundaries is not None:
+            raise ValueError("give either buckets (quantiles) or boundaries, not both")
+        if self.boundaries is not None:
+            b = self.boundaries
+            if not b or any(x >= y for x, y in zip(b, b[1:])):
+                raise ValueError(f"boundaries must be a non-empty strictly increasing list, got {b}")
+        if not self.as_value and not self.bucketized:
+            raise ValueError("as_value=false needs buckets or boundaries, else the feature feeds nothing")
+        return self
+
+    @property
+    def bucketized(self) -> bool:
+        return self.buckets is not None or self.boundaries is not None

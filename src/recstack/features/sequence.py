@@ -1,0 +1,35 @@
+"""Ordered variable-length sequences of class labels (histories of past choices)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from recstack.features.base import FeatureSpec
+
+__all__ = ["SequenceFeature"]
+
+
+class SequenceFeature(FeatureSpec):
+    """A list of class labels per row, oldest first, padded to ``max_length`` with a mask.
+
+    Attributes:
+        source: name of a categorical feature whose vocabulary (and embedding table) this
+            sequence shares, e.g. a watch history of ``item_id``. ``None``: own vocabulary.
+        separator: delimiter for string values (lists are accepted as they are).
+        max_length: longest sequence kept.
+        keep: which end survives truncation: ``"last"`` (most recent) or ``"first"``.
+        encoder: how the model turns the sequence into one vector.
+        min_count / max_size / num_oov: vocabulary settings when there is no ``source``.
+    """
+
+    type: Literal["sequence"] = "sequence"
+    source: str | None = None
+    separator: str | None = None
+    max_length: int = Field(default=50, ge=1)
+    keep: Literal["last", "first"] = "last"
+    encoder: Literal["mean", "sum", "max"] = "mean"
+    min_count: int = Field(default=1, ge=1)
+    max_size: int | None = Field(default=None, ge=1)
+    num_oov: int = Field(default=1, ge=1)

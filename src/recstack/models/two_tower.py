@@ -1,0 +1,150 @@
+"""Two-tower retrieval: a query tower and a candidate tower meeting in a dot product.
+
+Each tower embeds its features (:class:`~recstack.layers.FeatureEmbedding`), concatenates
+them and applies an MLP; ``layers: []`` gives the shallow model of the TFRS basic
+retrieval tutorial, ``layers: [64, 32]`` its deep variant (Covington et al., "Deep
+Neural Networks for YouTube Recommendations", RecSys 2016; Yi et al., RecSys 2019).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field, model_validator
+from torch import Tensor
+
+from recstack._validation import StrictModel
+from recstack.data.batch import Batch
+from recstack.errors import ConfigError
+from recstack.layers.embedding import FeatureEmbedding
+from recstack.layers.mlp import MLP
+from recstack.models.base import MODELS, RecModel
+from recstack.preprocessing.outputs import OutputSpec
+from recstack.tasks.retrieval import NEG_PREFIX
+
+__all__ = ["TwoTower", "TwoTowerConfig"]
+
+
+class TwoTowerConfig(StrictModel):
+    """Config section ``model`` for ``kind: two_tower``.
+
+    Attributes:
+        query / candidate: feature names of each tower (numeric features contribute their
+            value and/or bucket tensors).
+        candidate_key: the feature that identifies a candidate (default: the first
+            candidate feature); the catalogue holds one embedding per key, so other
+            candidate features must be attributes of it.
+        embedding_dim: embedding size (default 32, as in the TFRS tutorials).
+        layers: MLP widths on top of each tower's concatenated embeddings.
+        normalize: L2-normalize both towers' outputs (cosine similarity; pair with a
+            temperature around 0.05-0.1).
+        dedupe_candidates: compute the candidate tower once per unique candidate of a
+            batch (exact; see ``RetrievalTask``).
+    """
+
+    kind: Literal["two_tower"] = "two_tower"
+    query: list[str] = Field(min_length=1)
+    candidate: list[str] = Field(min_length=1)
+    candidate_key: str | None = None
+    embedding_dim: int = Field(default=32, ge=1)
+    layers: list[int] = Field(default_factory=list)
+    activation: Literal["relu", "gelu", "tanh", "silu"] = "relu"
+    dropout: float = Field(default=0.0, ge=0, lt=1)
+    normalize: bool = False
+    init_std: float = Field(default=0.05, gt=0)
+    dedupe_candidates: bool = True
+
+    @model_validator(mode="after")
+    def _key_in_candidate(self) -> TwoTowerConfig:
+        if self.candidate_key is not None and self.candidate_key not in self.candidate:
+            raise ValueError(f"candidate_key {self.candidate_key!r} must be one of candidate {self.candidate}")
+        return self
+
+    @property
+    def key(self) -> str:
+        return self.candidate_key or self.candidate[0]
+
+
+def _keys_for(features: Sequence[str], outputs: Sequence[OutputSpec], path: str) -> list[str]:
+    by_feature: dict[str, list[str]] = {}
+    for o in outputs:
+        by_feature.setdefault(o.feature, []).append(o.key)
+    missing = [f for f in features if f not in by_feature]
+    if missing:
+        raise ConfigError(f"{path}: unknown features {missing}; the schema has {sorted(by_feature)}")
+    return [k for f in features for k in by_feature[f]]
+
+
+@MODELS.register("two_tower")
+class TwoTower(RecModel):
+    """Query tower and candidate tower; outputs follow :mod:`recstack.tasks.retrieval`."""
+
+    kind = "two_tower"
+    config_cls = TwoTowerConfig
+    config: TwoTowerConfig
+
+    def __init__(self, config: TwoTowerConfig, outputs: Sequence[OutputSpec]) -> None:
+        super().__init__(config, outputs)
+        self.query_keys = _keys_for(config.query, outputs, "model.query")
+        self.candidate_keys = _keys_for(config.candidate, outputs, "model.candidate")
+        key_spec = next((o for o in outputs if o.key == config.key), None)
+        if key_spec is None or key_spec.kind != "id":
+            raise ConfigError(f"model.candidate_key: {config.key!r} must be a categorical feature")
+        self.candidate_key = config.key
+        self.num_candidate_ids = key_spec.cardinality
+        used = set(self.query_keys) | set(self.candidate_keys)
+        self.embedding = FeatureEmbedding(
+            [o for o in outputs if o.key in used], embedding_dim=config.embedding_dim, init_std=config.init_std
+        )
+        q_in = sum(self.embedding.dim_of(k) for k in self.query_keys)
+        c_in = sum(self.embedding.dim_of(k) for k in self.candidate_keys)
+        kw = {"activation": config.activation, "dropout": config.dropout}
+        self.query_tower = MLP(q_in, config.layers, **kw)
+        self.candidate_tower = MLP(c_in, config.layers, **kw)
+        if self.query_tower.out_dim != self.candidate_tower.out_dim:
+            raise ConfigError(
+                f"model: the query tower gives {self.query_tower.out_dim} dims and the candidate tower "
+                f"{self.candidate_tower.out_dim}; with layers: [] both towers' embeddings must add up to "
+                "the same size, so add layers (e.g. [64, 32]) or align embedding_dim"
+            )
+        self.output_dim = self.query_tower.out_dim
+
+    def query_embedding(self, features: Mapping[str, Tensor]) -> Tensor:
+        """``(B, d)`` query vectors."""
+        out = self.query_tower(self.embedding.concat(features, self.query_keys))
+        return F.normalize(out, dim=-1) if self.config.normalize else out
+
+    def candidate_embedding(self, features: Mapping[str, Tensor]) -> Tensor:
+        """``(C, d)`` candidate vectors."""
+        out = self.candidate_tower(self.embedding.concat(features, self.candidate_keys))
+        return F.normalize(out, dim=-1) if self.config.normalize else out
+
+    def forward(self, batch: Batch) -> dict[str, Tensor]:
+        feats = batch.features
+        ids = feats[self.candidate_key]
+        out: dict[str, Tensor] = {"query": self.query_embedding(feats)}
+        if self.config.dedupe_candidates:
+            uniq, inverse, counts = torch.unique(ids, return_inverse=True, return_counts=True)
+            # first row of each unique candidate: its features stand for all copies
+            first = torch.full_like(uniq, ids.shape[0]).scatter_reduce(
+                0, inverse, torch.arange(ids.shape[0], device=ids.device), reduce="amin"
+            )
+            cand = {k: feats[k].index_select(0, first) for k in self.candidate_keys}
+            out.update(
+                candidate=self.candidate_embedding(cand), candidate_ids=uniq,
+                candidate_counts=counts, positive=inverse,
+            )
+        else:
+            out.update(
+                candidate=self.candidate_embedding(feats), candidate_ids=ids,
+                candidate_counts=torch.ones_like(ids), positive=torch.arange(ids.shape[0], device=ids.device),
+            )
+        if batch.extras:
+            neg = {k[len(NEG_PREFIX):]: v for k, v in batch.extras.items() if k.startswith(NEG_PREFIX)}
+            if neg:
+                out["negative"] = self.candidate_embedding(neg)
+                out["negative_ids"] = neg[self.candidate_key]
+        return out

@@ -1,0 +1,52 @@
+"""What a fitted preprocessor produces: one ``OutputSpec`` per tensor (the feature map).
+
+Models build their embedders from this list alone, so a model never needs the raw
+feature specs or the data.
+
+Tensor layouts by ``kind`` (``n`` rows):
+
+    "id"     int64  (n,)     one index per row; 0 = padding, 1..num_oov = OOV, then known
+    "ids"    int64  (n, L)   padded indices (0 = padding, so ``mask = ids != 0``)
+    "value"  float32 (n,)    a (filled, logged, standardized) number
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+__all__ = ["OutputSpec", "OutputKind"]
+
+OutputKind = Literal["id", "ids", "value"]
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One tensor of the preprocessed table.
+
+    Attributes:
+        key: the tensor's key in the transformed mapping and in ``Batch.features``;
+            the feature name, or ``"<feature>.bucket"`` for a numeric feature's bucket IDs.
+        feature: the feature spec it comes from.
+        kind: ``"id"``, ``"ids"`` or ``"value"`` (layouts in the module docstring).
+        cardinality: rows of the embedding table (``id``/``ids``), 0 for ``value``.
+        table: name of the embedding table; a sequence with ``source: item_id`` shares
+            ``item_id``'s table, so both get ``table="item_id"``.
+        pooling: for ``ids``: ``"mean"``, ``"sum"`` or ``"max"`` over the non-padding entries.
+        embedding_dim: per-feature embedding size, ``None`` for the model default.
+    """
+
+    key: str
+    feature: str
+    kind: OutputKind
+    cardinality: int = 0
+    table: str = ""
+    pooling: str = ""
+    embedding_dim: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> OutputSpec:
+        return cls(**d)

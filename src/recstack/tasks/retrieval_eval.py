@@ -1,0 +1,82 @@
+"""Full-catalogue evaluation of a retrieval model (bounded memory, chunked scoring)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import Tensor
+
+from recstack.metrics import positive_ranks, topk_metrics
+
+__all__ = ["RetrievalEvaluator"]
+
+
+class RetrievalEvaluator:
+    """Ranks each evaluation row's positive among ALL catalogue candidates.
+
+    Args:
+        query_features: ``{key: (Q, ...)}`` preprocessed query features of the rows.
+        positives: ``(Q,)`` catalogue row of each row's positive; ``-1`` when the item is
+            not in the catalogue (counted as a miss, rank = catalogue size).
+        catalogue_features: ``{key: (C, ...)}`` preprocessed candidate features.
+        metrics: names such as ``hit_rate@100``, ``recall@10``, ``ndcg@10``, ``mrr``.
+        groups: ``(Q,)`` user of each row, for per-user metrics (recall, ndcg, mrr).
+        exclude: CSR ``(offsets (Q+1,), catalogue rows)`` of items to drop per row.
+        chunk_size: query rows scored at once; memory is ``chunk_size x C`` floats.
+    """
+
+    def __init__(
+        self,
+        query_features: Mapping[str, Tensor],
+        positives: Tensor,
+        catalogue_features: Mapping[str, Tensor],
+        *,
+        metrics: Sequence[str],
+        groups: Tensor | None = None,
+        exclude: tuple[Tensor, Tensor] | None = None,
+        chunk_size: int = 2048,
+    ) -> None:
+        self.query_features = dict(query_features)
+        self.positives = positives.long()
+        self.catalogue_features = dict(catalogue_features)
+        self.metrics = list(metrics)
+        self.groups = groups
+        self.exclude = exclude
+        self.chunk_size = chunk_size
+
+    def ranks(self, model: torch.nn.Module) -> Tensor:
+        """``(Q,)`` number of candidates scored strictly above each positive."""
+        with torch.no_grad():
+            cand = model.candidate_embedding(self.catalogue_features)
+            query = torch.cat(
+                [
+                    model.query_embedding({k: v[i : i + 65536] for k, v in self.query_features.items()})
+                    for i in range(0, len(self.positives), 65536)
+                ]
+            )
+        known = self.positives >= 0
+        ranks = torch.full_like(self.positives, cand.shape[0])
+        if known.any():
+            exclude = self.exclude
+            if exclude is not None and not bool(known.all()):
+                exclude = _select_csr(exclude, known)
+            ranks[known] = positive_ranks(
+                query[known], cand, self.positives[known], exclude=exclude, chunk_size=self.chunk_size
+            )
+        return ranks
+
+    def __call__(self, model: torch.nn.Module) -> dict[str, float]:
+        ranks = self.ranks(model)
+        return topk_metrics(ranks, metrics=self.metrics, groups=self.groups)
+
+
+def _select_csr(csr: tuple[Tensor, Tensor], rows: Tensor) -> tuple[Tensor, Tensor]:
+    offsets, values = csr
+    starts, ends = offsets[:-1][rows], offsets[1:][rows]
+    lengths = ends - starts
+    new_off = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
+    idx = torch.repeat_interleave(starts, lengths) + (
+        torch.arange(int(lengths.sum())) - torch.repeat_interleave(new_off[:-1], lengths)
+    )
+    return new_off, values[idx]

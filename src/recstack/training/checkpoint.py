@@ -1,0 +1,128 @@
+"""Atomic checkpoints: model + task + optimizer tensors in safetensors, the rest in JSON.
+
+Layout of ``<dir>/epoch-0003/``::
+
+    weights.safetensors     model.* and task.* tensors
+    optimizer.safetensors   optimizer state tensors (``state.<param>.<name>``) + RNG state
+    state.json              epoch, history, optimizer scalars and param groups, format
+
+A checkpoint is written to a temporary folder and renamed into place, and ``LATEST``
+names the newest one, so a crash never leaves a half-written checkpoint behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from recstack.errors import ArtifactError
+
+__all__ = ["save_checkpoint", "load_checkpoint", "latest_checkpoint"]
+
+FORMAT = 1
+
+
+def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    sd = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, st in sd["state"].items():
+        for name, val in st.items():
+            if torch.is_tensor(val):
+                tensors[f"state.{pid}.{name}"] = val.detach().contiguous().clone()
+            else:
+                scalars.setdefault(str(pid), {})[name] = val
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for key, val in tensors.items():
+        if not key.startswith("state."):
+            continue
+        _, pid, name = key.split(".", 2)
+        state.setdefault(int(pid), {})[name] = val
+    for pid, sc in meta["scalars"].items():
+        state.setdefault(int(pid), {}).update(sc)
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(
+    directory: str | Path,
+    *,
+    epoch: int,
+    model: nn.Module,
+    task: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    extra: dict[str, Any],
+) -> Path:
+    """Writes ``directory/epoch-XXXX`` atomically and points ``LATEST`` at it."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / f"epoch-{epoch:04d}"
+    tmp = root / f".tmp-epoch-{epoch:04d}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    weights = {f"model.{k}": v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    weights.update({f"task.{k}": v.detach().contiguous().clone() for k, v in task.state_dict().items()})
+    save_file(weights, str(tmp / "weights.safetensors"))
+    opt_tensors, opt_meta = _flatten_optimizer(optimizer)
+    opt_tensors["rng.torch"] = torch.get_rng_state()
+    save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
+    state = {"format": FORMAT, "epoch": epoch, "optimizer": opt_meta, **extra}
+    (tmp / "state.json").write_text(json.dumps(state))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    latest_tmp = root / "LATEST.tmp"
+    latest_tmp.write_text(final.name)
+    os.replace(latest_tmp, root / "LATEST")
+    return final
+
+
+def latest_checkpoint(directory: str | Path) -> Path | None:
+    """The checkpoint ``LATEST`` points to, or ``None`` when there is none."""
+    root = Path(directory)
+    marker = root / "LATEST"
+    if not marker.exists():
+        return None
+    path = root / marker.read_text().strip()
+    return path if path.exists() else None
+
+
+def load_checkpoint(
+    path: str | Path, *, model: nn.Module, task: nn.Module, optimizer: torch.optim.Optimizer
+) -> dict[str, Any]:
+    """Restores model, task, optimizer and RNG from ``path``; returns ``state.json``'s dict.
+
+    A checkpoint folder (``epoch-XXXX``) or a run folder containing ``LATEST`` is accepted.
+    """
+    p = Path(path)
+    if (p / "LATEST").exists():
+        p = latest_checkpoint(p) or p
+    try:
+        state = json.loads((p / "state.json").read_text())
+        weights = load_file(str(p / "weights.safetensors"))
+        opt_tensors = load_file(str(p / "optimizer.safetensors"))
+    except (OSError, ValueError, SafetensorError) as err:
+        raise ArtifactError(
+            f"cannot read checkpoint {p}: {err}; pass a folder written by the Trainer "
+            "(it holds state.json, weights.safetensors, optimizer.safetensors)"
+        ) from None
+    if state.get("format") != FORMAT:
+        raise ArtifactError(f"checkpoint {p} has format {state.get('format')!r}, this version reads {FORMAT}")
+    try:
+        model.load_state_dict({k[6:]: v for k, v in weights.items() if k.startswith("model.")}, strict=True)
+        task.load_state_dict({k[5:]: v for k, v in weights.items() if k.startswith("task.")}, strict=True)
+        optimizer.load_state_dict(_unflatten_optimizer(opt_tensors, state["optimizer"]))
+    except (RuntimeError, KeyError, ValueError) as err:
+        raise ArtifactError(f"checkpoint {p} does not match this model/optimizer: {err}") from None
+    torch.set_rng_state(opt_tensors["rng.torch"])
+    return state

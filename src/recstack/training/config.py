@@ -1,0 +1,60 @@
+"""Training settings (config section ``train``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from recstack._validation import StrictModel
+
+__all__ = ["TrainConfig", "EarlyStoppingConfig"]
+
+
+class EarlyStoppingConfig(StrictModel):
+    """Stop when ``metric`` has not improved for ``patience`` evaluations.
+
+    Attributes:
+        metric: a validation metric name, e.g. ``hit_rate@100`` or ``loss``.
+        mode: ``max`` for accuracy-like metrics, ``min`` for losses/errors.
+        patience: evaluations without improvement before stopping.
+        min_delta: smallest change that counts as an improvement.
+        restore_best: load the best epoch's weights when training ends.
+    """
+
+    metric: str
+    mode: Literal["max", "min"] = "max"
+    patience: int = Field(default=3, ge=1)
+    min_delta: float = Field(default=0.0, ge=0)
+    restore_best: bool = True
+
+
+class TrainConfig(StrictModel):
+    """How to train. Defaults train the MovieLens two-tower well out of the box.
+
+    Attributes:
+        optimizer: ``adagrad`` (default, robust for sparse embeddings), ``adam``,
+            ``adamw`` or ``sgd``.
+        lr: learning rate.
+        weight_decay: L2 penalty (decoupled for ``adamw``).
+        batch_size: rows per step.
+        epochs: maximum number of passes over the training data.
+        eval_every: evaluate every this many epochs (0: never during training).
+        early_stopping: optional, see :class:`EarlyStoppingConfig`.
+        seed: makes a run repeatable on CPU (init, shuffling, negative sampling).
+        grad_clip: clip the global gradient norm to this value.
+        checkpoint_every: write a checkpoint every this many epochs (0: never).
+        progress: show a progress bar with the live loss.
+    """
+
+    optimizer: Literal["adagrad", "adam", "adamw", "sgd"] = "adagrad"
+    lr: float = Field(default=0.1, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+    batch_size: int = Field(default=8192, ge=1)
+    epochs: int = Field(default=10, ge=1)
+    eval_every: int = Field(default=1, ge=0)
+    early_stopping: EarlyStoppingConfig | None = None
+    seed: int = 42
+    grad_clip: float | None = Field(default=None, gt=0)
+    checkpoint_every: int = Field(default=1, ge=0)
+    progress: bool = True

@@ -1,0 +1,191 @@
+"""The ``Trainer``: the only training loop in recstack."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from recstack.data.dataset import BatchIterator, TensorDataset
+from recstack.errors import ConfigError
+from recstack.models.base import RecModel
+from recstack.tasks.base import Task
+from recstack.training.checkpoint import load_checkpoint, save_checkpoint
+from recstack.training.config import TrainConfig
+from recstack.training.history import History
+from recstack.training.seed import seed_everything
+
+__all__ = ["Trainer", "Evaluator", "Callback"]
+
+log = logging.getLogger(__name__)
+
+Evaluator = Callable[[RecModel], dict[str, float]]
+"""Computes validation metrics of a model (e.g. full-catalogue hit_rate@100)."""
+Callback = Callable[[dict[str, Any]], None]
+"""Called with each epoch's history record."""
+
+
+def make_optimizer(name: str, params: Sequence[nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    """The optimizer called ``name`` (``adagrad``, ``adam``, ``adamw``, ``sgd``)."""
+    if name == "adagrad":
+        # Accumulator starts at 0 so steps do not depend on the loss scale (mean vs sum);
+        # Keras' 0.1 start only works because TFRS sums the loss over the batch.
+        return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, momentum=0.9)
+    raise ConfigError(f"train.optimizer: unknown {name!r}; one of adagrad, adam, adamw, sgd")
+
+
+class Trainer:
+    """Fits a model on a task: epochs, evaluation cadence, early stopping, checkpoints.
+
+    Args:
+        model: the model (``forward(batch) -> outputs``).
+        task: the loss (``task.loss(outputs, batch)``).
+        config: see :class:`TrainConfig`.
+        run_dir: where checkpoints (``checkpoints/``) and ``history.csv/json`` go;
+            ``None`` keeps everything in memory.
+        callbacks: functions called with each epoch's record (loggers, plots, ...).
+
+    Example:
+        >>> trainer = Trainer(model, task, TrainConfig(epochs=3), run_dir="runs/x")  # doctest: +SKIP
+        >>> history = trainer.fit(train_data, evaluator=evaluator)                    # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model: RecModel,
+        task: Task,
+        config: TrainConfig | None = None,
+        *,
+        run_dir: str | Path | None = None,
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
+        self.model = model
+        self.task = task
+        self.config = config or TrainConfig()
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.callbacks = list(callbacks)
+        self.history = History()
+        self.best_metric: float | None = None
+        self.best_epoch: int | None = None
+        self.stopped_early = False
+
+    def fit(
+        self,
+        train: TensorDataset,
+        *,
+        evaluator: Evaluator | None = None,
+        resume_from: str | Path | None = None,
+    ) -> History:
+        """Trains for ``config.epochs`` (or until early stopping) and returns the history."""
+        cfg = self.config
+        es = cfg.early_stopping
+        if es is not None and (evaluator is None or cfg.eval_every == 0):
+            raise ConfigError("train.early_stopping needs validation data and eval_every >= 1")
+        seed_everything(cfg.seed)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        optimizer = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.weight_decay)
+        batches = BatchIterator(train, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        start_epoch = 1
+        best_state: dict[str, torch.Tensor] | None = None
+        bad_evals = 0
+        if resume_from is not None:
+            state = load_checkpoint(resume_from, model=self.model, task=self.task, optimizer=optimizer)
+            start_epoch = state["epoch"] + 1
+            self.history = History(state.get("history"))
+            self.best_metric, self.best_epoch = state.get("best_metric"), state.get("best_epoch")
+            bad_evals = state.get("bad_evals", 0)
+            batches.set_epoch(state["epoch"])
+        for epoch in range(start_epoch, cfg.epochs + 1):
+            record = self._train_epoch(epoch, batches, optimizer)
+            if evaluator is not None and cfg.eval_every and epoch % cfg.eval_every == 0:
+                t0 = time.perf_counter()
+                self.model.eval()
+                with torch.no_grad():
+                    metrics = evaluator(self.model)
+                record["val/seconds"] = round(time.perf_counter() - t0, 4)
+                record.update({f"val/{k}": v for k, v in metrics.items()})
+                if es is not None:
+                    value = metrics.get(es.metric)
+                    if value is None:
+                        raise ConfigError(
+                            f"train.early_stopping.metric: {es.metric!r} is not computed; "
+                            f"available: {sorted(metrics)}"
+                        )
+                    if self._improved(value):
+                        self.best_metric, self.best_epoch, bad_evals = value, epoch, 0
+                        if es.restore_best:
+                            best_state = copy.deepcopy(self.model.state_dict())
+                    else:
+                        bad_evals += 1
+            self.history.append(record)
+            for cb in self.callbacks:
+                cb(record)
+            if self.run_dir is not None:
+                self.history.write(self.run_dir)
+                if cfg.checkpoint_every and epoch % cfg.checkpoint_every == 0:
+                    extra = {"history": self.history.to_list(), "best_metric": self.best_metric,
+                             "best_epoch": self.best_epoch, "bad_evals": bad_evals}
+                    save_checkpoint(self.run_dir / "checkpoints", epoch=epoch, model=self.model,
+                                    task=self.task, optimizer=optimizer, extra=extra)
+            if es is not None and bad_evals >= es.patience:
+                self.stopped_early = True
+                log.info("early stopping at epoch %d (best %s=%.4f at epoch %s)",
+                         epoch, es.metric, self.best_metric, self.best_epoch)
+                break
+        if best_state is not None and es is not None and es.restore_best:
+            self.model.load_state_dict(best_state)
+        self.model.eval()
+        return self.history
+
+    def _improved(self, value: float) -> bool:
+        es = self.config.early_stopping
+        assert es is not None
+        if self.best_metric is None or math.isnan(self.best_metric):
+            return not math.isnan(value)
+        if es.mode == "max":
+            return value > self.best_metric + es.min_delta
+        return value < self.best_metric - es.min_delta
+
+    def _train_epoch(self, epoch: int, batches: BatchIterator, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+        cfg = self.config
+        self.model.train()
+        total, rows = 0.0, 0
+        t0 = time.perf_counter()
+        bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=not cfg.progress, leave=False)
+        for batch in bar:
+            batch = self.task.prepare_batch(batch)
+            loss = self.task.loss(self.model(batch), batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"loss became {loss.item()} at epoch {epoch}; lower train.lr or raise task.temperature"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip is not None:
+                nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            n = len(batch)
+            total += loss.item() * n
+            rows += n
+            bar.set_postfix(loss=f"{total / rows:.4f}")
+        seconds = time.perf_counter() - t0
+        return {
+            "epoch": epoch,
+            "train/loss": total / max(rows, 1),
+            "train/seconds": round(seconds, 4),
+            "train/examples_per_sec": round(rows / seconds, 1) if seconds > 0 else 0.0,
+        }

@@ -1,0 +1,109 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from recstack.data.batch import Batch
+from recstack.models import TwoTower, TwoTowerConfig
+from recstack.preprocessing.outputs import OutputSpec
+from recstack.tasks import RetrievalTask, RetrievalTaskConfig
+
+OUTPUTS = [
+    OutputSpec("user_id", "user_id", "id", cardinality=30, table="user_id"),
+    OutputSpec("item_id", "item_id", "id", cardinality=12, table="item_id"),
+]
+
+
+def naive_loss(q, c, ids, *, temperature, remove_hits, log_q=None):
+    """TFRS Retrieval on the full (B, B) matrix: positive = diagonal."""
+    s = q @ c.T / temperature
+    if log_q is not None:
+        s = s - log_q[ids]
+    if remove_hits:
+        same = ids[None, :] == ids[:, None]
+        same.fill_diagonal_(False)
+        s = s.masked_fill(same, -1e9)
+    return F.cross_entropy(s, torch.arange(len(ids)))
+
+
+def make_batch(seed=0, b=64):
+    g = torch.Generator().manual_seed(seed)
+    users = torch.randint(1, 30, (b,), generator=g)
+    items = torch.randint(1, 12, (b,), generator=g)  # many duplicates on purpose
+    return Batch({"user_id": users, "item_id": items})
+
+
+@pytest.mark.parametrize("remove_hits", [True, False])
+@pytest.mark.parametrize("logq", [True, False])
+def test_dedup_equals_naive_in_batch_softmax(remove_hits, logq):
+    torch.manual_seed(0)
+    cfg = TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=8, layers=[16, 8])
+    model = TwoTower(cfg, OUTPUTS)
+    task = RetrievalTask(
+        RetrievalTaskConfig(temperature=0.2, remove_accidental_hits=remove_hits, logq_correction=logq),
+        num_candidates=12,
+    )
+    task.set_candidate_counts(torch.arange(12).float() + 1)
+    batch = make_batch()
+
+    loss = task.loss(model(batch), batch)
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+
+    q = model.query_embedding(batch.features)
+    c = model.candidate_embedding(batch.features)
+    ref = naive_loss(q, c, batch.features["item_id"], temperature=0.2, remove_hits=remove_hits,
+                     log_q=task.log_q if logq else None)
+    ref_grads = torch.autograd.grad(ref, list(model.parameters()))
+    assert torch.allclose(loss, ref, atol=1e-5), (loss.item(), ref.item())
+    for g1, g2 in zip(grads, ref_grads):
+        assert torch.allclose(g1, g2, atol=1e-6)
+
+
+def test_non_dedup_path_matches_dedup():
+    torch.manual_seed(1)
+    outs = {}
+    for dedupe in (True, False):
+        torch.manual_seed(1)
+        cfg = TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=8, dedupe_candidates=dedupe)
+        model = TwoTower(cfg, OUTPUTS)
+        batch = make_batch(3)
+        outs[dedupe] = RetrievalTask(RetrievalTaskConfig(temperature=0.5)).loss(model(batch), batch)
+    assert torch.allclose(outs[True], outs[False], atol=1e-5)
+
+
+def test_dedup_computes_each_candidate_once():
+    cfg = TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=4)
+    model = TwoTower(cfg, OUTPUTS)
+    batch = Batch({"user_id": torch.tensor([1, 2, 3, 4]), "item_id": torch.tensor([5, 5, 7, 5])})
+    out = model(batch)
+    assert out["candidate"].shape == (2, 4)
+    assert out["candidate_ids"].tolist() == [5, 7]
+    assert out["candidate_counts"].tolist() == [3, 1]
+    assert out["positive"].tolist() == [0, 0, 1, 0]
+
+
+def test_sampled_negatives_add_columns_and_mask_hits():
+    torch.manual_seed(0)
+    cfg = TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=4)
+    model = TwoTower(cfg, OUTPUTS)
+    task = RetrievalTask(RetrievalTaskConfig(num_negatives=5), num_candidates=12)
+    catalogue = {"item_id": torch.arange(1, 12)}
+    task.attach_catalogue(catalogue, seed=3)
+    batch = task.prepare_batch(Batch({"user_id": torch.tensor([1, 2]), "item_id": torch.tensor([3, 4])}))
+    assert batch.extras["negative:item_id"].shape == (5,)
+    out = model(batch)
+    logits, pos, _ = task.logits(out)
+    assert logits.shape == (2, 2 + 5)
+    neg_ids = out["negative_ids"]
+    for row, item in enumerate([3, 4]):
+        masked = logits[row, 2:][neg_ids == item]
+        assert bool((masked < -1e30).all())
+    # the same seed draws the same negatives
+    task.attach_catalogue(catalogue, seed=3)
+    again = task.prepare_batch(Batch({"user_id": torch.tensor([1, 2]), "item_id": torch.tensor([3, 4])}))
+    assert torch.equal(again.extras["negative:item_id"], batch.extras["negative:item_id"])
+
+
+def test_num_negatives_without_catalogue_is_a_clear_error():
+    task = RetrievalTask(RetrievalTaskConfig(num_negatives=2))
+    with pytest.raises(ValueError, match="attach_catalogue"):
+        task.prepare_batch(Batch({"item_id": torch.tensor([1])}))
