@@ -1,0 +1,27 @@
+"""Built-in datasets: ``movielens-100k`` (local or downloaded) and ``synthetic``."""
+
+from recstack.data.datasets.base import DATASETS, InteractionData, list_datasets, load_dataset
+from recstack.data.datasets.movielens import download_movielens_100k, find_movielens_100k, load_movielens_100k
+from recstack.data.datasets.synthetic import make_synthetic
+
+__all__ = [
+    "DATASETS",
+    "InteractionData",
+    "download_movielens_100k",
+    "fetch_dataset",
+    "find_movielens_100k",
+    "list_datasets",
+    "load_dataset",
+    "load_movielens_100k",
+    "make_synthetic",
+]
+
+
+def fetch_dataset(name: str, *, cache_dir: str | None = None) -> str:
+    """Makes a dataset available locally and returns its folder (``synthetic`` needs none)."""
+    if name == "synthetic":
+        return "(synthetic data is generated, nothing to fetch)"
+    if name != "movielens-100k":
+        DATASETS.get(name)
+    found, _ = find_movielens_100k(None, cache_dir)
+    return str(found or download_movielens_100k(cache_dir))

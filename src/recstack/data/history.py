@@ -1,0 +1,62 @@
+"""Histories of past choices per row, built without leakage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recstack.errors import SchemaError
+
+__all__ = ["add_history"]
+
+
+def add_history(
+    df: pd.DataFrame,
+    *,
+    user_col: str,
+    item_col: str,
+    time_col: str | None,
+    max_length: int = 50,
+    output_col: str = "history",
+    reference: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Adds ``output_col``: each row's earlier items of the same user, oldest first.
+
+    Without ``reference``: the items the user had **before** the row (by ``time_col``; ties
+    by row order), never the row itself or later rows. With ``reference`` (a training
+    table, for test rows): all of the user's items in ``reference``. The last
+    ``max_length`` items are kept. Rows of users without history get an empty list.
+    """
+    src = df if reference is None else reference
+    need = [user_col, item_col] + ([time_col] if time_col else [])
+    for table, name in ((src, "reference" if reference is not None else "table"), (df, "table")):
+        missing = [c for c in (need if table is src else [user_col]) if c not in table.columns]
+        if missing:
+            raise SchemaError(f"add_history: the {name} has no columns {missing}; available: {list(table.columns)}")
+    order_cols = [user_col] + ([time_col] if time_col else []) + ["_row"]
+    s = src.assign(_row=np.arange(len(src))).sort_values(order_cols, kind="stable")
+    users = pd.Index(s[user_col].astype(str).unique())
+    s_user = users.get_indexer(s[user_col].astype(str))
+    items = s[item_col].to_numpy()
+    starts = np.searchsorted(s_user, np.arange(len(users)))  # s_user is sorted by construction
+    if reference is None:
+        # position of each row inside its user's sorted list = number of earlier rows
+        pos_in_sorted = np.empty(len(s), dtype=np.int64)
+        pos_in_sorted[s["_row"].to_numpy()] = np.arange(len(s))
+        end = pos_in_sorted
+        u = s_user[np.argsort(s["_row"].to_numpy())]
+        begin = starts[u]
+    else:
+        u = users.get_indexer(df[user_col].astype(str))
+        known = u >= 0
+        stops = np.append(starts[1:], len(s))
+        begin = np.where(known, starts[np.maximum(u, 0)], 0)
+        end = np.where(known, stops[np.maximum(u, 0)], 0)
+    begin = np.maximum(begin, end - max_length)
+    lengths = end - begin
+    flat_idx = np.repeat(begin - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
+    flat = items[flat_idx]
+    cuts = np.cumsum(lengths)[:-1]
+    out = df.copy()
+    out[output_col] = [a.tolist() for a in np.split(flat, cuts)] if len(df) else []
+    return out

@@ -1,0 +1,100 @@
+"""Readers: CSV/TSV/Parquet files, pandas DataFrames and Arrow tables -> pandas DataFrame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from recstack.errors import DataError, SchemaError
+
+__all__ = ["read_table"]
+
+_PARQUET = {".parquet", ".pq"}
+
+
+def _detect_format(path: Path, fmt: str | None, sep: str | None) -> str:
+    if fmt is not None:
+        if fmt not in ("csv", "tsv", "parquet"):
+            raise DataError(f"unknown format {fmt!r} for {path}; use csv, tsv or parquet")
+        return fmt
+    if path.suffix.lower() in _PARQUET:
+        return "parquet"
+    if path.suffix.lower() == ".tsv" or sep == "\t":
+        return "tsv"
+    return "csv"
+
+
+def read_table(
+    source: Any,
+    *,
+    format: Literal["csv", "tsv", "parquet"] | None = None,
+    sep: str | None = None,
+    names: list[str] | None = None,
+    header: int | Literal["infer"] | None = "infer",
+    encoding: str = "utf-8",
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
+    """Reads a table from a file, a DataFrame or a ``pyarrow.Table``.
+
+    Args:
+        source: path (``.csv``, ``.tsv``, ``.parquet``/``.pq``, or any name with ``format``),
+            ``pandas.DataFrame`` (copied) or ``pyarrow.Table``.
+        format: force ``csv``, ``tsv`` or ``parquet``.
+        sep: field separator for text files (``"\\t"`` for MovieLens ``u.data``, ``"|"`` for ``u.item``).
+        names: column names for a file without a header row (implies ``header=None``).
+        header: header row number, ``"infer"`` or ``None``.
+        encoding: text encoding (MovieLens ``u.item`` is ``latin-1``).
+        columns: keep only these columns (unknown names are an error listing the available ones).
+
+    Raises:
+        DataError: missing, empty or malformed file (names the file and, when known, the line).
+    """
+    if isinstance(source, pd.DataFrame):
+        df = source.copy()
+        where = "the DataFrame"
+    elif type(source).__module__.startswith("pyarrow"):
+        df = source.to_pandas()
+        where = "the Arrow table"
+    else:
+        path = Path(source)
+        where = str(path)
+        if not path.is_file():
+            raise DataError(f"file {where!r} does not exist; check the path (relative paths start at {Path.cwd()})")
+        fmt = _detect_format(path, format, sep)
+        if fmt == "parquet":
+            try:
+                df = pd.read_parquet(path)
+            except Exception as err:  # pyarrow raises several unrelated types for bad files
+                raise DataError(f"{where} is not a valid Parquet file ({type(err).__name__}: {err}); "
+                                "check the file or pass format='csv'") from None
+        else:
+            kwargs: dict[str, Any] = {"sep": sep or ("\t" if fmt == "tsv" else ","), "encoding": encoding}
+            if names is not None:
+                kwargs.update(names=names, header=None if header == "infer" else header)
+            else:
+                kwargs["header"] = 0 if header == "infer" else header
+            try:
+                df = pd.read_csv(path, **kwargs)
+            except pd.errors.EmptyDataError:
+                raise DataError(f"{where} is empty; it needs a header row and data rows") from None
+            except pd.errors.ParserError as err:
+                raise DataError(f"{where} is malformed: {err}; check the separator (sep=) and quoting") from None
+            except UnicodeDecodeError as err:
+                raise DataError(
+                    f"{where} is not {encoding} text (byte {err.start}): a binary file, or pass encoding= "
+                    "(MovieLens u.item is latin-1)"
+                ) from None
+            if names is not None and len(df.columns) != len(names):
+                raise DataError(f"{where}: {len(names)} names given for {len(df.columns)} columns")
+    if len(df.columns) == 0:
+        raise DataError(f"{where} has no columns")
+    if len(df) == 0:
+        raise DataError(f"{where} is empty (0 rows)")
+    if columns is not None:
+        unknown = [c for c in columns if c not in df.columns]
+        if unknown:
+            raise SchemaError(f"{where} has no columns {unknown}; available: {list(df.columns)}")
+        df = df[columns]
+    return df.reset_index(drop=True)

@@ -1,0 +1,61 @@
+"""Splits of interaction tables: random, global temporal, leave-last-n per user, given files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recstack.data.readers import read_table
+from recstack.errors import ConfigError, SchemaError
+
+__all__ = ["random_split", "temporal_split", "leave_last_n", "given_split"]
+
+
+def _need(df: pd.DataFrame, *cols: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise SchemaError(f"split needs columns {missing}; available: {list(df.columns)}")
+
+
+def random_split(df: pd.DataFrame, *, test_fraction: float = 0.2, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows drawn at random (seeded) into ``(train, test)``; both keep the original index."""
+    if not 0 < test_fraction < 1:
+        raise ConfigError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    mask = np.random.default_rng(seed).random(len(df)) < test_fraction
+    return df[~mask], df[mask]
+
+
+def temporal_split(
+    df: pd.DataFrame, time_col: str, *, test_fraction: float | None = 0.2, cutoff: Any = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Global time split: rows at or after ``cutoff`` (or the ``1 - test_fraction`` quantile) are test."""
+    _need(df, time_col)
+    if cutoff is None:
+        if test_fraction is None or not 0 < test_fraction < 1:
+            raise ConfigError(f"give cutoff or test_fraction in (0, 1), got {test_fraction}")
+        cutoff = df[time_col].quantile(1 - test_fraction, interpolation="higher")
+    test = df[time_col] >= cutoff
+    return df[~test].reset_index(drop=True), df[test].reset_index(drop=True)
+
+
+def leave_last_n(df: pd.DataFrame, user_col: str, time_col: str, *, n: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per user, the last ``n`` interactions by time are test (ties: later rows last).
+
+    Users with ``n`` or fewer interactions stay entirely in train.
+    """
+    _need(df, user_col, time_col)
+    if n < 1:
+        raise ConfigError(f"n must be >= 1, got {n}")
+    order = df.assign(_row=np.arange(len(df))).sort_values([user_col, time_col, "_row"], kind="stable")
+    from_end = order.groupby(user_col, sort=False).cumcount(ascending=False)
+    size = order.groupby(user_col, sort=False)[time_col].transform("size")
+    is_test = pd.Series(False, index=df.index)
+    is_test.loc[order.index] = ((from_end < n) & (size > n)).to_numpy()
+    return df[~is_test].reset_index(drop=True), df[is_test].reset_index(drop=True)
+
+
+def given_split(train_source: Any, test_source: Any, **read_kwargs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and test read from two given files (e.g. MovieLens ``u1.base`` / ``u1.test``)."""
+    return read_table(train_source, **read_kwargs), read_table(test_source, **read_kwargs)

@@ -1,0 +1,165 @@
+"""Full-catalogue top-K metrics, computed in bounded-memory chunks.
+
+Protocol: for each evaluation row (a query and its held-out positive item), every
+candidate of the catalogue is scored by dot product; the positive's **rank** is the number
+of candidates scored strictly above it (optimistic on ties, exactly like TFRS
+``FactorizedTopK``, which counts a hit when the positive scores >= the K-th best score).
+Excluded candidates (e.g. the user's training items) never count; the positive itself is
+never excluded. Only ``chunk_size x C`` scores exist at any time.
+
+Metric names (stable; see docs/metrics.md):
+
+    hit_rate@K  mean over rows of 1[rank < K]                      (TFRS top-K accuracy)
+    recall@K    per group (user): share of its positives with rank < K; mean over groups
+    ndcg@K      per group: DCG / IDCG, DCG = sum_{rank<K} 1/log2(rank+2); mean over groups
+    mrr         per group: 1 / (1 + min rank of its positives); mean over groups
+    mrr@K       as mrr, 0 when the best rank >= K
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from recstack.errors import ConfigError
+
+__all__ = ["positive_ranks", "topk_metrics", "parse_metric_name", "build_exclusion", "TOPK_METRICS"]
+
+TOPK_METRICS = ("hit_rate", "recall", "ndcg", "mrr")
+_NEEDS_K = {"hit_rate", "recall", "ndcg"}
+
+
+def parse_metric_name(name: str) -> tuple[str, int | None]:
+    """``"ndcg@10" -> ("ndcg", 10)``, ``"mrr" -> ("mrr", None)``; unknown names list the known."""
+    base, _, k = name.partition("@")
+    if base not in TOPK_METRICS:
+        raise ConfigError(
+            f"unknown metric {name!r}; known: hit_rate@K, recall@K, ndcg@K, mrr, mrr@K (e.g. hit_rate@100)"
+        )
+    if k:
+        if not k.isdigit() or int(k) < 1:
+            raise ConfigError(f"metric {name!r}: K must be a positive integer")
+        return base, int(k)
+    if base in _NEEDS_K:
+        raise ConfigError(f"metric {name!r} needs a cutoff, e.g. {base}@10")
+    return base, None
+
+
+def build_exclusion(query_keys: Tensor, seen_keys: Tensor, seen_items: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-query CSR of items to exclude, from ``(user, item)`` pairs.
+
+    Args:
+        query_keys: ``(Q,)`` user code of each query row.
+        seen_keys / seen_items: ``(N,)`` user code and catalogue row of each seen pair.
+
+    Returns:
+        ``offsets (Q+1,)``, ``indices (nnz,)``: row ``i`` excludes
+        ``indices[offsets[i]:offsets[i+1]]`` (deduplicated, sorted).
+    """
+    if seen_keys.numel() == 0:
+        return torch.zeros(len(query_keys) + 1, dtype=torch.long), torch.zeros(0, dtype=torch.long)
+    span = int(seen_items.max()) + 1
+    pairs = torch.unique(seen_keys.long() * span + seen_items.long())  # sorted, deduplicated
+    keys, items = pairs // span, pairs % span
+    ukeys, counts = torch.unique_consecutive(keys, return_counts=True)
+    starts = torch.cumsum(counts, 0) - counts
+    pos = torch.searchsorted(ukeys, query_keys.long())
+    found = (pos < len(ukeys)) & (ukeys[pos.clamp_max(len(ukeys) - 1)] == query_keys.long())
+    pos = pos.clamp_max(len(ukeys) - 1)
+    lengths = torch.where(found, counts[pos], 0)
+    begin = torch.where(found, starts[pos], 0)
+    offsets = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
+    flat = torch.repeat_interleave(begin, lengths) + (
+        torch.arange(int(lengths.sum())) - torch.repeat_interleave(offsets[:-1], lengths)
+    )
+    return offsets, items[flat]
+
+
+def positive_ranks(
+    query_emb: Tensor,
+    candidate_emb: Tensor,
+    positives: Tensor,
+    *,
+    exclude: tuple[Tensor, Tensor] | None = None,
+    chunk_size: int = 1024,
+) -> Tensor:
+    """``(Q,)`` int64: candidates scored strictly above each row's positive.
+
+    Args:
+        query_emb: ``(Q, d)`` query vectors.
+        candidate_emb: ``(C, d)`` candidate vectors.
+        positives: ``(Q,)`` candidate row of each query's positive.
+        exclude: optional CSR ``(offsets (Q+1,), indices)`` of candidates to drop per row.
+        chunk_size: rows scored at once (memory ``chunk_size x C``).
+    """
+    if query_emb.ndim != 2 or candidate_emb.ndim != 2 or query_emb.shape[1] != candidate_emb.shape[1]:
+        raise ValueError(
+            f"query_emb (Q, d) and candidate_emb (C, d) must share d; got {tuple(query_emb.shape)}, "
+            f"{tuple(candidate_emb.shape)}"
+        )
+    if positives.shape != (query_emb.shape[0],):
+        raise ValueError(f"positives must be (Q,) = ({query_emb.shape[0]},), got {tuple(positives.shape)}")
+    n, c = query_emb.shape[0], candidate_emb.shape[0]
+    if n and (int(positives.min()) < 0 or int(positives.max()) >= c):
+        raise ValueError(f"positives must be candidate rows in [0, {c}), got range "
+                         f"[{int(positives.min())}, {int(positives.max())}]")
+    ranks = torch.empty(n, dtype=torch.long)
+    cand_t = candidate_emb.T.contiguous()
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        scores = query_emb[start:stop] @ cand_t  # (q, C)
+        rows = torch.arange(stop - start)
+        pos = positives[start:stop]
+        pos_score = scores[rows, pos].unsqueeze(1)
+        if exclude is not None:
+            offsets, items = exclude
+            lo, hi = int(offsets[start]), int(offsets[stop])
+            lengths = offsets[start + 1 : stop + 1] - offsets[start:stop]
+            r = torch.repeat_interleave(rows, lengths)
+            scores[r, items[lo:hi]] = float("-inf")
+            scores[rows, pos] = pos_score.squeeze(1)  # the positive is never excluded
+        ranks[start:stop] = (scores > pos_score).sum(dim=1)
+    return ranks
+
+
+def topk_metrics(ranks: Tensor, *, metrics: Sequence[str], groups: Tensor | None = None) -> dict[str, float]:
+    """Aggregates positive ranks into the named metrics (see the module docstring).
+
+    Args:
+        ranks: ``(Q,)`` from :func:`positive_ranks`.
+        metrics: e.g. ``["hit_rate@100", "recall@10", "ndcg@10", "mrr"]``.
+        groups: ``(Q,)`` group (user) of each row; ``None``: each row is its own group.
+    """
+    parsed = [(m, *parse_metric_name(m)) for m in metrics]
+    ranks = ranks.long()
+    if groups is None:
+        groups = torch.arange(len(ranks))
+    gid, gidx = torch.unique(groups, return_inverse=True)
+    ng = len(gid)
+    n_pos = torch.bincount(gidx, minlength=ng).double()
+    out: dict[str, float] = {}
+    if len(ranks) == 0:
+        return {m: float("nan") for m in metrics}
+    rf = ranks.double()
+    for name, base, k in parsed:
+        if base == "hit_rate":
+            out[name] = float((ranks < k).double().mean())
+        elif base == "recall":
+            hits = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, (ranks < k).double())
+            out[name] = float((hits / n_pos).mean())
+        elif base == "ndcg":
+            gain = torch.where(ranks < k, 1.0 / torch.log2(rf + 2.0), torch.zeros_like(rf))
+            dcg = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, gain)
+            ideal_cum = torch.cumsum(1.0 / torch.log2(torch.arange(k, dtype=torch.float64) + 2.0), 0)
+            idcg = ideal_cum[(n_pos.long().clamp_max(k) - 1)]
+            out[name] = float((dcg / idcg).mean())
+        else:  # mrr / mrr@K
+            best = torch.full((ng,), math.inf, dtype=torch.float64).scatter_reduce(0, gidx, rf, reduce="amin")
+            rr = 1.0 / (best + 1.0)
+            if k is not None:
+                rr = torch.where(best < k, rr, torch.zeros_like(rr))
+            out[name] = float(rr.mean())
+    return out

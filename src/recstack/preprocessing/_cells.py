@@ -1,0 +1,169 @@
+"""Column plumbing shared by the transformers: series coercion, cell kinds, canonical keys.
+
+Raw ID values arrive as strings, integers or floats (an integer column with missing
+entries is read as float). They are compared through *canonical keys*: ``42``, ``42.0``,
+``np.int64(42)`` and ``"42"`` all become ``"42"``; other floats use ``str`` (``"4.5"``);
+strings are kept verbatim (``"007"`` stays ``"007"``).
+
+Everything here works on whole columns; the only per-cell work is done inside pandas
+(``Series.map(type)``, a C-level pass like the ``.str`` accessor), never a Python loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from recstack.errors import SchemaError
+
+__all__ = [
+    "MISSING",
+    "STRING",
+    "LIST",
+    "SCALAR",
+    "KeyKind",
+    "as_series",
+    "canonical_keys",
+    "cell_kinds",
+    "first_row",
+]
+
+MISSING, STRING, LIST, SCALAR = 0, 1, 2, 3
+KeyKind = Literal["int", "str"]
+
+_STR_TYPES = [str, np.str_]
+_LIST_TYPES = [list, tuple, np.ndarray, set, frozenset]
+_INT_LIMIT = 2.0**63
+
+
+def as_series(values: Any) -> pd.Series:
+    """``values`` as a pandas Series with positional index ``0..n-1`` (rows in errors).
+
+    A list of lists stays one row per inner list (object dtype).
+    """
+    if isinstance(values, pd.Series):
+        s = values.reset_index(drop=True)
+    elif isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise SchemaError(f"expected a 1-D column of values, got an array of shape {values.shape}")
+        s = pd.Series(values)
+    elif isinstance(values, (pd.Index, pd.api.extensions.ExtensionArray)):
+        s = pd.Series(values)
+    elif isinstance(values, Iterable) and not isinstance(values, (str, bytes)):
+        s = pd.Series(list(values), dtype=None if _flat(values) else object)
+    else:
+        raise SchemaError(f"expected a column of values (Series, array or list), got {type(values).__name__}")
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    return s
+
+
+def _flat(values: Any) -> bool:
+    """True unless the first element is list-like (lets pandas infer a flat dtype)."""
+    for v in values:
+        return not isinstance(v, (list, tuple, np.ndarray, set, frozenset))
+    return True
+
+
+def first_row(mask: np.ndarray) -> int:
+    """Position of the first True in ``mask`` (callers guarantee one exists)."""
+    return int(np.flatnonzero(mask)[0])
+
+
+def cell_kinds(s: pd.Series) -> np.ndarray:
+    """Per cell: ``MISSING``, ``STRING``, ``LIST`` (list/tuple/array/set) or ``SCALAR``.
+
+    Returns:
+        ``(n,)`` int8 array.
+    """
+    missing = s.isna().to_numpy(dtype=bool)
+    kinds = np.full(len(s), SCALAR, dtype=np.int8)
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        kinds[:] = STRING
+    elif s.dtype == object:
+        inferred = pd.api.types.infer_dtype(s, skipna=True)
+        if inferred in ("string", "empty"):
+            kinds[:] = STRING
+        elif inferred not in ("integer", "floating", "mixed-integer-float", "boolean", "decimal"):
+            types = s.map(type)  # one pass inside pandas; no Python-level loop
+            kinds[types.isin(_STR_TYPES).to_numpy()] = STRING
+            kinds[types.isin(_LIST_TYPES).to_numpy()] = LIST
+    kinds[missing] = MISSING
+    return kinds
+
+
+def canonical_keys(values: Any, *, column: str = "values") -> tuple[np.ndarray, np.ndarray, KeyKind]:
+    """Canonical string keys of a column of scalar IDs.
+
+    Returns:
+        ``keys``: ``(n,)`` object array of ``str`` (``None`` where missing);
+        ``missing``: ``(n,)`` bool; ``kind``: ``"int"`` when every present value is an
+        integer (or an integral float), else ``"str"``.
+
+    Raises:
+        SchemaError: a cell holds a list (the column needs ``multi_hot``/``sequence``).
+    """
+    s = as_series(values)
+    n = len(s)
+    missing = s.isna().to_numpy(dtype=bool)
+    keys = np.full(n, None, dtype=object)
+    present = ~missing
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        keys[present] = s[present].astype(str).to_numpy(dtype=object)
+        return keys, missing, "str"
+    if pd.api.types.is_integer_dtype(dtype):
+        keys[present] = _int_keys(s[present].to_numpy(dtype=np.int64))
+        return keys, missing, "int"
+    if pd.api.types.is_float_dtype(dtype):
+        f = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        fkeys, integral = _float_keys(f[present])
+        keys[present] = fkeys
+        return keys, missing, "int" if integral.all() else "str"
+    if dtype != object:  # pandas string dtype and other extension dtypes
+        keys[present] = s[present].astype(str).to_numpy(dtype=object)
+        return keys, missing, "str"
+    kinds = cell_kinds(s)
+    if (kinds == LIST).any():
+        row = first_row(kinds == LIST)
+        raise SchemaError(
+            f"column {column!r}: row {row} holds a list-like value {_short(s.iloc[row])}, but this "
+            "feature needs one scalar ID per row; declare the column as type: multi_hot or "
+            "type: sequence, or flatten it"
+        )
+    is_str = kinds == STRING
+    keys[is_str] = s[is_str].astype(str).to_numpy(dtype=object)
+    scalar = kinds == SCALAR
+    all_int = not is_str.any()
+    if scalar.any():
+        sub = s[scalar]
+        num = pd.to_numeric(sub, errors="coerce")
+        numeric = num.notna().to_numpy(dtype=bool)
+        fkeys, integral = _float_keys(num.to_numpy(dtype=np.float64, na_value=np.nan)[numeric])
+        skeys = sub.astype(str).to_numpy(dtype=object)
+        skeys[numeric] = fkeys
+        keys[scalar] = skeys
+        all_int = all_int and bool(numeric.all()) and bool(integral.all())
+    return keys, missing, "int" if all_int and present.any() else "str"
+
+
+def _int_keys(a: np.ndarray) -> np.ndarray:
+    return a.astype(str).astype(object)
+
+
+def _float_keys(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys of non-NaN floats: integral ones as ``"42"``, others as ``str(x)``."""
+    integral = np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < _INT_LIMIT)
+    keys = np.empty(len(f), dtype=object)
+    keys[integral] = _int_keys(f[integral].astype(np.int64))
+    keys[~integral] = pd.Series(f[~integral], dtype=np.float64).astype(str).to_numpy(dtype=object)
+    return keys, integral
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A short repr of a cell for error messages (NumPy scalars as plain Python values)."""
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,220 @@
+"""One fitted transformer per feature spec: the bridge from a spec to its output tensors.
+
+Each ``FeatureTransformer`` reads one raw column and produces the arrays named by its
+:class:`OutputSpec` list; the :class:`~recstack.preprocessing.Preprocessor` only routes
+columns and collects results.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recstack.errors import ConfigError
+from recstack.features import CategoricalFeature, MultiHotFeature, NumericFeature, SequenceFeature, TextFeature
+from recstack.preprocessing.hashing import Hasher
+from recstack.preprocessing.numeric import NumericTransformer
+from recstack.preprocessing.outputs import OutputSpec
+from recstack.preprocessing.ragged import pad, split_ragged
+from recstack.preprocessing.tokenizer import Tokenizer
+from recstack.preprocessing.vocabulary import Vocabulary
+
+__all__ = ["FeatureTransformer", "make_feature_transformer"]
+
+
+class FeatureTransformer(ABC):
+    """Fits on, and transforms, the raw column of one feature spec."""
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+
+    @abstractmethod
+    def fit(self, column: pd.Series) -> None: ...
+
+    @abstractmethod
+    def transform(self, column: pd.Series) -> dict[str, np.ndarray]: ...
+
+    @abstractmethod
+    def outputs(self) -> list[OutputSpec]: ...
+
+    @abstractmethod
+    def get_state(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def set_state(self, state: dict[str, Any]) -> None: ...
+
+    def get_vocabulary(self) -> Vocabulary | None:
+        """The vocabulary behind this feature's IDs, or ``None`` (numeric, hashed)."""
+        return None
+
+    def _ids(self, kind: str, cardinality: int, table: str, pooling: str = "") -> OutputSpec:
+        name = self.spec.name
+        return OutputSpec(name, name, kind, cardinality, table, pooling, self.spec.embedding_dim)  # type: ignore[arg-type]
+
+
+class CategoricalTransformer(FeatureTransformer):
+    """``id`` (n,) from a :class:`Vocabulary`, or a :class:`Hasher` with ``num_buckets``."""
+
+    spec: CategoricalFeature
+
+    def _new(self) -> Vocabulary | Hasher:
+        s = self.spec
+        return Hasher(s.num_buckets) if s.num_buckets is not None else Vocabulary(s.min_count, s.max_size, s.num_oov)
+
+    def fit(self, column: pd.Series) -> None:
+        self.transformer = self._new().fit(column, column=self.spec.source_column)
+
+    def transform(self, column: pd.Series) -> dict[str, np.ndarray]:
+        return {self.spec.name: self.transformer.transform(column, column=self.spec.source_column)}
+
+    def outputs(self) -> list[OutputSpec]:
+        return [self._ids("id", self.transformer.size, self.spec.name)]
+
+    def get_state(self) -> dict[str, Any]:
+        return self.transformer.get_state()
+
+    def get_vocabulary(self) -> Vocabulary | None:
+        return self.transformer if isinstance(self.transformer, Vocabulary) else None
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        cls = Hasher if self.spec.num_buckets is not None else Vocabulary
+        self.transformer = cls.from_state(state)
+
+
+class NumericFeatureTransformer(FeatureTransformer):
+    """``value`` (n,) float32 if ``as_value``; ``<name>.bucket`` ``id`` (n,) if bucketized."""
+
+    spec: NumericFeature
+
+    def fit(self, column: pd.Series) -> None:
+        s = self.spec
+        self.transformer = NumericTransformer(
+            fill=s.fill, log=s.log, normalize=s.normalize, buckets=s.buckets, boundaries=s.boundaries
+        ).fit(column, column=s.source_column)
+
+    def transform(self, column: pd.Series) -> dict[str, np.ndarray]:
+        value, bucket = self.transformer.transform(column, column=self.spec.source_column)
+        out = {self.spec.name: value} if self.spec.as_value else {}
+        if bucket is not None:
+            out[f"{self.spec.name}.bucket"] = bucket
+        return out
+
+    def outputs(self) -> list[OutputSpec]:
+        name, out = self.spec.name, []
+        if self.spec.as_value:
+            out.append(OutputSpec(name, name, "value", 0, "", "", None))
+        if self.spec.bucketized:
+            size = self.transformer.num_buckets_ + 1
+            out.append(OutputSpec(f"{name}.bucket", name, "id", size, name, "", self.spec.embedding_dim))
+        return out
+
+    def get_state(self) -> dict[str, Any]:
+        return self.transformer.get_state()
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.transformer = NumericTransformer.from_state(state)
+
+
+class RaggedTransformer(FeatureTransformer):
+    """``ids`` (n, L) for ``multi_hot`` and ``sequence`` (own vocabulary or the source's)."""
+
+    spec: MultiHotFeature | SequenceFeature
+
+    def __init__(self, spec: Any, source: CategoricalTransformer | None = None) -> None:
+        super().__init__(spec)
+        self.source = None if source is None else source.transformer
+        assert self.source is None or isinstance(self.source, Vocabulary)
+        self.embedding_dim = spec.embedding_dim
+        if source is not None and source.spec.embedding_dim is not None:
+            if spec.embedding_dim not in (None, source.spec.embedding_dim):
+                raise ConfigError(
+                    f"features.{spec.name}.embedding_dim: {spec.embedding_dim} differs from its source "
+                    f"{source.spec.name!r} ({source.spec.embedding_dim}); a shared table has one size, "
+                    "so drop one of them or make them equal"
+                )
+            self.embedding_dim = source.spec.embedding_dim
+
+    @property
+    def keep(self) -> str:
+        return self.spec.keep if isinstance(self.spec, SequenceFeature) else "first"
+
+    def _split(self, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        return split_ragged(column, separator=self.spec.separator, column=self.spec.source_column)
+
+    def fit(self, column: pd.Series) -> None:
+        flat, lengths = self._split(column)
+        s = self.spec
+        if self.source is not None:
+            self.vocab = self.source
+        else:
+            self.vocab = Vocabulary(s.min_count, s.max_size, s.num_oov).fit(flat, column=s.source_column)
+        self.max_length = int(s.max_length or max(int(lengths.max(initial=0)), 1))
+
+    def transform(self, column: pd.Series) -> dict[str, np.ndarray]:
+        flat, lengths = self._split(column)
+        ids = self.vocab.transform(flat, column=self.spec.source_column)
+        return {self.spec.name: pad(ids, lengths, self.max_length, keep=self.keep)}  # type: ignore[arg-type]
+
+    def outputs(self) -> list[OutputSpec]:
+        s = self.spec
+        source = getattr(s, "source", None)
+        pooling = s.encoder if isinstance(s, SequenceFeature) else s.pooling
+        return [OutputSpec(s.name, s.name, "ids", self.vocab.size, source or s.name, pooling, self.embedding_dim)]
+
+    def get_vocabulary(self) -> Vocabulary | None:
+        return self.vocab
+
+    def get_state(self) -> dict[str, Any]:
+        vocab = None if self.source is not None else self.vocab.get_state()
+        return {"class": "RaggedTransformer", "max_length": self.max_length, "vocabulary": vocab}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.max_length = int(state["max_length"])
+        self.vocab = self.source if self.source is not None else Vocabulary.from_state(state["vocabulary"])
+
+
+class TextTransformer(FeatureTransformer):
+    """``ids`` (n, L) of tokens from a :class:`Tokenizer`."""
+
+    spec: TextFeature
+
+    def fit(self, column: pd.Series) -> None:
+        s = self.spec
+        self.transformer = Tokenizer(
+            s.split, s.lowercase, s.max_tokens, s.min_count, s.num_oov, s.max_length
+        ).fit(column, column=s.source_column)
+
+    def transform(self, column: pd.Series) -> dict[str, np.ndarray]:
+        return {self.spec.name: self.transformer.transform(column, column=self.spec.source_column)}
+
+    def outputs(self) -> list[OutputSpec]:
+        return [self._ids("ids", self.transformer.size, self.spec.name, self.spec.pooling)]
+
+    def get_state(self) -> dict[str, Any]:
+        return self.transformer.get_state()
+
+    def get_vocabulary(self) -> Vocabulary | None:
+        return self.transformer.vocabulary_
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.transformer = Tokenizer.from_state(state)
+
+
+def make_feature_transformer(spec: Any, fitted: dict[str, FeatureTransformer]) -> FeatureTransformer:
+    """The transformer for ``spec``; a sequence with ``source`` shares ``fitted[source]``'s vocabulary."""
+    if isinstance(spec, CategoricalFeature):
+        return CategoricalTransformer(spec)
+    if isinstance(spec, NumericFeature):
+        return NumericFeatureTransformer(spec)
+    if isinstance(spec, SequenceFeature) and spec.source is not None:
+        source = fitted[spec.source]
+        assert isinstance(source, CategoricalTransformer)  # Schema checks sources
+        return RaggedTransformer(spec, source)
+    if isinstance(spec, (MultiHotFeature, SequenceFeature)):
+        return RaggedTransformer(spec)
+    if isinstance(spec, TextFeature):
+        return TextTransformer(spec)
+    raise TypeError(f"no preprocessing for feature spec {type(spec).__name__}")

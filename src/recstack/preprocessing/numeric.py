@@ -1,0 +1,204 @@
+"""Numeric columns: fill missing -> log1p -> bucketize and/or standardize."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from recstack.errors import ArtifactError, ConfigError, SchemaError
+from recstack.preprocessing._cells import _short, as_series, first_row
+from recstack.preprocessing._fitted import check_is_fitted, check_state
+from recstack.preprocessing.discretizer import Discretizer
+
+__all__ = ["NumericTransformer", "NumericOutput", "to_float"]
+
+Fill = float | Literal["mean", "median"] | None
+
+
+class NumericOutput(NamedTuple):
+    """What :meth:`NumericTransformer.transform` returns for ``n`` rows.
+
+    Attributes:
+        value: ``(n,)`` float32, the filled, logged and (if ``normalize``) standardized value.
+        bucket: ``(n,)`` int64 bucket IDs ``1..num_buckets_`` (0 stays padding), or ``None``
+            when the transformer does not bucketize.
+    """
+
+    value: np.ndarray
+    bucket: np.ndarray | None
+
+
+def to_float(values: Any, *, column: str = "values") -> np.ndarray:
+    """A column as ``(n,)`` float64 with NaN for missing entries.
+
+    Raises:
+        SchemaError: a present cell is not a number (names the column, row and value).
+    """
+    s = as_series(values)
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        return s.to_numpy(dtype=np.float64, na_value=np.nan)
+    num = pd.to_numeric(s, errors="coerce")
+    bad = num.isna().to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
+    if bad.any():
+        row = first_row(bad)
+        raise SchemaError(
+            f"column {column!r}: row {row} holds {_short(s.iloc[row])}, which is not a number "
+            f"({int(bad.sum())} such rows); a numeric feature needs numbers: clean the column, "
+            "or declare it type: categorical"
+        )
+    return num.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+class NumericTransformer:
+    """Fill, ``log1p``, bucketize and standardize one numeric column (fitted on training data).
+
+    Order: fill missing -> ``log1p`` (if ``log``) -> bucketize the logged value, and
+    standardize it (mean/std fitted on the filled, logged training values; std 0 -> 1).
+
+    Args:
+        fill: a number, ``"mean"`` or ``"median"`` (of the training values), or ``None``:
+            a missing value is then an error naming the row.
+        log: apply ``log1p``; values must be > -1.
+        normalize: standardize to zero mean, unit variance (population std).
+        buckets: number of quantile buckets (see :class:`Discretizer`), or
+        boundaries: explicit increasing bucket boundaries (on the logged scale if ``log``).
+
+    Fitted attributes:
+        fill_value_ (float | None), mean_ / std_ (float | None), discretizer_ (Discretizer | None).
+
+    Example:
+        >>> t = NumericTransformer(fill=0.0, normalize=True).fit([1.0, 3.0])
+        >>> t.transform([1.0, None]).value.tolist()
+        [-1.0, -2.0]
+    """
+
+    def __init__(
+        self,
+        *,
+        fill: Fill = None,
+        log: bool = False,
+        normalize: bool = False,
+        buckets: int | None = None,
+        boundaries: Sequence[float] | None = None,
+    ) -> None:
+        self.fill = fill
+        self.log = log
+        self.normalize = normalize
+        self.buckets = buckets
+        self.boundaries = boundaries
+
+    @property
+    def bucketized(self) -> bool:
+        return self.buckets is not None or self.boundaries is not None
+
+    def fit(self, values: Any, *, column: str = "values") -> NumericTransformer:
+        """Learns fill value, bucket boundaries and mean/std from a training column ``(n,)``."""
+        if isinstance(self.fill, str) and self.fill not in ("mean", "median"):
+            raise ConfigError(f"fill: expected a number, 'mean', 'median' or None, got {self.fill!r}")
+        x = to_float(values, column=column)
+        fill_value = self._fit_fill(x, column)
+        x = self._fill_and_log(x, fill_value, column)
+        discretizer = None
+        if self.bucketized:
+            discretizer = Discretizer(self.boundaries, self.buckets).fit(x, column=column)
+        mean = std = None
+        if self.normalize:
+            mean, std = float(np.mean(x)), float(np.std(x))
+            std = std if std > 0 and np.isfinite(std) else 1.0
+        self.fill_value_, self.mean_, self.std_, self.discretizer_ = fill_value, mean, std, discretizer
+        return self
+
+    def _fit_fill(self, x: np.ndarray, column: str) -> float | None:
+        if self.fill is None:
+            return None
+        if not isinstance(self.fill, str):
+            return float(self.fill)
+        present = x[~np.isnan(x)]
+        if present.size == 0:
+            raise SchemaError(
+                f"column {column!r}: every value is missing, so fill: {self.fill} cannot be computed; "
+                "set fill to a number or data.defaults for the column"
+            )
+        return float(np.mean(present) if self.fill == "mean" else np.median(present))
+
+    def _fill_and_log(self, x: np.ndarray, fill_value: float | None, column: str) -> np.ndarray:
+        nan = np.isnan(x)
+        if nan.any():
+            if fill_value is None:
+                raise SchemaError(
+                    f"column {column!r}: row {first_row(nan)} is missing (NaN/None; {int(nan.sum())} "
+                    f"such rows) and the feature has no fill; set fill: <number>|mean|median on the "
+                    f"feature, or data.defaults: {{{column}: <value>}}"
+                )
+            x = np.where(nan, fill_value, x)
+        if self.log:
+            bad = x <= -1
+            if bad.any():
+                row = first_row(bad)
+                raise SchemaError(
+                    f"column {column!r}: row {row} holds {float(x[row])!r}; log1p needs values > -1; "
+                    "remove log: true, or shift/clip the column"
+                )
+            x = np.log1p(x)
+        return x
+
+    @property
+    def num_buckets_(self) -> int:
+        """Bucket IDs are ``1..num_buckets_``; the embedding table has ``num_buckets_ + 1`` rows."""
+        check_is_fitted(self, "fill_value_")
+        if self.discretizer_ is None:
+            raise ConfigError("this NumericTransformer has no buckets; set buckets or boundaries")
+        return self.discretizer_.num_bins_
+
+    def transform(self, values: Any, *, column: str = "values") -> NumericOutput:
+        """A column ``(n,)`` -> :class:`NumericOutput` (value float32, bucket int64 or None)."""
+        check_is_fitted(self, "fill_value_")
+        x = self._fill_and_log(to_float(values, column=column), self.fill_value_, column)
+        bucket = None
+        if self.discretizer_ is not None:
+            bucket = self.discretizer_.transform(x) + 1
+        if self.mean_ is not None and self.std_ is not None:
+            x = (x - self.mean_) / self.std_
+        return NumericOutput(x.astype(np.float32), bucket)
+
+    def get_state(self) -> dict[str, Any]:
+        check_is_fitted(self, "fill_value_")
+        return {
+            "class": "NumericTransformer",
+            "fill": self.fill if self.fill is None or isinstance(self.fill, str) else float(self.fill),
+            "log": bool(self.log),
+            "normalize": bool(self.normalize),
+            "buckets": None if self.buckets is None else int(self.buckets),
+            "boundaries": None if self.boundaries is None else [float(b) for b in self.boundaries],
+            "fill_value": self.fill_value_,
+            "mean": self.mean_,
+            "std": self.std_,
+            "discretizer": None if self.discretizer_ is None else self.discretizer_.get_state(),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> NumericTransformer:
+        keys = ["fill", "log", "normalize", "buckets", "boundaries", "fill_value", "mean", "std", "discretizer"]
+        check_state(state, cls, keys)
+        t = cls(
+            fill=state["fill"],
+            log=bool(state["log"]),
+            normalize=bool(state["normalize"]),
+            buckets=state["buckets"],
+            boundaries=state["boundaries"],
+        )
+        if t.bucketized != (state["discretizer"] is not None):
+            raise ArtifactError("NumericTransformer state: 'discretizer' does not match buckets/boundaries")
+        t.fill_value_ = state["fill_value"]
+        t.mean_, t.std_ = state["mean"], state["std"]
+        t.discretizer_ = None if state["discretizer"] is None else Discretizer.from_state(state["discretizer"])
+        return t
+
+    def __repr__(self) -> str:
+        return (
+            f"NumericTransformer(fill={self.fill!r}, log={self.log}, normalize={self.normalize}, "
+            f"buckets={self.buckets!r}, boundaries={self.boundaries!r})"
+        )

@@ -1,0 +1,237 @@
+"""The preprocessing pipeline: a schema's features fitted on a table, then columnar tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recstack.errors import ArtifactError, ConfigError, SchemaError
+from recstack.features import CategoricalFeature, Schema
+from recstack.preprocessing._cells import as_series
+from recstack.preprocessing._features import FeatureTransformer, make_feature_transformer
+from recstack.preprocessing._fitted import check_is_fitted
+from recstack.preprocessing.outputs import OutputSpec
+from recstack.preprocessing.vocabulary import Vocabulary
+
+__all__ = ["Preprocessor"]
+
+STATE_FORMAT = "recstack.preprocessor"
+STATE_VERSION = 1
+
+
+class Preprocessor:
+    """Fits every feature of a schema on a training table and turns tables into tensors.
+
+    ``transform`` returns ``{key: tensor}`` with keys and layouts given by :attr:`outputs`::
+
+        categorical                 key=name           "id"    (n,)   int64
+        numeric (as_value)          key=name           "value" (n,)   float32
+        numeric (buckets/boundaries) key=name+".bucket" "id"    (n,)   int64
+        multi_hot / sequence / text key=name           "ids"   (n, L) int64, 0 = padding
+
+    ``schema.defaults`` fill missing entries of their raw column before any feature reads
+    it. Columns no feature reads are ignored. Fitted state is plain JSON (:meth:`get_state`).
+
+    Args:
+        schema: the feature specs (and per-column defaults).
+
+    Example:
+        >>> schema = Schema.from_dict({"user_id": {"type": "categorical"}})
+        >>> pp = Preprocessor(schema).fit(pd.DataFrame({"user_id": ["a", "b", "a"]}))
+        >>> pp.transform(pd.DataFrame({"user_id": ["a", "zzz"]}))["user_id"].tolist()
+        [2, 1]
+    """
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, table: pd.DataFrame) -> Preprocessor:
+        """Fits every feature on ``table`` (the training split only); returns ``self``."""
+        if not isinstance(self.schema, Schema):
+            raise ConfigError(f"Preprocessor: schema must be a recstack Schema, got {type(self.schema).__name__}")
+        columns = self._columns(table, self.schema.names)
+        fitted: dict[str, FeatureTransformer] = {}
+        for spec in self._fit_order():
+            transformer = make_feature_transformer(spec, fitted)
+            with _feature_errors(spec.name):
+                transformer.fit(columns[spec.source_column])
+            fitted[spec.name] = transformer
+        self.transformers_ = {name: fitted[name] for name in self.schema.names}
+        return self
+
+    def _fit_order(self) -> list[Any]:
+        """Categoricals first, so sequences with ``source`` find their vocabulary."""
+        feats = list(self.schema)
+        return [f for f in feats if isinstance(f, CategoricalFeature)] + [
+            f for f in feats if not isinstance(f, CategoricalFeature)
+        ]
+
+    def fit_transform(self, table: pd.DataFrame) -> dict[str, torch.Tensor]:
+        return self.fit(table).transform(table)
+
+    # ------------------------------------------------------------------ transforming
+    def transform(self, table: pd.DataFrame, *, features: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
+        """``table`` (n rows) -> ``{key: tensor}`` per :attr:`outputs` (see the class docstring).
+
+        Args:
+            table: raw rows; only the columns the selected features read are required.
+            features: transform only these features (e.g. a query tower's), in this order;
+                ``None``: all of them.
+        """
+        check_is_fitted(self, "transformers_")
+        names = list(self.transformers_) if features is None else list(features)
+        for name in names:
+            self._transformer(name)
+        columns = self._columns(table, names)
+        out: dict[str, torch.Tensor] = {}
+        for name in names:
+            transformer = self.transformers_[name]
+            with _feature_errors(name):
+                arrays = transformer.transform(columns[transformer.spec.source_column])
+            out.update({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()})
+        return out
+
+    def encode(self, feature: str, values: Any) -> dict[str, torch.Tensor]:
+        """Encodes raw values ``(n,)`` of one feature, e.g. raw item IDs at serving time.
+
+        Applies the column's default, then returns the same ``{key: tensor}`` entries that
+        :meth:`transform` gives for this feature (``pp.encode("item_id", ids)["item_id"]``).
+        """
+        check_is_fitted(self, "transformers_")
+        transformer = self._transformer(feature)
+        column = transformer.spec.source_column
+        with _feature_errors(feature):
+            series = self._fill_default(as_series(values), column)
+        with _feature_errors(feature):
+            arrays = transformer.transform(series)
+        return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
+
+    def _columns(self, table: pd.DataFrame, names: list[str]) -> dict[str, pd.Series]:
+        """The raw columns that features ``names`` read, validated, with defaults applied."""
+        if isinstance(table, Mapping):
+            table = pd.DataFrame(dict(table))
+        if not isinstance(table, pd.DataFrame):
+            raise SchemaError(f"expected a pandas DataFrame, got {type(table).__name__}")
+        if len(table) == 0:
+            raise SchemaError("empty table: it has 0 rows; preprocessing needs at least one row (check the split/filter)")
+        needed: dict[str, list[str]] = {}
+        for name in names:
+            spec = self.schema[name]
+            needed.setdefault(spec.source_column, []).append(name)
+        missing = [c for c in needed if c not in table.columns]
+        if missing:
+            which = ", ".join(f"{c!r} (feature {', '.join(needed[c])})" for c in missing)
+            raise SchemaError(
+                f"missing column(s) {which}; the table has columns {[str(c) for c in table.columns]}; "
+                "rename the column, set column: <name> on the feature, or remove the feature"
+            )
+        columns = {}
+        for c in needed:
+            col = table[c]
+            if isinstance(col, pd.DataFrame):
+                raise SchemaError(f"column {c!r} appears {col.shape[1]} times in the table; column names must be unique")
+            columns[c] = self._fill_default(col, c)
+        return columns
+
+    def _fill_default(self, s: pd.Series, column: str) -> pd.Series:
+        """Applies ``schema.defaults[column]`` to missing entries (a scalar fill value)."""
+        if column not in self.schema.defaults or not s.hasnans:
+            return s
+        value = self.schema.defaults[column]
+        if value is None or pd.api.types.is_list_like(value):
+            raise ConfigError(f"data.defaults.{column}: expected a scalar fill value, got {value!r}")
+        numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+        if pd.api.types.is_float_dtype(s.dtype) and numeric:
+            return s.fillna(float(value))
+        if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object and isinstance(value, str):
+            return s.fillna(value)
+        return s.astype(object).fillna(value)
+
+    # ------------------------------------------------------------------ fitted results
+    @property
+    def outputs(self) -> list[OutputSpec]:
+        """One :class:`OutputSpec` per tensor of :meth:`transform`, in schema order."""
+        check_is_fitted(self, "transformers_")
+        return [o for t in self.transformers_.values() for o in t.outputs()]
+
+    def vocabulary(self, feature: str) -> Vocabulary:
+        """The fitted vocabulary behind an ID feature (to map model indices back to raw IDs).
+
+        A sequence with ``source`` returns the source's vocabulary; a text feature its
+        token vocabulary.
+
+        Raises:
+            ConfigError: the feature is numeric or hashed (no vocabulary), or unknown.
+        """
+        check_is_fitted(self, "transformers_")
+        t = self._transformer(feature)
+        vocab = t.get_vocabulary()
+        if vocab is None:
+            raise ConfigError(
+                f"feature {feature!r} ({t.spec.type}) has no vocabulary"
+                + ("; it hashes IDs (num_buckets), so indices cannot be mapped back" if t.spec.type == "categorical" else "")
+            )
+        return vocab
+
+    def _transformer(self, feature: str) -> FeatureTransformer:
+        if feature not in self.transformers_:
+            raise ConfigError(f"unknown feature {feature!r}; known: {', '.join(self.transformers_)}")
+        return self.transformers_[feature]
+
+    # ------------------------------------------------------------------ state
+    def get_state(self) -> dict[str, Any]:
+        """Plain JSON-able state: the schema and every feature's fitted state."""
+        check_is_fitted(self, "transformers_")
+        return {
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "schema": self.schema.to_dict(),
+            "features": {name: t.get_state() for name, t in self.transformers_.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Preprocessor:
+        """Rebuilds a fitted preprocessor from :meth:`get_state` output (transforms are identical)."""
+        if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+            raise ArtifactError(f"preprocessor state: expected a dict with format {STATE_FORMAT!r}")
+        if state.get("version") != STATE_VERSION:
+            raise ArtifactError(
+                f"preprocessor state: version {state.get('version')!r} is not supported (this recstack "
+                f"reads version {STATE_VERSION}); refit, or load it with the recstack version that wrote it"
+            )
+        pp = cls(Schema.from_json_dict(state["schema"]))
+        features = state.get("features", {})
+        missing = [n for n in pp.schema.names if n not in features]
+        if missing:
+            raise ArtifactError(f"preprocessor state: no fitted state for features {missing}")
+        fitted: dict[str, FeatureTransformer] = {}
+        for spec in pp._fit_order():
+            transformer = make_feature_transformer(spec, fitted)
+            try:
+                transformer.set_state(features[spec.name])
+            except ArtifactError as err:
+                raise ArtifactError(f"preprocessor state: feature {spec.name!r}: {err}") from None
+            except (KeyError, TypeError, ValueError) as err:
+                raise ArtifactError(f"preprocessor state: feature {spec.name!r} is malformed ({err!r})") from None
+            fitted[spec.name] = transformer
+        pp.transformers_ = {name: fitted[name] for name in pp.schema.names}
+        return pp
+
+    def __repr__(self) -> str:
+        fitted = "fitted" if hasattr(self, "transformers_") else "not fitted"
+        return f"Preprocessor({self.schema!r}, {fitted})"
+
+
+@contextmanager
+def _feature_errors(feature: str) -> Iterator[None]:
+    """Prefixes schema errors with the feature that raised them."""
+    try:
+        yield
+    except SchemaError as err:
+        raise SchemaError(f"feature {feature!r}: {err}") from None

@@ -1,0 +1,133 @@
+"""Text to padded token IDs: regex split, optional lowercase, a token vocabulary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recstack.errors import ArtifactError, ConfigError, SchemaError
+from recstack.preprocessing._cells import LIST, MISSING, _short, as_series, cell_kinds, first_row
+from recstack.preprocessing._fitted import check_is_fitted, check_state
+from recstack.preprocessing.ragged import pad
+from recstack.preprocessing.vocabulary import Vocabulary
+
+__all__ = ["Tokenizer"]
+
+
+class Tokenizer:
+    """Splits strings by a regular expression and maps tokens to IDs (vocabulary layout).
+
+    Args:
+        split: regular expression to split on (``r"\\s+"`` for words, ``":"`` for
+            ``viewer:123``-style keys); empty tokens are dropped.
+        lowercase: lowercase before splitting.
+        max_tokens: keep at most this many most frequent tokens.
+        min_count: tokens seen fewer times go to OOV.
+        num_oov: OOV buckets.
+        max_length: tokens kept per row (the first ones); ``None``: longest row seen in
+            training (at least 1).
+
+    Fitted attributes:
+        vocabulary_ (:class:`Vocabulary` of tokens), max_length_ (int, the ``L`` of ``transform``).
+
+    Example:
+        >>> t = Tokenizer(split=":").fit(["viewer:123", "viewer:7"])
+        >>> t.transform(["viewer:7", None]).tolist()
+        [[2, 4], [0, 0]]
+    """
+
+    def __init__(
+        self,
+        split: str = r"\s+",
+        lowercase: bool = True,
+        max_tokens: int | None = None,
+        min_count: int = 1,
+        num_oov: int = 1,
+        max_length: int | None = None,
+    ) -> None:
+        self.split = split
+        self.lowercase = lowercase
+        self.max_tokens = max_tokens
+        self.min_count = min_count
+        self.num_oov = num_oov
+        self.max_length = max_length
+
+    def tokenize(self, texts: Any, *, column: str = "values") -> tuple[np.ndarray, np.ndarray]:
+        """Texts ``(n,)`` -> ``flat`` tokens ``(total,)`` object and ``lengths`` ``(n,)`` int64.
+
+        Missing texts give no tokens; numbers are read as their string form.
+        """
+        s = as_series(texts)
+        kinds = cell_kinds(s)
+        if (kinds == LIST).any():
+            row = first_row(kinds == LIST)
+            raise SchemaError(
+                f"column {column!r}: row {row} holds a list {_short(s.iloc[row])}; a text feature "
+                "needs one string per row; join the list, or use type: multi_hot / sequence"
+            )
+        present = kinds != MISSING
+        text = pd.Series(s[present].astype(str).to_numpy(dtype=object), index=np.flatnonzero(present), dtype=object)
+        if self.lowercase:
+            text = text.str.lower()
+        tokens = text.str.split(self.split, regex=True).explode()
+        tokens = tokens[tokens.notna() & (tokens.str.len() > 0)]
+        lengths = np.bincount(tokens.index.to_numpy(dtype=np.int64), minlength=len(s)).astype(np.int64)
+        return tokens.to_numpy(dtype=object), lengths
+
+    def fit(self, texts: Any, *, column: str = "values") -> Tokenizer:
+        """Learns the token vocabulary and ``max_length_`` from training texts ``(n,)``."""
+        if self.max_length is not None and int(self.max_length) < 1:
+            raise ConfigError(f"max_length: expected an integer >= 1, got {self.max_length!r}")
+        flat, lengths = self.tokenize(texts, column=column)
+        self.vocabulary_ = Vocabulary(self.min_count, self.max_tokens, self.num_oov).fit(flat, column=column)
+        self.max_length_ = int(self.max_length or max(int(lengths.max(initial=0)), 1))
+        return self
+
+    @property
+    def size(self) -> int:
+        """Rows of the token embedding table (``vocabulary_.size``)."""
+        check_is_fitted(self, "vocabulary_")
+        return self.vocabulary_.size
+
+    def transform(self, texts: Any, *, column: str = "values") -> np.ndarray:
+        """Texts ``(n,)`` -> ``(n, max_length_)`` int64 token IDs, first tokens kept, 0 = padding."""
+        check_is_fitted(self, "vocabulary_")
+        flat, lengths = self.tokenize(texts, column=column)
+        ids = self.vocabulary_.transform(flat, column=column)
+        return pad(ids, lengths, self.max_length_, keep="first")
+
+    def fit_transform(self, texts: Any, *, column: str = "values") -> np.ndarray:
+        return self.fit(texts, column=column).transform(texts, column=column)
+
+    def get_state(self) -> dict[str, Any]:
+        check_is_fitted(self, "vocabulary_")
+        return {
+            "class": "Tokenizer",
+            "split": self.split,
+            "lowercase": bool(self.lowercase),
+            "max_tokens": self.max_tokens,
+            "min_count": int(self.min_count),
+            "num_oov": int(self.num_oov),
+            "max_length": self.max_length,
+            "max_length_fitted": self.max_length_,
+            "vocabulary": self.vocabulary_.get_state(),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Tokenizer:
+        keys = ["split", "lowercase", "max_tokens", "min_count", "num_oov", "max_length"]
+        check_state(state, cls, [*keys, "max_length_fitted", "vocabulary"])
+        tok = cls(**{k: state[k] for k in keys})
+        tok.vocabulary_ = Vocabulary.from_state(state["vocabulary"])
+        tok.max_length_ = int(state["max_length_fitted"])
+        if tok.max_length_ < 1:
+            raise ArtifactError(f"Tokenizer state: max_length_fitted must be >= 1, got {tok.max_length_}")
+        return tok
+
+    def __repr__(self) -> str:
+        return (
+            f"Tokenizer(split={self.split!r}, lowercase={self.lowercase}, max_tokens={self.max_tokens}, "
+            f"min_count={self.min_count}, num_oov={self.num_oov}, max_length={self.max_length})"
+        )

@@ -1,0 +1,180 @@
+"""A vocabulary: raw IDs (strings or integers) to embedding indices, with hashed OOV buckets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recstack.errors import ArtifactError, ConfigError, DataError
+from recstack.preprocessing._cells import KeyKind, canonical_keys
+from recstack.preprocessing._fitted import check_is_fitted, check_state
+from recstack.preprocessing.hashing import _check_positive, stable_hash
+
+__all__ = ["Vocabulary"]
+
+
+class Vocabulary:
+    """Maps raw IDs to indices with the layout shared by every ID feature::
+
+        0                      padding (missing values; never a present value)
+        1 .. num_oov           out-of-vocabulary buckets: 1 + stable_hash(value) % num_oov
+        num_oov+1 .. size-1    known values, most frequent first (ties: by value string)
+
+    Integers and strings are interchangeable (``42``, ``42.0`` and ``"42"`` are one value);
+    ``inverse`` returns values in the type seen in training (``dtype_``).
+
+    Args:
+        min_count: values seen fewer times in training go to OOV.
+        max_size: keep at most this many known values (the most frequent).
+        num_oov: number of OOV buckets (hashing spreads unseen values over them).
+
+    Fitted attributes:
+        keys_: ``(len,)`` object array, canonical string of each known value, by index.
+        counts_: ``(size,)`` int64, training frequency of each index (OOV buckets count the
+            training values that fell into them; padding 0), e.g. for popularity or logQ.
+        dtype_: ``"int"`` if training values were integers, else ``"str"``.
+
+    Example:
+        >>> v = Vocabulary().fit(["b", "a", "b", "c"])
+        >>> v.transform(["b", "a", "zzz", None]).tolist()
+        [2, 3, 1, 0]
+        >>> v.inverse([2, 1]).tolist()
+        ['b', None]
+    """
+
+    def __init__(self, min_count: int = 1, max_size: int | None = None, num_oov: int = 1) -> None:
+        self.min_count = min_count
+        self.max_size = max_size
+        self.num_oov = num_oov
+
+    def _check_settings(self) -> None:
+        _check_positive("min_count", self.min_count)
+        _check_positive("num_oov", self.num_oov)
+        if self.max_size is not None:
+            _check_positive("max_size", self.max_size)
+
+    def fit(self, values: Any, *, column: str = "values") -> Vocabulary:
+        """Learns the known values from a training column ``(n,)``; returns ``self``."""
+        self._check_settings()
+        keys, missing, kind = canonical_keys(values, column=column)
+        counts = pd.Series(keys[~missing], dtype=object).value_counts(sort=False)
+        table = pd.DataFrame(
+            {"key": counts.index.to_numpy(dtype=object), "count": counts.to_numpy(dtype=np.int64)}
+        ).sort_values(["count", "key"], ascending=[False, True], kind="mergesort")
+        kept = table[table["count"] >= self.min_count]
+        if self.max_size is not None:
+            kept = kept.head(self.max_size)
+        dropped = table.drop(index=kept.index)
+        self._set_state(
+            kept["key"].to_numpy(dtype=object), kept["count"].to_numpy(dtype=np.int64), kind
+        )
+        oov = self._oov_index(dropped["key"].to_numpy(dtype=object))
+        np.add.at(self.counts_, oov, dropped["count"].to_numpy(dtype=np.int64))
+        return self
+
+    def _set_state(self, keys: np.ndarray, known_counts: np.ndarray, kind: KeyKind) -> None:
+        self.keys_ = keys
+        self.dtype_: KeyKind = kind
+        self.counts_ = np.zeros(1 + self.num_oov + len(keys), dtype=np.int64)
+        self.counts_[1 + self.num_oov :] = known_counts
+        self._index = pd.Index(keys, dtype=object)
+
+    def _oov_index(self, keys: np.ndarray) -> np.ndarray:
+        return 1 + (stable_hash(keys) % np.uint64(self.num_oov)).astype(np.int64)
+
+    @property
+    def size(self) -> int:
+        """Rows of the embedding table: ``1 + num_oov + len(keys_)``."""
+        check_is_fitted(self, "keys_")
+        return 1 + self.num_oov + len(self.keys_)
+
+    def __len__(self) -> int:
+        """Number of known values (excluding padding and OOV buckets)."""
+        check_is_fitted(self, "keys_")
+        return len(self.keys_)
+
+    def transform(self, values: Any, *, column: str = "values") -> np.ndarray:
+        """Raw IDs ``(n,)`` -> indices ``(n,)`` int64 (missing -> 0, unseen -> OOV bucket)."""
+        check_is_fitted(self, "keys_")
+        keys, missing, _ = canonical_keys(values, column=column)
+        out = np.zeros(len(keys), dtype=np.int64)
+        present_keys = keys[~missing]
+        pos = self._index.get_indexer(present_keys)
+        ids = pos + 1 + self.num_oov
+        unseen = pos < 0
+        if unseen.any():
+            ids[unseen] = self._oov_index(present_keys[unseen])
+        out[~missing] = ids
+        return out
+
+    lookup = transform
+
+    def fit_transform(self, values: Any, *, column: str = "values") -> np.ndarray:
+        return self.fit(values, column=column).transform(values, column=column)
+
+    def inverse(self, indices: Any) -> np.ndarray:
+        """Indices (any shape) -> raw values of the same shape, object dtype.
+
+        Known indices give the value in its training type (``int`` or ``str``); padding and
+        OOV indices give ``None``.
+        """
+        check_is_fitted(self, "keys_")
+        idx = np.asarray(indices)
+        if idx.size and not np.issubdtype(idx.dtype, np.integer):
+            raise DataError(f"Vocabulary.inverse: expected integer indices, got dtype {idx.dtype}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.size):
+            raise DataError(
+                f"Vocabulary.inverse: indices must be in [0, {self.size}), got min {idx.min()} "
+                f"max {idx.max()}; were they produced by another vocabulary?"
+            )
+        out = np.full(idx.shape, None, dtype=object)
+        known = idx > self.num_oov
+        out[known] = self.values[idx[known] - 1 - self.num_oov]
+        return out
+
+    @property
+    def values(self) -> np.ndarray:
+        """Known values by index (``(len,)`` object array) in their training type."""
+        check_is_fitted(self, "keys_")
+        if self.dtype_ == "int":
+            return self.keys_.astype(np.int64).astype(object)
+        return self.keys_.copy()
+
+    def get_state(self) -> dict[str, Any]:
+        """Plain JSON-able state (settings, keys by index, counts, dtype)."""
+        check_is_fitted(self, "keys_")
+        return {
+            "class": "Vocabulary",
+            "min_count": int(self.min_count),
+            "max_size": None if self.max_size is None else int(self.max_size),
+            "num_oov": int(self.num_oov),
+            "dtype": self.dtype_,
+            "keys": [str(k) for k in self.keys_.tolist()],
+            "counts": self.counts_.tolist(),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Vocabulary:
+        """Rebuilds a fitted vocabulary from :meth:`get_state` output."""
+        check_state(state, cls, ["min_count", "max_size", "num_oov", "dtype", "keys", "counts"])
+        vocab = cls(int(state["min_count"]), state["max_size"], int(state["num_oov"]))
+        try:
+            vocab._check_settings()
+        except ConfigError as err:
+            raise ArtifactError(f"Vocabulary state: {err}") from None
+        keys = np.asarray(state["keys"], dtype=object).reshape(-1)
+        counts = np.asarray(state["counts"], dtype=np.int64)
+        if len(counts) != 1 + vocab.num_oov + len(keys) or state["dtype"] not in ("int", "str"):
+            raise ArtifactError(
+                f"Vocabulary state: {len(keys)} keys need {1 + vocab.num_oov + len(keys)} counts "
+                f"and dtype 'int'|'str'; got {len(counts)} counts, dtype {state['dtype']!r}"
+            )
+        vocab._set_state(keys, counts[1 + vocab.num_oov :], state["dtype"])
+        vocab.counts_ = counts
+        return vocab
+
+    def __repr__(self) -> str:
+        fitted = f", size={self.size}" if hasattr(self, "keys_") else ""
+        return f"Vocabulary(min_count={self.min_count}, max_size={self.max_size}, num_oov={self.num_oov}{fitted})"

@@ -1,0 +1,73 @@
+"""split_ragged (strings, lists, arrays, missing, bad rows) and pad (keep first/last)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recstack.errors import SchemaError
+from recstack.preprocessing import pad, split_ragged
+
+
+def test_delimited_strings_lists_arrays_and_missing():
+    col = ["a|b", ["c"], None, "d", "", "x|| y ", np.array([1, 2]), (), np.nan]
+    flat, lengths = split_ragged(col, separator="|")
+    assert flat.tolist() == ["a", "b", "c", "d", "x", "y", 1, 2]
+    assert lengths.tolist() == [2, 1, 0, 1, 0, 2, 2, 0, 0]
+    assert lengths.dtype == np.int64
+
+
+def test_pandas_string_column_and_non_positional_index():
+    s = pd.Series(["a,b", None, "c"], index=[7, 3, 9])
+    flat, lengths = split_ragged(s, separator=",")
+    assert flat.tolist() == ["a", "b", "c"]
+    assert lengths.tolist() == [2, 0, 1]
+
+
+def test_plain_scalars_are_one_label_per_row():
+    flat, lengths = split_ragged([5, None, 6])
+    assert [int(v) for v in flat] == [5, 6]
+    assert lengths.tolist() == [1, 0, 1]
+
+
+def test_equal_length_lists_stay_rows():
+    flat, lengths = split_ragged([[1, 2], [3, 4]])
+    assert flat.tolist() == [1, 2, 3, 4] and lengths.tolist() == [2, 2]
+
+
+def test_scalar_mixed_with_lists_is_an_error_naming_row():
+    with pytest.raises(SchemaError, match=r"column 'history': row 1 holds 5, but other rows hold lists"):
+        split_ragged([[1], 5, [2]], column="history")
+
+
+def test_nested_list_is_an_error_naming_row():
+    with pytest.raises(SchemaError, match=r"column 'history': row 1 holds a nested list"):
+        split_ragged([[1], [2, [3]]], column="history")
+
+
+def test_string_without_separator_is_an_error_with_fix():
+    with pytest.raises(SchemaError, match=r"column 'h': row 0 .*set separator"):
+        split_ragged(["1,2"], column="h")
+
+
+def test_pad_keep_last_keeps_most_recent_in_order():
+    ids = np.array([1, 2, 3, 4, 5, 6])
+    out = pad(ids, np.array([4, 0, 2]), 3, keep="last")
+    assert out.tolist() == [[2, 3, 4], [0, 0, 0], [5, 6, 0]]
+    assert out.dtype == np.int64
+
+
+def test_pad_keep_first():
+    out = pad(np.array([1, 2, 3, 4, 5, 6]), np.array([4, 0, 2]), 3, keep="first")
+    assert out.tolist() == [[1, 2, 3], [0, 0, 0], [5, 6, 0]]
+
+
+def test_pad_default_width_is_longest_row_at_least_one():
+    assert pad(np.array([7, 8, 9]), np.array([1, 2])).tolist() == [[7, 0], [8, 9]]
+    assert pad(np.array([], dtype=np.int64), np.array([0, 0])).tolist() == [[0], [0]]
+
+
+def test_pad_validates_lengths():
+    with pytest.raises(ValueError, match="lengths sum"):
+        pad(np.array([1, 2]), np.array([1]), 2)

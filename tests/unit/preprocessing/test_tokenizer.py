@@ -1,0 +1,50 @@
+"""Tokenizer: regex split, lowercase, vocabulary limits, padding, state."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from recstack.errors import NotFittedError, SchemaError
+from recstack.preprocessing import Tokenizer
+
+
+def test_colon_split_for_keyed_ids():
+    t = Tokenizer(split=":").fit(["viewer:123", "viewer:7"])
+    assert t.vocabulary_.keys_.tolist() == ["viewer", "123", "7"]
+    assert t.max_length_ == 2
+    assert t.transform(["viewer:7", None, "x:123:viewer"]).tolist() == [[2, 4], [0, 0], [1, 3]]
+
+
+def test_words_lowercased_empty_tokens_dropped_numbers_as_strings():
+    t = Tokenizer().fit(["The cat  sat", " the DOG ", 42])
+    assert t.vocabulary_.keys_.tolist() == ["the", "42", "cat", "dog", "sat"]
+    assert t.max_length_ == 3
+    assert t.transform(["the dog sat on", ""]).tolist() == [[2, 5, 6], [0, 0, 0]]
+
+
+def test_case_kept_and_max_tokens_min_count_max_length():
+    t = Tokenizer(lowercase=False, max_tokens=1, max_length=4).fit(["A a A b"])
+    assert t.vocabulary_.keys_.tolist() == ["A"]
+    assert t.transform(["A a b A x"]).tolist() == [[2, 1, 1, 2]]
+    t2 = Tokenizer(min_count=2).fit(["x y x"])
+    assert t2.vocabulary_.keys_.tolist() == ["x"]
+
+
+def test_list_cells_are_schema_errors():
+    with pytest.raises(SchemaError, match=r"column 'title': row 1 holds a list"):
+        Tokenizer().fit(["a b", ["c"]], column="title")
+
+
+def test_all_empty_training_gives_length_one():
+    t = Tokenizer().fit([None, ""])
+    assert t.max_length_ == 1 and t.size == 2
+
+
+def test_not_fitted_and_state_round_trip():
+    with pytest.raises(NotFittedError, match="Tokenizer"):
+        Tokenizer().transform(["a"])
+    t = Tokenizer(split=r"[\s,]+").fit(["a,b c", "c d"])
+    u = Tokenizer.from_state(json.loads(json.dumps(t.get_state())))
+    assert u.transform(["c,a zz", "d"]).tolist() == t.transform(["c,a zz", "d"]).tolist()
