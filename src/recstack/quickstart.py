@@ -18,7 +18,7 @@ def quickstart_config(dataset: str = "synthetic", *, data_dir: str | None = None
     return ExperimentConfig.from_dict(
         {
             "data": {"dataset": dataset, "dataset_options": options, "validation_fraction": 0.1,
-                     "history": {"column": "history", "max_length": 100}},
+                     "history": {"column": "history", "max_length": 100, "mode": "before"}},
             "features": {
                 "user_id": {"type": "categorical"},
                 "item_id": {"type": "categorical"},

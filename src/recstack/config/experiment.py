@@ -36,7 +36,7 @@ class TableSource(StrictModel):
         path: CSV/TSV/Parquet file; a relative path is looked up in the current folder,
             the config file's folder, then ``$RECSTACK_DATA``.
         sep / names / header / encoding / format: reader options (see ``read_table``).
-        on: join key when the table is joined onto the interactions (``data.join``).
+        key: join column when the table is joined onto the interactions (``data.join``).
     """
 
     path: str
@@ -45,14 +45,23 @@ class TableSource(StrictModel):
     header: int | Literal["infer"] | None = "infer"
     encoding: str = "utf-8"
     format: Literal["csv", "tsv", "parquet"] | None = None
-    on: str | None = None
+    key: str | None = None
 
 
 class HistoryConfig(StrictModel):
-    """Adds a column with each row's earlier items of the same user (no leakage)."""
+    """Adds a column with each row's other items of the same user (never the row itself).
+
+    Attributes:
+        column: name of the new column (use it as a ``sequence`` feature).
+        max_length: most recent items kept.
+        mode: ``before`` (items strictly earlier in time: for temporal/leave-last splits) or
+            ``others`` (all the user's other training items: for random splits such as
+            MovieLens u1, where a test row's history is the whole training profile).
+    """
 
     column: str = "history"
     max_length: int = Field(default=50, ge=1)
+    mode: Literal["before", "others"] = "before"
 
 
 class DataConfig(StrictModel):
@@ -62,7 +71,7 @@ class DataConfig(StrictModel):
         dataset: ``movielens-100k`` or ``synthetic`` (instead of ``train``/``test``).
         dataset_options: keyword arguments of the dataset loader (e.g. ``{split: u1}``).
         train / test: interaction files (a path or a :class:`TableSource`).
-        join: side tables joined on their ``on`` key, e.g. ``{items: {path: ..., on: item_id}}``;
+        join: side tables joined on their ``key`` column, e.g. ``{items: {path: ..., key: item_id}}``;
             a table named ``items`` also defines the candidate catalogue.
         defaults: per raw column, the value used where data is missing.
         user_column / item_column / time_column: roles of columns (query key for
@@ -90,8 +99,8 @@ class DataConfig(StrictModel):
         if (self.dataset is None) == (self.train is None):
             raise ValueError("give either dataset (a built-in name) or train (a file), not both/neither")
         for name, t in self.join.items():
-            if t.on is None:
-                raise ValueError(f"join.{name}.on: the join key column is required")
+            if t.key is None:
+                raise ValueError(f"join.{name}.key: the join column is required (e.g. key: item_id)")
         return self
 
 

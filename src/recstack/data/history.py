@@ -19,6 +19,7 @@ def add_history(
     max_length: int = 50,
     output_col: str = "history",
     reference: pd.DataFrame | None = None,
+    mode: str = "before",
 ) -> pd.DataFrame:
     """Adds ``output_col``: each row's earlier items of the same user, oldest first.
 
@@ -26,7 +27,13 @@ def add_history(
     by row order), never the row itself or later rows. With ``reference`` (a training
     table, for test rows): all of the user's items in ``reference``. The last
     ``max_length`` items are kept. Rows of users without history get an empty list.
+
+    ``mode="others"`` (leave-one-out): each row gets all of the user's OTHER rows, before
+    and after it, never itself. That matches test rows of a random split (whose history is
+    the whole training profile), where ``"before"`` matches a temporal split.
     """
+    if mode not in ("before", "others"):
+        raise ValueError(f"mode must be 'before' or 'others', got {mode!r}")
     src = df if reference is None else reference
     need = [user_col, item_col] + ([time_col] if time_col else [])
     for table, name in ((src, "reference" if reference is not None else "table"), (df, "table")):
@@ -43,8 +50,11 @@ def add_history(
         # position of each row inside its user's sorted list = number of earlier rows
         pos_in_sorted = np.empty(len(s), dtype=np.int64)
         pos_in_sorted[s["_row"].to_numpy()] = np.arange(len(s))
+        u = s_user[pos_in_sorted]
+        if mode == "others":
+            stops = np.append(starts[1:], len(s))
+            return _leave_one_out(df, output_col, items, starts[u], stops[u], pos_in_sorted, max_length)
         end = pos_in_sorted
-        u = s_user[np.argsort(s["_row"].to_numpy())]
         begin = starts[u]
     else:
         u = users.get_indexer(df[user_col].astype(str))
@@ -59,4 +69,25 @@ def add_history(
     cuts = np.cumsum(lengths)[:-1]
     out = df.copy()
     out[output_col] = [a.tolist() for a in np.split(flat, cuts)] if len(df) else []
+    return out
+
+
+def _leave_one_out(
+    df: pd.DataFrame, output_col: str, items: np.ndarray, start: np.ndarray, stop: np.ndarray,
+    self_pos: np.ndarray, max_length: int,
+) -> pd.DataFrame:
+    """The last ``max_length`` of each user's sorted items, skipping the row itself."""
+    begin = np.maximum(start, stop - max_length - 1)
+    lengths = stop - begin
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    flat_idx = np.repeat(begin - offsets[:-1], lengths) + np.arange(lengths.sum())
+    row_of = np.repeat(np.arange(len(df)), lengths)
+    keep = flat_idx != self_pos[row_of]
+    # when the row itself is outside the window, drop the window's oldest item instead
+    outside = (self_pos < begin) & (lengths == max_length + 1)
+    keep[offsets[:-1][outside]] = False
+    new_lengths = np.bincount(row_of[keep], minlength=len(df))
+    flat = items[flat_idx[keep]]
+    out = df.copy()
+    out[output_col] = [a.tolist() for a in np.split(flat, np.cumsum(new_lengths)[:-1])] if len(df) else []
     return out

@@ -102,20 +102,24 @@ class RetrievalExperiment:
         for col in (user, self.schema[self.candidate_key].source_column):
             if col not in train.columns:
                 raise SchemaError(f"training data has no column {col!r}; columns: {sorted(train.columns)}")
+        if data.validation_fraction > 0:
+            fit_part, val_part = random_split(train, test_fraction=data.validation_fraction, seed=data.validation_seed)
+        else:
+            fit_part, val_part = train, None
         if data.history is not None:
+            # histories come from the fitted part only, so validation mirrors the test set
             if data.time_column is None:
                 raise ConfigError("data.history needs data.time_column to order interactions")
             hist = dict(user_col=user, item_col=data.item_column, time_col=data.time_column,
                         max_length=data.history.max_length, output_col=data.history.column)
             full_train = train
-            train = add_history(full_train, **hist)
+            fit_part = add_history(fit_part, **hist, mode=data.history.mode)
+            if val_part is not None:
+                val_part = add_history(val_part, **hist, reference=fit_part)
             if test is not None:
                 test = add_history(test, **hist, reference=full_train)
+            train = pd.concat([fit_part, val_part]).loc[train.index] if val_part is not None else fit_part
         self.full_train = train
-        if data.validation_fraction > 0:
-            fit_part, val_part = random_split(train, test_fraction=data.validation_fraction, seed=data.validation_seed)
-        else:
-            fit_part, val_part = train, None
         self.fit_table, self.val_table, self.test_table = fit_part, val_part, test
 
         self.preprocessor = Preprocessor(self.schema).fit(fit_part)
@@ -204,12 +208,8 @@ class RetrievalExperiment:
         last = self.full_train.drop_duplicates(user, keep="last")[base_cols].reset_index(drop=True)
         if hist is not None and hist.column in cols:
             data = self.config.data
-            probe = last.assign(**{data.item_column: None})
-            if data.time_column is not None:
-                probe[data.time_column] = np.inf
-            raw = self.tables.train
-            last = add_history(probe, user_col=user, item_col=data.item_column, time_col=data.time_column,
-                               max_length=hist.max_length, output_col=hist.column, reference=raw)[cols]
+            last = add_history(last, user_col=user, item_col=data.item_column, time_col=data.time_column,
+                               max_length=hist.max_length, output_col=hist.column, reference=self.tables.train)[cols]
         return last
 
     def recommender(self) -> Recommender:

@@ -51,7 +51,7 @@ def _read(src: str | TableSource, base_dir: str | None, where: str) -> pd.DataFr
 
 def _join(left: pd.DataFrame, right: pd.DataFrame, on: str, name: str) -> pd.DataFrame:
     if on not in left.columns or on not in right.columns:
-        raise SchemaError(f"data.join.{name}.on: column {on!r} must be in both the interactions and the {name} table")
+        raise SchemaError(f"data.join.{name}.key: column {on!r} must be in both the interactions and the {name} table")
     right = right.drop_duplicates(on)
     overlap = [c for c in right.columns if c in left.columns and c != on]
     # keys may be read as int in one file and str in another: join on canonical strings
@@ -73,8 +73,8 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
     for name, src in cfg.join.items():
         table = _read(src, base_dir, f"data.join.{name}")
         side[name] = table
-        assert src.on is not None
-        train = _join(train, table, src.on, name)
+        assert src.key is not None
+        train = _join(train, table, src.key, name)
         if test is not None:
-            test = _join(test, table, src.on, name)
+            test = _join(test, table, src.key, name)
     return Tables(train, test, side.get("items"), side.get("users"))
