@@ -83,7 +83,8 @@ class Recommender:
                 if unknown.any():
                     for col in table.columns:
                         if col != self.query_column:
-                            table.loc[unknown, col] = None
+                            table[col] = [([] if isinstance(v, list) else None) if u else v
+                                          for v, u in zip(table[col], unknown)]
             else:
                 table = pd.DataFrame({self.query_column: ids})
             return self._fill_missing(table), pos
@@ -114,6 +115,8 @@ class Recommender:
             if col not in table.columns:
                 if col in schema.defaults:
                     table[col] = schema.defaults[col]
+                elif schema[name].type in ("sequence", "multi_hot"):
+                    table[col] = [[] for _ in range(len(table))]  # cold start: empty history
                 else:
                     raise SchemaError(
                         f"query column {col!r} (feature {name!r}) is missing; pass it in the query rows "

@@ -127,6 +127,7 @@ class RetrievalExperiment:
         self._check_columns(fit_part, self.query_features + self.candidate_features, "training data")
         feats = self.preprocessor.transform(fit_part)
         self.train_data = TensorDataset(feats)
+        seed_everything(cfg.train.seed)  # initial weights depend on the seed only
         self.model = build_model(cfg.model.kind, cfg.model_options(), self.preprocessor.outputs)
         if not isinstance(self.model, TwoTower):
             raise ConfigError(f"model.kind: {cfg.model.kind!r} is not a retrieval model; use two_tower")

@@ -85,6 +85,8 @@ class Preprocessor:
                 ``None``: all of them.
         """
         check_is_fitted(self, "transformers_")
+        if isinstance(features, str):
+            features = [features]
         names = list(self.transformers_) if features is None else list(features)
         for name in names:
             self._transformer(name)
@@ -107,9 +109,7 @@ class Preprocessor:
         transformer = self._transformer(feature)
         column = transformer.spec.source_column
         with _feature_errors(feature):
-            series = self._fill_default(as_series(values), column)
-        with _feature_errors(feature):
-            arrays = transformer.transform(series)
+            arrays = transformer.transform(self._fill_default(as_series(values), column))
         return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
 
     def _columns(self, table: pd.DataFrame, names: list[str]) -> dict[str, pd.Series]:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from recstack.errors import SchemaError
 from recstack.preprocessing._cells import LIST, MISSING, SCALAR, STRING, _short, as_series, cell_kinds, first_row
+from recstack.preprocessing._split import split_strings
 
 __all__ = ["split_ragged", "pad"]
 
@@ -27,9 +28,9 @@ def split_ragged(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Parses a ragged column into its labels and per-row lengths.
 
-    Strings are split on ``separator`` (literal, not a regex); labels are stripped and empty
-    ones dropped (``"a||b "`` -> ``["a", "b"]``). List-likes are taken as they are (missing
-    elements dropped). A missing cell is an empty row. A column of plain scalars (no lists)
+    Strings are split on ``separator`` (literal, not a regex; Arrow kernels); labels are
+    stripped and empty ones dropped (``"a||b "`` -> ``["a", "b"]``). List-likes are taken as
+    they are (missing elements dropped). A missing cell is an empty row. A column of plain scalars (no lists)
     is one label per row.
 
     Args:
@@ -38,7 +39,8 @@ def split_ragged(
         column: name used in error messages.
 
     Returns:
-        ``flat``: ``(total,)`` object array of labels; ``lengths``: ``(n,)`` int64.
+        ``flat``: ``(total,)`` array of labels (object, or numeric when every label is a
+        number), row after row; ``lengths``: ``(n,)`` int64.
 
     Raises:
         SchemaError: a list nested in a list, scalars mixed with lists, or a string without a
@@ -47,46 +49,56 @@ def split_ragged(
     s = as_series(values)
     n = len(s)
     kinds = cell_kinds(s)
-    if not (kinds == LIST).any() and not (kinds == STRING).any():
+    is_str, is_list = kinds == STRING, kinds == LIST
+    if not is_list.any() and not is_str.any():
         present = kinds != MISSING
-        return s[present].to_numpy(dtype=object), present.astype(np.int64)
-    if (kinds == LIST).any() and (kinds == SCALAR).any():
+        return s[present].to_numpy(), present.astype(np.int64)
+    if is_list.any() and (kinds == SCALAR).any():
         row = first_row(kinds == SCALAR)
         raise SchemaError(
             f"column {column!r}: row {row} holds {_short(s.iloc[row])}, but other rows hold lists; "
             "a ragged column needs, per row, a list, a delimited string or a missing value; "
             "make the column consistent (e.g. wrap single values in a list)"
         )
-    is_str = kinds == STRING
     if is_str.any() and separator is None:
         row = first_row(is_str)
         raise SchemaError(
             f"column {column!r}: row {row} holds the string {_short(s.iloc[row])} but the feature has "
             "no separator; set separator: '<delimiter>' on the feature, or give lists"
         )
-    cells = s.astype(object).where(kinds != MISSING, None)
+    flats, rows = [], []
     if is_str.any():
-        split = cells[is_str].str.split(separator, regex=False)
-        cells = cells.where(~is_str, split)
-    exploded = cells.explode()
-    rows = exploded.index.to_numpy(dtype=np.int64)
-    flat = exploded.reset_index(drop=True)
-    flat_kinds = cell_kinds(flat)
-    nested = flat_kinds == LIST
-    if nested.any():
-        row = int(rows[first_row(nested)])
-        raise SchemaError(
-            f"column {column!r}: row {row} holds a nested list {_short(s.iloc[row])}; "
-            "a ragged column needs flat lists of labels"
-        )
-    from_str = is_str[rows] & (flat_kinds == STRING)
-    if from_str.any():
-        flat = flat.astype(object)
-        flat[from_str] = flat[from_str].str.strip()
-    keep = flat_kinds != MISSING
-    keep[from_str] &= flat[from_str].str.len().to_numpy(dtype=np.int64) > 0
-    lengths = np.bincount(rows[keep], minlength=n).astype(np.int64)
-    return flat[keep].to_numpy(dtype=object), lengths
+        tokens, parents = split_strings(s[is_str], separator)  # type: ignore[arg-type]
+        flats.append(tokens)
+        rows.append(np.flatnonzero(is_str)[parents])
+    if is_list.any():
+        exploded = s[is_list].explode()  # index = row position of each element
+        elements = exploded.reset_index(drop=True)
+        element_kinds = cell_kinds(elements)
+        if (element_kinds == LIST).any():
+            row = int(exploded.index[first_row(element_kinds == LIST)])
+            raise SchemaError(
+                f"column {column!r}: row {row} holds a nested list {_short(s.iloc[row])}; "
+                "a ragged column needs flat lists of labels"
+            )
+        keep = element_kinds != MISSING
+        flats.append(_narrow(elements[keep].to_numpy(dtype=object)))
+        rows.append(exploded.index.to_numpy(dtype=np.int64)[keep])
+    flat, row = (flats[0], rows[0]) if len(flats) == 1 else (np.concatenate(flats), np.concatenate(rows))
+    if len(flats) > 1:  # strings and lists interleaved: restore row order, stable within a row
+        order = np.argsort(row, kind="stable")
+        flat, row = flat[order], row[order]
+    return flat, np.bincount(row, minlength=n).astype(np.int64)
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """An object array of integers as int64 (much faster to factorize later); else unchanged."""
+    if pd.api.types.infer_dtype(values, skipna=False) == "integer":
+        try:
+            return values.astype(np.int64)
+        except OverflowError:
+            return values
+    return values
 
 
 def pad(

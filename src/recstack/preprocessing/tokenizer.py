@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.preprocessing._cells import LIST, MISSING, _short, as_series, cell_kinds, first_row
 from recstack.preprocessing._fitted import check_is_fitted, check_state
+from recstack.preprocessing._split import split_strings
 from recstack.preprocessing.ragged import pad
 from recstack.preprocessing.vocabulary import Vocabulary
 
@@ -68,13 +68,9 @@ class Tokenizer:
                 "needs one string per row; join the list, or use type: multi_hot / sequence"
             )
         present = kinds != MISSING
-        text = pd.Series(s[present].astype(str).to_numpy(dtype=object), index=np.flatnonzero(present), dtype=object)
-        if self.lowercase:
-            text = text.str.lower()
-        tokens = text.str.split(self.split, regex=True).explode()
-        tokens = tokens[tokens.notna() & (tokens.str.len() > 0)]
-        lengths = np.bincount(tokens.index.to_numpy(dtype=np.int64), minlength=len(s)).astype(np.int64)
-        return tokens.to_numpy(dtype=object), lengths
+        tokens, cells = split_strings(s[present].astype(str), self.split, regex=True, lowercase=self.lowercase)
+        rows = np.flatnonzero(present)[cells]
+        return tokens, np.bincount(rows, minlength=len(s)).astype(np.int64)
 
     def fit(self, texts: Any, *, column: str = "values") -> Tokenizer:
         """Learns the token vocabulary and ``max_length_`` from training texts ``(n,)``."""

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.errors import ArtifactError, ConfigError, DataError
-from recstack.preprocessing._cells import KeyKind, canonical_keys
+from recstack.preprocessing._cells import KeyKind, factorize_keys, take_codes
 from recstack.preprocessing._fitted import check_is_fitted, check_state
 from recstack.preprocessing.hashing import _check_positive, stable_hash
 
@@ -58,8 +58,10 @@ class Vocabulary:
     def fit(self, values: Any, *, column: str = "values") -> Vocabulary:
         """Learns the known values from a training column ``(n,)``; returns ``self``."""
         self._check_settings()
-        keys, missing, kind = canonical_keys(values, column=column)
-        counts = pd.Series(keys[~missing], dtype=object).value_counts(sort=False)
+        codes, keys, kind = factorize_keys(values, column=column)
+        per_unique = np.bincount(codes[codes >= 0], minlength=len(keys))
+        # distinct raw values can share a key (42 and "42"): sum their counts
+        counts = pd.Series(per_unique, dtype=np.int64).groupby(pd.Index(keys, dtype=object), sort=False).sum()
         table = pd.DataFrame(
             {"key": counts.index.to_numpy(dtype=object), "count": counts.to_numpy(dtype=np.int64)}
         ).sort_values(["count", "key"], ascending=[False, True], kind="mergesort")
@@ -98,16 +100,13 @@ class Vocabulary:
     def transform(self, values: Any, *, column: str = "values") -> np.ndarray:
         """Raw IDs ``(n,)`` -> indices ``(n,)`` int64 (missing -> 0, unseen -> OOV bucket)."""
         check_is_fitted(self, "keys_")
-        keys, missing, _ = canonical_keys(values, column=column)
-        out = np.zeros(len(keys), dtype=np.int64)
-        present_keys = keys[~missing]
-        pos = self._index.get_indexer(present_keys)
+        codes, keys, _ = factorize_keys(values, column=column)
+        pos = self._index.get_indexer(pd.Index(keys, dtype=object))
         ids = pos + 1 + self.num_oov
         unseen = pos < 0
         if unseen.any():
-            ids[unseen] = self._oov_index(present_keys[unseen])
-        out[~missing] = ids
-        return out
+            ids[unseen] = self._oov_index(keys[unseen])
+        return take_codes(ids, codes)
 
     lookup = transform
 

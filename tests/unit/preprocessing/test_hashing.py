@@ -21,6 +21,11 @@ def test_buckets_are_pinned_and_in_range():
     assert h.size == 11
 
 
+def test_all_missing_and_empty_columns():
+    assert Hasher(3).transform([None, np.nan]).tolist() == [0, 0]
+    assert Hasher(3).transform([]).tolist() == []
+
+
 def test_int_and_str_share_a_bucket():
     h = Hasher(1000)
     assert len(set(h.transform([42, "42", 42.0, np.int32(42)]).tolist())) == 1

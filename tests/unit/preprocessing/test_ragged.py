@@ -71,3 +71,14 @@ def test_pad_default_width_is_longest_row_at_least_one():
 def test_pad_validates_lengths():
     with pytest.raises(ValueError, match="lengths sum"):
         pad(np.array([1, 2]), np.array([1]), 2)
+
+
+def test_strings_and_lists_in_one_column_keep_row_order():
+    flat, lengths = split_ragged([[1, 2], "3|4", None, ["5"], "6"], separator="|")
+    assert [str(v) for v in flat] == ["1", "2", "3", "4", "5", "6"]
+    assert lengths.tolist() == [2, 2, 0, 1, 1]
+
+
+def test_integer_lists_come_back_as_int64():
+    flat, _ = split_ragged(pd.Series([[1, 2], [3]]))
+    assert flat.dtype == np.int64 and flat.tolist() == [1, 2, 3]

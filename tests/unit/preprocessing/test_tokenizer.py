@@ -48,3 +48,15 @@ def test_not_fitted_and_state_round_trip():
     t = Tokenizer(split=r"[\s,]+").fit(["a,b c", "c d"])
     u = Tokenizer.from_state(json.loads(json.dumps(t.get_state())))
     assert u.transform(["c,a zz", "d"]).tolist() == t.transform(["c,a zz", "d"]).tolist()
+
+
+def test_regex_that_re2_cannot_run_falls_back_to_python_re():
+    t = Tokenizer(split=r"(?<=a)b", lowercase=False).fit(["xabyab"])
+    assert t.vocabulary_.keys_.tolist() == ["xa", "ya"]
+
+
+def test_unicode_lowercase_and_pandas_string_dtype():
+    import pandas as pd
+
+    t = Tokenizer().fit(pd.Series(["ÉCOLE Straße", None], dtype="string"))
+    assert sorted(t.vocabulary_.keys_.tolist()) == ["straße", "école"]

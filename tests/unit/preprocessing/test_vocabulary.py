@@ -150,3 +150,18 @@ def test_empty_training_column_gives_only_pad_and_oov():
     v = Vocabulary().fit([None, None])
     assert v.size == 2
     assert v.transform(["a", None]).tolist() == [1, 0]
+    assert v.transform([None]).tolist() == [0]
+    assert v.transform([]).tolist() == []
+
+
+def test_mixed_object_column_and_pandas_dtypes():
+    v = Vocabulary().fit(pd.Series([42, "42", 42.0, "x", np.int64(7)], dtype=object))
+    assert v.keys_.tolist() == ["42", "7", "x"]
+    assert v.counts_.tolist() == [0, 0, 3, 1, 1]
+    assert v.dtype_ == "str"
+    nullable = Vocabulary().fit(pd.Series([1, None, 1], dtype="Int64"))
+    assert nullable.dtype_ == "int" and nullable.transform([1, None]).tolist() == [2, 0]
+    cat = Vocabulary().fit(pd.Series(["b", "a", "b"], dtype="category"))
+    assert cat.keys_.tolist() == ["b", "a"]
+    strings = Vocabulary().fit(pd.Series(["b", None], dtype="string"))
+    assert strings.transform(np.array(["b", "c"])).tolist() == [2, 1]

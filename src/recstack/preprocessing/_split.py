@@ -1,0 +1,45 @@
+"""Splitting string cells into tokens with Arrow compute kernels (one pass, no Python loop)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["split_strings"]
+
+
+def split_strings(
+    strings: pd.Series, pattern: str, *, regex: bool = False, lowercase: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Splits ``(m,)`` string cells into stripped, non-empty tokens.
+
+    Args:
+        strings: the cells (no missing values).
+        pattern: the delimiter, literal unless ``regex``.
+        regex: treat ``pattern`` as a regular expression (RE2 via Arrow; patterns RE2
+            cannot run, e.g. look-arounds, fall back to Python ``re`` through pandas).
+        lowercase: lowercase before splitting.
+
+    Returns:
+        ``tokens``: ``(t,)`` object array of ``str``; ``cells``: ``(t,)`` int64, the position
+        in ``strings`` of each token (non-decreasing, order kept within a cell).
+    """
+    arr = pa.array(strings.to_numpy(dtype=object), type=pa.large_string())
+    if lowercase:
+        arr = pc.utf8_lower(arr)
+    try:
+        lists = pc.split_pattern_regex(arr, pattern=pattern) if regex else pc.split_pattern(arr, pattern=pattern)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _split_with_pandas(pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object), pattern)
+    cells = pc.list_parent_indices(lists).to_numpy()
+    tokens = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    keep = pc.greater(pc.binary_length(tokens), 0).to_numpy(zero_copy_only=False)
+    return tokens.to_numpy(zero_copy_only=False)[keep].astype(object), cells[keep].astype(np.int64)
+
+
+def _split_with_pandas(strings: pd.Series, pattern: str) -> tuple[np.ndarray, np.ndarray]:
+    tokens = strings.reset_index(drop=True).str.split(pattern, regex=True).explode().str.strip()
+    tokens = tokens[tokens.notna() & (tokens.str.len() > 0)]
+    return tokens.to_numpy(dtype=object), tokens.index.to_numpy(dtype=np.int64)

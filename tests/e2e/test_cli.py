@@ -1,0 +1,46 @@
+import json
+
+import yaml
+
+from recstack.cli import main
+from tests.conftest import ml100k_dir, needs_ml100k, small_config
+
+
+def test_quickstart_train_recommend_evaluate(tmp_path, capsys):
+    assert main(["quickstart", "--dataset", "synthetic", "-o", str(tmp_path / "q"), "--epochs", "2", "-q"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert 0 <= out["test_metrics"]["hit_rate@100"] <= 1 and len(out["top5_for_example_user"]) == 5
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(small_config().to_dict()))
+    assert main(["train", str(cfg), "-o", str(tmp_path / "m"), "-q"]) == 0
+    assert "hit_rate@10" in json.loads(capsys.readouterr().out)["test"]
+    assert main(["recommend", str(tmp_path / "m"), "--user", "1", "-k", "5", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 5
+    from recstack.data import load_dataset
+
+    ds = load_dataset("synthetic", num_users=150, num_items=80, num_interactions=3000, seed=1)
+    ds.test[["user_id", "item_id"]].to_csv(tmp_path / "t.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "m"), "--data", str(tmp_path / "t.csv"), "--metrics", "hit_rate@10"]) == 0
+    assert 0 <= json.loads(capsys.readouterr().out)["hit_rate@10"] <= 1
+    assert main(["datasets", "list"]) == 0
+    assert capsys.readouterr().out.split() == ["movielens-100k", "synthetic"]
+
+
+def test_bad_config_exit_code(tmp_path, capsys):
+    d = small_config().to_dict()
+    d["train"]["lrr"] = 1
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(d))
+    assert main(["train", str(cfg), "-o", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("recstack: error:") and "train.lrr" in err
+
+
+@needs_ml100k
+def test_movielens_example(tmp_path, capsys):
+    assert ml100k_dir().exists()
+    assert main(["train", "examples/movielens_retrieval.yaml", "-o", str(tmp_path / "ml"), "--epochs", "1", "-q"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["test"]["hit_rate@100"] > 0.1
+    assert main(["recommend", str(tmp_path / "ml"), "--user", "42", "-k", "3"]) == 0
+    assert "42" in capsys.readouterr().out

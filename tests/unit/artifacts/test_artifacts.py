@@ -1,0 +1,70 @@
+import json
+
+import pytest
+import torch
+
+import recstack
+from recstack.errors import ArtifactError
+from recstack.experiment import RetrievalExperiment
+from tests.conftest import small_config
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    exp = RetrievalExperiment(small_config(**{"train.epochs": 2}))
+    exp.fit()
+    d = tmp_path_factory.mktemp("art") / "model"
+    exp.save(d, metrics=exp.evaluate())
+    return exp, d
+
+
+def test_save_load_identical(trained):
+    exp, d = trained
+    rec = recstack.load(d)
+    mem = exp.recommender()
+    users = [1, "2", 3]
+    assert rec.recommend(users, k=5).equals(mem.recommend(users, k=5))
+    assert torch.equal(rec.index.embeddings, mem.index.embeddings)
+    cols = ["rank", "item_id", "score"]
+    assert rec.recommend([1], k=5)[cols].equals(rec.recommend(["1"], k=5)[cols])
+    assert sorted(p.suffix for p in d.iterdir()) == [".json"] * 3 + [".safetensors"] * 2
+
+
+def test_exclusions_unseen_and_other_verbs(trained):
+    exp, d = trained
+    rec = recstack.load(d)
+    seen = set(exp.full_train[exp.full_train.user_id == 3].item_id)
+    top = rec.recommend([3], k=20, exclude="seen")
+    assert len(top) == 20 and not seen & set(top.item_id)
+    assert len(rec.recommend([987654], k=4)) == 4  # unseen user -> OOV
+    first = rec.recommend([3], k=1).item_id[0]
+    assert first not in set(rec.recommend([3], k=5, exclude=[first]).item_id)
+    s = rec.score([3], [first, 10 ** 9])
+    assert s.score.notna().tolist() == [True, False]
+    assert first not in set(rec.similar(first, k=5).item_id)
+
+
+def test_corruption_and_version_errors(trained, tmp_path):
+    import shutil
+
+    _, d = trained
+    bad = tmp_path / "bad"
+    shutil.copytree(d, bad)
+    w = bad / "model.safetensors"
+    data = bytearray(w.read_bytes())
+    data[-3] ^= 0xFF
+    w.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="checksum"):
+        recstack.load(bad)
+    w.unlink()
+    with pytest.raises(ArtifactError, match="missing model.safetensors"):
+        recstack.load(bad)
+    shutil.rmtree(bad)
+    shutil.copytree(d, bad)
+    m = json.loads((bad / "recstack.json").read_text())
+    m["format_version"] = 99
+    (bad / "recstack.json").write_text(json.dumps(m))
+    with pytest.raises(ArtifactError, match="upgrade"):
+        recstack.load(bad)
+    with pytest.raises(ArtifactError, match="not a directory"):
+        recstack.load(tmp_path / "nothing")

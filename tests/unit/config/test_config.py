@@ -1,0 +1,44 @@
+import pytest
+import yaml
+
+from recstack.config import ExperimentConfig, load_config
+from recstack.errors import ConfigError
+from tests.conftest import small_config
+
+
+def write(tmp_path, d):
+    p = tmp_path / "c.yaml"
+    p.write_text(yaml.safe_dump(d))
+    return p
+
+
+def test_round_trip_and_errors(tmp_path):
+    cfg = small_config()
+    d = cfg.to_dict()
+    assert ExperimentConfig.from_dict(d).to_dict() == d
+    cases = [
+        (("train", "lrr"), 0.1, "train.lrr"),
+        (("train", "lr"), "abc", "train.lr"),
+        (("features", "age"), {"type": "numbr"}, "numeric"),
+        (("eval", "metrics"), ["precision@3"], "hit_rate@K"),
+        (("model", "kind"), "deepfmm", "two_tower"),
+    ]
+    for (sec, key), value, expect in cases:
+        bad = cfg.to_dict()
+        bad[sec][key] = value
+        with pytest.raises(ConfigError, match=expect.replace(".", r"\.").replace("@", "@")):
+            ExperimentConfig.from_dict(bad)
+    bad = cfg.to_dict()
+    bad["data"]["train"] = "x.csv"
+    with pytest.raises(ConfigError, match="not both"):
+        ExperimentConfig.from_dict(bad)
+
+
+def test_missing_file_names_path_and_env(tmp_path):
+    d = small_config().to_dict()
+    d["data"] = {"train": "nope/u1.base"}
+    cfg = load_config(write(tmp_path, d))
+    from recstack.experiment import RetrievalExperiment
+
+    with pytest.raises(ConfigError, match="RECSTACK_DATA"):
+        RetrievalExperiment(cfg)

@@ -1,0 +1,67 @@
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from recstack.errors import ArtifactError, ConfigError
+from recstack.experiment import RetrievalExperiment
+from tests.conftest import small_config
+
+
+def weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_same_seed_same_run_and_learning(tmp_path):
+    runs = []
+    for _ in range(2):
+        exp = RetrievalExperiment(small_config())
+        before = exp.evaluate()["hit_rate@10"]
+        h = exp.fit()
+        runs.append((h.to_list(), weights(exp.model), before, exp.evaluate()["hit_rate@10"]))
+    (h1, w1, b1, a1), (h2, w2, _, _) = runs
+    assert [r["train/loss"] for r in h1] == [r["train/loss"] for r in h2]
+    assert all(torch.equal(w1[k], w2[k]) for k in w1)
+    assert h1[-1]["train/loss"] < h1[0]["train/loss"]
+    assert a1 > b1
+    other = RetrievalExperiment(small_config(**{"train.seed": 8}))
+    other.fit()
+    assert not all(torch.equal(w1[k], other.model.state_dict()[k]) for k in w1)
+
+
+def test_checkpoint_resume_equals_uninterrupted(tmp_path):
+    full = RetrievalExperiment(small_config(**{"train.epochs": 4}), run_dir=tmp_path / "a")
+    full.fit()
+    part = RetrievalExperiment(small_config(**{"train.epochs": 2}), run_dir=tmp_path / "b")
+    part.fit()
+    assert (tmp_path / "b" / "checkpoints" / "LATEST").read_text() == "epoch-0002"
+    assert not list((tmp_path / "b" / "checkpoints").glob(".tmp*"))
+    resumed = RetrievalExperiment(small_config(**{"train.epochs": 4}), run_dir=tmp_path / "c")
+    h = resumed.fit(resume_from=tmp_path / "b" / "checkpoints")
+    assert [r["epoch"] for r in h.records] == [1, 2, 3, 4]
+    for k, v in full.model.state_dict().items():
+        assert torch.allclose(v, resumed.model.state_dict()[k], atol=1e-6), k
+    assert (tmp_path / "a" / "history.csv").read_text().splitlines()[0].startswith("epoch,train/loss")
+
+
+def test_early_stopping_restores_best(tmp_path):
+    cfg = small_config(**{"train.epochs": 30, "train.lr": 0.5,
+                          "train.early_stopping": {"metric": "hit_rate@10", "patience": 1}})
+    exp = RetrievalExperiment(cfg, run_dir=tmp_path)
+    h = exp.fit()
+    best = exp.trainer.best_epoch
+    assert exp.trainer.stopped_early and len(h) < 30
+    saved = load_file(str(tmp_path / "checkpoints" / f"epoch-{best:04d}" / "weights.safetensors"))
+    for k, v in exp.model.state_dict().items():
+        assert torch.equal(v, saved["model." + k]), k
+
+
+def test_bad_early_stopping_metric_and_corrupt_checkpoint(tmp_path):
+    cfg = small_config(**{"train.early_stopping": {"metric": "auc"}})
+    with pytest.raises(ConfigError, match="available"):
+        RetrievalExperiment(cfg).fit()
+    exp = RetrievalExperiment(small_config(**{"train.epochs": 1}), run_dir=tmp_path)
+    exp.fit()
+    f = tmp_path / "checkpoints" / "epoch-0001" / "weights.safetensors"
+    f.write_bytes(f.read_bytes()[:100])
+    with pytest.raises(ArtifactError, match="checkpoint"):
+        RetrievalExperiment(small_config()).fit(resume_from=tmp_path / "checkpoints")
