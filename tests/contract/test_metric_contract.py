@@ -113,18 +113,21 @@ def test_perfect_and_hopeless_rankings(form):
     assert math.isnan(topk_metrics(torch.zeros(0, dtype=torch.long), metrics=[name])[name])
 
 
-NDCG_ABOVE_ONE = pytest.mark.xfail(
-    strict=True,
-    reason="src bug: ndcg@K sums 1/log2(rank+2) over a user's rows, but each row is ranked in its own list "
-    "(ties count in the positive's favour, rows may have different query vectors), so two rows at rank 0 "
-    "give DCG 2 > IDCG 1 + 1/log2(3)",
-)
-
-
-@pytest.mark.parametrize("form", [pytest.param(f, marks=NDCG_ABOVE_ONE) if f == "ndcg@K" else f for f in FORMS])
+@pytest.mark.parametrize("form", FORMS)
 def test_never_above_one_when_a_user_has_several_positives_at_the_top(form):
     """Several rows of one user can share rank 0 (tied scores, or per-row query vectors)."""
     assert value(name_for(form), [0, 0, 0, 0], [0, 0, 1, 2]) <= 1.0
+
+
+def test_ndcg_places_a_users_tied_positives_at_consecutive_positions():
+    """Ranks [0, 0] of one user are positions 0 and 1 of its list (ndcg 1); [2, 2] are 2 and 3."""
+    assert topk_metrics(torch.tensor([0, 0]), metrics=["ndcg@10"], groups=torch.tensor([5, 5]))["ndcg@10"] == 1.0
+    got = topk_metrics(torch.tensor([2, 2, 0]), metrics=["ndcg@10"], groups=torch.tensor([1, 1, 2]))["ndcg@10"]
+    user1 = (1 / L2(4) + 1 / L2(5)) / (1 + 1 / L2(3))
+    assert got == pytest.approx((user1 + 1.0) / 2, rel=1e-12)
+    # distinct ranks from one list are left as they are
+    got = topk_metrics(torch.tensor([3, 0, 7]), metrics=["ndcg@10"], groups=torch.tensor([0, 0, 0]))["ndcg@10"]
+    assert got == pytest.approx((1 + 1 / L2(5) + 1 / L2(9)) / (1 + 1 / L2(3) + 1 / L2(4)), rel=1e-12)
 
 
 @pytest.mark.parametrize("form", FORMS)

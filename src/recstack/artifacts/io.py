@@ -101,7 +101,8 @@ def load(directory: str | Path) -> Recommender:
             not fit the saved config.
     """
     d = Path(directory)
-    manifest = read_manifest(d)
+    manifest = read_manifest(d, required=FILES)
+    query_column = manifest.get("query_column")
     try:
         pstate = json.loads((d / "preprocessor.json").read_text())
         preprocessor = Preprocessor.from_state(pstate["state"])
@@ -124,13 +125,19 @@ def load(directory: str | Path) -> Recommender:
     if meta.get("known_queries"):
         kq = meta["known_queries"]
         known = pd.DataFrame(kq["rows"], columns=kq["columns"])
+    valid_columns = set(model.config.query) | (set(known.columns) if known is not None else set())
+    if not isinstance(query_column, str) or query_column not in valid_columns:
+        raise ArtifactError(
+            f"{d}: query_column {query_column!r} in {d / 'recstack.json'} is not one of the query columns "
+            f"{sorted(valid_columns)}; the manifest was edited; re-export the model"
+        )
     seen = (cands["seen_offsets"], cands["seen_items"]) if "seen_offsets" in cands else None
     return Recommender(
         model=model,
         preprocessor=preprocessor,
         candidate_ids=meta["ids"],
         candidate_embeddings=emb,
-        query_column=manifest["query_column"],
+        query_column=query_column,
         known_queries=known,
         seen=seen,
         metadata=manifest,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from recstack._version import __version__
@@ -48,8 +49,14 @@ def write_manifest(directory: Path, body: dict[str, Any], files: list[str]) -> N
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
 
-def read_manifest(directory: str | Path, *, verify: bool = True) -> dict[str, Any]:
-    """Reads and checks the manifest: format, version, every file present and intact."""
+def read_manifest(
+    directory: str | Path, *, verify: bool = True, required: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Reads and checks the manifest: format, version, every file present and intact.
+
+    ``required`` names files that must carry a checksum in the manifest: without it a
+    manifest with an entry removed would let a corrupted file load unverified.
+    """
     d = Path(directory)
     if not d.is_dir():
         raise ArtifactError(f"{str(d)!r} is not a directory; pass the folder written by save()/`recstack train -o`")
@@ -60,19 +67,41 @@ def read_manifest(directory: str | Path, *, verify: bool = True) -> dict[str, An
         manifest = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ArtifactError(f"{path} is corrupted (not valid JSON: {err}); re-export the model") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+    if not isinstance(manifest, dict):
+        raise ArtifactError(f"{path} is not a recstack manifest (a JSON {type(manifest).__name__}, not an object)")
+    if manifest.get("format") != FORMAT_NAME:
         raise ArtifactError(f"{path} is not a recstack manifest (format {manifest.get('format')!r})")
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    _check_version(path, manifest.get("format_version"))
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise ArtifactError(f"{path}: 'files' must map file names to sha256 checksums; re-export the model")
+    unlisted = [name for name in required if name not in files]
+    if unlisted:
         raise ArtifactError(
-            f"{d} uses artifact format {version!r}, newer than this recstack {__version__} reads "
-            f"({FORMAT_VERSION}); upgrade recstack"
+            f"{path} has no checksum for {', '.join(unlisted)}: the manifest was edited or truncated; "
+            "re-export the model"
         )
     if verify:
-        for name, digest in manifest.get("files", {}).items():
+        for name, digest in files.items():
             f = d / name
             if not f.is_file():
                 raise ArtifactError(f"{d} is missing {name}; copy the whole model directory")
             if sha256_file(f) != digest:
                 raise ArtifactError(f"{f} is corrupted (checksum mismatch); re-copy or re-export the model")
     return manifest
+
+
+def _check_version(path: Path, version: Any) -> None:
+    # bool is an int subclass: `true` must not pass as version 1.
+    if type(version) is not int:
+        raise ArtifactError(
+            f"{path}: format_version must be an integer, got {version!r}; the manifest was edited or "
+            "written by another tool; re-export the model"
+        )
+    if version < 1:
+        raise ArtifactError(f"{path}: artifact format {version} never existed (valid: 1..{FORMAT_VERSION})")
+    if version > FORMAT_VERSION:
+        raise ArtifactError(
+            f"{path.parent} uses artifact format {version}, newer than this recstack {__version__} reads "
+            f"({FORMAT_VERSION}); upgrade recstack"
+        )

@@ -135,9 +135,11 @@ class RetrievalExperiment:
         key_ids = feats[self.candidate_key]
         counts = torch.bincount(key_ids, minlength=self.model.num_candidate_ids).float()
         self.task.set_candidate_counts(counts)
-        if cfg.task.num_negatives > 0:
+        if self.task.needs_catalogue:
             cat_counts = counts[self.catalogue.features[self.candidate_key]]
-            self.task.attach_catalogue(self.catalogue.features, cat_counts, seed=cfg.train.seed)
+            self.task.attach_catalogue(
+                self.catalogue.features, cat_counts, seed=cfg.train.seed, key=self.candidate_key
+            )
 
     def _build_catalogue(self) -> Catalogue:
         key_col = self.schema[self.candidate_key].source_column

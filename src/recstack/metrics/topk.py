@@ -11,7 +11,10 @@ Metric names (stable; see docs/metrics.md):
 
     hit_rate@K  mean over rows of 1[rank < K]                      (TFRS top-K accuracy)
     recall@K    per group (user): share of its positives with rank < K; mean over groups
-    ndcg@K      per group: DCG / IDCG, DCG = sum_{rank<K} 1/log2(rank+2); mean over groups
+    ndcg@K      per group: DCG / IDCG, DCG = sum_{rank<K} 1/log2(rank+2); mean over groups.
+                A group's positives are placed as in one ranked list: sorted by rank, the
+                j-th may not sit above position j (ties, or per-row query vectors, would
+                otherwise put two positives at rank 0 and push ndcg above 1).
     mrr         per group: 1 / (1 + min rank of its positives); mean over groups
     mrr@K       as mrr, 0 when the best rank >= K
 """
@@ -151,7 +154,8 @@ def topk_metrics(ranks: Tensor, *, metrics: Sequence[str], groups: Tensor | None
             hits = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, (ranks < k).double())
             out[name] = float((hits / n_pos).mean())
         elif base == "ndcg":
-            gain = torch.where(ranks < k, 1.0 / torch.log2(rf + 2.0), torch.zeros_like(rf))
+            listed = _list_positions(ranks, gidx).double()
+            gain = torch.where(listed < k, 1.0 / torch.log2(listed + 2.0), torch.zeros_like(listed))
             dcg = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, gain)
             ideal_cum = torch.cumsum(1.0 / torch.log2(torch.arange(k, dtype=torch.float64) + 2.0), 0)
             idcg = ideal_cum[(n_pos.long().clamp_max(k) - 1)]
@@ -162,4 +166,27 @@ def topk_metrics(ranks: Tensor, *, metrics: Sequence[str], groups: Tensor | None
             if k is not None:
                 rr = torch.where(best < k, rr, torch.zeros_like(rr))
             out[name] = float(rr.mean())
+    return out
+
+
+def _list_positions(ranks: Tensor, gidx: Tensor) -> Tensor:
+    """Each row's position when its group's positives share one ranked list.
+
+    Within a group sorted by rank, position ``j`` is ``max(rank_j, position_{j-1} + 1)``
+    (equal to ``j + cummax_i<=j(rank_i - i)``): distinct ranks are kept, tied ones are
+    spread over consecutive positions. Returned in the input order.
+    """
+    n = len(ranks)
+    span = int(ranks.max()) + n + 1
+    order = torch.argsort(gidx * span + ranks, stable=True)
+    g, r = gidx[order], ranks[order]
+    first = torch.ones(n, dtype=torch.bool)
+    first[1:] = g[1:] != g[:-1]
+    starts = torch.cummax(torch.where(first, torch.arange(n), 0), 0).values
+    within = torch.arange(n) - starts
+    # offsetting each group by span keeps the global cummax from leaking across groups
+    lifted = (r - within) + g * span
+    listed = torch.cummax(lifted, 0).values - g * span + within
+    out = torch.empty_like(listed)
+    out[order] = listed
     return out

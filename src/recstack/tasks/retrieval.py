@@ -15,6 +15,13 @@ of each candidate's sampling probability (its frequency in training data) from i
 logits, which undoes the over-penalization of popular items (Yi et al., RecSys 2019).
 Extra sampled negatives (Yang et al., "Mixed negative sampling", WWW 2020) add columns.
 
+``candidates: catalogue`` replaces the in-batch columns by the whole candidate catalogue:
+an exact (unsampled) softmax over every item, so there is no sampling bias to correct and
+no accidental hit to remove. Its cost is ``B x C`` logits plus a candidate-tower pass over
+the catalogue per step: the right choice for catalogues up to ~10^5 items (on ML-100K it
+is faster than in-batch softmax because the catalogue, 1,682 items, is smaller than a
+batch); for larger ones use in-batch softmax with logQ and/or sampled negatives.
+
 Model outputs read here::
 
     "query"            (B, d)
@@ -22,7 +29,7 @@ Model outputs read here::
     "candidate_ids"    (U,)     their ID index (vocabulary of the candidate key)
     "candidate_counts" (U,)     how often each occurs in the batch
     "positive"         (B,)     column of each row's positive in "candidate"
-    "negative"         (K, d)   optional sampled negatives, "negative_ids" (K,)
+    "negative"         (K, d)   optional sampled negatives (or the whole catalogue), "negative_ids" (K,)
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, model_validator
 from torch import Tensor
 
 from recstack._validation import StrictModel
@@ -48,11 +55,27 @@ class RetrievalTaskConfig(StrictModel):
     """Settings of :class:`RetrievalTask` (config section ``task``)."""
 
     kind: Literal["retrieval"] = "retrieval"
+    candidates: Literal["in_batch", "catalogue"] = "in_batch"
     temperature: float = Field(default=1.0, gt=0)
     remove_accidental_hits: bool = True
     logq_correction: bool = False
     num_negatives: int = Field(default=0, ge=0)
     negative_sampling: Literal["uniform", "popularity"] = "uniform"
+
+    @model_validator(mode="after")
+    def _catalogue_samples_nothing(self) -> RetrievalTaskConfig:
+        if self.candidates == "catalogue":
+            if self.logq_correction:
+                raise ValueError(
+                    "logq_correction corrects the bias of sampled candidates; candidates: catalogue scores "
+                    "every item, so set logq_correction: false"
+                )
+            if self.num_negatives:
+                raise ValueError(
+                    "num_negatives adds sampled candidates; candidates: catalogue already scores every "
+                    "item, so set num_negatives: 0"
+                )
+        return self
 
 
 @TASKS.register("retrieval")
@@ -73,6 +96,8 @@ class RetrievalTask(Task):
         self._catalogue: dict[str, Tensor] | None = None
         self._neg_probs: Tensor | None = None
         self._generator: torch.Generator | None = None
+        self._row_of: Tensor | None = None  # candidate ID index -> catalogue row (-1: absent)
+        self._shared_ids = False
 
     def get_config(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
@@ -83,12 +108,36 @@ class RetrievalTask(Task):
         p = (p + 1e-6) / (p.sum() + 1e-6 * p.numel())  # unseen IDs get a tiny probability
         self.log_q = p.log().float()
 
-    def attach_catalogue(self, features: dict[str, Tensor], weights: Tensor | None = None, *, seed: int = 0) -> None:
-        """Catalogue rows ``{key: (C, ...)}`` to draw extra negatives from.
+    @property
+    def needs_catalogue(self) -> bool:
+        """Whether :meth:`attach_catalogue` must run before training."""
+        return self.config.candidates == "catalogue" or self.config.num_negatives > 0
+
+    def attach_catalogue(
+        self,
+        features: dict[str, Tensor],
+        weights: Tensor | None = None,
+        *,
+        seed: int = 0,
+        key: str | None = None,
+    ) -> None:
+        """Catalogue rows ``{key: (C, ...)}``: the softmax columns or the pool of extra negatives.
 
         ``weights (C,)``: sampling weights for ``negative_sampling="popularity"``.
+        ``key``: the candidate-key feature (required for ``candidates="catalogue"``, whose
+        loss finds each positive's catalogue row through it).
         """
         n = next(iter(features.values())).shape[0]
+        if self.config.candidates == "catalogue":
+            if key is None or key not in features:
+                raise ConfigError("task.candidates=catalogue needs the catalogue's candidate-key column")
+            ids = features[key].long()
+            if ids.ndim != 1:
+                raise ConfigError(f"task.candidates=catalogue: catalogue column {key!r} must be one ID per row")
+            # Items unseen when fitting share the OOV index: several rows may carry one ID.
+            self._shared_ids = bool(torch.unique(ids).numel() != n)
+            self._row_of = torch.full((max(int(ids.max()) + 1, self.log_q.numel()),), -1, dtype=torch.long)
+            self._row_of[ids] = torch.arange(n)
         if self.config.negative_sampling == "popularity":
             if weights is None:
                 raise ConfigError("task.negative_sampling=popularity needs catalogue popularity weights")
@@ -101,15 +150,45 @@ class RetrievalTask(Task):
 
     def prepare_batch(self, batch: Batch) -> Batch:
         k = self.config.num_negatives
-        if k == 0:
+        if not self.needs_catalogue:
             return batch
         if self._catalogue is None or self._neg_probs is None:
-            raise ConfigError("task.num_negatives > 0 needs attach_catalogue(...) before training")
-        rows = torch.multinomial(self._neg_probs, k, replacement=True, generator=self._generator)
+            raise ConfigError(
+                f"task.candidates={self.config.candidates}, task.num_negatives={k}: call "
+                "attach_catalogue(...) before training"
+            )
         extras = dict(batch.extras)
-        for key, col in self._catalogue.items():
-            extras[NEG_PREFIX + key] = col.index_select(0, rows)
+        if self.config.candidates == "catalogue":
+            device = next(iter(batch.features.values())).device
+            for key, col in self._catalogue.items():
+                extras[NEG_PREFIX + key] = col.to(device)
+        else:
+            rows = torch.multinomial(self._neg_probs, k, replacement=True, generator=self._generator)
+            for key, col in self._catalogue.items():
+                extras[NEG_PREFIX + key] = col.index_select(0, rows)
         return Batch(batch.features, batch.labels, batch.weights, extras)
+
+    def _catalogue_logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        if "negative" not in outputs or self._row_of is None:
+            raise ConfigError("task.candidates=catalogue: the batch carries no catalogue; call prepare_batch(...)")
+        q = outputs["query"]
+        positive_ids = outputs["candidate_ids"][outputs["positive"]]
+        row_of = self._row_of.to(q.device)
+        cols = row_of[positive_ids.clamp_max(row_of.numel() - 1)]
+        missing = (cols < 0) | (positive_ids >= row_of.numel())
+        if bool(missing.any()):
+            bad = positive_ids[missing][:5].tolist()
+            raise ConfigError(
+                f"task.candidates=catalogue: positives with candidate-key indices {bad} are not in the "
+                "catalogue; build the catalogue from every training item (or use candidates: in_batch)"
+            )
+        logits = q @ outputs["negative"].T / self.config.temperature  # (B, C)
+        if self._shared_ids and self.config.remove_accidental_hits:
+            # other catalogue rows with the positive's (OOV) ID are not negatives
+            same = outputs["negative_ids"].unsqueeze(0) == positive_ids.unsqueeze(1)
+            same[torch.arange(q.shape[0], device=q.device), cols] = False
+            logits = logits.masked_fill(same, torch.finfo(logits.dtype).min / 2)
+        return logits, cols, torch.zeros(q.shape[0], device=q.device)
 
     def logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         """Corrected ``(B, U[+K])`` logits, the positive column per row, the per-row loss offset.
@@ -118,6 +197,8 @@ class RetrievalTask(Task):
         accidental hits are kept (the gradient is the same either way).
         """
         cfg = self.config
+        if cfg.candidates == "catalogue":
+            return self._catalogue_logits(outputs)
         q, c = outputs["query"], outputs["candidate"]
         ids, counts, pos = outputs["candidate_ids"], outputs["candidate_counts"], outputs["positive"]
         scores = q @ c.T / cfg.temperature  # (B, U)

@@ -107,3 +107,65 @@ def test_num_negatives_without_catalogue_is_a_clear_error():
     task = RetrievalTask(RetrievalTaskConfig(num_negatives=2))
     with pytest.raises(ValueError, match="attach_catalogue"):
         task.prepare_batch(Batch({"item_id": torch.tensor([1])}))
+
+
+# ------------------------------------------------------------------ full-catalogue softmax
+def catalogue_task(temperature=0.5, **kw):
+    task = RetrievalTask(RetrievalTaskConfig(candidates="catalogue", temperature=temperature, **kw),
+                         num_candidates=12)
+    catalogue = {"item_id": torch.tensor([4, 1, 7, 2, 9, 3, 5, 6, 8, 10, 11])}  # shuffled rows
+    task.attach_catalogue(catalogue, key="item_id")
+    return task, catalogue
+
+
+def test_catalogue_softmax_equals_a_softmax_over_every_item():
+    torch.manual_seed(0)
+    model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=8, layers=[16, 8]),
+                     OUTPUTS)
+    task, catalogue = catalogue_task()
+    batch = task.prepare_batch(make_batch(seed=5))
+    loss = task.loss(model(batch), batch)
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+
+    q = model.query_embedding(batch.features)
+    c = model.candidate_embedding(catalogue)
+    rows = {int(i): r for r, i in enumerate(catalogue["item_id"])}
+    target = torch.tensor([rows[int(i)] for i in batch.features["item_id"]])
+    ref = F.cross_entropy(q @ c.T / 0.5, target)
+    ref_grads = torch.autograd.grad(ref, list(model.parameters()))
+    assert torch.allclose(loss, ref, atol=1e-6)
+    for g1, g2 in zip(grads, ref_grads):
+        assert torch.allclose(g1, g2, atol=1e-6)
+
+
+def test_catalogue_softmax_rejects_sampling_options():
+    with pytest.raises(ValueError, match="set logq_correction: false"):
+        RetrievalTaskConfig(candidates="catalogue", logq_correction=True)
+    with pytest.raises(ValueError, match="set num_negatives: 0"):
+        RetrievalTaskConfig(candidates="catalogue", num_negatives=5)
+    task = RetrievalTask(RetrievalTaskConfig(candidates="catalogue"), num_candidates=12)
+    with pytest.raises(ValueError, match="attach_catalogue"):
+        task.prepare_batch(Batch({"item_id": torch.tensor([1])}))
+    with pytest.raises(ValueError, match="candidate-key column"):
+        task.attach_catalogue({"genres": torch.tensor([1, 2])})
+
+
+def test_catalogue_softmax_names_positives_missing_from_the_catalogue():
+    model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=4), OUTPUTS)
+    task = RetrievalTask(RetrievalTaskConfig(candidates="catalogue"), num_candidates=12)
+    task.attach_catalogue({"item_id": torch.tensor([1, 2, 3])}, key="item_id")
+    batch = task.prepare_batch(Batch({"user_id": torch.tensor([1, 2]), "item_id": torch.tensor([2, 9])}))
+    with pytest.raises(ValueError, match=r"indices \[9\] are not in the catalogue"):
+        task.loss(model(batch), batch)
+
+
+def test_catalogue_rows_sharing_the_positives_oov_id_are_not_negatives():
+    """Items unseen at fit time all map to OOV (index 0): only one such row is the positive."""
+    model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=4), OUTPUTS)
+    task = RetrievalTask(RetrievalTaskConfig(candidates="catalogue"), num_candidates=12)
+    task.attach_catalogue({"item_id": torch.tensor([0, 1, 0, 2])}, key="item_id")
+    batch = task.prepare_batch(Batch({"user_id": torch.tensor([1, 2]), "item_id": torch.tensor([0, 1])}))
+    logits, pos, _ = task.logits(model(batch))
+    assert pos.tolist() == [2, 1]
+    assert bool(logits[0, 0] < -1e30) and bool((logits[0, 1:] > -1e30).all())
+    assert bool((logits[1] > -1e30).all())

@@ -65,3 +65,14 @@ def test_bad_early_stopping_metric_and_corrupt_checkpoint(tmp_path):
     f.write_bytes(f.read_bytes()[:100])
     with pytest.raises(ArtifactError, match="checkpoint"):
         RetrievalExperiment(small_config()).fit(resume_from=tmp_path / "checkpoints")
+
+
+def test_full_catalogue_softmax_trains_end_to_end():
+    cfg = small_config(task={"kind": "retrieval", "candidates": "catalogue"})
+    exp = RetrievalExperiment(cfg)
+    before = exp.evaluate()["hit_rate@10"]
+    h = exp.fit().to_list()
+    assert h[-1]["train/loss"] < h[0]["train/loss"]
+    assert exp.evaluate()["hit_rate@10"] > before + 0.05
+    with pytest.raises(ConfigError, match="task"):
+        small_config(task={"kind": "retrieval", "candidates": "catalogue", "logq_correction": True})
