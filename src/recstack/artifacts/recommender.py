@@ -203,11 +203,17 @@ class Recommender:
         )
 
     def similar(self, item: Any, k: int = 10) -> pd.DataFrame:
-        """Candidates closest to ``item`` by embedding dot product (the item itself excluded)."""
+        """Candidates closest to ``item`` by embedding dot product (the item itself excluded).
+
+        With ``candidate_bias`` the item's bias coordinate is not part of the likeness:
+        the query is ``[c_item, 0]``, so scores are ``c_item . c``.
+        """
         row = self._cand_pos.get_indexer(_canon([item]))[0]
         if row < 0:
             raise ConfigError(f"{self.model.candidate_key} {item!r} is not in the catalogue")
-        q = self.index.embeddings[row : row + 1]
+        q = self.index.embeddings[row : row + 1].clone()
+        if self.model.config.candidate_bias:
+            q[:, -1] = 0.0
         exclude = (torch.tensor([0, 1]), torch.tensor([row]))
         scores, idx = self.index.search(q, k, exclude=exclude)
         keep = idx[0] >= 0

@@ -43,6 +43,10 @@ class TwoTowerConfig(StrictModel):
             temperature around 0.05-0.1).
         dedupe_candidates: compute the candidate tower once per unique candidate of a
             batch (exact; see ``RetrievalTask``).
+        candidate_bias: a learned scalar per candidate key added to every score (an item
+            popularity/quality prior, as in matrix factorization with biases). It is
+            folded into the vectors, ``[q, 1] . [c, b_c]``, so indexes, metrics and saved
+            artifacts need nothing new: the output dimension grows by one.
     """
 
     kind: Literal["two_tower"] = "two_tower"
@@ -56,6 +60,7 @@ class TwoTowerConfig(StrictModel):
     normalize: bool = False
     init_std: float = Field(default=0.05, gt=0)
     dedupe_candidates: bool = True
+    candidate_bias: bool = False
 
     @model_validator(mode="after")
     def _key_in_candidate(self) -> TwoTowerConfig:
@@ -110,17 +115,27 @@ class TwoTower(RecModel):
                 f"{self.candidate_tower.out_dim}; with layers: [] both towers' embeddings must add up to "
                 "the same size, so add layers (e.g. [64, 32]) or align embedding_dim"
             )
-        self.output_dim = self.query_tower.out_dim
+        self.bias = None
+        if config.candidate_bias:
+            self.bias = torch.nn.Embedding(self.num_candidate_ids, 1)
+            torch.nn.init.zeros_(self.bias.weight)
+        self.output_dim = self.query_tower.out_dim + int(config.candidate_bias)
 
     def query_embedding(self, features: Mapping[str, Tensor]) -> Tensor:
         """``(B, d)`` query vectors."""
         out = self.query_tower(self.embedding.concat(features, self.query_keys))
-        return F.normalize(out, dim=-1) if self.config.normalize else out
+        out = F.normalize(out, dim=-1) if self.config.normalize else out
+        if self.bias is not None:
+            out = torch.cat([out, out.new_ones(out.shape[0], 1)], dim=1)
+        return out
 
     def candidate_embedding(self, features: Mapping[str, Tensor]) -> Tensor:
         """``(C, d)`` candidate vectors."""
         out = self.candidate_tower(self.embedding.concat(features, self.candidate_keys))
-        return F.normalize(out, dim=-1) if self.config.normalize else out
+        out = F.normalize(out, dim=-1) if self.config.normalize else out
+        if self.bias is not None:
+            out = torch.cat([out, self.bias(features[self.candidate_key])], dim=1)
+        return out
 
     def forward(self, batch: Batch) -> dict[str, Tensor]:
         feats = batch.features

@@ -68,3 +68,20 @@ def test_corruption_and_version_errors(trained, tmp_path):
         recstack.load(bad)
     with pytest.raises(ArtifactError, match="not a directory"):
         recstack.load(tmp_path / "nothing")
+
+
+def test_candidate_bias_round_trips_and_stays_out_of_item_similarity(tmp_path):
+    exp = RetrievalExperiment(small_config(**{"train.epochs": 2, "model.candidate_bias": True}))
+    exp.fit()
+    rec = recstack.load(exp.save(tmp_path / "m"))
+    users = [1, 2, 3]
+    assert rec.recommend(users, k=5).equals(exp.recommender().recommend(users, k=5))
+    assert rec.index.embeddings.shape[1] == 8 + 1
+    # scores are [q, 1] . [c, b]: the bias column is the learned per-item bias
+    items = rec.candidate_ids
+    bias = exp.model.bias.weight[exp.catalogue.features["item_id"], 0].detach()
+    assert torch.allclose(rec.index.embeddings[:, -1], bias)
+    top = rec.similar(items[0], k=3)
+    emb = rec.index.embeddings[:, :-1]
+    expected = emb[1:] @ emb[0]
+    assert top.score.tolist() == pytest.approx(expected.topk(3).values.tolist(), rel=1e-5)

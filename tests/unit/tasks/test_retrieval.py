@@ -169,3 +169,22 @@ def test_catalogue_rows_sharing_the_positives_oov_id_are_not_negatives():
     assert pos.tolist() == [2, 1]
     assert bool(logits[0, 0] < -1e30) and bool((logits[0, 1:] > -1e30).all())
     assert bool((logits[1] > -1e30).all())
+
+
+def test_candidate_bias_adds_a_learned_scalar_per_item_to_every_score():
+    torch.manual_seed(0)
+    cfg = TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=4, candidate_bias=True)
+    model = TwoTower(cfg, OUTPUTS)
+    assert model.output_dim == 5
+    with torch.no_grad():
+        model.bias.weight.copy_(torch.arange(12, dtype=torch.float).unsqueeze(1))
+    users, items = torch.tensor([1, 2]), torch.tensor([3, 7])
+    q = model.query_embedding({"user_id": users})
+    c = model.candidate_embedding({"item_id": items})
+    plain_q, plain_c = q[:, :4], c[:, :4]
+    assert torch.allclose(q @ c.T, plain_q @ plain_c.T + torch.tensor([3.0, 7.0]))
+    task = RetrievalTask(RetrievalTaskConfig(), num_candidates=12)
+    batch = Batch({"user_id": users, "item_id": items})
+    task.loss(model(batch), batch).backward()
+    assert model.bias.weight.grad[[3, 7]].abs().sum() > 0
+    assert model.bias.weight.grad[[0, 1, 2]].abs().sum() == 0
