@@ -22,8 +22,10 @@ install: $(VENV)/.installed
 quickstart: install
 	$(VENV)/bin/recstack quickstart --dataset synthetic -o runs/quickstart
 
-## The whole test suite (unit, contract, golden, e2e).
+## Static type check (config in pyproject.toml [tool.mypy]), then the whole test suite
+## (unit, contract, golden, e2e); both must pass.
 test: install
+	$(VENV)/bin/mypy
 	$(PY) -m pytest tests
 
 ## ML-100K retrieval benchmark (JSON lines); needs RECSTACK_DATA.
@@ -31,4 +33,4 @@ bench: install
 	$(PY) benchmarks/retrieval_movielens.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache

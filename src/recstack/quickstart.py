@@ -54,7 +54,7 @@ def run_quickstart(
     metrics = exp.evaluate()
     exp.save(output, metrics=metrics)
     rec = load(output)
-    user = rec.known_queries[rec.query_column].iloc[0] if rec.known_queries is not None else None
+    user: Any = rec.known_queries[rec.query_column].iloc[0] if rec.known_queries is not None else None
     recs = rec.recommend([user], k=5, exclude="seen")
     return {
         "dataset": dataset,

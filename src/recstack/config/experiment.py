@@ -147,7 +147,8 @@ class ExperimentConfig(StrictModel):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     base_dir: str | None = Field(default=None, description="folder of the config file (set by load_config)")
 
-    def schema(self) -> Schema:
+    # Public API: intentionally shadows pydantic's deprecated v1 classmethod ``BaseModel.schema()``.
+    def schema(self) -> Schema:  # type: ignore[override]
         """The feature schema (validated; errors name ``features.<name>.<key>``)."""
         return Schema.from_dict(self.features, defaults=self.data.defaults)
 

@@ -110,8 +110,10 @@ class RetrievalExperiment:
             # histories come from the fitted part only, so validation mirrors the test set
             if data.time_column is None:
                 raise ConfigError("data.history needs data.time_column to order interactions")
-            hist = dict(user_col=user, item_col=data.item_column, time_col=data.time_column,
-                        max_length=data.history.max_length, output_col=data.history.column)
+            hist: dict[str, Any] = dict(
+                user_col=user, item_col=data.item_column, time_col=data.time_column,
+                max_length=data.history.max_length, output_col=data.history.column,
+            )
             full_train = train
             fit_part = add_history(fit_part, **hist, mode=data.history.mode)
             if val_part is not None:
@@ -128,9 +130,10 @@ class RetrievalExperiment:
         feats = self.preprocessor.transform(fit_part)
         self.train_data = TensorDataset(feats)
         seed_everything(cfg.train.seed)  # initial weights depend on the seed only
-        self.model = build_model(cfg.model.kind, cfg.model_options(), self.preprocessor.outputs)
-        if not isinstance(self.model, TwoTower):
+        model = build_model(cfg.model.kind, cfg.model_options(), self.preprocessor.outputs)
+        if not isinstance(model, TwoTower):
             raise ConfigError(f"model.kind: {cfg.model.kind!r} is not a retrieval model; use two_tower")
+        self.model: TwoTower = model
         self.task = RetrievalTask(cfg.task, num_candidates=self.model.num_candidate_ids)
         key_ids = feats[self.candidate_key]
         counts = torch.bincount(key_ids, minlength=self.model.num_candidate_ids).float()

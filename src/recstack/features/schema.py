@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError
 
 from recstack._validation import format_validation_error
 from recstack.errors import ConfigError
+from recstack.features.base import FeatureSpec
 from recstack.features.categorical import CategoricalFeature
 from recstack.features.multi_hot import MultiHotFeature
 from recstack.features.numeric import NumericFeature
@@ -21,7 +22,7 @@ AnyFeature = Annotated[
     Union[CategoricalFeature, NumericFeature, MultiHotFeature, SequenceFeature, TextFeature],
     Field(discriminator="type"),
 ]
-FEATURE_TYPES: dict[str, type] = {
+FEATURE_TYPES: dict[str, type[FeatureSpec]] = {
     "categorical": CategoricalFeature,
     "numeric": NumericFeature,
     "multi_hot": MultiHotFeature,

@@ -149,11 +149,14 @@ def topk_metrics(ranks: Tensor, *, metrics: Sequence[str], groups: Tensor | None
     rf = ranks.double()
     for name, base, k in parsed:
         if base == "hit_rate":
+            assert k is not None  # parse_metric_name requires @K
             out[name] = float((ranks < k).double().mean())
         elif base == "recall":
+            assert k is not None  # parse_metric_name requires @K
             hits = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, (ranks < k).double())
             out[name] = float((hits / n_pos).mean())
         elif base == "ndcg":
+            assert k is not None  # parse_metric_name requires @K
             listed = _list_positions(ranks, gidx).double()
             gain = torch.where(listed < k, 1.0 / torch.log2(listed + 2.0), torch.zeros_like(listed))
             dcg = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, gain)

@@ -9,7 +9,7 @@ Neural Networks for YouTube Recommendations", RecSys 2016; Yi et al., RecSys 201
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -106,7 +106,7 @@ class TwoTower(RecModel):
         )
         q_in = sum(self.embedding.dim_of(k) for k in self.query_keys)
         c_in = sum(self.embedding.dim_of(k) for k in self.candidate_keys)
-        kw = {"activation": config.activation, "dropout": config.dropout}
+        kw: dict[str, Any] = {"activation": config.activation, "dropout": config.dropout}
         self.query_tower = MLP(q_in, config.layers, **kw)
         self.candidate_tower = MLP(c_in, config.layers, **kw)
         if self.query_tower.out_dim != self.candidate_tower.out_dim:

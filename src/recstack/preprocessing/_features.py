@@ -125,8 +125,9 @@ class RaggedTransformer(FeatureTransformer):
 
     def __init__(self, spec: Any, source: CategoricalTransformer | None = None) -> None:
         super().__init__(spec)
-        self.source = None if source is None else source.transformer
-        assert self.source is None or isinstance(self.source, Vocabulary)
+        source_vocab = None if source is None else source.transformer
+        assert source_vocab is None or isinstance(source_vocab, Vocabulary)
+        self.source: Vocabulary | None = source_vocab
         self.embedding_dim = spec.embedding_dim
         if source is not None and source.spec.embedding_dim is not None:
             if spec.embedding_dim not in (None, source.spec.embedding_dim):

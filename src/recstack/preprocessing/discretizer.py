@@ -60,6 +60,7 @@ class Discretizer:
         x = x[np.isfinite(x)]
         if x.size == 0:
             raise SchemaError(f"column {column!r}: no finite values to fit {self.num_bins} quantile buckets on")
+        assert self.num_bins is not None  # exactly one of boundaries/num_bins (_check_settings)
         qs = np.linspace(0.0, 1.0, int(self.num_bins) + 1)[1:-1]
         self.boundaries_ = np.unique(np.quantile(x, qs))
         return self

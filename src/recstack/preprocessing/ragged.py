@@ -84,11 +84,11 @@ def split_ragged(
         keep = element_kinds != MISSING
         flats.append(_narrow(elements[keep].to_numpy(dtype=object)))
         rows.append(exploded.index.to_numpy(dtype=np.int64)[keep])
-    flat, row = (flats[0], rows[0]) if len(flats) == 1 else (np.concatenate(flats), np.concatenate(rows))
+    flat, row_ids = (flats[0], rows[0]) if len(flats) == 1 else (np.concatenate(flats), np.concatenate(rows))
     if len(flats) > 1:  # strings and lists interleaved: restore row order, stable within a row
-        order = np.argsort(row, kind="stable")
-        flat, row = flat[order], row[order]
-    return flat, np.bincount(row, minlength=n).astype(np.int64)
+        order = np.argsort(row_ids, kind="stable")
+        flat, row_ids = flat[order], row_ids[order]
+    return flat, np.bincount(row_ids, minlength=n).astype(np.int64)
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol, cast
 
 import torch
 from torch import Tensor
@@ -10,6 +11,14 @@ from torch import Tensor
 from recstack.metrics import positive_ranks, topk_metrics
 
 __all__ = ["RetrievalEvaluator"]
+
+
+class _Towers(Protocol):
+    """What the evaluator needs of a model: its two towers (e.g. ``TwoTower``)."""
+
+    def query_embedding(self, features: Mapping[str, Tensor]) -> Tensor: ...
+
+    def candidate_embedding(self, features: Mapping[str, Tensor]) -> Tensor: ...
 
 
 class RetrievalEvaluator:
@@ -47,11 +56,12 @@ class RetrievalEvaluator:
 
     def ranks(self, model: torch.nn.Module) -> Tensor:
         """``(Q,)`` number of candidates scored strictly above each positive."""
+        towers = cast(_Towers, model)  # duck-typed: any module with query/candidate_embedding
         with torch.no_grad():
-            cand = model.candidate_embedding(self.catalogue_features)
+            cand = towers.candidate_embedding(self.catalogue_features)
             query = torch.cat(
                 [
-                    model.query_embedding({k: v[i : i + 65536] for k, v in self.query_features.items()})
+                    towers.query_embedding({k: v[i : i + 65536] for k, v in self.query_features.items()})
                     for i in range(0, len(self.positives), 65536)
                 ]
             )
