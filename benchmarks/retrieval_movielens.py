@@ -7,6 +7,10 @@ best configuration (examples/movielens_retrieval_best.yaml, early-stopped on a v
 split carved from u1.base). Data: $RECSTACK_DATA/ml-100k.
 
     RECSTACK_DATA=../shared/data python benchmarks/retrieval_movielens.py [--only NAME ...]
+        [--best-config examples/movielens_retrieval_best.yaml]
+
+``peak_rss_mb`` is the peak of the whole process so far: run one ``--only`` name per
+process to compare one run's memory with a peer's.
 """
 
 from __future__ import annotations
@@ -103,23 +107,25 @@ def run_popularity() -> None:
     print(json.dumps(row), flush=True)
 
 
-def run_best() -> None:
-    cfg = load_config(ROOT / "examples" / "movielens_retrieval_best.yaml")
+def run_best(path: Path) -> None:
+    cfg = load_config(path)
     cfg.train.progress = False
     cfg.eval.metrics = METRICS
     exp = RetrievalExperiment(cfg)
     history = exp.fit()
     metrics, eval_s = timed_eval(exp)
     seconds = [r["train/seconds"] for r in history.records]
-    extra = {"config": "examples/movielens_retrieval_best.yaml", "best_epoch": exp.trainer.best_epoch,
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    extra = {"config": str(shown), "task": cfg.task.model_dump(mode="json"), "best_epoch": exp.trainer.best_epoch,
              "val_hit_rate@100": exp.trainer.best_metric,
              "metrics_exclude_seen": {k: round(v, 4) for k, v in exp.evaluate(exclude_seen=True).items()}}
-    emit("two_tower_history_logq", [], len(history), cfg, seconds, len(exp.train_data), metrics, eval_s, extra)
+    emit("best", list(cfg.model_options().get("layers", [])), len(history), cfg, seconds, len(exp.train_data), metrics, eval_s, extra)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--only", nargs="*", choices=["popularity", "shallow", "deep", "best"])
+    p.add_argument("--best-config", type=Path, default=ROOT / "examples" / "movielens_retrieval_best.yaml")
     a = p.parse_args()
     if not os.environ.get("RECSTACK_DATA"):
         sys.exit("set RECSTACK_DATA to the folder that holds ml-100k/")
@@ -131,7 +137,7 @@ def main() -> None:
     if "deep" in todo:
         run_tfrs("two_tower", [64, 32], [3, 10])
     if "best" in todo:
-        run_best()
+        run_best(a.best_config.resolve())
 
 
 if __name__ == "__main__":

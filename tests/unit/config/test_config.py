@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -42,3 +44,14 @@ def test_missing_file_names_path_and_env(tmp_path):
 
     with pytest.raises(ConfigError, match="RECSTACK_DATA"):
         RetrievalExperiment(cfg)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[3] / "examples").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_example_config_validates(path):
+    from recstack.models import TwoTowerConfig
+
+    cfg = load_config(path)
+    assert cfg.schema() is not None
+    assert cfg.model.kind == "two_tower"
+    TwoTowerConfig.model_validate(cfg.model_options())
