@@ -119,7 +119,8 @@ def test_two_tower_output_layout():
     out = float_outputs(make("two_tower", 0))
     b = len(batch())
     items = batch().features["item_id"]
-    assert out["query"].shape == (b, 4)
+    queries = out["query"][out["query_index"]] if "query_index" in out else out["query"]
+    assert queries.shape == (b, 4)
     assert torch.equal(out["candidate_ids"], torch.unique(items))
     assert out["candidate"].shape == (len(out["candidate_ids"]), 4)
     assert torch.equal(out["candidate_ids"][out["positive"]], items)

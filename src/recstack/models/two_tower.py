@@ -27,6 +27,8 @@ from recstack.tasks.retrieval import NEG_PREFIX
 
 __all__ = ["TwoTower", "TwoTowerConfig"]
 
+MAX_QUERY_KEY_WIDTH = 16  # wider query keys (histories) rarely repeat; sorting them costs more than it saves
+
 
 class TwoTowerConfig(StrictModel):
     """Config section ``model`` for ``kind: two_tower``.
@@ -43,6 +45,11 @@ class TwoTowerConfig(StrictModel):
             temperature around 0.05-0.1).
         dedupe_candidates: compute the candidate tower once per unique candidate of a
             batch (exact; see ``RetrievalTask``).
+        dedupe_queries: compute the query tower, and the softmax normalizer, once per
+            unique query row of a batch (exact). It applies when every query feature is
+            integer-coded and the query key is at most ``MAX_QUERY_KEY_WIDTH`` columns wide
+            (e.g. ``query: [user_id]``, where a batch of 8,192 ratings has ~900 users);
+            history queries differ per row and are left as they are.
         candidate_bias: a learned scalar per candidate key added to every score (an item
             popularity/quality prior, as in matrix factorization with biases). It is
             folded into the vectors, ``[q, 1] . [c, b_c]``, so indexes, metrics and saved
@@ -60,6 +67,7 @@ class TwoTowerConfig(StrictModel):
     normalize: bool = False
     init_std: float = Field(default=0.05, gt=0)
     dedupe_candidates: bool = True
+    dedupe_queries: bool = True
     candidate_bias: bool = False
 
     @model_validator(mode="after")
@@ -137,16 +145,36 @@ class TwoTower(RecModel):
             out = torch.cat([out, self.bias(features[self.candidate_key])], dim=1)
         return out
 
+    def _query_key(self, feats: Mapping[str, Tensor]) -> Tensor | None:
+        """``(B, w)`` integer key of each row's query features, or None when not worth deduping."""
+        if not self.config.dedupe_queries:
+            return None
+        cols = [feats[k].reshape(feats[k].shape[0], -1) for k in self.query_keys]
+        if any(c.is_floating_point() or c.is_complex() for c in cols):
+            return None
+        key = torch.cat([c.long() for c in cols], dim=1)
+        return key if key.shape[1] <= MAX_QUERY_KEY_WIDTH else None
+
     def forward(self, batch: Batch) -> dict[str, Tensor]:
         feats = batch.features
         ids = feats[self.candidate_key]
-        out: dict[str, Tensor] = {"query": self.query_embedding(feats)}
+        out: dict[str, Tensor] = {}
+        qkey = self._query_key(feats)
+        if qkey is None:
+            out["query"] = self.query_embedding(feats)
+        else:
+            # rows with the same query features share one query vector (exact)
+            if qkey.shape[1] == 1:
+                uq, qinv = torch.unique(qkey[:, 0], return_inverse=True)
+            else:
+                uq, qinv = torch.unique(qkey, dim=0, return_inverse=True)
+            qfirst = _first_rows(qinv, uq.shape[0])
+            out["query"] = self.query_embedding({k: feats[k].index_select(0, qfirst) for k in self.query_keys})
+            out["query_index"] = qinv
         if self.config.dedupe_candidates:
             uniq, inverse, counts = torch.unique(ids, return_inverse=True, return_counts=True)
             # first row of each unique candidate: its features stand for all copies
-            first = torch.full_like(uniq, ids.shape[0]).scatter_reduce(
-                0, inverse, torch.arange(ids.shape[0], device=ids.device), reduce="amin"
-            )
+            first = _first_rows(inverse, uniq.shape[0])
             cand = {k: feats[k].index_select(0, first) for k in self.candidate_keys}
             out.update(
                 candidate=self.candidate_embedding(cand), candidate_ids=uniq,
@@ -163,3 +191,11 @@ class TwoTower(RecModel):
                 out["negative"] = self.candidate_embedding(neg)
                 out["negative_ids"] = neg[self.candidate_key]
         return out
+
+
+def _first_rows(inverse: Tensor, n: int) -> Tensor:
+    """``(n,)`` the first batch row of each of ``n`` unique values, given ``inverse (B,)``."""
+    rows = torch.arange(inverse.shape[0], device=inverse.device)
+    return torch.full((n,), inverse.shape[0], dtype=torch.long, device=inverse.device).scatter_reduce(
+        0, inverse, rows, reduce="amin"
+    )

@@ -29,6 +29,7 @@ Model outputs read here::
     "candidate_ids"    (U,)     their ID index (vocabulary of the candidate key)
     "candidate_counts" (U,)     how often each occurs in the batch
     "positive"         (B,)     column of each row's positive in "candidate"
+    "query_index"      (B,)     optional: row -> its unique query when "query" is (Q, d)
     "negative"         (K, d)   optional sampled negatives (or the whole catalogue), "negative_ids" (K,)
 """
 
@@ -168,12 +169,11 @@ class RetrievalTask(Task):
                 extras[NEG_PREFIX + key] = col.index_select(0, rows)
         return Batch(batch.features, batch.labels, batch.weights, extras)
 
-    def _catalogue_logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
-        if "negative" not in outputs or self._row_of is None:
-            raise ConfigError("task.candidates=catalogue: the batch carries no catalogue; call prepare_batch(...)")
-        q = outputs["query"]
-        positive_ids = outputs["candidate_ids"][outputs["positive"]]
-        row_of = self._row_of.to(q.device)
+    def _catalogue_columns(self, positive_ids: Tensor) -> Tensor:
+        """Catalogue row of each positive; a clear error when one is not in the catalogue."""
+        if self._row_of is None:
+            raise ConfigError("task.candidates=catalogue: call attach_catalogue(...) before training")
+        row_of = self._row_of.to(positive_ids.device)
         cols = row_of[positive_ids.clamp_max(row_of.numel() - 1)]
         missing = (cols < 0) | (positive_ids >= row_of.numel())
         if bool(missing.any()):
@@ -182,6 +182,14 @@ class RetrievalTask(Task):
                 f"task.candidates=catalogue: positives with candidate-key indices {bad} are not in the "
                 "catalogue; build the catalogue from every training item (or use candidates: in_batch)"
             )
+        return cols
+
+    def _catalogue_logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        if "negative" not in outputs or self._row_of is None:
+            raise ConfigError("task.candidates=catalogue: the batch carries no catalogue; call prepare_batch(...)")
+        q = _row_queries(outputs)
+        positive_ids = outputs["candidate_ids"][outputs["positive"]]
+        cols = self._catalogue_columns(positive_ids)
         logits = q @ outputs["negative"].T / self.config.temperature  # (B, C)
         if self._shared_ids and self.config.remove_accidental_hits:
             # other catalogue rows with the positive's (OOV) ID are not negatives
@@ -193,13 +201,15 @@ class RetrievalTask(Task):
     def logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         """Corrected ``(B, U[+K])`` logits, the positive column per row, the per-row loss offset.
 
-        The offset makes the reported loss equal to the ``(B, B)`` formulation's when
-        accidental hits are kept (the gradient is the same either way).
+        The reference form, one row per example (deduplicated queries are expanded);
+        :meth:`loss` computes the same values on unique queries. The offset makes the
+        reported loss equal to the ``(B, B)`` formulation's when accidental hits are kept
+        (the gradient is the same either way).
         """
         cfg = self.config
         if cfg.candidates == "catalogue":
             return self._catalogue_logits(outputs)
-        q, c = outputs["query"], outputs["candidate"]
+        q, c = _row_queries(outputs), outputs["candidate"]
         ids, counts, pos = outputs["candidate_ids"], outputs["candidate_counts"], outputs["positive"]
         scores = q @ c.T / cfg.temperature  # (B, U)
         rows = torch.arange(q.shape[0], device=q.device)
@@ -230,10 +240,93 @@ class RetrievalTask(Task):
             logits = torch.cat([logits, nlog], dim=1)
         return logits, pos, offset
 
+    def per_row_loss(self, outputs: dict[str, Tensor]) -> Tensor:
+        """``(B,)`` loss of each example, equal to cross-entropy over :meth:`logits`.
+
+        Computed on ``(Q, U[+K])`` logits for the batch's ``Q`` unique queries: the
+        softmax normalizer of a query is shared by all its rows, and what differs per row
+        (the positive's extra copies, sampled negatives that hit the positive) is
+        subtracted from it in closed form. Exact, not an approximation; the shared
+        normalizer is a float32 sum, so when one candidate fills a large part of a batch
+        (``c`` copies) and dominates the softmax, rounding grows to ~1e-7 * c relative.
+        """
+        cfg = self.config
+        if cfg.candidates == "catalogue":
+            return self._catalogue_row_loss(outputs)
+        ids, counts, pos = outputs["candidate_ids"], outputs["candidate_counts"], outputs["positive"]
+        if cfg.remove_accidental_hits and torch.unique(ids).numel() != ids.numel():
+            # candidates not deduplicated: per-row masks; use the reference form
+            logits, pos, offset = self.logits(outputs)
+            return F.cross_entropy(logits, pos, reduction="none") + offset
+        q = outputs["query"] / cfg.temperature  # (Q, d): scaling d columns, not U
+        qi = _query_index(outputs)
+        log_c = counts.float().log()
+        bias = log_c - self.log_q[ids] if cfg.logq_correction else log_c
+        scores = torch.addmm(bias.unsqueeze(0), q, outputs["candidate"].T)  # (Q, U)
+        pos_logit = scores[qi, pos]  # includes the positive's log c (and -logQ)
+        blocks = [scores]
+        nlog = None
+        if "negative" in outputs:
+            neg_ids = outputs["negative_ids"]
+            nbias = -self.log_q[neg_ids] if cfg.logq_correction else torch.zeros_like(neg_ids, dtype=q.dtype)
+            nlog = torch.addmm(nbias.unsqueeze(0), q, outputs["negative"].T)  # (Q, K)
+            blocks.append(nlog)
+        lse = torch.logsumexp(torch.cat(blocks, dim=1) if nlog is not None else scores, dim=1)[qi]
+        target = pos_logit - log_c[pos]  # the positive counted once
+        if not cfg.remove_accidental_hits:
+            return lse - target
+        # share of the normalizer to remove: the positive's other c - 1 copies ...
+        removed = torch.exp(pos_logit - lse) * (1.0 - 1.0 / counts[pos].float())
+        if nlog is not None:  # ... and sampled negatives that are the positive
+            hit_rows, hit_cols = (outputs["negative_ids"].unsqueeze(0) == ids[pos].unsqueeze(1)).nonzero(as_tuple=True)
+            extra = torch.exp(nlog[qi[hit_rows], hit_cols] - lse[hit_rows])
+            removed = removed.index_add(0, hit_rows, extra)
+        return _remove_from_normalizer(lse, removed) - target
+
+    def _catalogue_row_loss(self, outputs: dict[str, Tensor]) -> Tensor:
+        if "negative" not in outputs or self._row_of is None:
+            raise ConfigError("task.candidates=catalogue: the batch carries no catalogue; call prepare_batch(...)")
+        q = outputs["query"] / self.config.temperature
+        qi = _query_index(outputs)
+        positive_ids = outputs["candidate_ids"][outputs["positive"]]
+        cols = self._catalogue_columns(positive_ids)
+        scores = q @ outputs["negative"].T  # (Q, C)
+        lse = torch.logsumexp(scores, dim=1)[qi]
+        pos_logit = scores[qi, cols]
+        if not (self._shared_ids and self.config.remove_accidental_hits):
+            return lse - pos_logit
+        # other catalogue rows with the positive's (OOV) ID are not negatives
+        same = outputs["negative_ids"].unsqueeze(0) == positive_ids.unsqueeze(1)
+        same[torch.arange(len(cols), device=cols.device), cols] = False
+        hit_rows, hit_cols = same.nonzero(as_tuple=True)
+        removed = torch.zeros_like(lse).index_add(0, hit_rows, torch.exp(scores[qi[hit_rows], hit_cols] - lse[hit_rows]))
+        return _remove_from_normalizer(lse, removed) - pos_logit
+
     def loss(self, outputs: dict[str, Tensor], batch: Batch) -> Tensor:
-        logits, pos, offset = self.logits(outputs)
-        per_row = F.cross_entropy(logits, pos, reduction="none")
-        per_row = per_row + offset
+        per_row = self.per_row_loss(outputs)
         if batch.weights is not None:
             return (per_row * batch.weights).sum() / batch.weights.sum().clamp_min(1e-12)
         return per_row.mean()
+
+
+def _query_index(outputs: dict[str, Tensor]) -> Tensor:
+    """Row -> unique query (the model may deduplicate queries); identity when it did not."""
+    if "query_index" in outputs:
+        return outputs["query_index"]
+    return torch.arange(outputs["positive"].shape[0], device=outputs["positive"].device)
+
+
+def _row_queries(outputs: dict[str, Tensor]) -> Tensor:
+    """``(B, d)`` one query vector per example."""
+    q = outputs["query"]
+    return q.index_select(0, outputs["query_index"]) if "query_index" in outputs else q
+
+
+def _remove_from_normalizer(lse: Tensor, removed: Tensor) -> Tensor:
+    """``log(exp(lse) * (1 - removed))``; ``removed`` < 1 is the share of mass to drop.
+
+    In float64: when the removed columns dominate, ``1 - removed`` is small and float32
+    would lose most of its digits.
+    """
+    keep = (1.0 - removed.double()).clamp_min(1e-300)
+    return lse + torch.log(keep).to(lse.dtype)

@@ -188,3 +188,85 @@ def test_candidate_bias_adds_a_learned_scalar_per_item_to_every_score():
     task.loss(model(batch), batch).backward()
     assert model.bias.weight.grad[[3, 7]].abs().sum() > 0
     assert model.bias.weight.grad[[0, 1, 2]].abs().sum() == 0
+
+
+# ------------------------------------------------------------------ deduplicated queries
+def reference_loss(task, out):
+    logits, pos, offset = task.logits(out)
+    return (F.cross_entropy(logits, pos, reduction="none") + offset)
+
+
+@pytest.mark.parametrize("remove_hits", [True, False])
+@pytest.mark.parametrize("logq", [True, False])
+@pytest.mark.parametrize("negatives", [0, 40])
+def test_loss_on_unique_queries_equals_the_per_row_reference(remove_hits, logq, negatives):
+    torch.manual_seed(0)
+    model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=8), OUTPUTS)
+    task = RetrievalTask(RetrievalTaskConfig(temperature=0.3, remove_accidental_hits=remove_hits,
+                                             logq_correction=logq, num_negatives=negatives), num_candidates=12)
+    task.set_candidate_counts(torch.arange(12).float() + 1)
+    if negatives:
+        task.attach_catalogue({"item_id": torch.arange(1, 12)}, seed=0)
+    batch = task.prepare_batch(make_batch(seed=2, b=200))
+    out = model(batch)
+    assert out["query"].shape[0] == torch.unique(batch.features["user_id"]).numel() < 200
+    fast = task.per_row_loss(out)
+    ref = reference_loss(task, out)
+    assert torch.allclose(fast, ref, atol=1e-5)
+    params = list(model.parameters())
+    for g1, g2 in zip(torch.autograd.grad(fast.mean(), params, retain_graph=True),
+                      torch.autograd.grad(ref.mean(), params)):
+        assert torch.allclose(g1, g2, atol=1e-6)
+
+
+def test_query_dedup_changes_nothing_but_the_work():
+    batch = make_batch(seed=4, b=128)
+    losses, grads = [], []
+    for dedupe in (True, False):
+        torch.manual_seed(0)
+        model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=8,
+                                        layers=[16, 8], dedupe_queries=dedupe), OUTPUTS)
+        out = model(batch)
+        assert ("query_index" in out) == dedupe
+        loss = RetrievalTask(RetrievalTaskConfig(temperature=0.5)).loss(out, batch)
+        losses.append(loss)
+        grads.append(torch.autograd.grad(loss, list(model.parameters())))
+    assert torch.allclose(losses[0], losses[1], atol=1e-6)
+    for g1, g2 in zip(*grads):
+        assert torch.allclose(g1, g2, atol=1e-6)
+
+
+def test_history_queries_are_not_deduplicated():
+    outputs = OUTPUTS + [OutputSpec("history", "history", "ids", cardinality=12, table="item_id", pooling="mean")]
+    model = TwoTower(TwoTowerConfig(query=["history"], candidate=["item_id"], embedding_dim=4), outputs)
+    out = model(Batch({"history": torch.randint(0, 12, (6, 20)), "item_id": torch.arange(1, 7)}))
+    assert "query_index" not in out and out["query"].shape == (6, 4)
+
+
+def test_removing_hits_stays_finite_when_one_candidate_fills_the_batch():
+    """Every row is the same (user, item): the normalizer is almost all 'removed' copies.
+
+    The shared normalizer is a float32 sum, so here (c = 4,096 copies) the loss is exact
+    to ~1e-7 * c relative, not to float32 epsilon; realistic batches are checked above.
+    """
+    torch.manual_seed(0)
+    model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=4), OUTPUTS)
+    task = RetrievalTask(RetrievalTaskConfig(num_negatives=3), num_candidates=12)
+    task.attach_catalogue({"item_id": torch.tensor([5, 5, 6])}, seed=0)
+    batch = task.prepare_batch(Batch({"user_id": torch.full((4096,), 3), "item_id": torch.full((4096,), 5)}))
+    out = model(batch)
+    fast, ref = task.per_row_loss(out), reference_loss(task, out)
+    assert torch.isfinite(fast).all()
+    assert torch.allclose(fast, ref, rtol=1e-3)
+
+
+def test_catalogue_loss_on_unique_queries_equals_the_reference_with_shared_oov_rows():
+    torch.manual_seed(0)
+    model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=4), OUTPUTS)
+    task = RetrievalTask(RetrievalTaskConfig(candidates="catalogue", temperature=0.7), num_candidates=12)
+    task.attach_catalogue({"item_id": torch.tensor([0, 1, 0, 2, 3, 0])}, key="item_id")
+    batch = task.prepare_batch(Batch({"user_id": torch.tensor([1, 1, 2, 2, 1]),
+                                      "item_id": torch.tensor([0, 1, 0, 3, 2])}))
+    out = model(batch)
+    assert out["query"].shape[0] == 2
+    assert torch.allclose(task.per_row_loss(out), reference_loss(task, out), atol=1e-6)
