@@ -30,4 +30,4 @@ class MultiHotFeature(FeatureSpec):
     max_size: int | None = Field(default=None, ge=1)
     num_oov: int = Field(default=1, ge=1)
     max_length: int | None = Field(default=None, ge=1)
-    pooling: Literal["mean", "sum", "max"] = "mean"
+    pooling: Literal["mean", "sum", "sqrtn", "max"] = "mean"

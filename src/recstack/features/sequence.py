@@ -29,7 +29,7 @@ class SequenceFeature(FeatureSpec):
     separator: str | None = None
     max_length: int = Field(default=50, ge=1)
     keep: Literal["last", "first"] = "last"
-    encoder: Literal["mean", "sum", "max"] = "mean"
+    encoder: Literal["mean", "sum", "sqrtn", "max"] = "mean"
     min_count: int = Field(default=1, ge=1)
     max_size: int | None = Field(default=None, ge=1)
     num_oov: int = Field(default=1, ge=1)

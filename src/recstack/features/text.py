@@ -32,7 +32,7 @@ class TextFeature(FeatureSpec):
     min_count: int = Field(default=1, ge=1)
     num_oov: int = Field(default=1, ge=1)
     max_length: int | None = Field(default=None, ge=1)
-    pooling: Literal["mean", "sum", "max"] = "mean"
+    pooling: Literal["mean", "sum", "sqrtn", "max"] = "mean"
 
     @field_validator("split")
     @classmethod

@@ -108,6 +108,9 @@ class FeatureEmbedding(nn.Module):
             seq, mask = self.sequence(features, key)
             out = seq.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
             return torch.where(mask.any(dim=1, keepdim=True), out, torch.zeros_like(out))
+        if mode == "sqrtn":  # sum / sqrt(n), TensorFlow's "sqrtn" combiner
+            total = F.embedding_bag(x, table.weight, mode="sum", padding_idx=0, max_norm=table.max_norm)
+            return total * (x != 0).sum(dim=1, keepdim=True).clamp_min(1).to(total.dtype).rsqrt()
         # embedding_bag skips padding_idx entries; a row of only padding pools to zeros.
         return F.embedding_bag(x, table.weight, mode=mode, padding_idx=0, max_norm=table.max_norm)
 

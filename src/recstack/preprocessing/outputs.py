@@ -32,7 +32,7 @@ class OutputSpec:
         cardinality: rows of the embedding table (``id``/``ids``), 0 for ``value``.
         table: name of the embedding table; a sequence with ``source: item_id`` shares
             ``item_id``'s table, so both get ``table="item_id"``.
-        pooling: for ``ids``: ``"mean"``, ``"sum"`` or ``"max"`` over the non-padding entries.
+        pooling: for ``ids``: ``"mean"``, ``"sum"``, ``"sqrtn"`` (sum / sqrt(n)) or ``"max"`` over the non-padding entries.
         embedding_dim: per-feature embedding size, ``None`` for the model default.
     """
 
