@@ -36,6 +36,12 @@ class TrainConfig(StrictModel):
         optimizer: ``adagrad`` (default, robust for sparse embeddings), ``adam``,
             ``adamw`` or ``sgd``.
         lr: learning rate.
+        adagrad_initial_accumulator: Adagrad's starting sum of squared gradients, in the
+            units of a loss SUMMED over the batch, like Keras' ``initial_accumulator_value``
+            (0.1) under TFRS. recstack averages the loss, so torch gets
+            ``value / batch_size**2``, which makes the steps equal to Keras'. With 0, any
+            parameter whose gradient is only rounding noise (e.g. a last-layer bias that
+            shifts every candidate's score equally) takes full ``lr``-sized steps.
         weight_decay: L2 penalty (decoupled for ``adamw``).
         batch_size: rows per step.
         epochs: maximum number of passes over the training data.
@@ -49,6 +55,7 @@ class TrainConfig(StrictModel):
 
     optimizer: Literal["adagrad", "adam", "adamw", "sgd"] = "adagrad"
     lr: float = Field(default=0.1, gt=0)
+    adagrad_initial_accumulator: float = Field(default=0.1, ge=0)
     weight_decay: float = Field(default=0.0, ge=0)
     batch_size: int = Field(default=8192, ge=1)
     epochs: int = Field(default=10, ge=1)

@@ -33,12 +33,23 @@ Callback = Callable[[dict[str, Any]], None]
 """Called with each epoch's history record."""
 
 
-def make_optimizer(name: str, params: Sequence[nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    """The optimizer called ``name`` (``adagrad``, ``adam``, ``adamw``, ``sgd``)."""
+def make_optimizer(
+    name: str,
+    params: Sequence[nn.Parameter],
+    lr: float,
+    weight_decay: float,
+    *,
+    initial_accumulator: float = 0.0,
+) -> torch.optim.Optimizer:
+    """The optimizer called ``name`` (``adagrad``, ``adam``, ``adamw``, ``sgd``).
+
+    ``initial_accumulator`` is Adagrad's starting accumulator as torch sees it (for the
+    mean loss); see ``TrainConfig.adagrad_initial_accumulator`` for the summed-loss units.
+    """
     if name == "adagrad":
-        # Accumulator starts at 0 so steps do not depend on the loss scale (mean vs sum);
-        # Keras' 0.1 start only works because TFRS sums the loss over the batch.
-        return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
+        return torch.optim.Adagrad(
+            params, lr=lr, weight_decay=weight_decay, initial_accumulator_value=initial_accumulator
+        )
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "adamw":
@@ -97,7 +108,10 @@ class Trainer:
             raise ConfigError("train.early_stopping needs validation data and eval_every >= 1")
         seed_everything(cfg.seed)
         params = [p for p in self.model.parameters() if p.requires_grad]
-        optimizer = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.weight_decay)
+        optimizer = make_optimizer(
+            cfg.optimizer, params, cfg.lr, cfg.weight_decay,
+            initial_accumulator=cfg.adagrad_initial_accumulator / cfg.batch_size**2,
+        )
         batches = BatchIterator(train, cfg.batch_size, shuffle=True, seed=cfg.seed)
         start_epoch = 1
         best_state: dict[str, torch.Tensor] | None = None

@@ -76,3 +76,29 @@ def test_full_catalogue_softmax_trains_end_to_end():
     assert exp.evaluate()["hit_rate@10"] > before + 0.05
     with pytest.raises(ConfigError, match="task"):
         small_config(task={"kind": "retrieval", "candidates": "catalogue", "logq_correction": True})
+
+
+def test_adagrad_accumulator_keeps_zero_gradient_parameters_still():
+    """The candidate tower's last bias shifts every candidate's score by the same q.b, so the
+    softmax gradient on it is zero up to rounding. With a zero accumulator Adagrad turns that
+    noise into full lr-sized steps; the Keras-style start (0.1 on the summed loss) does not."""
+    moved = {}
+    for acc in (0.0, 0.1):
+        exp = RetrievalExperiment(small_config(**{"train.adagrad_initial_accumulator": acc, "train.epochs": 2,
+                                                  "task": {"kind": "retrieval"}}))
+        bias = exp.model.candidate_tower.net[-1].bias
+        before = bias.detach().clone()
+        exp.fit()
+        moved[acc] = float((bias.detach() - before).abs().max())
+    assert moved[0.0] > 0.05  # about lr per step
+    assert moved[0.1] < 1e-3
+
+
+def test_adagrad_accumulator_is_scaled_to_the_mean_loss():
+    import torch
+
+    from recstack.training.trainer import make_optimizer
+
+    p = torch.nn.Parameter(torch.zeros(3))
+    opt = make_optimizer("adagrad", [p], 0.1, 0.0, initial_accumulator=0.1 / 512**2)
+    assert torch.allclose(opt.state[p]["sum"], torch.full((3,), 0.1 / 512**2))
