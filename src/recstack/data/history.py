@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -26,7 +28,9 @@ def add_history(
     Without ``reference``: the items the user had **before** the row (by ``time_col``; ties
     by row order), never the row itself or later rows. With ``reference`` (a training
     table, for test rows): all of the user's items in ``reference``. The last
-    ``max_length`` items are kept. Rows of users without history get an empty list.
+    ``max_length`` items are kept. Rows of users without history get an empty array.
+    Each cell is a 1-D NumPy array (a view into one shared buffer): a Python list per row
+    would cost ~36 bytes per item (ML-100K "others" histories: ~10M items).
 
     ``mode="others"`` (leave-one-out): each row gets all of the user's OTHER rows, before
     and after it, never itself. That matches test rows of a random split (whose history is
@@ -68,7 +72,7 @@ def add_history(
     flat = items[flat_idx]
     cuts = np.cumsum(lengths)[:-1]
     out = df.copy()
-    out[output_col] = [a.tolist() for a in np.split(flat, cuts)] if len(df) else []
+    out[output_col] = _cells(flat, cuts, len(df))
     return out
 
 
@@ -89,5 +93,12 @@ def _leave_one_out(
     new_lengths = np.bincount(row_of[keep], minlength=len(df))
     flat = items[flat_idx[keep]]
     out = df.copy()
-    out[output_col] = [a.tolist() for a in np.split(flat, np.cumsum(new_lengths)[:-1])] if len(df) else []
+    out[output_col] = _cells(flat, np.cumsum(new_lengths)[:-1], len(df))
     return out
+
+
+def _cells(flat: np.ndarray, cuts: np.ndarray, n: int) -> np.ndarray | list[Any]:
+    """One array per row, as an object column (views of ``flat``, no copies)."""
+    if n == 0:
+        return []
+    return np.fromiter(np.split(flat, cuts), dtype=object, count=n)

@@ -66,6 +66,12 @@ def split_ragged(
             f"column {column!r}: row {row} holds the string {_short(s.iloc[row])} but the feature has "
             "no separator; set separator: '<delimiter>' on the feature, or give lists"
         )
+    if is_list.all():
+        arrays = _numeric_arrays(s)
+        if arrays is not None:  # e.g. add_history's output: no per-element Python objects
+            lengths = np.fromiter((a.shape[0] for a in arrays), dtype=np.int64, count=n)
+            flat = np.concatenate(arrays) if n else np.zeros(0, dtype=np.int64)
+            return flat, lengths
     flats, rows = [], []
     if is_str.any():
         tokens, parents = split_strings(s[is_str], separator)  # type: ignore[arg-type]
@@ -89,6 +95,14 @@ def split_ragged(
         order = np.argsort(row_ids, kind="stable")
         flat, row_ids = flat[order], row_ids[order]
     return flat, np.bincount(row_ids, minlength=n).astype(np.int64)
+
+
+def _numeric_arrays(s: pd.Series) -> list[np.ndarray] | None:
+    """The cells as 1-D integer NumPy arrays, or None when any cell is something else."""
+    cells = s.tolist()
+    if all(type(c) is np.ndarray and c.ndim == 1 and c.dtype.kind in "iu" for c in cells):
+        return cells
+    return None
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:

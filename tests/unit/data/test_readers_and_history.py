@@ -43,9 +43,18 @@ def test_history_has_no_leakage():
     for r in range(len(df)):
         prior = df[(df.u == df.u[r]) & ((df.t < df.t[r]) | ((df.t == df.t[r]) & (df.index < r)))]
         expect = prior.sort_values(["t"], kind="stable").i.tolist()[-4:]
-        assert out.history[r] == expect
+        assert out.history[r].tolist() == expect
     loo = add_history(df, user_col="u", item_col="i", time_col="t", max_length=1000, mode="others")
     assert all(len(h) == (df.u == df.u[r]).sum() - 1 for r, h in enumerate(loo.history))
     test = pd.DataFrame({"u": [0, 99]})
     ref = add_history(test, user_col="u", item_col="i", time_col="t", max_length=1000, reference=df)
-    assert sorted(ref.history[0]) == sorted(df[df.u == 0].i.tolist()) and ref.history[1] == []
+    assert sorted(ref.history[0]) == sorted(df[df.u == 0].i.tolist()) and ref.history[1].tolist() == []
+    # one int array per row (views of one buffer), read by the ragged parser without Python objects
+    assert all(isinstance(h, np.ndarray) and h.dtype.kind == "i" for h in loo.history)
+    from recstack.preprocessing.ragged import split_ragged
+
+    flat, lengths = split_ragged(loo.history, column="history")
+    assert flat.dtype.kind == "i" and lengths.tolist() == [len(h) for h in loo.history]
+    assert flat.tolist() == [x for h in loo.history for x in h.tolist()]
+    same_length = pd.Series([np.array([1, 2]), np.array([3, 4])], dtype=object)  # no 2-D coercion
+    assert split_ragged(same_length)[1].tolist() == [2, 2]
