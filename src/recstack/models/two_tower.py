@@ -49,7 +49,9 @@ class TwoTowerConfig(StrictModel):
             unique query row of a batch (exact). It applies when every query feature is
             integer-coded and the query key is at most ``MAX_QUERY_KEY_WIDTH`` columns wide
             (e.g. ``query: [user_id]``, where a batch of 8,192 ratings has ~900 users);
-            history queries differ per row and are left as they are.
+            history queries differ per row and are left as they are. With ``dropout``,
+            copies of a query (or candidate) share one mask: each row's expected loss is
+            unchanged, only the gradient noise is correlated.
         candidate_bias: a learned scalar per candidate key added to every score (an item
             popularity/quality prior, as in matrix factorization with biases). It is
             folded into the vectors, ``[q, 1] . [c, b_c]``, so indexes, metrics and saved
