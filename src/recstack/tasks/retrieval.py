@@ -161,18 +161,21 @@ class RetrievalTask(Task):
         extras = dict(batch.extras)
         if self.config.candidates == "catalogue":
             device = next(iter(batch.features.values())).device
+            if next(iter(self._catalogue.values())).device != device:  # once, not every step
+                self._catalogue = {key: col.to(device) for key, col in self._catalogue.items()}
             for key, col in self._catalogue.items():
-                extras[NEG_PREFIX + key] = col.to(device)
+                extras[NEG_PREFIX + key] = col
         else:
             rows = torch.multinomial(self._neg_probs, k, replacement=True, generator=self._generator)
             for key, col in self._catalogue.items():
                 extras[NEG_PREFIX + key] = col.index_select(0, rows)
         return Batch(batch.features, batch.labels, batch.weights, extras)
 
-    def _catalogue_columns(self, positive_ids: Tensor) -> Tensor:
-        """Catalogue row of each positive; a clear error when one is not in the catalogue."""
-        if self._row_of is None:
-            raise ConfigError("task.candidates=catalogue: call attach_catalogue(...) before training")
+    def _catalogue_positives(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """Each row's positive ID and its catalogue column; a clear error when one is missing."""
+        if "negative" not in outputs or self._row_of is None:
+            raise ConfigError("task.candidates=catalogue: the batch carries no catalogue; call prepare_batch(...)")
+        positive_ids = outputs["candidate_ids"][outputs["positive"]]
         row_of = self._row_of.to(positive_ids.device)
         cols = row_of[positive_ids.clamp_max(row_of.numel() - 1)]
         missing = (cols < 0) | (positive_ids >= row_of.numel())
@@ -182,19 +185,22 @@ class RetrievalTask(Task):
                 f"task.candidates=catalogue: positives with candidate-key indices {bad} are not in the "
                 "catalogue; build the catalogue from every training item (or use candidates: in_batch)"
             )
-        return cols
+        return positive_ids, cols
+
+    def _shared_id_hits(self, outputs: dict[str, Tensor], positive_ids: Tensor, cols: Tensor) -> Tensor | None:
+        """``(B, C)`` other catalogue rows carrying a row's positive (OOV) ID, or None if none can."""
+        if not (self._shared_ids and self.config.remove_accidental_hits):
+            return None
+        same = outputs["negative_ids"].unsqueeze(0) == positive_ids.unsqueeze(1)
+        same[torch.arange(len(cols), device=cols.device), cols] = False
+        return same
 
     def _catalogue_logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
-        if "negative" not in outputs or self._row_of is None:
-            raise ConfigError("task.candidates=catalogue: the batch carries no catalogue; call prepare_batch(...)")
         q = _row_queries(outputs)
-        positive_ids = outputs["candidate_ids"][outputs["positive"]]
-        cols = self._catalogue_columns(positive_ids)
+        positive_ids, cols = self._catalogue_positives(outputs)
         logits = q @ outputs["negative"].T / self.config.temperature  # (B, C)
-        if self._shared_ids and self.config.remove_accidental_hits:
-            # other catalogue rows with the positive's (OOV) ID are not negatives
-            same = outputs["negative_ids"].unsqueeze(0) == positive_ids.unsqueeze(1)
-            same[torch.arange(q.shape[0], device=q.device), cols] = False
+        same = self._shared_id_hits(outputs, positive_ids, cols)
+        if same is not None:  # other catalogue rows with the positive's (OOV) ID are not negatives
             logits = logits.masked_fill(same, torch.finfo(logits.dtype).min / 2)
         return logits, cols, torch.zeros(q.shape[0], device=q.device)
 
@@ -284,20 +290,15 @@ class RetrievalTask(Task):
         return _remove_from_normalizer(lse, removed) - target
 
     def _catalogue_row_loss(self, outputs: dict[str, Tensor]) -> Tensor:
-        if "negative" not in outputs or self._row_of is None:
-            raise ConfigError("task.candidates=catalogue: the batch carries no catalogue; call prepare_batch(...)")
+        positive_ids, cols = self._catalogue_positives(outputs)
         q = outputs["query"] / self.config.temperature
         qi = _query_index(outputs)
-        positive_ids = outputs["candidate_ids"][outputs["positive"]]
-        cols = self._catalogue_columns(positive_ids)
         scores = q @ outputs["negative"].T  # (Q, C)
         lse = torch.logsumexp(scores, dim=1)[qi]
         pos_logit = scores[qi, cols]
-        if not (self._shared_ids and self.config.remove_accidental_hits):
+        same = self._shared_id_hits(outputs, positive_ids, cols)
+        if same is None:
             return lse - pos_logit
-        # other catalogue rows with the positive's (OOV) ID are not negatives
-        same = outputs["negative_ids"].unsqueeze(0) == positive_ids.unsqueeze(1)
-        same[torch.arange(len(cols), device=cols.device), cols] = False
         hit_rows, hit_cols = same.nonzero(as_tuple=True)
         removed = torch.zeros_like(lse).index_add(0, hit_rows, torch.exp(scores[qi[hit_rows], hit_cols] - lse[hit_rows]))
         return _remove_from_normalizer(lse, removed) - pos_logit
