@@ -148,12 +148,20 @@ def pad(
     width = int(max(lengths.max(initial=0), 1) if max_length is None else max_length)
     if width < 1:
         raise ValueError(f"max_length: expected an integer >= 1, got {max_length!r}")
-    row = np.repeat(np.arange(n), lengths)
-    starts = np.cumsum(lengths) - lengths
-    pos = np.arange(flat.size) - starts[row]
-    if keep == "last":
-        pos = pos - np.maximum(lengths - width, 0)[row]
-    inside = (pos >= 0) & (pos < width)
+    kept = np.minimum(lengths, width)
+    # (n, L) slots that receive a value, filled in C order = row by row, left to right;
+    # only per-row arrays and the kept values are allocated (no per-element row/position
+    # arrays: ML-100K "others" histories have ~10M elements)
+    slots = np.arange(width) < kept[:, None]
     out = np.zeros((n, width), dtype=np.int64)
-    out[row[inside], pos[inside]] = flat[inside]
+    if (kept == lengths).all():
+        out[slots] = flat
+        return out
+    first = np.cumsum(lengths) - lengths  # first element of each row in flat
+    if keep == "last":
+        first += lengths - kept
+    # flat positions of the kept values: concatenated ranges first[i] .. first[i] + kept[i]
+    take = np.arange(int(kept.sum()), dtype=np.int64)
+    take += np.repeat(first - (np.cumsum(kept) - kept), kept)
+    out[slots] = flat[take]
     return out

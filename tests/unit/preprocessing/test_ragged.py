@@ -68,6 +68,23 @@ def test_pad_default_width_is_longest_row_at_least_one():
     assert pad(np.array([], dtype=np.int64), np.array([0, 0])).tolist() == [[0], [0]]
 
 
+@pytest.mark.parametrize("keep", ["last", "first"])
+@pytest.mark.parametrize("width", [1, 3, 7, None])
+def test_pad_matches_a_row_by_row_reference(keep, width):
+    rng = np.random.default_rng(5)
+    lengths = rng.integers(0, 9, size=200)
+    lengths[:3] = [0, 8, 0]
+    flat = rng.integers(1, 1000, size=int(lengths.sum()))
+    out = pad(flat, lengths, width, keep=keep)
+    w = width or int(lengths.max())
+    expected = np.zeros((len(lengths), w), dtype=np.int64)
+    for i, row in enumerate(np.split(flat, np.cumsum(lengths)[:-1])):
+        row = row[-w:] if keep == "last" else row[:w]
+        expected[i, : len(row)] = row
+    np.testing.assert_array_equal(out, expected)
+    assert out.dtype == np.int64
+
+
 def test_pad_validates_lengths():
     with pytest.raises(ValueError, match="lengths sum"):
         pad(np.array([1, 2]), np.array([1]), 2)
