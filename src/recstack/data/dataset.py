@@ -16,6 +16,10 @@ __all__ = ["TensorDataset", "BatchIterator"]
 class TensorDataset:
     """Rows stored as whole-column tensors (all with the same first dimension).
 
+    int64 feature columns whose values fit in int32 (every vocabulary index does) are
+    stored as int32 and widened back to int64 per batch: a padded ``(n, L)`` history column
+    is the largest tensor of a sequence-aware run, and the per-epoch shuffle copies it.
+
     Args:
         features: ``{key: tensor}`` from ``Preprocessor.transform``.
         labels: ``{name: (n,) tensor}``.
@@ -28,7 +32,7 @@ class TensorDataset:
         labels: Mapping[str, Tensor] | None = None,
         weights: Tensor | None = None,
     ) -> None:
-        self.features = dict(features)
+        self.features, self._narrowed = _narrow_ids(features)
         self.labels = {k: v.float() for k, v in (labels or {}).items()}
         self.weights = None if weights is None else weights.float()
         sizes = {k: int(v.shape[0]) for k, v in {**self.features, **self.labels}.items()}
@@ -47,19 +51,37 @@ class TensorDataset:
 
     def take(self, index: Tensor) -> TensorDataset:
         """A new dataset with the rows at ``index`` (int64 positions)."""
-        return TensorDataset(
+        out = TensorDataset(
             {k: v.index_select(0, index) for k, v in self.features.items()},
             {k: v.index_select(0, index) for k, v in self.labels.items()},
             None if self.weights is None else self.weights.index_select(0, index),
         )
+        out._narrowed = self._narrowed
+        return out
+
+    def column(self, key: str) -> Tensor:
+        """Feature column ``key`` as given (int64 where it was stored narrowed); a copy if so."""
+        v = self.features[key]
+        return v.long() if key in self._narrowed else v
 
     def batch(self, start: int, stop: int) -> Batch:
-        """Rows ``start:stop`` as a :class:`Batch` of views (no copy)."""
+        """Rows ``start:stop`` as a :class:`Batch`: views, except int64 copies of narrowed IDs."""
         return Batch(
-            {k: v[start:stop] for k, v in self.features.items()},
+            {k: v[start:stop].long() if k in self._narrowed else v[start:stop] for k, v in self.features.items()},
             {k: v[start:stop] for k, v in self.labels.items()},
             None if self.weights is None else self.weights[start:stop],
         )
+
+
+def _narrow_ids(features: Mapping[str, Tensor]) -> tuple[dict[str, Tensor], frozenset[str]]:
+    """Stores int64 columns whose values fit in int32 as int32; returns them and their keys."""
+    out, narrowed = dict(features), set()
+    lo, hi = torch.iinfo(torch.int32).min, torch.iinfo(torch.int32).max
+    for k, v in features.items():
+        if v.dtype == torch.int64 and v.numel() and lo <= int(v.min()) and int(v.max()) <= hi:
+            out[k] = v.to(torch.int32)
+            narrowed.add(k)
+    return out, frozenset(narrowed)
 
 
 class BatchIterator:
