@@ -154,8 +154,9 @@ class TwoTower(RecModel):
         cols = [feats[k].reshape(feats[k].shape[0], -1) for k in self.query_keys]
         if any(c.is_floating_point() or c.is_complex() for c in cols):
             return None
-        key = torch.cat([c.long() for c in cols], dim=1)
-        return key if key.shape[1] <= MAX_QUERY_KEY_WIDTH else None
+        if sum(c.shape[1] for c in cols) > MAX_QUERY_KEY_WIDTH:
+            return None  # checked before building the key: a (B, 300) history would be copied for nothing
+        return torch.cat([c.long() for c in cols], dim=1)
 
     def forward(self, batch: Batch) -> dict[str, Tensor]:
         feats = batch.features
