@@ -16,6 +16,10 @@ def test_quickstart_train_recommend_evaluate(tmp_path, capsys):
     assert "hit_rate@10" in json.loads(capsys.readouterr().out)["test"]
     assert main(["recommend", str(tmp_path / "m"), "--user", "1", "-k", "5", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 5
+    assert main(["recommend", str(tmp_path / "m"), "--user", "1", "--user", "no-such-user", "-k", "2", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 4
+    assert "user_id no-such-user not seen in training" in captured.err and "user_id 1 " not in captured.err
     from recstack.data import load_dataset
 
     ds = load_dataset("synthetic", num_users=150, num_items=80, num_interactions=3000, seed=1)

@@ -102,6 +102,16 @@ class Recommender:
         )
         return self._fill_missing(table), pos
 
+    def is_known(self, ids: Any) -> np.ndarray:
+        """``(n,)`` bool: which raw query IDs were seen in training.
+
+        Unknown IDs still get recommendations (from the features given, else the column
+        defaults, an empty history and the OOV embedding); use this to tell them apart,
+        e.g. to route cold-start users elsewhere.
+        """
+        ids = [ids] if isinstance(ids, (str, int, np.integer)) else list(ids)
+        return self._known_positions(ids) >= 0
+
     def _known_positions(self, ids: list[Any]) -> np.ndarray:
         if self._query_pos is None:
             return np.full(len(ids), -1)

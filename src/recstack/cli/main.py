@@ -49,6 +49,10 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 
     rec = load(args.model)
     users = [u for u in args.user]
+    unknown = [u for u, known in zip(users, rec.is_known(users)) if not known]
+    if unknown:
+        print(f"recstack: warning: {rec.query_column} {', '.join(map(str, unknown))} not seen in training: "
+              "recommended from defaults (cold start), not from a profile", file=sys.stderr)
     df = rec.recommend(users, k=args.k, exclude="seen" if args.exclude_seen else None)
     if args.json:
         print(df.to_json(orient="records"))

@@ -37,6 +37,8 @@ def test_exclusions_unseen_and_other_verbs(trained):
     top = rec.recommend([3], k=20, exclude="seen")
     assert len(top) == 20 and not seen & set(top.item_id)
     assert len(rec.recommend([987654], k=4)) == 4  # unseen user -> OOV
+    assert rec.is_known([3, "3", 987654]).tolist() == [True, True, False]
+    assert rec.is_known(987654).tolist() == [False]
     first = rec.recommend([3], k=1).item_id[0]
     assert first not in set(rec.recommend([3], k=5, exclude=[first]).item_id)
     s = rec.score([3], [first, 10 ** 9])
