@@ -80,7 +80,7 @@ def expected_answers(rec: recstack.Recommender) -> dict:
     out: dict = {"k": K, "recommend": {}, "recommend_exclude_seen": {}}
     for user in USERS:
         for key, exclude in (("recommend", None), ("recommend_exclude_seen", "seen")):
-            top = rec.recommend([user], k=K, exclude=exclude)
+            top = rec.recommend([user], k=K, exclude=exclude, cold_start="oov")
             _check_gaps(top.score.tolist(), f"user {user!r} ({key})")
             out[key][str(user)] = {"item_id": [int(i) for i in top.item_id], "score": top.score.tolist()}
     rows = rec.recommend(ROWS, k=K)

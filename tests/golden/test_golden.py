@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -97,11 +98,32 @@ def test_loaded_state_reproduces_what_is_on_disk(rec):
 def test_recommendations_match_the_stored_answers(rec, user, exclude):
     want = EXPECTED["recommend" if exclude is None else "recommend_exclude_seen"][user]
     query = int(user) if user != "2" else "2"  # IDs given as int and as str
-    top = rec.recommend([query], k=EXPECTED["k"], exclude=exclude)
+    # the stored answers were made with the OOV embedding for the unknown user
+    top = rec.recommend([query], k=EXPECTED["k"], exclude=exclude, cold_start="oov")
     assert top.columns.tolist() == ["user_id", "rank", "item_id", "score"]
     assert top["rank"].tolist() == [1, 2, 3, 4, 5]
     assert [int(i) for i in top.item_id] == want["item_id"]
     assert top.score.tolist() == pytest.approx(want["score"], abs=TOL)
+
+
+def test_unknown_user_gets_the_average_known_query_by_default(rec):
+    known = rec.known_queries
+    users = known[rec.query_column].tolist()
+    average = rec._embed_queries(rec._fill_missing(known.reset_index(drop=True))).double().mean(0)
+    scores = (rec.index.embeddings.double() @ average).float()
+    want = torch.topk(scores, EXPECTED["k"]).indices.tolist()
+    top = rec.recommend([987654], k=EXPECTED["k"])
+    assert [rec.candidate_ids.index(i) for i in top.item_id] == want
+    assert top.score.tolist() == pytest.approx(scores[want].tolist(), abs=TOL)
+    as_row = rec.recommend(pd.DataFrame({"user_id": [987654]}), k=EXPECTED["k"])  # only the ID: cold too
+    assert as_row.item_id.tolist() == top.item_id.tolist()
+    with_age = pd.DataFrame({"user_id": [987654], "age": [30.0]})  # a feature given: through the model
+    pd.testing.assert_frame_equal(rec.recommend(with_age, k=5), rec.recommend(with_age, k=5, cold_start="oov"))
+    assert not rec.recommend(with_age, k=5).score.tolist() == pytest.approx(top.score.tolist(), abs=TOL)
+    assert rec.recommend([987654], k=3, cold_start="oov").item_id.tolist() == EXPECTED["recommend"]["987654"]["item_id"][:3]
+    assert rec.is_known(users).all() and not rec.is_known([987654]).any()
+    with pytest.raises(recstack.errors.ConfigError, match="cold_start must be one of"):
+        rec.recommend([1], cold_start="popular")
 
 
 def test_seen_exclusion_is_part_of_the_answer():

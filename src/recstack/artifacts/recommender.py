@@ -17,6 +17,8 @@ from recstack.preprocessing import Preprocessor
 __all__ = ["Recommender"]
 
 QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a DataFrame
+COLD_START = ("average", "oov")
+AVERAGE_CHUNK = 8192  # known users embedded at once for the average query
 
 
 class Recommender:
@@ -24,8 +26,16 @@ class Recommender:
 
     Built by :func:`recstack.load` (or ``Recommender.from_parts`` right after training).
     Queries may be given as raw user IDs (their feature rows are looked up among the
-    users seen in training; unseen IDs go to the OOV embedding), as row dicts, or as a
-    DataFrame with the query features' columns.
+    users seen in training), as row dicts, or as a DataFrame with the query features'
+    columns.
+
+    Cold start: a query is *cold* when its ID was not seen in training and it gives no
+    query feature besides that ID, so nothing is known about it. With
+    ``cold_start="average"`` (the default) it gets the mean query vector of the known
+    users: the model's answer for a typical user. With ``"oov"`` it goes through the model
+    with its OOV index and default features (an OOV embedding that training never updated,
+    or an empty history, which ranks close to arbitrarily). A query that gives other
+    features (e.g. age, or a history) always goes through the model.
 
     Example:
         >>> rec = recstack.load("runs/ml100k")                      # doctest: +SKIP
@@ -56,14 +66,16 @@ class Recommender:
         self.metadata = dict(metadata or {})
         self._cand_pos = pd.Index(_canon(self.candidate_ids))
         self._query_pos = None if known_queries is None else pd.Index(_canon(known_queries[query_column].tolist()))
+        self._average: torch.Tensor | None = None
 
     # ----------------------------------------------------------------- inputs
     @property
     def query_features(self) -> list[str]:
         return list(self.model.config.query)
 
-    def _query_table(self, queries: QueryInput) -> tuple[pd.DataFrame, np.ndarray]:
-        """Raw query rows and, per row, its position among known queries (-1: unknown)."""
+    def _query_table(self, queries: QueryInput) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Raw query rows; per row, its position among known queries (-1: unknown); and
+        which rows are cold (given as a bare ID that is unknown)."""
         if isinstance(queries, pd.DataFrame):
             table = queries.reset_index(drop=True)
         elif isinstance(queries, Mapping):
@@ -87,7 +99,7 @@ class Recommender:
                                           for v, u in zip(table[col], unknown)]
             else:
                 table = pd.DataFrame({self.query_column: ids})
-            return self._fill_missing(table), pos
+            return self._fill_missing(table), pos, pos < 0
         else:
             raise ConfigError(
                 "queries must be an ID, a list of IDs, a row dict, a list of row dicts or a DataFrame; "
@@ -100,7 +112,13 @@ class Recommender:
             if self.query_column in table.columns
             else np.full(len(table), -1)
         )
-        return self._fill_missing(table), pos
+        schema = self.preprocessor.schema
+        informative = [
+            f for f in self.query_features
+            if schema[f].source_column != self.query_column and schema[f].source_column in table.columns
+        ]
+        cold = pos < 0 if not informative and self.query_column in table.columns else np.zeros(len(table), bool)
+        return self._fill_missing(table), pos, cold
 
     def is_known(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: which raw query IDs were seen in training.
@@ -139,6 +157,35 @@ class Recommender:
         with torch.no_grad():
             return self.model.query_embedding(feats)
 
+    def average_query(self) -> torch.Tensor:
+        """``(1, d)`` mean query vector of the users seen in training (cold-start queries).
+
+        Computed once, in chunks of known users, then cached.
+        """
+        if self._average is None:
+            known = self.known_queries
+            if known is None or len(known) == 0:
+                raise ConfigError(
+                    "cold_start='average' needs the known users, which this model does not store; "
+                    "pass cold_start='oov' or give the query rows with their features"
+                )
+            total = torch.zeros(())
+            for start in range(0, len(known), AVERAGE_CHUNK):
+                chunk = known.iloc[start : start + AVERAGE_CHUNK].reset_index(drop=True)
+                total = total + self._embed_queries(self._fill_missing(chunk)).sum(0, dtype=torch.float64)
+            self._average = (total / len(known)).float().unsqueeze(0)
+        return self._average
+
+    def _queries(self, queries: QueryInput, cold_start: str) -> tuple[pd.DataFrame, np.ndarray, torch.Tensor]:
+        """Query rows, their known positions and their vectors, cold rows per ``cold_start``."""
+        if cold_start not in COLD_START:
+            raise ConfigError(f"cold_start must be one of {list(COLD_START)}, got {cold_start!r}")
+        table, pos, cold = self._query_table(queries)
+        q = self._embed_queries(table)
+        if cold_start == "average" and cold.any():
+            q[torch.as_tensor(cold)] = self.average_query()
+        return table, pos, q
+
     def _exclusion(self, pos: np.ndarray, exclude: Any, n: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         if exclude is None:
             return None
@@ -162,7 +209,9 @@ class Recommender:
         return offsets, rows.repeat(n)
 
     # ----------------------------------------------------------------- API
-    def recommend(self, queries: QueryInput, k: int = 10, *, exclude: Any = None) -> pd.DataFrame:
+    def recommend(
+        self, queries: QueryInput, k: int = 10, *, exclude: Any = None, cold_start: str = "average"
+    ) -> pd.DataFrame:
         """Top ``k`` candidates per query.
 
         Args:
@@ -170,14 +219,15 @@ class Recommender:
             k: list length (clipped to the catalogue size).
             exclude: ``"seen"`` (each known user's training items), a list of raw
                 candidate IDs excluded for every query, or ``None``.
+            cold_start: ``"average"`` or ``"oov"``: how an unknown bare ID is answered
+                (see the class docstring; :meth:`is_known` tells which IDs are unknown).
 
         Returns:
             A DataFrame ``[<query column>, rank, <candidate key>, score]``, ``k`` rows per query.
         """
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
-        table, pos = self._query_table(queries)
-        q = self._embed_queries(table)
+        table, pos, q = self._queries(queries, cold_start)
         scores, idx = self.index.search(q, int(k), exclude=self._exclusion(pos, exclude, len(table)))
         valid = idx >= 0
         counts = valid.sum(1).numpy()
@@ -192,13 +242,15 @@ class Recommender:
             }
         )
 
-    def score(self, queries: QueryInput, candidates: Sequence[Any]) -> pd.DataFrame:
+    def score(
+        self, queries: QueryInput, candidates: Sequence[Any], *, cold_start: str = "average"
+    ) -> pd.DataFrame:
         """Scores of the given raw candidate IDs for each query: ``[query, candidate, score]``.
 
         Candidates not in the catalogue get ``NaN`` (they have no stored embedding).
+        ``cold_start`` as in :meth:`recommend`.
         """
-        table, _ = self._query_table(queries)
-        q = self._embed_queries(table)
+        table, _, q = self._queries(queries, cold_start)
         rows = self._cand_pos.get_indexer(_canon(list(candidates)))
         emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
         s = (q @ emb.T).numpy().astype(float)

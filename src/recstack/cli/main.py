@@ -51,9 +51,10 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     users = [u for u in args.user]
     unknown = [u for u, known in zip(users, rec.is_known(users)) if not known]
     if unknown:
+        how = "as for an average known user" if args.cold_start == "average" else "from the OOV embedding"
         print(f"recstack: warning: {rec.query_column} {', '.join(map(str, unknown))} not seen in training: "
-              "recommended from defaults (cold start), not from a profile", file=sys.stderr)
-    df = rec.recommend(users, k=args.k, exclude="seen" if args.exclude_seen else None)
+              f"recommended {how} (cold start)", file=sys.stderr)
+    df = rec.recommend(users, k=args.k, exclude="seen" if args.exclude_seen else None, cold_start=args.cold_start)
     if args.json:
         print(df.to_json(orient="records"))
     else:
@@ -114,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-k", type=int, default=10)
     r.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
     r.add_argument("--json", action="store_true", help="print JSON records")
+    r.add_argument("--cold-start", choices=["average", "oov"], default="average",
+                   help="users not seen in training: the average known user's query (default) or the OOV embedding")
     r.set_defaults(func=_cmd_recommend)
 
     q = sub.add_parser("quickstart", help="train, evaluate and recommend on a built-in dataset")

@@ -15,13 +15,19 @@ __all__ = ["evaluate_recommender"]
 
 
 def evaluate_recommender(
-    rec: Recommender, table: pd.DataFrame, *, metrics: Sequence[str], exclude_seen: bool = False
+    rec: Recommender,
+    table: pd.DataFrame,
+    *,
+    metrics: Sequence[str],
+    exclude_seen: bool = False,
+    cold_start: str = "average",
 ) -> dict[str, float]:
     """Full-catalogue metrics of ``rec`` on raw interaction rows.
 
     ``table`` needs the query column (e.g. ``user_id``) and the candidate key column; other
     query feature columns are taken from the table when present, else from the users
-    seen in training. Items not in the catalogue count as misses.
+    seen in training (users unknown there are answered per ``cold_start``, as
+    :meth:`Recommender.recommend` would). Items not in the catalogue count as misses.
     """
     key = rec.preprocessor.schema[rec.model.candidate_key].source_column
     for col in (rec.query_column, key):
@@ -29,10 +35,9 @@ def evaluate_recommender(
             raise SchemaError(f"evaluation table lacks column {col!r}; columns: {sorted(table.columns)}")
     qcols = [c for c in table.columns if c != key]
     if all(rec.preprocessor.schema[f].source_column in table.columns for f in rec.query_features):
-        qtable, pos = rec._query_table(table[qcols])
+        qtable, pos, q = rec._queries(table[qcols], cold_start)
     else:
-        qtable, pos = rec._query_table(table[rec.query_column].tolist())
-    q = rec._embed_queries(qtable)
+        qtable, pos, q = rec._queries(table[rec.query_column].tolist(), cold_start)
     positives = torch.as_tensor(rec._cand_pos.get_indexer(_canon(table[key].tolist())), dtype=torch.long)
     groups = torch.as_tensor(pd.factorize(pd.Series(_canon(table[rec.query_column].tolist())))[0], dtype=torch.long)
     exclude = rec._exclusion(pos, "seen" if exclude_seen else None, len(qtable))
