@@ -97,13 +97,16 @@ def run_popularity() -> None:
     counts = torch.bincount(exp.train_data.features[key], minlength=exp.model.num_candidate_ids).float()
     cand_scores = counts[exp.catalogue.features[key]].unsqueeze(1)
     ev = exp.evaluator(exp.test_table)
-    ranks = torch.full_like(ev.positives, len(cand_scores))
     known = ev.positives >= 0
-    ranks[known] = positive_ranks(torch.ones(int(known.sum()), 1), cand_scores, ev.positives[known])
-    metrics = topk_metrics(ranks, metrics=METRICS, groups=ev.groups)
+    by_ties = {}
+    for ties in ("optimistic", "mid"):  # counts repeat, so the tie rule matters here
+        ranks = torch.full_like(ev.positives, len(cand_scores))
+        ranks[known] = positive_ranks(torch.ones(int(known.sum()), 1), cand_scores, ev.positives[known], ties=ties)
+        by_ties[ties] = {k: round(v, 4) for k, v in topk_metrics(ranks, metrics=METRICS, groups=ev.groups).items()}
     row = {"model": "popularity", "layers": [], "epochs": 0, "batch_size": None, "seconds_per_epoch": 0.0,
            "examples_per_sec": None, "eval_seconds": round(time.perf_counter() - t0, 3),
-           "peak_rss_mb": round(peak_rss_mb(), 1), "metrics": {k: round(v, 4) for k, v in metrics.items()}}
+           "peak_rss_mb": round(peak_rss_mb(), 1), "metrics": by_ties["optimistic"],
+           "metrics_ties_mid": by_ties["mid"]}
     print(json.dumps(row), flush=True)
 
 

@@ -39,7 +39,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     rec = load(args.model)
     table = read_table(args.data, sep=args.sep, names=args.names.split(",") if args.names else None)
-    metrics = evaluate_recommender(rec, table, metrics=args.metrics.split(","), exclude_seen=args.exclude_seen)
+    metrics = evaluate_recommender(
+        rec, table, metrics=args.metrics.split(","), exclude_seen=args.exclude_seen, ties=args.ties
+    )
     print(json.dumps(metrics))
     return 0
 
@@ -107,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--names", help="comma-separated column names for a file without header")
     e.add_argument("--metrics", default="hit_rate@10,hit_rate@100,recall@10,ndcg@10,mrr")
     e.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
+    e.add_argument("--ties", choices=["optimistic", "mid", "pessimistic"], default="optimistic",
+                   help="the positive's place among equal scores (default: first, as TFRS)")
     e.set_defaults(func=_cmd_evaluate)
 
     r = sub.add_parser("recommend", help="top-K items for users")

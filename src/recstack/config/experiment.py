@@ -111,6 +111,9 @@ class EvalConfig(StrictModel):
         metrics: names like ``hit_rate@100``, ``recall@10``, ``ndcg@10``, ``mrr``.
         exclude_seen: drop each user's training items from their ranking.
         chunk_size: query rows scored at once (bounds memory: chunk x catalogue floats).
+        ties: the positive's place among candidates with exactly its score:
+            ``optimistic`` (first, as TFRS ``FactorizedTopK``), ``mid`` (the middle: the
+            expected position under random tie-breaking) or ``pessimistic`` (last).
     """
 
     metrics: list[str] = Field(
@@ -118,6 +121,7 @@ class EvalConfig(StrictModel):
     )
     exclude_seen: bool = False
     chunk_size: int = Field(default=2048, ge=1)
+    ties: Literal["optimistic", "mid", "pessimistic"] = "optimistic"
 
     @model_validator(mode="after")
     def _known_metrics(self) -> EvalConfig:

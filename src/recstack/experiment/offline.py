@@ -21,6 +21,7 @@ def evaluate_recommender(
     metrics: Sequence[str],
     exclude_seen: bool = False,
     cold_start: str = "average",
+    ties: str = "optimistic",
 ) -> dict[str, float]:
     """Full-catalogue metrics of ``rec`` on raw interaction rows.
 
@@ -28,6 +29,7 @@ def evaluate_recommender(
     query feature columns are taken from the table when present, else from the users
     seen in training (users unknown there are answered per ``cold_start``, as
     :meth:`Recommender.recommend` would). Items not in the catalogue count as misses.
+    ``ties``: the positive's place among equal scores (``recstack.metrics.TIES``).
     """
     key = rec.preprocessor.schema[rec.model.candidate_key].source_column
     for col in (rec.query_column, key):
@@ -43,11 +45,10 @@ def evaluate_recommender(
     exclude = rec._exclusion(pos, "seen" if exclude_seen else None, len(qtable))
     known = positives >= 0
     ranks = torch.full_like(positives, len(rec.candidate_ids))
-    if bool(known.all()):
-        ranks = positive_ranks(q, rec.index.embeddings, positives, exclude=exclude)
-    elif known.any():
-        from recstack.tasks.retrieval_eval import _select_csr
+    if known.any():
+        from recstack.tasks.retrieval_eval import _select_csr, warn_if_tied
 
-        ex = _select_csr(exclude, known) if exclude is not None else None
-        ranks[known] = positive_ranks(q[known], rec.index.embeddings, positives[known], exclude=ex)
+        ex = _select_csr(exclude, known) if exclude is not None and not bool(known.all()) else exclude
+        warn_if_tied(q[known], rec.index.embeddings, positives[known], ties)
+        ranks[known] = positive_ranks(q[known], rec.index.embeddings, positives[known], exclude=ex, ties=ties)
     return topk_metrics(ranks, metrics=list(metrics), groups=groups)

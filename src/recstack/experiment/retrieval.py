@@ -184,7 +184,7 @@ class RetrievalExperiment:
             exclude = build_exclusion(groups, seen_users[ok], seen_rows[ok])
         return RetrievalEvaluator(
             qfeats, positives, self.catalogue.features,
-            metrics=ev.metrics, groups=groups, exclude=exclude, chunk_size=ev.chunk_size,
+            metrics=ev.metrics, groups=groups, exclude=exclude, chunk_size=ev.chunk_size, ties=ev.ties,
         )
 
     # ------------------------------------------------------------ actions

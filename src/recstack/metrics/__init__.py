@@ -1,5 +1,13 @@
 """Metrics: full-catalogue top-K retrieval metrics (bounded memory)."""
 
-from recstack.metrics.topk import TOPK_METRICS, build_exclusion, parse_metric_name, positive_ranks, topk_metrics
+from recstack.metrics.topk import (
+    TIES,
+    TOPK_METRICS,
+    build_exclusion,
+    parse_metric_name,
+    positive_ranks,
+    tied_share,
+    topk_metrics,
+)
 
-__all__ = ["TOPK_METRICS", "build_exclusion", "parse_metric_name", "positive_ranks", "topk_metrics"]
+__all__ = ["TIES", "TOPK_METRICS", "build_exclusion", "parse_metric_name", "positive_ranks", "tied_share", "topk_metrics"]

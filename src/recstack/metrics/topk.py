@@ -2,10 +2,15 @@
 
 Protocol: for each evaluation row (a query and its held-out positive item), every
 candidate of the catalogue is scored by dot product; the positive's **rank** is the number
-of candidates scored strictly above it (optimistic on ties, exactly like TFRS
-``FactorizedTopK``, which counts a hit when the positive scores >= the K-th best score).
-Excluded candidates (e.g. the user's training items) never count; the positive itself is
-never excluded. Only ``chunk_size x C`` scores exist at any time.
+of candidates scored strictly above it. Ties (``TIES``): ``"optimistic"`` (the default)
+puts the positive first among the candidates that score exactly like it, exactly like TFRS
+``FactorizedTopK`` (a hit when the positive scores >= the K-th best score);
+``"mid"`` puts it in the middle (its expected position under random tie-breaking, rounded
+down); ``"pessimistic"`` puts it last. Ties matter only for scores that repeat: integer
+scores (popularity counts), or a degenerate model (all-equal scores are a perfect hit rate
+when optimistic, so the evaluator warns when many positives tie). A NaN positive score is a
+miss. Excluded candidates (e.g. the user's training items) never count; the positive
+itself is never excluded. Only ``chunk_size x C`` scores exist at any time.
 
 Metric names (stable; see docs/metrics.md):
 
@@ -29,9 +34,12 @@ from torch import Tensor
 
 from recstack.errors import ConfigError
 
-__all__ = ["positive_ranks", "topk_metrics", "parse_metric_name", "build_exclusion", "TOPK_METRICS"]
+__all__ = [
+    "positive_ranks", "tied_share", "topk_metrics", "parse_metric_name", "build_exclusion", "TOPK_METRICS", "TIES",
+]
 
 TOPK_METRICS = ("hit_rate", "recall", "ndcg", "mrr")
+TIES = ("optimistic", "mid", "pessimistic")
 _NEEDS_K = {"hit_rate", "recall", "ndcg"}
 
 
@@ -88,8 +96,9 @@ def positive_ranks(
     *,
     exclude: tuple[Tensor, Tensor] | None = None,
     chunk_size: int = 1024,
+    ties: str = "optimistic",
 ) -> Tensor:
-    """``(Q,)`` int64: candidates scored strictly above each row's positive.
+    """``(Q,)`` int64: each row's positive's rank (0 = first) among the candidates.
 
     Args:
         query_emb: ``(Q, d)`` query vectors.
@@ -97,7 +106,11 @@ def positive_ranks(
         positives: ``(Q,)`` candidate row of each query's positive.
         exclude: optional CSR ``(offsets (Q+1,), indices)`` of candidates to drop per row.
         chunk_size: rows scored at once (memory ``chunk_size x C``).
+        ties: where the positive sits among candidates with the same score: ``"optimistic"``
+            (first; TFRS), ``"mid"`` (middle) or ``"pessimistic"`` (last).
     """
+    if ties not in TIES:
+        raise ConfigError(f"ties must be one of {list(TIES)}, got {ties!r}")
     if query_emb.ndim != 2 or candidate_emb.ndim != 2 or query_emb.shape[1] != candidate_emb.shape[1]:
         raise ValueError(
             f"query_emb (Q, d) and candidate_emb (C, d) must share d; got {tuple(query_emb.shape)}, "
@@ -124,8 +137,25 @@ def positive_ranks(
             r = torch.repeat_interleave(rows, lengths)
             scores[r, items[lo:hi]] = float("-inf")
             scores[rows, pos] = pos_score.squeeze(1)  # the positive is never excluded
-        ranks[start:stop] = (scores > pos_score).sum(dim=1)
+        rank = (scores > pos_score).sum(dim=1)
+        if ties != "optimistic":
+            tied = (scores == pos_score).sum(dim=1) - 1  # the positive ties with itself
+            rank += tied // 2 if ties == "mid" else tied
+        ranks[start:stop] = torch.where(pos_score.squeeze(1).isnan(), c, rank)
     return ranks
+
+
+def tied_share(query_emb: Tensor, candidate_emb: Tensor, positives: Tensor) -> float:
+    """Share of rows whose positive scores exactly like at least one other candidate.
+
+    A cheap check on a sample (e.g. the first 1,024 evaluation rows): a large share means
+    the tie rule (``ties``) decides the metrics, as with a degenerate constant model.
+    """
+    if len(positives) == 0:
+        return 0.0
+    scores = query_emb @ candidate_emb.T
+    pos_score = scores[torch.arange(len(positives)), positives].unsqueeze(1)
+    return float(((scores == pos_score).sum(dim=1) > 1).double().mean())
 
 
 def topk_metrics(ranks: Tensor, *, metrics: Sequence[str], groups: Tensor | None = None) -> dict[str, float]:

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Protocol, cast
 
 import torch
 from torch import Tensor
 
-from recstack.metrics import positive_ranks, topk_metrics
+from recstack.metrics import positive_ranks, tied_share, topk_metrics
 
-__all__ = ["RetrievalEvaluator"]
+__all__ = ["RetrievalEvaluator", "warn_if_tied"]
+
+logger = logging.getLogger(__name__)
+TIE_SAMPLE = 1024  # evaluation rows checked for ties
+TIE_WARN_SHARE = 0.01
+
+
+def warn_if_tied(query: Tensor, cand: Tensor, positives: Tensor, ties: str) -> float:
+    """Checks a sample of rows for positives that tie with other candidates; warns when
+    the optimistic tie rule would decide the metrics. Returns the share found."""
+    share = tied_share(query[:TIE_SAMPLE], cand, positives[:TIE_SAMPLE])
+    if ties == "optimistic" and share > TIE_WARN_SHARE:
+        logger.warning(
+            "%.0f%% of sampled positives score exactly like another candidate; with ties counted in the "
+            "positive's favour (eval.ties: optimistic, as TFRS) the metrics are inflated (all-equal scores "
+            "give hit_rate 1.0); set eval.ties: mid for the expected value under random tie-breaking",
+            100 * share,
+        )
+    return share
 
 
 class _Towers(Protocol):
@@ -33,6 +52,7 @@ class RetrievalEvaluator:
         groups: ``(Q,)`` user of each row, for per-user metrics (recall, ndcg, mrr).
         exclude: CSR ``(offsets (Q+1,), catalogue rows)`` of items to drop per row.
         chunk_size: query rows scored at once; memory is ``chunk_size x C`` floats.
+        ties: the positive's place among equal scores (``recstack.metrics.TIES``).
     """
 
     def __init__(
@@ -45,6 +65,7 @@ class RetrievalEvaluator:
         groups: Tensor | None = None,
         exclude: tuple[Tensor, Tensor] | None = None,
         chunk_size: int = 2048,
+        ties: str = "optimistic",
     ) -> None:
         self.query_features = dict(query_features)
         self.positives = positives.long()
@@ -53,9 +74,10 @@ class RetrievalEvaluator:
         self.groups = groups
         self.exclude = exclude
         self.chunk_size = chunk_size
+        self.ties = ties
 
     def ranks(self, model: torch.nn.Module) -> Tensor:
-        """``(Q,)`` number of candidates scored strictly above each positive."""
+        """``(Q,)`` rank of each positive among all candidates (ties per ``self.ties``)."""
         towers = cast(_Towers, model)  # duck-typed: any module with query/candidate_embedding
         with torch.no_grad():
             cand = towers.candidate_embedding(self.catalogue_features)
@@ -71,8 +93,10 @@ class RetrievalEvaluator:
             exclude = self.exclude
             if exclude is not None and not bool(known.all()):
                 exclude = _select_csr(exclude, known)
+            warn_if_tied(query[known], cand, self.positives[known], self.ties)
             ranks[known] = positive_ranks(
-                query[known], cand, self.positives[known], exclude=exclude, chunk_size=self.chunk_size
+                query[known], cand, self.positives[known], exclude=exclude, chunk_size=self.chunk_size,
+                ties=self.ties,
             )
         return ranks
 

@@ -3,10 +3,10 @@ import pytest
 import torch
 
 from recstack.errors import ConfigError
-from recstack.metrics import build_exclusion, parse_metric_name, positive_ranks, topk_metrics
+from recstack.metrics import build_exclusion, parse_metric_name, positive_ranks, tied_share, topk_metrics
 
 
-def brute_ranks(q, c, pos, excl):
+def brute_ranks(q, c, pos, excl, ties="optimistic"):
     s = q.numpy() @ c.numpy().T
     out = []
     for i in range(len(pos)):
@@ -14,12 +14,14 @@ def brute_ranks(q, c, pos, excl):
         for j in excl.get(i, []):
             if j != pos[i]:
                 row[j] = -np.inf
-        out.append(int((row > row[pos[i]]).sum()))
+        above, tied = int((row > row[pos[i]]).sum()), int((row == row[pos[i]]).sum()) - 1
+        out.append(above + {"optimistic": 0, "mid": tied // 2, "pessimistic": tied}[ties])
     return np.array(out)
 
 
+@pytest.mark.parametrize("ties", ["optimistic", "mid", "pessimistic"])
 @pytest.mark.parametrize("chunk", [1, 7, 50])
-def test_ranks_match_brute_force_with_ties_and_exclusion(chunk):
+def test_ranks_match_brute_force_with_ties_and_exclusion(chunk, ties):
     g = torch.Generator().manual_seed(0)
     q = torch.randint(-2, 3, (50, 4), generator=g).float()  # integer scores: many ties
     c = torch.randint(-2, 3, (30, 4), generator=g).float()
@@ -32,8 +34,24 @@ def test_ranks_match_brute_force_with_ties_and_exclusion(chunk):
     off, idx = excl
     for i in range(50):
         assert idx[off[i]:off[i + 1]].tolist() == ref[i]
-    got = positive_ranks(q, c, pos, exclude=excl, chunk_size=chunk)
-    assert got.tolist() == brute_ranks(q, c, pos.numpy(), ref).tolist()
+    got = positive_ranks(q, c, pos, exclude=excl, chunk_size=chunk, ties=ties)
+    assert got.tolist() == brute_ranks(q, c, pos.numpy(), ref, ties).tolist()
+
+
+def test_constant_scores_are_a_perfect_hit_only_when_ties_are_optimistic():
+    q, c, pos = torch.zeros(4, 2), torch.randn(9, 2), torch.tensor([0, 3, 5, 8])
+    assert positive_ranks(q, c, pos).tolist() == [0, 0, 0, 0]
+    assert positive_ranks(q, c, pos, ties="mid").tolist() == [4, 4, 4, 4]
+    assert positive_ranks(q, c, pos, ties="pessimistic").tolist() == [8, 8, 8, 8]
+    assert tied_share(q, c, pos) == 1.0 and tied_share(torch.tensor([[1.0, 0.5]]), torch.eye(2), torch.tensor([0])) == 0.0
+    with pytest.raises(ConfigError, match="ties must be one of"):
+        positive_ranks(q, c, pos, ties="random")
+
+
+def test_a_nan_positive_score_is_a_miss():
+    c = torch.tensor([[1.0], [float("nan")], [2.0]])
+    ranks = positive_ranks(torch.ones(2, 1), c, torch.tensor([1, 2]))
+    assert ranks.tolist() == [3, 0]
 
 
 def test_topk_metrics_by_hand():
