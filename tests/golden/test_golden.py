@@ -115,6 +115,8 @@ def test_unknown_user_gets_the_average_known_query_by_default(rec):
     top = rec.recommend([987654], k=EXPECTED["k"])
     assert [rec.candidate_ids.index(i) for i in top.item_id] == want
     assert top.score.tolist() == pytest.approx(scores[want].tolist(), abs=TOL)
+    pair = rec.score([987654], [top.item_id[0]])
+    assert pair.score.tolist() == pytest.approx([top.score[0]], abs=TOL)
     as_row = rec.recommend(pd.DataFrame({"user_id": [987654]}), k=EXPECTED["k"])  # only the ID: cold too
     assert as_row.item_id.tolist() == top.item_id.tolist()
     with_age = pd.DataFrame({"user_id": [987654], "age": [30.0]})  # a feature given: through the model
