@@ -99,6 +99,7 @@ class RetrievalTask(Task):
         self._generator: torch.Generator | None = None
         self._row_of: Tensor | None = None  # candidate ID index -> catalogue row (-1: absent)
         self._shared_ids = False
+        self._shared_values = torch.zeros(0, dtype=torch.long)
 
     def get_config(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
@@ -136,7 +137,9 @@ class RetrievalTask(Task):
             if ids.ndim != 1:
                 raise ConfigError(f"task.candidates=catalogue: catalogue column {key!r} must be one ID per row")
             # Items unseen when fitting share the OOV index: several rows may carry one ID.
-            self._shared_ids = bool(torch.unique(ids).numel() != n)
+            uniq, counts = torch.unique(ids, return_counts=True)
+            self._shared_values = uniq[counts > 1]
+            self._shared_ids = bool(self._shared_values.numel())
             self._row_of = torch.full((max(int(ids.max()) + 1, self.log_q.numel()),), -1, dtype=torch.long)
             self._row_of[ids] = torch.arange(n)
         if self.config.negative_sampling == "popularity":
@@ -187,13 +190,23 @@ class RetrievalTask(Task):
             )
         return positive_ids, cols
 
-    def _shared_id_hits(self, outputs: dict[str, Tensor], positive_ids: Tensor, cols: Tensor) -> Tensor | None:
-        """``(B, C)`` other catalogue rows carrying a row's positive (OOV) ID, or None if none can."""
+    def _shared_id_hits(
+        self, outputs: dict[str, Tensor], positive_ids: Tensor, cols: Tensor
+    ) -> tuple[Tensor, Tensor] | None:
+        """``(rows, columns)``: other catalogue rows carrying a row's positive (OOV) ID; None if none.
+
+        Only rows whose positive ID occurs more than once in the catalogue are compared
+        with it (usually none: training positives are known IDs), not a ``(B, C)`` mask.
+        """
         if not (self._shared_ids and self.config.remove_accidental_hits):
             return None
-        same = outputs["negative_ids"].unsqueeze(0) == positive_ids.unsqueeze(1)
-        same[torch.arange(len(cols), device=cols.device), cols] = False
-        return same
+        rows = torch.isin(positive_ids, self._shared_values.to(positive_ids.device)).nonzero().squeeze(1)
+        if rows.numel() == 0:
+            return None
+        same = outputs["negative_ids"].unsqueeze(0) == positive_ids[rows].unsqueeze(1)  # (R, C)
+        same[torch.arange(rows.numel(), device=rows.device), cols[rows]] = False
+        r, c = same.nonzero(as_tuple=True)
+        return rows[r], c
 
     def _catalogue_logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         q = _row_queries(outputs)
@@ -201,7 +214,7 @@ class RetrievalTask(Task):
         logits = q @ outputs["negative"].T / self.config.temperature  # (B, C)
         same = self._shared_id_hits(outputs, positive_ids, cols)
         if same is not None:  # other catalogue rows with the positive's (OOV) ID are not negatives
-            logits = logits.masked_fill(same, torch.finfo(logits.dtype).min / 2)
+            logits = logits.index_put(same, torch.tensor(torch.finfo(logits.dtype).min / 2))
         return logits, cols, torch.zeros(q.shape[0], device=q.device)
 
     def logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
@@ -293,14 +306,23 @@ class RetrievalTask(Task):
         positive_ids, cols = self._catalogue_positives(outputs)
         q = outputs["query"] / self.config.temperature
         qi = _query_index(outputs)
-        scores = q @ outputs["negative"].T  # (Q, C)
-        lse = torch.logsumexp(scores, dim=1)[qi]
-        pos_logit = scores[qi, cols]
+        neg = outputs["negative"]
+        scores = q @ neg.T  # (Q, C)
         same = self._shared_id_hits(outputs, positive_ids, cols)
+        if same is None and "query_index" not in outputs:
+            return F.cross_entropy(scores, cols, reduction="none")  # one row per example: fused log-softmax
+        lse = torch.logsumexp(scores, dim=1)[qi]
+
+        def row_logits(rows: Tensor, columns: Tensor) -> Tensor:
+            # per-pair dot products: gathering from the (Q, C) scores would make backward
+            # allocate and fill a (Q, C) zero gradient
+            return (q.index_select(0, qi[rows]) * neg.index_select(0, columns)).sum(1)
+
+        pos_logit = row_logits(torch.arange(len(cols), device=cols.device), cols)
         if same is None:
             return lse - pos_logit
-        hit_rows, hit_cols = same.nonzero(as_tuple=True)
-        removed = torch.zeros_like(lse).index_add(0, hit_rows, torch.exp(scores[qi[hit_rows], hit_cols] - lse[hit_rows]))
+        hit_rows, hit_cols = same
+        removed = torch.zeros_like(lse).index_add(0, hit_rows, torch.exp(row_logits(hit_rows, hit_cols) - lse[hit_rows]))
         return _remove_from_normalizer(lse, removed) - pos_logit
 
     def loss(self, outputs: dict[str, Tensor], batch: Batch) -> Tensor:

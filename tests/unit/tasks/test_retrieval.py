@@ -118,13 +118,17 @@ def catalogue_task(temperature=0.5, **kw):
     return task, catalogue
 
 
-def test_catalogue_softmax_equals_a_softmax_over_every_item():
+@pytest.mark.parametrize("dedupe", [True, False])  # (Q, C) logsumexp path / fused cross-entropy path
+def test_catalogue_softmax_equals_a_softmax_over_every_item(dedupe):
     torch.manual_seed(0)
-    model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=8, layers=[16, 8]),
-                     OUTPUTS)
+    cfg = TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=8, layers=[16, 8],
+                         dedupe_queries=dedupe)
+    model = TwoTower(cfg, OUTPUTS)
     task, catalogue = catalogue_task()
     batch = task.prepare_batch(make_batch(seed=5))
-    loss = task.loss(model(batch), batch)
+    out = model(batch)
+    assert ("query_index" in out) == dedupe
+    loss = task.loss(out, batch)
     grads = torch.autograd.grad(loss, list(model.parameters()))
 
     q = model.query_embedding(batch.features)
