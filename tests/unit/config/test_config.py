@@ -55,3 +55,16 @@ def test_every_example_config_validates(path):
     assert cfg.schema() is not None
     assert cfg.model.kind == "two_tower"
     TwoTowerConfig.model_validate(cfg.model_options())
+
+
+def test_the_readme_config_validates():
+    import re
+
+    from recstack.models import TwoTowerConfig
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    assert blocks, "README.md has no yaml block"
+    for block in blocks:
+        cfg = ExperimentConfig.from_dict(yaml.safe_load(block))
+        TwoTowerConfig.model_validate(cfg.model_options())
