@@ -70,7 +70,7 @@ class FeatureEmbedding(nn.Module):
                 table = nn.Embedding(o.cardinality, dim, padding_idx=0, max_norm=max_norm)
                 nn.init.normal_(table.weight, std=init_std)
                 with torch.no_grad():
-                    table.weight[0].zero_()
+                    table.weight[: 1 + o.num_oov].zero_()  # padding and OOV rows (OutputSpec.num_oov)
                 self.tables[name] = table
             elif o.kind == "value":
                 self.value_weight[_pkey(o.key)] = nn.Parameter(torch.randn(dim) * init_std * math.sqrt(dim))

@@ -51,8 +51,11 @@ class FeatureTransformer(ABC):
         return None
 
     def _ids(self, kind: str, cardinality: int, table: str, pooling: str = "") -> OutputSpec:
-        name = self.spec.name
-        return OutputSpec(name, name, kind, cardinality, table, pooling, self.spec.embedding_dim)  # type: ignore[arg-type]
+        name, vocab = self.spec.name, self.get_vocabulary()
+        return OutputSpec(
+            name, name, kind, cardinality, table, pooling, self.spec.embedding_dim,  # type: ignore[arg-type]
+            vocab.num_oov if vocab is not None else 0,
+        )
 
 
 class CategoricalTransformer(FeatureTransformer):
@@ -163,7 +166,9 @@ class RaggedTransformer(FeatureTransformer):
         s = self.spec
         source = getattr(s, "source", None)
         pooling = s.encoder if isinstance(s, SequenceFeature) else s.pooling
-        return [OutputSpec(s.name, s.name, "ids", self.vocab.size, source or s.name, pooling, self.embedding_dim)]
+        return [OutputSpec(
+            s.name, s.name, "ids", self.vocab.size, source or s.name, pooling, self.embedding_dim, self.vocab.num_oov
+        )]
 
     def get_vocabulary(self) -> Vocabulary | None:
         return self.vocab

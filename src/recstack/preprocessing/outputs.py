@@ -34,6 +34,10 @@ class OutputSpec:
             ``item_id``'s table, so both get ``table="item_id"``.
         pooling: for ``ids``: ``"mean"``, ``"sum"``, ``"sqrtn"`` (sum / sqrt(n)) or ``"max"`` over the non-padding entries.
         embedding_dim: per-feature embedding size, ``None`` for the model default.
+        num_oov: rows ``1..num_oov`` of the table are OOV buckets (0 for hashed and
+            bucketized IDs). Embedders start them at zero: a bucket that training never
+            sees (every training value was known) then adds nothing, where a random
+            vector would push an unseen value's scores in an arbitrary direction.
     """
 
     key: str
@@ -43,6 +47,7 @@ class OutputSpec:
     table: str = ""
     pooling: str = ""
     embedding_dim: int | None = None
+    num_oov: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -38,6 +38,8 @@ def test_exclusions_unseen_and_other_verbs(trained):
     assert len(top) == 20 and not seen & set(top.item_id)
     assert len(rec.recommend([987654], k=4)) == 4  # unseen user -> OOV
     assert rec.is_known([3, "3", 987654]).tolist() == [True, True, False]
+    # every training user is known, so the OOV row was never trained: it is still the zero it started as
+    assert rec.model.embedding.table_of("user_id").weight[1].abs().sum() == 0
     assert rec.is_known(987654).tolist() == [False]
     first = rec.recommend([3], k=1).item_id[0]
     assert first not in set(rec.recommend([3], k=5, exclude=[first]).item_id)

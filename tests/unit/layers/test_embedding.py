@@ -26,3 +26,13 @@ def test_pooling_skips_padding_and_empty_rows_pool_to_zero(mode, first):
     assert out[0].tolist() == pytest.approx(first)
     assert out[1].tolist() == pytest.approx([4.0, 4.0])  # one item: every mode gives it back
     assert out[2].tolist() == [0.0, 0.0]
+
+
+def test_padding_and_oov_rows_start_at_zero_and_known_rows_do_not():
+    outputs = [OutputSpec("user_id", "user_id", "id", 10, "user_id", "", None, num_oov=3),
+               OutputSpec("country", "country", "id", 6, "country", "", None)]  # hashed: num_oov 0
+    emb = FeatureEmbedding(outputs, embedding_dim=4)
+    users = emb.table_of("user_id").weight
+    assert users[:4].abs().sum() == 0 and bool((users[4:].abs().sum(1) > 0).all())
+    countries = emb.table_of("country").weight
+    assert countries[0].abs().sum() == 0 and bool((countries[1:].abs().sum(1) > 0).all())

@@ -89,16 +89,16 @@ def test_dtypes_and_shapes_follow_output_specs(fitted):
 
 def test_outputs_list(fitted):
     assert fitted.outputs == [
-        OutputSpec("user_id", "user_id", "id", 4, "user_id", "", None),
-        OutputSpec("item_id", "item_id", "id", 6, "item_id", "", 8),
-        OutputSpec("country", "country", "id", 8, "country", "", None),
+        OutputSpec("user_id", "user_id", "id", 4, "user_id", "", None, num_oov=1),
+        OutputSpec("item_id", "item_id", "id", 6, "item_id", "", 8, num_oov=2),
+        OutputSpec("country", "country", "id", 8, "country", "", None),  # hashed: no OOV rows
         OutputSpec("age", "age", "value", 0, "", "", None),
         OutputSpec("age.bucket", "age", "id", 4, "age", "", None),
         OutputSpec("income.bucket", "income", "id", 3, "income", "", None),
-        OutputSpec("genres", "genres", "ids", 5, "genres", "sum", None),
-        OutputSpec("history", "history", "ids", 6, "item_id", "mean", 8),
-        OutputSpec("tags", "tags", "ids", 5, "tags", "max", None),
-        OutputSpec("title", "title", "ids", 8, "title", "mean", None),
+        OutputSpec("genres", "genres", "ids", 5, "genres", "sum", None, num_oov=1),
+        OutputSpec("history", "history", "ids", 6, "item_id", "mean", 8, num_oov=2),  # item_id's vocabulary
+        OutputSpec("tags", "tags", "ids", 5, "tags", "max", None, num_oov=1),
+        OutputSpec("title", "title", "ids", 8, "title", "mean", None, num_oov=1),
     ]
 
 
