@@ -131,6 +131,25 @@ def test_unknown_user_gets_the_average_known_query_by_default(rec):
         rec.recommend([1], cold_start="popular")
 
 
+def test_cold_start_is_decided_per_row_and_without_known_users_falls_back_to_oov(rec, caplog):
+    items = rec.candidate_ids[:4]
+    alone = rec.score([{"user_id": 987654}], items).score.tolist()
+    mixed = rec.score([{"user_id": 987654}, {"user_id": 987655, "age": 30.0}], items)
+    assert mixed.score.tolist()[:4] == pytest.approx(alone, abs=TOL)  # a neighbour's age changes nothing
+    no_history = pd.DataFrame({"user_id": [987654], "history": [None]})
+    assert rec.score(no_history, items).score.tolist() == pytest.approx(alone, abs=TOL)
+    empty_history = pd.DataFrame({"user_id": [987654], "history": [[]]})  # given (empty): through the model
+    assert rec.score(empty_history, items).score.tolist() == pytest.approx(
+        rec.score(empty_history, items, cold_start="oov").score.tolist(), abs=TOL)
+    bare = recstack.Recommender(model=rec.model, preprocessor=rec.preprocessor, candidate_ids=rec.candidate_ids,
+                                candidate_embeddings=rec.index.embeddings, query_column=rec.query_column)
+    assert not bare.stores_known_users
+    with caplog.at_level("WARNING", logger="recstack.artifacts.recommender"):
+        top = bare.recommend([987654], k=3)
+    assert "answered through the OOV embedding" in caplog.text
+    assert top.item_id.tolist() == bare.recommend([987654], k=3, cold_start="oov").item_id.tolist()
+
+
 def test_seen_exclusion_is_part_of_the_answer():
     # guards the fixture itself: the two answer sets differ where the user saw a top item
     assert EXPECTED["recommend"]["1"]["item_id"] != EXPECTED["recommend_exclude_seen"]["1"]["item_id"]

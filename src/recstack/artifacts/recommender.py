@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 
 __all__ = ["Recommender"]
+
+logger = logging.getLogger(__name__)
 
 QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a DataFrame
 COLD_START = ("average", "oov")
@@ -113,12 +116,13 @@ class Recommender:
             else np.full(len(table), -1)
         )
         schema = self.preprocessor.schema
-        informative = [
-            f for f in self.query_features
+        given = list(dict.fromkeys(
+            schema[f].source_column for f in self.query_features
             if schema[f].source_column != self.query_column and schema[f].source_column in table.columns
-        ]
-        cold = pos < 0 if not informative and self.query_column in table.columns else np.zeros(len(table), bool)
-        return self._fill_missing(table), pos, cold
+        ))
+        # per row: unknown ID and every other query cell missing (a list, even empty, is given)
+        nothing = table[given].isna().all(axis=1).to_numpy() if given else np.ones(len(table), dtype=bool)
+        return self._fill_missing(table), pos, (pos < 0) & nothing
 
     def is_known(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: which raw query IDs were seen in training.
@@ -164,7 +168,7 @@ class Recommender:
         """
         if self._average is None:
             known = self.known_queries
-            if known is None or len(known) == 0:
+            if known is None or not self.stores_known_users:
                 raise ConfigError(
                     "cold_start='average' needs the known users, which this model does not store; "
                     "pass cold_start='oov' or give the query rows with their features"
@@ -176,6 +180,11 @@ class Recommender:
             self._average = (total / len(known)).float().unsqueeze(0)
         return self._average
 
+    @property
+    def stores_known_users(self) -> bool:
+        """Whether the model keeps its training users' query rows (needed by ``cold_start="average"``)."""
+        return self.known_queries is not None and len(self.known_queries) > 0
+
     def _queries(self, queries: QueryInput, cold_start: str) -> tuple[pd.DataFrame, np.ndarray, torch.Tensor]:
         """Query rows, their known positions and their vectors, cold rows per ``cold_start``."""
         if cold_start not in COLD_START:
@@ -183,7 +192,13 @@ class Recommender:
         table, pos, cold = self._query_table(queries)
         q = self._embed_queries(table)
         if cold_start == "average" and cold.any():
-            q[torch.as_tensor(cold)] = self.average_query()
+            if self.stores_known_users:
+                q[torch.as_tensor(cold)] = self.average_query()
+            else:
+                logger.warning(
+                    "%d cold-start queries answered through the OOV embedding: this model stores no known "
+                    "users to average (cold_start='average' needs them)", int(cold.sum()),
+                )
         return table, pos, q
 
     def _exclusion(self, pos: np.ndarray, exclude: Any, n: int) -> tuple[torch.Tensor, torch.Tensor] | None:

@@ -53,7 +53,8 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     users = [u for u in args.user]
     unknown = [u for u, known in zip(users, rec.is_known(users)) if not known]
     if unknown:
-        how = "as for an average known user" if args.cold_start == "average" else "from the OOV embedding"
+        average = args.cold_start == "average" and rec.stores_known_users
+        how = "as for an average known user" if average else "from the OOV embedding"
         print(f"recstack: warning: {rec.query_column} {', '.join(map(str, unknown))} not seen in training: "
               f"recommended {how} (cold start)", file=sys.stderr)
     df = rec.recommend(users, k=args.k, exclude="seen" if args.exclude_seen else None, cold_start=args.cold_start)

@@ -56,7 +56,7 @@ class TensorDataset:
             {k: v.index_select(0, index) for k, v in self.labels.items()},
             None if self.weights is None else self.weights.index_select(0, index),
         )
-        out._narrowed = self._narrowed
+        out._narrowed = out._narrowed | self._narrowed  # a subset may fit int32 where the whole did not
         return out
 
     def column(self, key: str) -> Tensor:

@@ -135,7 +135,7 @@ def positive_ranks(
             lo, hi = int(offsets[start]), int(offsets[stop])
             lengths = offsets[start + 1 : stop + 1] - offsets[start:stop]
             r = torch.repeat_interleave(rows, lengths)
-            scores[r, items[lo:hi]] = float("-inf")
+            scores[r, items[lo:hi]] = float("nan")  # fails both > and ==: never above, never tied
             scores[rows, pos] = pos_score.squeeze(1)  # the positive is never excluded
         rank = (scores > pos_score).sum(dim=1)
         if ties != "optimistic":

@@ -214,7 +214,7 @@ class RetrievalTask(Task):
         logits = q @ outputs["negative"].T / self.config.temperature  # (B, C)
         same = self._shared_id_hits(outputs, positive_ids, cols)
         if same is not None:  # other catalogue rows with the positive's (OOV) ID are not negatives
-            logits = logits.index_put(same, torch.tensor(torch.finfo(logits.dtype).min / 2))
+            logits = logits.index_put(same, logits.new_tensor(torch.finfo(logits.dtype).min / 2))
         return logits, cols, torch.zeros(q.shape[0], device=q.device)
 
     def logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
@@ -322,7 +322,8 @@ class RetrievalTask(Task):
         if same is None:
             return lse - pos_logit
         hit_rows, hit_cols = same
-        removed = torch.zeros_like(lse).index_add(0, hit_rows, torch.exp(row_logits(hit_rows, hit_cols) - lse[hit_rows]))
+        hit_share = torch.exp(row_logits(hit_rows, hit_cols).to(lse.dtype) - lse[hit_rows])
+        removed = torch.zeros_like(lse).index_add(0, hit_rows, hit_share)
         return _remove_from_normalizer(lse, removed) - pos_logit
 
     def loss(self, outputs: dict[str, Tensor], batch: Batch) -> Tensor:

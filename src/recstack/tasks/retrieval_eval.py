@@ -26,7 +26,7 @@ def warn_if_tied(query: Tensor, cand: Tensor, positives: Tensor, ties: str) -> f
         logger.warning(
             "%.0f%% of sampled positives score exactly like another candidate; with ties counted in the "
             "positive's favour (eval.ties: optimistic, as TFRS) the metrics are inflated (all-equal scores "
-            "give hit_rate 1.0); set eval.ties: mid for the expected value under random tie-breaking",
+            "give hit_rate 1.0); set eval.ties: mid (the positive in the middle of its tie) or pessimistic",
             100 * share,
         )
     return share

@@ -39,6 +39,11 @@ def test_ids_beyond_int32_stay_int64():
     assert ds.batch(0, 2).features["h"].tolist() == [0, 2**40]
 
 
+def test_a_subset_that_fits_int32_is_still_widened():
+    ds = TensorDataset({"h": torch.tensor([0, 2**40, 5])}).take(torch.tensor([0, 2]))
+    assert ds.batch(0, 2).features["h"].dtype == torch.int64 and ds.column("h").tolist() == [0, 5]
+
+
 def test_take_keeps_compact_storage_and_widens_batches():
     ds = make().take(torch.tensor([3, 1]))
     assert ds.features["history"].dtype == torch.int32

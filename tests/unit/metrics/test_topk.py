@@ -48,6 +48,14 @@ def test_constant_scores_are_a_perfect_hit_only_when_ties_are_optimistic():
         positive_ranks(q, c, pos, ties="random")
 
 
+def test_excluded_candidates_never_tie_even_with_a_minus_inf_positive():
+    q = torch.tensor([[-1.0, 1.0]])
+    c = torch.tensor([[0.0, 0.0], [float("inf"), 0.0]])  # the positive (row 1) scores -inf
+    exclude = (torch.tensor([0, 1]), torch.tensor([0]))  # row 0 is excluded
+    assert float(q @ c[1]) == float("-inf")
+    assert positive_ranks(q, c, torch.tensor([1]), exclude=exclude, ties="pessimistic").tolist() == [0]
+
+
 def test_a_nan_positive_score_is_a_miss():
     c = torch.tensor([[1.0], [float("nan")], [2.0]])
     ranks = positive_ranks(torch.ones(2, 1), c, torch.tensor([1, 2]))

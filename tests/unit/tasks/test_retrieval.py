@@ -264,13 +264,16 @@ def test_removing_hits_stays_finite_when_one_candidate_fills_the_batch():
     assert torch.allclose(fast, ref, rtol=1e-3)
 
 
-def test_catalogue_loss_on_unique_queries_equals_the_reference_with_shared_oov_rows():
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_catalogue_loss_on_unique_queries_equals_the_reference_with_shared_oov_rows(dtype):
     torch.manual_seed(0)
-    model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=4), OUTPUTS)
+    model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=4), OUTPUTS).to(dtype)
     task = RetrievalTask(RetrievalTaskConfig(candidates="catalogue", temperature=0.7), num_candidates=12)
     task.attach_catalogue({"item_id": torch.tensor([0, 1, 0, 2, 3, 0])}, key="item_id")
     batch = task.prepare_batch(Batch({"user_id": torch.tensor([1, 1, 2, 2, 1]),
                                       "item_id": torch.tensor([0, 1, 0, 3, 2])}))
     out = model(batch)
     assert out["query"].shape[0] == 2
-    assert torch.allclose(task.per_row_loss(out), reference_loss(task, out), atol=1e-6)
+    fast = task.per_row_loss(out)
+    assert fast.dtype == dtype
+    assert torch.allclose(fast, reference_loss(task, out), atol=1e-6)
