@@ -38,6 +38,9 @@ def test_bad_config_exit_code(tmp_path, capsys):
     assert main(["train", str(cfg), "-o", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("recstack: error:") and "train.lrr" in err
+    cfg.write_text(yaml.safe_dump(small_config().to_dict()))
+    assert main(["train", str(cfg), "-o", str(tmp_path / "m"), "--epochs", "0"]) == 2
+    assert "--epochs must be >= 1" in capsys.readouterr().err
 
 
 @needs_ml100k

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from recstack.errors import RecstackError
+from recstack.errors import ConfigError, RecstackError
 
 __all__ = ["main"]
 
@@ -20,6 +20,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     if args.epochs is not None:
+        if args.epochs < 1:
+            raise ConfigError(f"--epochs must be >= 1, got {args.epochs}")
         cfg.train.epochs = args.epochs
     if args.quiet:
         cfg.train.progress = False
@@ -149,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecstackError as err:
         print(f"recstack: error: {err}", file=sys.stderr)
         return 2
+    except FloatingPointError as err:  # a diverging run: the message says what to change
+        print(f"recstack: error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -173,6 +173,12 @@ class ExperimentConfig(StrictModel):
             raise ConfigError(f"the config must be a mapping with data/features/model/..., got {type(data).__name__}")
         cfg = validate_model(cls, {**data, "base_dir": base_dir})
         cfg.schema()  # feature errors surface now, with their paths
+        es = cfg.train.early_stopping
+        if es is not None and es.metric not in cfg.eval.metrics:
+            raise ConfigError(
+                f"train.early_stopping.metric: {es.metric!r} is not in eval.metrics {cfg.eval.metrics}; "
+                "validation computes only eval.metrics, so add it there"
+            )
         from recstack.models.base import MODELS  # local: config sits above models
 
         cls_ = MODELS.get(cfg.model.kind, path="model.kind")

@@ -95,7 +95,9 @@ class RetrievalExperiment:
 
     def _prepare(self) -> None:
         cfg, data = self.config, self.config.data
-        train, test = self.tables.train, self.tables.test
+        # positional indexes: splits and history joins align rows by index label
+        train = self.tables.train.reset_index(drop=True)
+        test = None if self.tables.test is None else self.tables.test.reset_index(drop=True)
         if len(train) == 0:
             raise SchemaError("the training table is empty")
         user = data.user_column
@@ -173,7 +175,8 @@ class RetrievalExperiment:
         groups = torch.as_tensor(codes[n_train:], dtype=torch.long)
         exclude = None
         if exclude_seen:
-            seen_train = self.full_train if table is self.test_table else self.fit_table
+            # validation rows: only the fitted part was seen; any other table: all of train
+            seen_train = self.fit_table if table is self.val_table else self.full_train
             seen_users = torch.as_tensor(codes[:n_train], dtype=torch.long)
             seen_rows = torch.as_tensor(self.catalogue.rows_of(self.full_train[key_col]), dtype=torch.long)
             if seen_train is not self.full_train:  # validation: only the fitted part counts as seen

@@ -26,6 +26,13 @@ class Task(nn.Module):
     def prepare_batch(self, batch: Batch) -> Batch:
         return batch
 
+    def get_rng_state(self) -> Tensor | None:
+        """State of the task's own random generator (e.g. negative sampling), for checkpoints."""
+        return None
+
+    def set_rng_state(self, state: Tensor) -> None:
+        """Restores :meth:`get_rng_state`'s state (a task without a generator ignores it)."""
+
     def loss(self, outputs: dict[str, Tensor], batch: Batch) -> Tensor:  # pragma: no cover
         raise NotImplementedError
 

@@ -115,6 +115,16 @@ class RetrievalTask(Task):
         """Whether :meth:`attach_catalogue` must run before training."""
         return self.config.candidates == "catalogue" or self.config.num_negatives > 0
 
+    def get_rng_state(self) -> Tensor | None:
+        """The negative sampler's generator state (None before a catalogue is attached)."""
+        gen = getattr(self, "_generator", None)
+        return None if gen is None else gen.get_state()
+
+    def set_rng_state(self, state: Tensor) -> None:
+        gen = getattr(self, "_generator", None)
+        if gen is not None:
+            gen.set_state(state)
+
     def attach_catalogue(
         self,
         features: dict[str, Tensor],

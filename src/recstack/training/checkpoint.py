@@ -24,6 +24,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from recstack.errors import ArtifactError
+from recstack.tasks.base import Task
 
 __all__ = ["save_checkpoint", "load_checkpoint", "latest_checkpoint"]
 
@@ -76,6 +77,9 @@ def save_checkpoint(
     save_file(weights, str(tmp / "weights.safetensors"))
     opt_tensors, opt_meta = _flatten_optimizer(optimizer)
     opt_tensors["rng.torch"] = torch.get_rng_state()
+    task_rng = task.get_rng_state() if isinstance(task, Task) else None
+    if task_rng is not None:  # e.g. the negative sampler: a resumed run draws the same negatives
+        opt_tensors["rng.task"] = task_rng
     save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
     state = {"format": FORMAT, "epoch": epoch, "optimizer": opt_meta, **extra}
     (tmp / "state.json").write_text(json.dumps(state))
@@ -124,5 +128,18 @@ def load_checkpoint(
         optimizer.load_state_dict(_unflatten_optimizer(opt_tensors, state["optimizer"]))
     except (RuntimeError, KeyError, ValueError) as err:
         raise ArtifactError(f"checkpoint {p} does not match this model/optimizer: {err}") from None
+    if "rng.torch" not in opt_tensors:
+        raise ArtifactError(f"checkpoint {p} lacks the RNG state (rng.torch); it is incomplete, use another one")
     torch.set_rng_state(opt_tensors["rng.torch"])
+    if "rng.task" in opt_tensors and isinstance(task, Task):
+        task.set_rng_state(opt_tensors["rng.task"])
     return state
+
+
+def load_model_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """The model weights (``model.*``) stored in checkpoint folder ``path``."""
+    try:
+        weights = load_file(str(Path(path) / "weights.safetensors"))
+    except (OSError, ValueError, SafetensorError) as err:
+        raise ArtifactError(f"cannot read checkpoint weights in {path}: {err}") from None
+    return {k[6:]: v for k, v in weights.items() if k.startswith("model.")}

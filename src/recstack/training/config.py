@@ -15,7 +15,7 @@ class EarlyStoppingConfig(StrictModel):
     """Stop when ``metric`` has not improved for ``patience`` evaluations.
 
     Attributes:
-        metric: a validation metric name, e.g. ``hit_rate@100`` or ``loss``.
+        metric: a validation metric name, e.g. ``hit_rate@100`` (one of ``eval.metrics``).
         mode: ``max`` for accuracy-like metrics, ``min`` for losses/errors.
         patience: evaluations without improvement before stopping.
         min_delta: smallest change that counts as an improvement.

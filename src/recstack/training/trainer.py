@@ -15,10 +15,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from recstack.data.dataset import BatchIterator, TensorDataset
-from recstack.errors import ConfigError
+from recstack.errors import ArtifactError, ConfigError
 from recstack.models.base import RecModel
 from recstack.tasks.base import Task
-from recstack.training.checkpoint import load_checkpoint, save_checkpoint
+from recstack.training.checkpoint import load_checkpoint, load_model_weights, save_checkpoint
 from recstack.training.config import TrainConfig
 from recstack.training.history import History
 from recstack.training.seed import seed_everything
@@ -118,11 +118,22 @@ class Trainer:
         bad_evals = 0
         if resume_from is not None:
             state = load_checkpoint(resume_from, model=self.model, task=self.task, optimizer=optimizer)
+            written_by = state.get("optimizer_name", cfg.optimizer)
+            if written_by != cfg.optimizer:
+                raise ArtifactError(
+                    f"checkpoint {resume_from} was written with train.optimizer {written_by!r}, this run uses "
+                    f"{cfg.optimizer!r}; resume with the same optimizer or start afresh"
+                )
             start_epoch = state["epoch"] + 1
             self.history = History(state.get("history"))
             self.best_metric, self.best_epoch = state.get("best_metric"), state.get("best_epoch")
             bad_evals = state.get("bad_evals", 0)
             batches.set_epoch(state["epoch"])
+            if es is not None and es.restore_best and self.best_epoch is not None:
+                best_state = self._best_weights(resume_from, self.best_epoch)
+            if es is not None and bad_evals >= es.patience:  # the run had stopped early there
+                self.stopped_early = True
+                start_epoch = cfg.epochs + 1
         for epoch in range(start_epoch, cfg.epochs + 1):
             record = self._train_epoch(epoch, batches, optimizer)
             if evaluator is not None and cfg.eval_every and epoch % cfg.eval_every == 0:
@@ -152,7 +163,7 @@ class Trainer:
                 self.history.write(self.run_dir)
                 if cfg.checkpoint_every and epoch % cfg.checkpoint_every == 0:
                     extra = {"history": self.history.to_list(), "best_metric": self.best_metric,
-                             "best_epoch": self.best_epoch, "bad_evals": bad_evals}
+                             "best_epoch": self.best_epoch, "bad_evals": bad_evals, "optimizer_name": cfg.optimizer}
                     save_checkpoint(self.run_dir / "checkpoints", epoch=epoch, model=self.model,
                                     task=self.task, optimizer=optimizer, extra=extra)
             if es is not None and bad_evals >= es.patience:
@@ -164,6 +175,20 @@ class Trainer:
             self.model.load_state_dict(best_state)
         self.model.eval()
         return self.history
+
+    @staticmethod
+    def _best_weights(resume_from: str | Path, best_epoch: int) -> dict[str, torch.Tensor] | None:
+        """The best epoch's weights from its sibling checkpoint, for ``restore_best`` after a resume."""
+        p = Path(resume_from)
+        root = p if (p / "LATEST").exists() else p.parent
+        best = root / f"epoch-{best_epoch:04d}"
+        if not (best / "weights.safetensors").exists():
+            log.warning(
+                "restore_best: no checkpoint of the best epoch %d in %s (train.checkpoint_every); the final "
+                "weights are kept unless a later epoch improves", best_epoch, root,
+            )
+            return None
+        return load_model_weights(best)
 
     def _improved(self, value: float) -> bool:
         es = self.config.early_stopping

@@ -56,9 +56,8 @@ def test_early_stopping_restores_best(tmp_path):
 
 
 def test_bad_early_stopping_metric_and_corrupt_checkpoint(tmp_path):
-    cfg = small_config(**{"train.early_stopping": {"metric": "auc"}})
-    with pytest.raises(ConfigError, match="available"):
-        RetrievalExperiment(cfg).fit()
+    with pytest.raises(ConfigError, match=r"train\.early_stopping\.metric: 'auc' is not in eval\.metrics"):
+        small_config(**{"train.early_stopping": {"metric": "auc"}})  # caught before any training
     exp = RetrievalExperiment(small_config(**{"train.epochs": 1}), run_dir=tmp_path)
     exp.fit()
     f = tmp_path / "checkpoints" / "epoch-0001" / "weights.safetensors"
@@ -102,3 +101,54 @@ def test_adagrad_accumulator_is_scaled_to_the_mean_loss():
     p = torch.nn.Parameter(torch.zeros(3))
     opt = make_optimizer("adagrad", [p], 0.1, 0.0, initial_accumulator=0.1 / 512**2)
     assert torch.allclose(opt.state[p]["sum"], torch.full((3,), 0.1 / 512**2))
+
+
+@pytest.mark.parametrize("task", [{"kind": "retrieval", "num_negatives": 16},
+                                  {"kind": "retrieval", "num_negatives": 16, "negative_sampling": "popularity"}])
+def test_resume_repeats_the_sampled_negatives(tmp_path, task):
+    full = RetrievalExperiment(small_config(task=task, **{"train.epochs": 3}), run_dir=tmp_path / "a")
+    hf = full.fit()
+    resumed = RetrievalExperiment(small_config(task=task, **{"train.epochs": 3}), run_dir=tmp_path / "c")
+    hr = resumed.fit(resume_from=tmp_path / "a" / "checkpoints" / "epoch-0001")
+    assert [r["train/loss"] for r in hr.records] == [r["train/loss"] for r in hf.records]
+    for k, v in full.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k
+
+
+def test_resume_after_the_best_epoch_restores_it_and_a_stopped_run_stays_stopped(tmp_path):
+    es = {"train.epochs": 30, "train.lr": 0.5, "train.early_stopping": {"metric": "hit_rate@10", "patience": 2}}
+    full = RetrievalExperiment(small_config(**es), run_dir=tmp_path / "a")
+    stop = len(full.fit())
+    best = full.trainer.best_epoch
+    assert full.trainer.stopped_early and best < stop - 1
+    ckpts = tmp_path / "a" / "checkpoints"
+    for start in (ckpts / f"epoch-{stop - 1:04d}", ckpts):  # after the best epoch; the run's last checkpoint
+        res = RetrievalExperiment(small_config(**es), run_dir=tmp_path / "r")
+        h = res.fit(resume_from=start)
+        assert len(h) == stop and res.trainer.best_epoch == best and res.trainer.stopped_early
+        for k, v in full.model.state_dict().items():
+            assert torch.equal(v, res.model.state_dict()[k]), (start.name, k)
+
+
+def test_resume_with_another_optimizer_is_a_clear_error(tmp_path):
+    RetrievalExperiment(small_config(**{"train.epochs": 1}), run_dir=tmp_path).fit()
+    other = RetrievalExperiment(small_config(**{"train.epochs": 2, "train.optimizer": "adam"}))
+    with pytest.raises(ArtifactError, match="written with train.optimizer 'adagrad'"):
+        other.fit(resume_from=tmp_path / "checkpoints")
+
+
+def test_any_table_but_validation_excludes_all_training_items_and_indexes_may_repeat():
+    exp = RetrievalExperiment(small_config(**{"eval.exclude_seen": True, "train.epochs": 1}))
+    exp.fit()
+    assert exp.evaluate(exp.test_table.copy()) == exp.evaluate()
+    import pandas as pd
+
+    from recstack.experiment.tables import Tables
+
+    t = exp.tables
+    doubled = Tables(pd.concat([t.train.iloc[:1500], t.train.iloc[1500:]]).set_axis([0] * len(t.train)),
+                     t.test, t.items, t.users)
+    again = RetrievalExperiment(small_config(**{"eval.exclude_seen": True, "train.epochs": 1}), tables=doubled)
+    assert len(again.full_train) == len(t.train)
+    again.fit()
+    assert again.evaluate() == exp.evaluate()
