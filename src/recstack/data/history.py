@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.errors import SchemaError
+from recstack.preprocessing._cells import factorize_keys
 
 __all__ = ["add_history"]
 
@@ -46,8 +47,9 @@ def add_history(
             raise SchemaError(f"add_history: the {name} has no columns {missing}; available: {list(table.columns)}")
     order_cols = [user_col] + ([time_col] if time_col else []) + ["_row"]
     s = src.assign(_row=np.arange(len(src))).sort_values(order_cols, kind="stable")
-    users = pd.Index(s[user_col].astype(str).unique())
-    s_user = users.get_indexer(s[user_col].astype(str))
+    s_keys = _user_keys(s[user_col])
+    users = pd.Index(pd.unique(s_keys))
+    s_user = users.get_indexer(s_keys)
     items = s[item_col].to_numpy()
     starts = np.searchsorted(s_user, np.arange(len(users)))  # s_user is sorted by construction
     if reference is None:
@@ -61,7 +63,8 @@ def add_history(
         end = pos_in_sorted
         begin = starts[u]
     else:
-        u = users.get_indexer(df[user_col].astype(str))
+        df_keys = _user_keys(df[user_col])  # 1 and 1.0 name one user
+        u = np.where(pd.isna(df_keys), -1, users.get_indexer(df_keys))  # a missing user has no history
         known = u >= 0
         stops = np.append(starts[1:], len(s))
         begin = np.where(known, starts[np.maximum(u, 0)], 0)
@@ -73,6 +76,14 @@ def add_history(
     cuts = np.cumsum(lengths)[:-1]
     out = df.copy()
     out[output_col] = _cells(flat, cuts, len(df))
+    return out
+
+
+def _user_keys(values: pd.Series) -> np.ndarray:
+    """Canonical user keys per row (``1``, ``1.0`` and ``"1"`` alike; missing -> ``None``)."""
+    codes, keys, _ = factorize_keys(values, column="user")
+    out = np.full(len(codes), None, dtype=object)
+    out[codes >= 0] = keys[codes[codes >= 0]]
     return out
 
 

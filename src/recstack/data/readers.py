@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -70,13 +71,20 @@ def read_table(
                 raise DataError(f"{where} is not a valid Parquet file ({type(err).__name__}: {err}); "
                                 "check the file or pass format='csv'") from None
         else:
-            kwargs: dict[str, Any] = {"sep": sep or ("\t" if fmt == "tsv" else ","), "encoding": encoding}
+            # index_col=False: a row with more fields than names must not become an index (a lost column)
+            kwargs: dict[str, Any] = {"sep": sep or ("\t" if fmt == "tsv" else ","), "encoding": encoding,
+                                      "index_col": False}
             if names is not None:
                 kwargs.update(names=names, header=None if header == "infer" else header)
             else:
                 kwargs["header"] = 0 if header == "infer" else header
             try:
-                df = pd.read_csv(path, **kwargs)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", pd.errors.ParserWarning)  # extra fields are dropped otherwise
+                    df = pd.read_csv(path, **kwargs)
+            except pd.errors.ParserWarning as err:
+                raise DataError(f"{where}: rows have more fields than the header or the given names ({err}); "
+                                "check sep= and names=") from None
             except pd.errors.EmptyDataError:
                 raise DataError(f"{where} is empty; it needs a header row and data rows") from None
             except pd.errors.ParserError as err:

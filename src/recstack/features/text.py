@@ -40,7 +40,9 @@ class TextFeature(FeatureSpec):
         import re
 
         try:
-            re.compile(v)
+            pattern = re.compile(v)
         except re.error as err:
             raise ValueError(f"split is not a valid regular expression: {err}") from None
+        if pattern.search("") is not None:  # e.g. "\\s*": splitting on empty matches never ends
+            raise ValueError(f"split {v!r} matches the empty string; use a pattern that needs a character, e.g. '[\\s,]+'")
         return v

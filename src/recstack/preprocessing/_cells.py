@@ -38,6 +38,7 @@ KeyKind = Literal["int", "str"]
 _STR_TYPES = [str, np.str_]
 _LIST_TYPES = [list, tuple, np.ndarray, set, frozenset]
 _INT_LIMIT = 2.0**63
+_BOOL_TYPES = (bool, np.bool_)
 
 
 def as_series(values: Any) -> pd.Series:
@@ -54,7 +55,10 @@ def as_series(values: Any) -> pd.Series:
     elif isinstance(values, (pd.Index, pd.api.extensions.ExtensionArray)):
         s = pd.Series(values)
     elif isinstance(values, Iterable) and not isinstance(values, (str, bytes)):
-        s = pd.Series(list(values), dtype=None if _flat(values) else object)
+        items = list(values)
+        s = pd.Series(items, dtype=None if _flat(items) else object)
+        if s.dtype.kind == "f" and any(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
+            s = pd.Series(items, dtype=object)  # [id, None]: float64 would round IDs above 2**53
     else:
         raise SchemaError(f"expected a column of values (Series, array or list), got {type(values).__name__}")
     if isinstance(s.dtype, pd.CategoricalDtype):
@@ -159,13 +163,18 @@ def _canonical(s: pd.Series) -> tuple[np.ndarray, KeyKind]:
     scalar = ~is_str
     all_int = not is_str.any()
     if scalar.any():
-        num = pd.to_numeric(s[scalar], errors="coerce")
-        numeric = num.notna().to_numpy(dtype=bool)
+        sub = s[scalar]
+        types = sub.map(type)  # distinct values only: one Python call per unique
+        is_bool = types.isin(_BOOL_TYPES).to_numpy()
+        is_int = types.map(lambda t: issubclass(t, (int, np.integer))).to_numpy() & ~is_bool
+        num = pd.to_numeric(sub, errors="coerce")
+        numeric = num.notna().to_numpy(dtype=bool) & ~is_bool & ~is_int
         fkeys, integral = _float_keys(num.to_numpy(dtype=np.float64, na_value=np.nan)[numeric])
-        skeys = s[scalar].astype(str).to_numpy(dtype=object)
+        skeys = sub.astype(str).to_numpy(dtype=object)  # bools: "True"/"False", as a bool column
         skeys[numeric] = fkeys
+        skeys[is_int] = [str(int(v)) for v in sub[is_int]]  # exact, however large
         keys[scalar] = skeys
-        all_int = all_int and bool(numeric.all()) and bool(integral.all())
+        all_int = all_int and bool((is_int | numeric).all()) and bool(integral.all())
     return keys, "int" if all_int else "str"
 
 

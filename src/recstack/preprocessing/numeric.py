@@ -99,6 +99,14 @@ class NumericTransformer:
         if isinstance(self.fill, str) and self.fill not in ("mean", "median"):
             raise ConfigError(f"fill: expected a number, 'mean', 'median' or None, got {self.fill!r}")
         x = to_float(values, column=column)
+        if self.normalize or self.fill in ("mean", "median"):
+            inf = np.isinf(x)
+            if inf.any():  # a mean or std with inf in it turns every output into inf or nan
+                row = int(np.flatnonzero(inf)[0])
+                raise SchemaError(
+                    f"column {column!r}: row {row} is {x[row]}, so its mean/std cannot be learned; "
+                    "drop or clip infinite values, or turn them into missing values first"
+                )
         fill_value = self._fit_fill(x, column)
         x = self._fill_and_log(x, fill_value, column)
         discretizer = None

@@ -138,7 +138,7 @@ class Vocabulary:
         """Known values by index (``(len,)`` object array) in their training type."""
         check_is_fitted(self, "keys_")
         if self.dtype_ == "int":
-            return self.keys_.astype(np.int64).astype(object)
+            return np.array([int(k) for k in self.keys_], dtype=object)  # Python ints: no int64 overflow
         return self.keys_.copy()
 
     def get_state(self) -> dict[str, Any]:

@@ -68,3 +68,11 @@ def test_the_readme_config_validates():
     for block in blocks:
         cfg = ExperimentConfig.from_dict(yaml.safe_load(block))
         TwoTowerConfig.model_validate(cfg.model_options())
+
+
+@pytest.mark.parametrize("pattern", [r"[\s,]*", r"\s*", ",?", "x*"])
+def test_a_text_split_that_matches_nothing_is_rejected(pattern):
+    from recstack.features import Schema
+
+    with pytest.raises(ConfigError, match=r"features\.title\.split.*matches the empty string"):
+        Schema.from_dict({"title": {"type": "text", "split": pattern}})

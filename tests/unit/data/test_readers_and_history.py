@@ -58,3 +58,41 @@ def test_history_has_no_leakage():
     assert flat.tolist() == [x for h in loo.history for x in h.tolist()]
     same_length = pd.Series([np.array([1, 2]), np.array([3, 4])], dtype=object)  # no 2-D coercion
     assert split_ragged(same_length)[1].tolist() == [2, 2]
+
+
+def test_rows_with_more_fields_than_names_are_an_error_not_a_lost_column(tmp_path):
+    a = tmp_path / "a.csv"
+    a.write_text("1,2,3\n4,5,6\n")
+    with pytest.raises(DataError, match="more fields than the header or the given names"):
+        read_table(a, names=["a", "b"])
+    b = tmp_path / "b.csv"
+    b.write_text("a,b\n1,2,3\n4,5,6\n")
+    with pytest.raises(DataError, match="more fields"):
+        read_table(b)
+    assert read_table(a, names=["a", "b", "c"]).to_dict("list") == {"a": [1, 4], "b": [2, 5], "c": [3, 6]}
+
+
+def test_history_reference_matches_users_across_int_and_float_ids():
+    ref = pd.DataFrame({"u": [1, 2, 1], "i": [10, 20, 11], "ts": [1, 1, 2]})
+    test = pd.DataFrame({"u": [1.0, np.nan, 2.0], "i": [9, 9, 9], "ts": [5, 5, 5]})  # one NaN makes it float
+    out = add_history(test, user_col="u", item_col="i", time_col="ts", reference=ref)["history"]
+    assert [list(map(int, h)) for h in out] == [[10, 11], [], [20]]
+
+
+def test_a_stalled_download_times_out_with_a_clear_error(tmp_path):
+    import socket
+    import time
+
+    from recstack.data.datasets.movielens import download_movielens_100k
+    from recstack.errors import DatasetUnavailableError
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)  # accepts the connection, never answers
+    try:
+        t0 = time.perf_counter()
+        with pytest.raises(DatasetUnavailableError, match="could not download"):
+            download_movielens_100k(tmp_path, url=f"http://127.0.0.1:{server.getsockname()[1]}/x.zip", timeout=0.5)
+        assert time.perf_counter() - t0 < 10
+    finally:
+        server.close()

@@ -95,3 +95,9 @@ def test_not_fitted_and_state_round_trip():
     a, b = t.transform(x), u.transform(x)
     np.testing.assert_array_equal(a.value, b.value)
     np.testing.assert_array_equal(a.bucket, b.bucket)
+
+
+@pytest.mark.parametrize("kw", [{"normalize": True}, {"fill": "mean"}, {"fill": "median"}])
+def test_infinite_training_values_are_an_error_when_a_mean_or_std_is_learned(kw):
+    with pytest.raises(SchemaError, match=r"column 'x': row 2 is inf"):
+        NumericTransformer(**kw).fit([1.0, np.nan, np.inf], column="x")

@@ -165,3 +165,21 @@ def test_mixed_object_column_and_pandas_dtypes():
     assert cat.keys_.tolist() == ["b", "a"]
     strings = Vocabulary().fit(pd.Series(["b", None], dtype="string"))
     assert strings.transform(np.array(["b", "c"])).tolist() == [2, 1]
+
+
+def test_serving_columns_with_missing_values_keep_known_keys():
+    bools = Vocabulary().fit(pd.Series([True, False, True]))  # bool dtype: keys "True" / "False"
+    assert bools.transform(pd.Series([True, np.nan, False], dtype=object)).tolist() == [2, 0, 3]
+    big = 1000009418151094273  # above 2**53: float64 would round it
+    ids = Vocabulary().fit(pd.Series([big, 7]))
+    assert ids.transform(pd.Series([big, "unknown"], dtype=object)).tolist() == [2, 1]
+    assert ids.transform([big, None]).tolist() == [2, 0]
+    mixed = Vocabulary().fit(pd.Series([42, "a", 3.0]))
+    assert mixed.transform([42, "42", 42.0, 3, "a", 3.5]).tolist() == [3, 3, 3, 2, 4, 1]
+
+
+def test_values_of_uint64_ids_above_int64():
+    big = np.array([2**63 + 5, 2**64 - 1, 7], dtype=np.uint64)
+    v = Vocabulary().fit(big)
+    assert sorted(v.values.tolist()) == [7, 2**63 + 5, 2**64 - 1]
+    assert v.inverse(v.transform(big)).tolist() == big.tolist()

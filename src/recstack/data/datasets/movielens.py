@@ -5,7 +5,9 @@ F. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens Datasets: History a
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.client
 import os
 import shutil
 import urllib.request
@@ -58,17 +60,24 @@ def find_movielens_100k(data_dir: str | os.PathLike[str] | None = None, cache: s
     return None, tried
 
 
+DOWNLOAD_TIMEOUT_S = 60.0
+
+
 def download_movielens_100k(
     cache: str | os.PathLike[str] | None = None,
     *,
     url: str = ML100K_URL,
     md5: str = ML100K_MD5,
-    opener: Callable[[str], Any] = urllib.request.urlopen,
+    opener: Callable[[str], Any] | None = None,
+    timeout: float = DOWNLOAD_TIMEOUT_S,
 ) -> Path:
     """Downloads and extracts the official zip into the cache; verifies its MD5.
 
-    ``opener`` is injectable so tests run without network.
+    ``opener`` is injectable so tests run without network; the default is ``urlopen`` with
+    ``timeout`` seconds per blocking read, so a stalled connection fails instead of hanging.
     """
+    if opener is None:
+        opener = functools.partial(urllib.request.urlopen, timeout=timeout)
     root = cache_dir(cache)
     root.mkdir(parents=True, exist_ok=True)
     zpath = root / "ml-100k.zip"
@@ -76,7 +85,7 @@ def download_movielens_100k(
     try:
         with opener(url) as resp, open(tmp, "wb") as fh:
             shutil.copyfileobj(resp, fh)
-    except OSError as err:  # URLError is an OSError
+    except (OSError, http.client.HTTPException) as err:  # URLError and TimeoutError are OSErrors
         tmp.unlink(missing_ok=True)
         raise DatasetUnavailableError(
             f"could not download {url} ({err}); put the extracted ml-100k folder somewhere and pass "
