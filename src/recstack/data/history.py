@@ -37,6 +37,8 @@ def add_history(
     and after it, never itself. That matches test rows of a random split (whose history is
     the whole training profile), where ``"before"`` matches a temporal split.
     """
+    if not isinstance(max_length, (int, np.integer)) or max_length < 1:
+        raise ValueError(f"max_length must be an integer >= 1, got {max_length!r}")
     if mode not in ("before", "others"):
         raise ValueError(f"mode must be 'before' or 'others', got {mode!r}")
     src = df if reference is None else reference

@@ -13,6 +13,7 @@ from recstack.errors import DataError, SchemaError
 __all__ = ["read_table"]
 
 _PARQUET = {".parquet", ".pq"}
+_COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
 
 
 def _detect_format(path: Path, fmt: str | None, sep: str | None) -> str:
@@ -20,9 +21,13 @@ def _detect_format(path: Path, fmt: str | None, sep: str | None) -> str:
         if fmt not in ("csv", "tsv", "parquet"):
             raise DataError(f"unknown format {fmt!r} for {path}; use csv, tsv or parquet")
         return fmt
-    if path.suffix.lower() in _PARQUET:
+    suffixes = [s.lower() for s in path.suffixes[-2:]]  # "x.tsv.gz": the format before the compression
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix in _PARQUET:
         return "parquet"
-    if path.suffix.lower() == ".tsv" or sep == "\t":
+    if suffix == ".tsv" or sep == "\t":
         return "tsv"
     return "csv"
 

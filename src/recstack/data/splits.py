@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.data.readers import read_table
-from recstack.errors import ConfigError, SchemaError
+from recstack.errors import ConfigError, DataError, SchemaError
 
 __all__ = ["random_split", "temporal_split", "leave_last_n", "given_split"]
 
@@ -36,7 +36,13 @@ def temporal_split(
         if test_fraction is None or not 0 < test_fraction < 1:
             raise ConfigError(f"give cutoff or test_fraction in (0, 1), got {test_fraction}")
         cutoff = df[time_col].quantile(1 - test_fraction, interpolation="higher")
-    test = df[time_col] >= cutoff
+    test = (df[time_col] >= cutoff).to_numpy()
+    if test.all() or not test.any():
+        side = "train" if test.all() else "test"
+        raise DataError(
+            f"temporal split on {time_col!r} at {cutoff!r} leaves {side} empty (many rows share the cutoff "
+            "time?); pass another cutoff or test_fraction"
+        )
     return df[~test].reset_index(drop=True), df[test].reset_index(drop=True)
 
 
@@ -51,8 +57,8 @@ def leave_last_n(df: pd.DataFrame, user_col: str, time_col: str, *, n: int = 1) 
     order = df.assign(_row=np.arange(len(df))).sort_values([user_col, time_col, "_row"], kind="stable")
     from_end = order.groupby(user_col, sort=False).cumcount(ascending=False)
     size = order.groupby(user_col, sort=False)[time_col].transform("size")
-    is_test = pd.Series(False, index=df.index)
-    is_test.loc[order.index] = ((from_end < n) & (size > n)).to_numpy()
+    is_test = np.zeros(len(df), dtype=bool)  # by position: index labels may repeat
+    is_test[order["_row"].to_numpy()] = ((from_end < n) & (size > n)).to_numpy()
     return df[~is_test].reset_index(drop=True), df[is_test].reset_index(drop=True)
 
 

@@ -25,7 +25,7 @@ class MultiHotFeature(FeatureSpec):
     """
 
     type: Literal["multi_hot"] = "multi_hot"
-    separator: str = "|"
+    separator: str = Field(default="|", min_length=1)
     min_count: int = Field(default=1, ge=1)
     max_size: int | None = Field(default=None, ge=1)
     num_oov: int = Field(default=1, ge=1)

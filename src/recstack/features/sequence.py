@@ -26,7 +26,7 @@ class SequenceFeature(FeatureSpec):
 
     type: Literal["sequence"] = "sequence"
     source: str | None = None
-    separator: str | None = None
+    separator: str | None = Field(default=None, min_length=1)
     max_length: int = Field(default=50, ge=1)
     keep: Literal["last", "first"] = "last"
     encoder: Literal["mean", "sum", "sqrtn", "max"] = "mean"

@@ -76,3 +76,11 @@ def test_a_text_split_that_matches_nothing_is_rejected(pattern):
 
     with pytest.raises(ConfigError, match=r"features\.title\.split.*matches the empty string"):
         Schema.from_dict({"title": {"type": "text", "split": pattern}})
+
+
+def test_an_empty_separator_is_rejected():
+    from recstack.features import Schema
+
+    for spec in ({"type": "multi_hot", "separator": ""}, {"type": "sequence", "separator": ""}):
+        with pytest.raises(ConfigError, match=r"features\.g\.separator"):
+            Schema.from_dict({"g": spec})

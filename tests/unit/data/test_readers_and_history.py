@@ -96,3 +96,29 @@ def test_a_stalled_download_times_out_with_a_clear_error(tmp_path):
         assert time.perf_counter() - t0 < 10
     finally:
         server.close()
+
+
+def test_split_edge_cases_are_clear(tmp_path):
+    from recstack.data import leave_last_n, temporal_split
+
+    df = pd.DataFrame({"u": [1, 1, 1, 2, 2], "t": [1, 2, 3, 1, 2], "i": [5, 6, 7, 8, 9]})
+    repeated = pd.concat([df.iloc[:3], df.iloc[3:]]).set_axis([0, 0, 1, 1, 2])  # index labels repeat
+    train, test = leave_last_n(repeated, "u", "t", n=1)
+    assert sorted(test.i) == [7, 9] and len(train) + len(test) == 5
+    with pytest.raises(DataError, match="leaves train empty"):
+        temporal_split(pd.DataFrame({"t": [5] * 10}), "t", test_fraction=0.2)
+    with pytest.raises(ValueError, match="max_length must be an integer >= 1"):
+        add_history(df, user_col="u", item_col="i", time_col="t", max_length=0, mode="others")
+    gz = tmp_path / "x.tsv.gz"
+    import gzip
+
+    gz.write_bytes(gzip.compress(b"a\tb\n1\t2\n"))
+    assert read_table(gz).columns.tolist() == ["a", "b"]
+
+
+def test_an_explicit_missing_data_dir_is_an_error_not_a_fallback(tmp_path):
+    from recstack.data.datasets.movielens import load_movielens_100k
+    from recstack.errors import DatasetUnavailableError
+
+    with pytest.raises(DatasetUnavailableError, match="is not a folder"):
+        load_movielens_100k(data_dir=tmp_path / "nope")

@@ -132,6 +132,9 @@ def load_movielens_100k(
     """
     if split not in SPLITS:
         raise ConfigError(f"data.dataset_options.split: {split!r} is not one of {', '.join(SPLITS)}")
+    if data_dir is not None and not Path(data_dir).is_dir():  # an explicit folder must exist: no silent fallback
+        raise DatasetUnavailableError(f"data_dir {str(data_dir)!r} is not a folder; pass the folder that holds "
+                                      "ml-100k/ (or its files)")
     d, tried = find_movielens_100k(data_dir, cache_dir)
     if d is None:
         if not download:
