@@ -83,8 +83,12 @@ def save_checkpoint(
     save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
     state = {"format": FORMAT, "epoch": epoch, "optimizer": opt_meta, **extra}
     (tmp / "state.json").write_text(json.dumps(state))
-    shutil.rmtree(final, ignore_errors=True)
+    old = root / f".old-epoch-{epoch:04d}"
+    if final.exists():  # rewriting an epoch: move the old one aside so `final` is never missing for long
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
     os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
     latest_tmp = root / "LATEST.tmp"
     latest_tmp.write_text(final.name)
     os.replace(latest_tmp, root / "LATEST")

@@ -107,10 +107,12 @@ class Trainer:
         if es is not None and (evaluator is None or cfg.eval_every == 0):
             raise ConfigError("train.early_stopping needs validation data and eval_every >= 1")
         seed_everything(cfg.seed)
+        self.history, self.best_metric, self.best_epoch, self.stopped_early = History(), None, None, False
         params = [p for p in self.model.parameters() if p.requires_grad]
+        batch = min(cfg.batch_size, len(train))  # the loss is a mean over this many rows
         optimizer = make_optimizer(
             cfg.optimizer, params, cfg.lr, cfg.weight_decay,
-            initial_accumulator=cfg.adagrad_initial_accumulator / cfg.batch_size**2,
+            initial_accumulator=cfg.adagrad_initial_accumulator / batch**2,
         )
         batches = BatchIterator(train, cfg.batch_size, shuffle=True, seed=cfg.seed)
         start_epoch = 1

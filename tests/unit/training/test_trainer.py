@@ -152,3 +152,13 @@ def test_any_table_but_validation_excludes_all_training_items_and_indexes_may_re
     assert len(again.full_train) == len(t.train)
     again.fit()
     assert again.evaluate() == exp.evaluate()
+
+
+def test_a_second_fit_starts_a_fresh_history():
+    from recstack.training import Trainer
+
+    exp = RetrievalExperiment(small_config(**{"train.epochs": 2}))
+    trainer = Trainer(exp.model, exp.task, exp.config.train)
+    trainer.fit(exp.train_data)
+    h = trainer.fit(exp.train_data)
+    assert [r["epoch"] for r in h.records] == [1, 2]
