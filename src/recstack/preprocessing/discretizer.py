@@ -62,7 +62,12 @@ class Discretizer:
             raise SchemaError(f"column {column!r}: no finite values to fit {self.num_bins} quantile buckets on")
         assert self.num_bins is not None  # exactly one of boundaries/num_bins (_check_settings)
         qs = np.linspace(0.0, 1.0, int(self.num_bins) + 1)[1:-1]
-        self.boundaries_ = np.unique(np.quantile(x, qs))
+        b = np.unique(np.quantile(x, qs))
+        lowest = x.min()
+        if b.size and b[0] == lowest:  # nothing lies below the minimum: split the tied minimum off instead
+            b[0] = np.nextafter(lowest, np.inf)
+            b = np.unique(b)
+        self.boundaries_ = b
         return self
 
     @property

@@ -27,10 +27,12 @@ def test_quantile_boundaries_match_numpy():
     assert np.bincount(d.transform(x)).tolist() == [250, 250, 250, 250]
 
 
-def test_tied_quantiles_are_deduplicated():
+def test_tied_quantiles_are_deduplicated_and_a_tied_minimum_gets_its_own_bucket():
     d = Discretizer(num_bins=4).fit([1.0, 1.0, 1.0, 1.0, 2.0])
-    assert d.boundaries_.tolist() == [1.0]
     assert d.num_bins_ == 2
+    assert d.transform([1.0, 1.0, 2.0, 0.5, 3.0]).tolist() == [0, 0, 1, 0, 1]  # a boundary at 1.0 would merge them
+    zeros = np.r_[np.zeros(90), np.arange(1, 11)]
+    assert np.bincount(Discretizer(num_bins=4).fit(zeros).transform(zeros)).tolist() == [90, 10]
 
 
 def test_settings_are_validated():
