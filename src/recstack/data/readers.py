@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +31,15 @@ def _detect_format(path: Path, fmt: str | None, sep: str | None) -> str:
     if suffix == ".tsv" or sep == "\t":
         return "tsv"
     return "csv"
+
+
+def _first_row_fields(path: Path, sep: str, encoding: str) -> int | None:
+    """Fields in the first row of a plain-text file (None when it cannot tell cheaply)."""
+    if len(sep) != 1 or path.suffix.lower() in _COMPRESSED:
+        return None
+    with open(path, encoding=encoding, newline="") as fh:
+        row = next(csv.reader(fh, delimiter=sep), None)
+    return None if row is None else len(row)
 
 
 def read_table(
@@ -101,6 +111,11 @@ def read_table(
                 ) from None
             if names is not None and len(df.columns) != len(names):
                 raise DataError(f"{where}: {len(names)} names given for {len(df.columns)} columns")
+            if names is not None:
+                fields = _first_row_fields(path, kwargs["sep"], encoding)
+                if fields is not None and fields < len(names):  # pandas would add all-NaN columns
+                    raise DataError(f"{where}: {len(names)} names given but the first row has {fields} fields; "
+                                    "check sep= and names=")
     if len(df.columns) == 0:
         raise DataError(f"{where} has no columns")
     if len(df) == 0:

@@ -70,6 +70,8 @@ def test_rows_with_more_fields_than_names_are_an_error_not_a_lost_column(tmp_pat
     with pytest.raises(DataError, match="more fields"):
         read_table(b)
     assert read_table(a, names=["a", "b", "c"]).to_dict("list") == {"a": [1, 4], "b": [2, 5], "c": [3, 6]}
+    with pytest.raises(DataError, match="4 names given but the first row has 3 fields"):
+        read_table(a, names=["a", "b", "c", "d"])
 
 
 def test_history_reference_matches_users_across_int_and_float_ids():
