@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import yaml
 
 from recstack.cli import main
@@ -51,3 +52,12 @@ def test_movielens_example(tmp_path, capsys):
     assert out["test"]["hit_rate@100"] > 0.1
     assert main(["recommend", str(tmp_path / "ml"), "--user", "42", "-k", "3"]) == 0
     assert "42" in capsys.readouterr().out
+    # the README's train + evaluate commands; a shell passes --sep '\t' as backslash + t
+    best = str(tmp_path / "best")
+    assert main(["train", "examples/movielens_retrieval_best.yaml", "-o", best, "--epochs", "1", "-q"]) == 0
+    trained = json.loads(capsys.readouterr().out)["test"]["hit_rate@100"]
+    test_file = str(ml100k_dir() / "u1.test")
+    for sep in ("\\t", "\t"):
+        assert main(["evaluate", best, "--data", test_file, "--sep", sep,
+                     "--names", "user_id,item_id,rating,timestamp", "--metrics", "hit_rate@100"]) == 0
+        assert json.loads(capsys.readouterr().out)["hit_rate@100"] == pytest.approx(trained, abs=1e-6)

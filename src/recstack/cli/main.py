@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import logging
 import sys
@@ -40,7 +41,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from recstack.experiment.offline import evaluate_recommender
 
     rec = load(args.model)
-    table = read_table(args.data, sep=args.sep, names=args.names.split(",") if args.names else None)
+    sep = codecs.decode(args.sep, "unicode_escape") if args.sep else None  # --sep '\t' from a shell is 2 chars
+    table = read_table(args.data, sep=sep, names=args.names.split(",") if args.names else None)
     metrics = evaluate_recommender(
         rec, table, metrics=args.metrics.split(","), exclude_seen=args.exclude_seen, ties=args.ties
     )

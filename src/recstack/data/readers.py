@@ -87,15 +87,18 @@ def read_table(
                                 "check the file or pass format='csv'") from None
         else:
             # index_col=False: a row with more fields than names must not become an index (a lost column)
-            kwargs: dict[str, Any] = {"sep": sep or ("\t" if fmt == "tsv" else ","), "encoding": encoding,
-                                      "index_col": False}
+            sep = sep or ("\t" if fmt == "tsv" else ",")
+            kwargs: dict[str, Any] = {"sep": sep, "encoding": encoding, "index_col": False}
+            if len(sep) > 1:  # a regex or multi-character separator ("::"): the python engine, on purpose
+                kwargs["engine"] = "python"
             if names is not None:
                 kwargs.update(names=names, header=None if header == "infer" else header)
             else:
                 kwargs["header"] = 0 if header == "infer" else header
             try:
                 with warnings.catch_warnings():
-                    warnings.simplefilter("error", pd.errors.ParserWarning)  # extra fields are dropped otherwise
+                    # pandas only warns when rows have more fields than names, then drops data
+                    warnings.filterwarnings("error", message="Length of header", category=pd.errors.ParserWarning)
                     df = pd.read_csv(path, **kwargs)
             except pd.errors.ParserWarning as err:
                 raise DataError(f"{where}: rows have more fields than the header or the given names ({err}); "
