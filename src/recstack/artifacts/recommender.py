@@ -102,7 +102,7 @@ class Recommender:
                                           for v, u in zip(table[col], unknown)]
             else:
                 table = pd.DataFrame({self.query_column: ids})
-            return self._fill_missing(table), pos, pos < 0
+            return table, pos, pos < 0
         else:
             raise ConfigError(
                 "queries must be an ID, a list of IDs, a row dict, a list of row dicts or a DataFrame; "
@@ -122,7 +122,28 @@ class Recommender:
         ))
         # per row: unknown ID and every other query cell missing (a list, even empty, is given)
         nothing = table[given].isna().all(axis=1).to_numpy() if given else np.ones(len(table), dtype=bool)
-        return self._fill_missing(table), pos, (pos < 0) & nothing
+        return self._complete_known_rows(table, pos), pos, (pos < 0) & nothing
+
+    def _complete_known_rows(self, table: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
+        """Known users' absent or missing query cells taken from their stored training row.
+
+        A row like ``{"user_id": 42}`` means user 42 as trained, not user 42 with an empty history.
+        """
+        known = np.flatnonzero(pos >= 0)
+        if self.known_queries is None or known.size == 0:
+            return table
+        stored = self.known_queries.iloc[pos[known]]
+        for col in stored.columns:
+            if col == self.query_column:
+                continue
+            values = table[col].tolist() if col in table.columns else [None] * len(table)
+            changed = False
+            for r, v in zip(known.tolist(), stored[col].tolist()):  # serving-sized: one pass over known rows
+                if _is_missing(values[r]):
+                    values[r], changed = v, True
+            if changed:
+                table[col] = pd.Series(values, dtype=object)
+        return table
 
     def is_known(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: which raw query IDs were seen in training.
@@ -190,15 +211,21 @@ class Recommender:
         if cold_start not in COLD_START:
             raise ConfigError(f"cold_start must be one of {list(COLD_START)}, got {cold_start!r}")
         table, pos, cold = self._query_table(queries)
-        q = self._embed_queries(table)
-        if cold_start == "average" and cold.any():
-            if self.stores_known_users:
-                q[torch.as_tensor(cold)] = self.average_query()
-            else:
-                logger.warning(
-                    "%d cold-start queries answered through the OOV embedding: this model stores no known "
-                    "users to average (cold_start='average' needs them)", int(cold.sum()),
-                )
+        average = cold_start == "average" and bool(cold.any())
+        if average and not self.stores_known_users:
+            logger.warning(
+                "%d cold-start queries answered through the OOV embedding: this model stores no known "
+                "users to average (cold_start='average' needs them)", int(cold.sum()),
+            )
+            average = False
+        if not average:
+            return table, pos, self._embed_queries(self._fill_missing(table))
+        # cold rows never reach the model, so they need no feature values or defaults
+        warm = np.flatnonzero(~cold)
+        avg = self.average_query()
+        q = avg.expand(len(table), -1).clone()
+        if warm.size:
+            q[torch.as_tensor(warm)] = self._embed_queries(self._fill_missing(table.iloc[warm].reset_index(drop=True)))
         return table, pos, q
 
     def _exclusion(self, pos: np.ndarray, exclude: Any, n: int) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -301,6 +328,11 @@ class Recommender:
                 "score": scores[0][keep].numpy().astype(float),
             }
         )
+
+
+def _is_missing(value: Any) -> bool:
+    """A cell that gives nothing: None or a scalar NaN (a list, even empty, is given)."""
+    return value is None or (np.isscalar(value) and bool(pd.isna(value)))
 
 
 def _canon(values: Sequence[Any]) -> list[str]:

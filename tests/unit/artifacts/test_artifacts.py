@@ -89,3 +89,22 @@ def test_candidate_bias_round_trips_and_stays_out_of_item_similarity(tmp_path):
     emb = rec.index.embeddings[:, :-1]
     expected = emb[1:] @ emb[0]
     assert top.score.tolist() == pytest.approx(expected.topk(3).values.tolist(), rel=1e-5)
+
+
+def test_known_users_as_rows_use_their_stored_features_and_cold_rows_need_none(tmp_path):
+    features = {**small_config().to_dict()["features"], "age": {"type": "numeric"}}  # no fill, no default
+    cfg = small_config(**{"features": features, "model.query": ["user_id", "history", "age"], "train.epochs": 1})
+    exp = RetrievalExperiment(cfg)
+    exp.fit()
+    exp.save(tmp_path / "m")
+    rec = recstack.load(tmp_path / "m")
+    import pandas as pd
+
+    by_id = rec.recommend([1, 2], k=5)
+    for rows in (pd.DataFrame({"user_id": [1, 2]}), [{"user_id": 1}, {"user_id": 2, "age": None}]):
+        got = rec.recommend(rows, k=5)
+        assert got.item_id.tolist() == by_id.item_id.tolist()
+        assert got.score.tolist() == pytest.approx(by_id.score.tolist(), abs=1e-6)
+    mixed = rec.recommend([1, 987654], k=5)  # the unknown user has no age, and needs none
+    assert mixed[mixed.user_id == 1].item_id.tolist() == by_id[by_id.user_id == 1].item_id.tolist()
+    assert mixed[mixed.user_id == 987654].item_id.tolist() == rec.recommend([987654], k=5).item_id.tolist()
