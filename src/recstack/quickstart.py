@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from recstack.config.experiment import ExperimentConfig
+from recstack.errors import ConfigError
 
 __all__ = ["quickstart_config", "run_quickstart"]
 
@@ -47,6 +48,8 @@ def run_quickstart(
 
     cfg = quickstart_config(dataset, data_dir=data_dir)
     if epochs is not None:
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ConfigError(f"epochs must be an integer >= 1, got {epochs!r}")
         cfg.train.epochs = epochs
     cfg.train.progress = progress
     exp = RetrievalExperiment(cfg)

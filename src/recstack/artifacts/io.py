@@ -28,6 +28,10 @@ FILES = ["preprocessor.json", "model.safetensors", "candidates.safetensors", "ca
 
 
 def _jsonable(v: Any) -> Any:
+    if v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, np.bool_):
+        return bool(v)
     if isinstance(v, np.integer):
         return int(v)
     if isinstance(v, np.floating):
@@ -57,10 +61,40 @@ def save(
 
     ``extra`` goes into the manifest (e.g. the experiment config and test metrics).
     """
-    final = Path(directory)
+    final = Path(directory).resolve()  # "." or "runs/": a named folder
+    if final.exists() and not final.is_dir():
+        raise ArtifactError(f"{final} exists and is a file; choose an output folder")
+    if final.parent == final:
+        raise ArtifactError(f"cannot write a model as the root folder {final}; choose an output folder")
     tmp = final.with_name(f".{final.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    try:
+        _write_files(tmp, model, preprocessor, candidate_ids, candidate_embeddings, query_column,
+                     known_queries, seen, extra)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # no half-written folder left behind
+        raise
+    if final.exists():
+        if not (final / "recstack.json").exists() and any(final.iterdir()):
+            shutil.rmtree(tmp)
+            raise ArtifactError(f"{final} exists and is not a recstack model directory; choose another output folder")
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return final
+
+
+def _write_files(
+    tmp: Path,
+    model: TwoTower,
+    preprocessor: Preprocessor,
+    candidate_ids: Sequence[Any],
+    candidate_embeddings: torch.Tensor,
+    query_column: str,
+    known_queries: pd.DataFrame | None,
+    seen: tuple[torch.Tensor, torch.Tensor] | None,
+    extra: Mapping[str, Any] | None,
+) -> None:
     state = {"state": preprocessor.get_state(), "outputs": [o.to_dict() for o in preprocessor.outputs]}
     (tmp / "preprocessor.json").write_text(json.dumps(state))
     weights = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
@@ -84,13 +118,6 @@ def save(
         **dict(extra or {}),
     }
     write_manifest(tmp, body, FILES)
-    if final.exists():
-        if not (final / "recstack.json").exists() and any(final.iterdir()):
-            shutil.rmtree(tmp)
-            raise ArtifactError(f"{final} exists and is not a recstack model directory; choose another output folder")
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    return final
 
 
 def load(directory: str | Path) -> Recommender:
@@ -116,26 +143,53 @@ def load(directory: str | Path) -> Recommender:
         raise ArtifactError(f"cannot load the model in {d}: {type(err).__name__}: {err}") from None
     if not isinstance(model, TwoTower):
         raise ArtifactError(f"{d}: model kind {model.kind!r} has no Recommender yet")
+    try:  # the files passed their checksums; a malformed structure is still an ArtifactError
+        return _recommender(d, manifest, model, preprocessor, cands, meta, query_column)
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError, pd.errors.InvalidIndexError) as err:
+        raise ArtifactError(f"{d}: candidates.json / candidates.safetensors are malformed "
+                            f"({type(err).__name__}: {err}); re-export the model") from None
+
+
+def _recommender(
+    d: Path, manifest: dict[str, Any], model: TwoTower, preprocessor: Preprocessor,
+    cands: dict[str, torch.Tensor], meta: Any, query_column: Any,
+) -> Recommender:
+    """Checks the candidate files' structure and builds the :class:`Recommender`."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("ids"), list):
+        raise ArtifactError(f"{d}: candidates.json needs an object with an 'ids' list; re-export the model")
+    ids = meta["ids"]
+    if len({str(i) for i in ids}) != len(ids):
+        raise ArtifactError(f"{d}: candidates.json lists a candidate ID twice; re-export the model")
     emb = cands["embeddings"]
-    if emb.ndim != 2 or emb.shape[0] != len(meta["ids"]) or emb.shape[1] != model.output_dim:
+    if emb.ndim != 2 or emb.shape[0] != len(ids) or emb.shape[1] != model.output_dim:
         raise ArtifactError(
-            f"{d}: candidate embeddings {tuple(emb.shape)} do not match {len(meta['ids'])} IDs x {model.output_dim} dims"
+            f"{d}: candidate embeddings {tuple(emb.shape)} do not match {len(ids)} IDs x {model.output_dim} dims"
         )
     known = None
     if meta.get("known_queries"):
         kq = meta["known_queries"]
         known = pd.DataFrame(kq["rows"], columns=kq["columns"])
-    valid_columns = set(model.config.query) | (set(known.columns) if known is not None else set())
-    if not isinstance(query_column, str) or query_column not in valid_columns:
+    if not isinstance(query_column, str) or known is not None and query_column not in known.columns or (
+        known is None and query_column not in set(model.config.query)
+    ):
         raise ArtifactError(
-            f"{d}: query_column {query_column!r} in {d / 'recstack.json'} is not one of the query columns "
-            f"{sorted(valid_columns)}; the manifest was edited; re-export the model"
+            f"{d}: query_column {query_column!r} in {d / 'recstack.json'} is not a column of the stored "
+            "queries; the manifest was edited; re-export the model"
         )
-    seen = (cands["seen_offsets"], cands["seen_items"]) if "seen_offsets" in cands else None
+    seen = None
+    if "seen_offsets" in cands:
+        offsets, items = cands["seen_offsets"], cands["seen_items"]
+        n_known = 0 if known is None else len(known)
+        ok = (offsets.ndim == 1 and offsets.numel() == n_known + 1 and not offsets.is_floating_point()
+              and int(offsets[0]) == 0 and bool((offsets.diff() >= 0).all()) and int(offsets[-1]) == items.numel()
+              and (items.numel() == 0 or (int(items.min()) >= 0 and int(items.max()) < len(ids))))
+        if not ok:
+            raise ArtifactError(f"{d}: the seen-items index in candidates.safetensors is malformed; re-export the model")
+        seen = (offsets, items)
     return Recommender(
         model=model,
         preprocessor=preprocessor,
-        candidate_ids=meta["ids"],
+        candidate_ids=ids,
         candidate_embeddings=emb,
         query_column=query_column,
         known_queries=known,

@@ -27,6 +27,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.quiet:
         cfg.train.progress = False
     out = Path(args.output)
+    if out.exists() and not out.is_dir():  # checked before training, not after it
+        raise ConfigError(f"-o {args.output}: a file is there; choose an output folder")
     exp = RetrievalExperiment(cfg, run_dir=out.with_name(out.name + ".run") if args.keep_checkpoints else None)
     exp.fit(resume_from=args.resume)
     metrics = exp.evaluate() if exp.test_table is not None else {}

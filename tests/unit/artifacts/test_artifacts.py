@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -108,3 +109,42 @@ def test_known_users_as_rows_use_their_stored_features_and_cold_rows_need_none(t
     mixed = rec.recommend([1, 987654], k=5)  # the unknown user has no age, and needs none
     assert mixed[mixed.user_id == 1].item_id.tolist() == by_id[by_id.user_id == 1].item_id.tolist()
     assert mixed[mixed.user_id == 987654].item_id.tolist() == rec.recommend([987654], k=5).item_id.tolist()
+
+
+def test_save_paths_nullable_values_and_malformed_but_checksummed_files(trained, tmp_path, monkeypatch):
+    import hashlib
+    import shutil
+
+    import pandas as pd
+
+    exp, d = trained
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ArtifactError, match="is a file"):
+        exp.save(tmp_path / "afile")
+    assert not list(tmp_path.glob(".afile*"))
+    monkeypatch.chdir(tmp_path / "..")
+    out = exp.save(tmp_path.name + "/dot/.")  # "." resolves to a named folder
+    assert out.name == "dot" and (out / "recstack.json").exists()
+    from recstack.artifacts.io import _jsonable
+
+    assert _jsonable(pd.NA) is None and _jsonable(np.bool_(True)) is True
+
+    def tamper(name, meta):
+        bad = tmp_path / name
+        shutil.copytree(d, bad)
+        (bad / "candidates.json").write_text(json.dumps(meta))
+        manifest = json.loads((bad / "recstack.json").read_text())
+        manifest["files"]["candidates.json"] = hashlib.sha256((bad / "candidates.json").read_bytes()).hexdigest()
+        (bad / "recstack.json").write_text(json.dumps(manifest))
+        return bad
+
+    meta = json.loads((d / "candidates.json").read_text())
+    assert len(recstack.load(tamper("same", meta)).candidate_ids) == len(meta["ids"])  # the re-checksum works
+    cases = {"no_ids": {k: v for k, v in meta.items() if k != "ids"}, "a_list": [1, 2],
+             "dup_ids": {**meta, "ids": [meta["ids"][0]] * len(meta["ids"])},
+             "bad_rows": {**meta, "known_queries": {"columns": meta["known_queries"]["columns"], "rows": [[1]]}},
+             "no_rows": {**meta, "known_queries": {"columns": ["user_id"]}}}
+    for name, m in cases.items():
+        with pytest.raises(ArtifactError, match="malformed|twice|needs an object|query_column") as err:
+            recstack.load(tamper(name, m))
+        assert "checksum" not in str(err.value), name
