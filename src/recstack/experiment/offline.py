@@ -51,4 +51,4 @@ def evaluate_recommender(
         ex = _select_csr(exclude, known) if exclude is not None and not bool(known.all()) else exclude
         warn_if_tied(q[known], rec.index.embeddings, positives[known], ties)
         ranks[known] = positive_ranks(q[known], rec.index.embeddings, positives[known], exclude=ex, ties=ties)
-    return topk_metrics(ranks, metrics=list(metrics), groups=groups)
+    return topk_metrics(ranks, metrics=list(metrics), groups=groups, num_candidates=len(rec.candidate_ids))

@@ -158,16 +158,28 @@ def tied_share(query_emb: Tensor, candidate_emb: Tensor, positives: Tensor) -> f
     return float(((scores == pos_score).sum(dim=1) > 1).double().mean())
 
 
-def topk_metrics(ranks: Tensor, *, metrics: Sequence[str], groups: Tensor | None = None) -> dict[str, float]:
+def topk_metrics(
+    ranks: Tensor,
+    *,
+    metrics: Sequence[str],
+    groups: Tensor | None = None,
+    num_candidates: int | None = None,
+) -> dict[str, float]:
     """Aggregates positive ranks into the named metrics (see the module docstring).
 
     Args:
         ranks: ``(Q,)`` from :func:`positive_ranks`.
         metrics: e.g. ``["hit_rate@100", "recall@10", "ndcg@10", "mrr"]``.
         groups: ``(Q,)`` group (user) of each row; ``None``: each row is its own group.
+        num_candidates: the catalogue size ``C``. A rank of ``C`` or more marks a miss (a
+            positive missing from the catalogue, or a NaN score): never a hit, even for
+            ``K > C``, and no reciprocal-rank credit.
     """
     parsed = [(m, *parse_metric_name(m)) for m in metrics]
     ranks = ranks.long()
+    missed = ranks >= num_candidates if num_candidates is not None else torch.zeros(len(ranks), dtype=torch.bool)
+    if num_candidates is not None:
+        ranks = ranks.clamp_max(num_candidates)  # bounded, for the list positions below
     if groups is None:
         groups = torch.arange(len(ranks))
     gid, gidx = torch.unique(groups, return_inverse=True)
@@ -176,19 +188,19 @@ def topk_metrics(ranks: Tensor, *, metrics: Sequence[str], groups: Tensor | None
     out: dict[str, float] = {}
     if len(ranks) == 0:
         return {m: float("nan") for m in metrics}
-    rf = ranks.double()
+    rf = ranks.double().masked_fill(missed, math.inf)  # a miss earns no reciprocal rank
     for name, base, k in parsed:
         if base == "hit_rate":
             assert k is not None  # parse_metric_name requires @K
-            out[name] = float((ranks < k).double().mean())
+            out[name] = float(((ranks < k) & ~missed).double().mean())
         elif base == "recall":
             assert k is not None  # parse_metric_name requires @K
-            hits = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, (ranks < k).double())
+            hits = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, ((ranks < k) & ~missed).double())
             out[name] = float((hits / n_pos).mean())
         elif base == "ndcg":
             assert k is not None  # parse_metric_name requires @K
             listed = _list_positions(ranks, gidx).double()
-            gain = torch.where(listed < k, 1.0 / torch.log2(listed + 2.0), torch.zeros_like(listed))
+            gain = torch.where((listed < k) & ~missed, 1.0 / torch.log2(listed + 2.0), torch.zeros_like(listed))
             dcg = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, gain)
             ideal_cum = torch.cumsum(1.0 / torch.log2(torch.arange(k, dtype=torch.float64) + 2.0), 0)
             idcg = ideal_cum[(n_pos.long().clamp_max(k) - 1)]

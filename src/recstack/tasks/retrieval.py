@@ -242,11 +242,11 @@ class RetrievalTask(Task):
         ids, counts, pos = outputs["candidate_ids"], outputs["candidate_counts"], outputs["positive"]
         scores = q @ c.T / cfg.temperature  # (B, U)
         rows = torch.arange(q.shape[0], device=q.device)
-        log_c = counts.float().log()
+        log_c = counts.to(scores.dtype).log()
         pos_log_c = log_c[pos]
         logits = scores + log_c
         if cfg.logq_correction:
-            logits = logits - self.log_q[ids]
+            logits = logits - self.log_q[ids].to(scores.dtype)
         offset = torch.zeros_like(pos_log_c)
         if cfg.remove_accidental_hits:
             # The positive's column counts once: drop its log c.
@@ -262,7 +262,7 @@ class RetrievalTask(Task):
             neg_ids = outputs["negative_ids"]
             nlog = q @ neg.T / cfg.temperature
             if cfg.logq_correction:
-                nlog = nlog - self.log_q[neg_ids]
+                nlog = nlog - self.log_q[neg_ids].to(nlog.dtype)
             if cfg.remove_accidental_hits:
                 hit = neg_ids.unsqueeze(0) == ids[pos].unsqueeze(1)
                 nlog = nlog.masked_fill(hit, torch.finfo(nlog.dtype).min / 2)
@@ -289,15 +289,15 @@ class RetrievalTask(Task):
             return F.cross_entropy(logits, pos, reduction="none") + offset
         q = outputs["query"] / cfg.temperature  # (Q, d): scaling d columns, not U
         qi = _query_index(outputs)
-        log_c = counts.float().log()
-        bias = log_c - self.log_q[ids] if cfg.logq_correction else log_c
+        log_c = counts.to(q.dtype).log()
+        bias = log_c - self.log_q[ids].to(q.dtype) if cfg.logq_correction else log_c
         scores = torch.addmm(bias.unsqueeze(0), q, outputs["candidate"].T)  # (Q, U)
         pos_logit = scores[qi, pos]  # includes the positive's log c (and -logQ)
         blocks = [scores]
         nlog = None
         if "negative" in outputs:
             neg_ids = outputs["negative_ids"]
-            nbias = -self.log_q[neg_ids] if cfg.logq_correction else torch.zeros_like(neg_ids, dtype=q.dtype)
+            nbias = -self.log_q[neg_ids].to(q.dtype) if cfg.logq_correction else torch.zeros_like(neg_ids, dtype=q.dtype)
             nlog = torch.addmm(nbias.unsqueeze(0), q, outputs["negative"].T)  # (Q, K)
             blocks.append(nlog)
         lse = torch.logsumexp(torch.cat(blocks, dim=1) if nlog is not None else scores, dim=1)[qi]

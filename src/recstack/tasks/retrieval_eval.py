@@ -88,7 +88,8 @@ class RetrievalEvaluator:
                 ]
             )
         known = self.positives >= 0
-        ranks = torch.full_like(self.positives, cand.shape[0])
+        self.num_candidates = int(cand.shape[0])
+        ranks = torch.full_like(self.positives, cand.shape[0])  # a rank of C marks a miss
         if known.any():
             exclude = self.exclude
             if exclude is not None and not bool(known.all()):
@@ -102,7 +103,7 @@ class RetrievalEvaluator:
 
     def __call__(self, model: torch.nn.Module) -> dict[str, float]:
         ranks = self.ranks(model)
-        return topk_metrics(ranks, metrics=self.metrics, groups=self.groups)
+        return topk_metrics(ranks, metrics=self.metrics, groups=self.groups, num_candidates=self.num_candidates)
 
 
 def _select_csr(csr: tuple[Tensor, Tensor], rows: Tensor) -> tuple[Tensor, Tensor]:

@@ -32,12 +32,13 @@ def make_batch(seed=0, b=64):
     return Batch({"user_id": users, "item_id": items})
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("remove_hits", [True, False])
 @pytest.mark.parametrize("logq", [True, False])
-def test_dedup_equals_naive_in_batch_softmax(remove_hits, logq):
+def test_dedup_equals_naive_in_batch_softmax(remove_hits, logq, dtype):
     torch.manual_seed(0)
     cfg = TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=8, layers=[16, 8])
-    model = TwoTower(cfg, OUTPUTS)
+    model = TwoTower(cfg, OUTPUTS).to(dtype)
     task = RetrievalTask(
         RetrievalTaskConfig(temperature=0.2, remove_accidental_hits=remove_hits, logq_correction=logq),
         num_candidates=12,
@@ -51,8 +52,9 @@ def test_dedup_equals_naive_in_batch_softmax(remove_hits, logq):
     q = model.query_embedding(batch.features)
     c = model.candidate_embedding(batch.features)
     ref = naive_loss(q, c, batch.features["item_id"], temperature=0.2, remove_hits=remove_hits,
-                     log_q=task.log_q if logq else None)
+                     log_q=task.log_q.to(dtype) if logq else None)
     ref_grads = torch.autograd.grad(ref, list(model.parameters()))
+    assert loss.dtype == dtype
     assert torch.allclose(loss, ref, atol=1e-5), (loss.item(), ref.item())
     for g1, g2 in zip(grads, ref_grads):
         assert torch.allclose(g1, g2, atol=1e-6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import pytest
 import torch
@@ -63,3 +64,15 @@ def test_eval_ties_reaches_the_experiment_evaluator():
     d["eval"]["ties"] = "random"
     with pytest.raises(ConfigError, match=r"eval\.ties"):
         ExperimentConfig.from_dict(d)
+
+
+def test_positives_missing_from_the_catalogue_are_misses_even_when_k_exceeds_it():
+    model = Towers(torch.tensor([[1.0], [1.0]]), torch.tensor([[3.0], [2.0], [1.0]]))
+    ev = RetrievalEvaluator({"row": torch.arange(2)}, torch.tensor([-1, 1]), {"item": torch.arange(3)},
+                            metrics=["hit_rate@5", "recall@5", "ndcg@5", "mrr", "mrr@5"])
+    m = ev(model)
+    assert m["hit_rate@5"] == 0.5 and m["recall@5"] == 0.5
+    assert m["mrr"] == pytest.approx((0 + 1 / 2) / 2) and m["mrr@5"] == pytest.approx(1 / 4)
+    assert m["ndcg@5"] == pytest.approx((0 + 1 / math.log2(3)) / 2)
+    nan_model = Towers(torch.tensor([[1.0], [1.0]]), torch.tensor([[3.0], [float("nan")], [1.0]]))
+    assert ev(nan_model)["hit_rate@5"] == 0.0  # a NaN positive score is a miss too
