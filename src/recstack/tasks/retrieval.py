@@ -100,6 +100,7 @@ class RetrievalTask(Task):
         self._row_of: Tensor | None = None  # candidate ID index -> catalogue row (-1: absent)
         self._shared_ids = False
         self._shared_values = torch.zeros(0, dtype=torch.long)
+        self._neg_p_by_id: Tensor | None = None
 
     def get_config(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
@@ -114,6 +115,22 @@ class RetrievalTask(Task):
     def needs_catalogue(self) -> bool:
         """Whether :meth:`attach_catalogue` must run before training."""
         return self.config.candidates == "catalogue" or self.config.num_negatives > 0
+
+    def _log_q(self, ids: Tensor, outputs: dict[str, Tensor], dtype: torch.dtype) -> Tensor:
+        """logQ of candidate IDs: the log of how often each is expected among a batch's columns.
+
+        In-batch columns come with frequency ``q`` (B rows), sampled negatives with
+        probability ``p`` (K draws): ``log(B q + K p)`` for every column, so an item rarely
+        seen in training but drawn as a negative is not boosted by ``-log q``. Without
+        sampled negatives this is ``log q`` up to the constant ``log B``, which cancels.
+        """
+        k = int(outputs["negative"].shape[0]) if "negative" in outputs else 0
+        if k == 0 or self._neg_p_by_id is None:
+            return self.log_q[ids].to(dtype)
+        b = int(outputs["positive"].shape[0])
+        table = self._neg_p_by_id.to(ids.device)
+        p = torch.where(ids < table.numel(), table[ids.clamp_max(table.numel() - 1)], 0.0)
+        return torch.log(b * self.log_q[ids].double().exp() + k * p).to(dtype)
 
     def get_rng_state(self) -> Tensor | None:
         """The negative sampler's generator state (None before a catalogue is attached)."""
@@ -160,6 +177,14 @@ class RetrievalTask(Task):
             probs = torch.ones(n, dtype=torch.float64)
         self._catalogue = features
         self._neg_probs = (probs / probs.sum()).float()
+        # each ID's probability of being drawn as a sampled negative (logQ for mixed negatives)
+        if key is None and len(features) == 1:
+            key = next(iter(features))
+        self._neg_p_by_id = None
+        if key is not None and key in features and features[key].ndim == 1:
+            ids = features[key].long()
+            size = max(int(ids.max()) + 1, self.log_q.numel()) if n else self.log_q.numel()
+            self._neg_p_by_id = torch.zeros(size, dtype=torch.float64).index_add_(0, ids, probs / probs.sum())
         self._generator = torch.Generator().manual_seed(seed)
 
     def prepare_batch(self, batch: Batch) -> Batch:
@@ -246,7 +271,7 @@ class RetrievalTask(Task):
         pos_log_c = log_c[pos]
         logits = scores + log_c
         if cfg.logq_correction:
-            logits = logits - self.log_q[ids].to(scores.dtype)
+            logits = logits - self._log_q(ids, outputs, scores.dtype)
         offset = torch.zeros_like(pos_log_c)
         if cfg.remove_accidental_hits:
             # The positive's column counts once: drop its log c.
@@ -262,7 +287,7 @@ class RetrievalTask(Task):
             neg_ids = outputs["negative_ids"]
             nlog = q @ neg.T / cfg.temperature
             if cfg.logq_correction:
-                nlog = nlog - self.log_q[neg_ids].to(nlog.dtype)
+                nlog = nlog - self._log_q(neg_ids, outputs, nlog.dtype)
             if cfg.remove_accidental_hits:
                 hit = neg_ids.unsqueeze(0) == ids[pos].unsqueeze(1)
                 nlog = nlog.masked_fill(hit, torch.finfo(nlog.dtype).min / 2)
@@ -290,14 +315,15 @@ class RetrievalTask(Task):
         q = outputs["query"] / cfg.temperature  # (Q, d): scaling d columns, not U
         qi = _query_index(outputs)
         log_c = counts.to(q.dtype).log()
-        bias = log_c - self.log_q[ids].to(q.dtype) if cfg.logq_correction else log_c
+        bias = log_c - self._log_q(ids, outputs, q.dtype) if cfg.logq_correction else log_c
         scores = torch.addmm(bias.unsqueeze(0), q, outputs["candidate"].T)  # (Q, U)
         pos_logit = scores[qi, pos]  # includes the positive's log c (and -logQ)
         blocks = [scores]
         nlog = None
         if "negative" in outputs:
             neg_ids = outputs["negative_ids"]
-            nbias = -self.log_q[neg_ids].to(q.dtype) if cfg.logq_correction else torch.zeros_like(neg_ids, dtype=q.dtype)
+            nbias = (-self._log_q(neg_ids, outputs, q.dtype) if cfg.logq_correction
+                     else torch.zeros_like(neg_ids, dtype=q.dtype))
             nlog = torch.addmm(nbias.unsqueeze(0), q, outputs["negative"].T)  # (Q, K)
             blocks.append(nlog)
         lse = torch.logsumexp(torch.cat(blocks, dim=1) if nlog is not None else scores, dim=1)[qi]

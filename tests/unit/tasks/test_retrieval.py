@@ -279,3 +279,30 @@ def test_catalogue_loss_on_unique_queries_equals_the_reference_with_shared_oov_r
     fast = task.per_row_loss(out)
     assert fast.dtype == dtype
     assert torch.allclose(fast, reference_loss(task, out), atol=1e-6)
+
+
+def test_logq_with_sampled_negatives_uses_each_columns_expected_count():
+    """Mixed negatives: every column gets -log(B q_j + K p_j); an item never seen in training but
+    drawn uniformly as a negative is not boosted by -log q (it took the whole softmax before)."""
+    torch.manual_seed(0)
+    model = TwoTower(TwoTowerConfig(query=["user_id"], candidate=["item_id"], embedding_dim=4), OUTPUTS)
+    task = RetrievalTask(RetrievalTaskConfig(logq_correction=True, num_negatives=4, temperature=1.0),
+                         num_candidates=12)
+    counts = torch.tensor([0.0, 0.0] + [100.0 * i for i in range(1, 11)])  # item 1 (OOV) never seen
+    task.set_candidate_counts(counts)
+    task.attach_catalogue({"item_id": torch.arange(1, 12)}, key="item_id")  # uniform p = 1/11
+    batch = task.prepare_batch(Batch({"user_id": torch.arange(1, 9), "item_id": torch.arange(2, 10)}))
+    batch.extras["negative:item_id"] = torch.tensor([1, 10, 11, 10])  # a possible uniform draw
+    out = model(batch)
+    per_row = task.per_row_loss(out)
+
+    q = model.query_embedding(batch.features)
+    ids = torch.cat([batch.features["item_id"], batch.extras["negative:item_id"]])
+    c = model.candidate_embedding({"item_id": ids})
+    freq = (counts + 1e-6) / (counts.sum() + 1e-6 * 12)
+    p = torch.full((12,), 1 / 11).index_fill(0, torch.tensor([0]), 0.0)
+    logits = q @ c.T - torch.log(8 * freq[ids] + 4 * p[ids]).float()
+    expected = torch.nn.functional.cross_entropy(logits, torch.arange(8), reduction="none")
+    assert torch.allclose(per_row, expected, atol=1e-5)
+    share = torch.softmax(logits, 1)[:, 8].mean()  # the unseen item's negative column
+    assert share < 0.5
