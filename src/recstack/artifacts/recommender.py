@@ -83,8 +83,10 @@ class Recommender:
             table = queries.reset_index(drop=True)
         elif isinstance(queries, Mapping):
             table = pd.DataFrame([dict(queries)])
-        elif isinstance(queries, (str, int, np.integer)):
+        elif isinstance(queries, (str, int, float, np.integer, np.floating)):
             return self._query_table([queries])
+        elif isinstance(queries, (np.ndarray, pd.Series, pd.Index)):
+            return self._query_table(_id_list(queries, "queries"))
         elif isinstance(queries, Sequence) and queries and all(isinstance(q, Mapping) for q in queries):
             table = pd.DataFrame([dict(q) for q in queries])
         elif isinstance(queries, Sequence) and len(queries) > 0:
@@ -152,8 +154,7 @@ class Recommender:
         defaults, an empty history and the OOV embedding); use this to tell them apart,
         e.g. to route cold-start users elsewhere.
         """
-        ids = [ids] if isinstance(ids, (str, int, np.integer)) else list(ids)
-        return self._known_positions(ids) >= 0
+        return self._known_positions(_id_list(ids, "ids")) >= 0
 
     def _known_positions(self, ids: list[Any]) -> np.ndarray:
         if self._query_pos is None:
@@ -178,9 +179,14 @@ class Recommender:
         return table
 
     def _embed_queries(self, table: pd.DataFrame) -> torch.Tensor:
-        feats = self.preprocessor.transform(table, features=self.query_features)
-        with torch.no_grad():
-            return self.model.query_embedding(feats)
+        """Query vectors, preprocessed and embedded in chunks (bounded memory for big requests)."""
+        parts = []
+        for start in range(0, len(table), AVERAGE_CHUNK):
+            chunk = table.iloc[start : start + AVERAGE_CHUNK]
+            feats = self.preprocessor.transform(chunk, features=self.query_features)
+            with torch.no_grad():
+                parts.append(self.model.query_embedding(feats))
+        return torch.cat(parts) if len(parts) != 1 else parts[0]
 
     def average_query(self) -> torch.Tensor:
         """``(1, d)`` mean query vector of the users seen in training (cold-start queries).
@@ -245,7 +251,7 @@ class Recommender:
                 torch.arange(int(lengths.sum())) - torch.repeat_interleave(new_off[:-1], lengths)
             )
             return new_off, items[idx]
-        rows = self._cand_pos.get_indexer(_canon(list(exclude)))
+        rows = self._cand_pos.get_indexer(_canon(_id_list(exclude, "exclude")))
         rows = torch.as_tensor(rows[rows >= 0], dtype=torch.long)
         offsets = torch.arange(n + 1, dtype=torch.long) * len(rows)
         return offsets, rows.repeat(n)
@@ -292,8 +298,9 @@ class Recommender:
         Candidates not in the catalogue get ``NaN`` (they have no stored embedding).
         ``cold_start`` as in :meth:`recommend`.
         """
+        candidates = _id_list(candidates, "candidates")
         table, _, q = self._queries(queries, cold_start)
-        rows = self._cand_pos.get_indexer(_canon(list(candidates)))
+        rows = self._cand_pos.get_indexer(_canon(candidates))
         emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
         s = (q @ emb.T).numpy().astype(float)
         s[:, rows < 0] = np.nan
@@ -312,6 +319,8 @@ class Recommender:
         With ``candidate_bias`` the item's bias coordinate is not part of the likeness:
         the query is ``[c_item, 0]``, so scores are ``c_item . c``.
         """
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+            raise ConfigError(f"k must be a positive integer, got {k!r}")
         row = self._cand_pos.get_indexer(_canon([item]))[0]
         if row < 0:
             raise ConfigError(f"{self.model.candidate_key} {item!r} is not in the catalogue")
@@ -328,6 +337,16 @@ class Recommender:
                 "score": scores[0][keep].numpy().astype(float),
             }
         )
+
+
+def _id_list(values: Any, what: str) -> list[Any]:
+    """One raw ID, or an iterable of them, as a list (a string is one ID, not its characters)."""
+    if isinstance(values, (str, bytes, int, float, np.integer, np.floating)):
+        return [values]
+    try:
+        return list(values)
+    except TypeError:
+        raise ConfigError(f"{what} must be an ID or a list of IDs, got {type(values).__name__}") from None
 
 
 def _is_missing(value: Any) -> bool:

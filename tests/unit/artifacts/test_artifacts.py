@@ -148,3 +148,31 @@ def test_save_paths_nullable_values_and_malformed_but_checksummed_files(trained,
         with pytest.raises(ArtifactError, match="malformed|twice|needs an object|query_column") as err:
             recstack.load(tamper(name, m))
         assert "checksum" not in str(err.value), name
+
+
+def test_id_inputs_of_every_shape_and_chunked_query_embedding(trained, monkeypatch):
+    import pandas as pd
+
+    import recstack.artifacts.recommender as recmod
+    from recstack.errors import ConfigError
+
+    _, d = trained
+    rec = recstack.load(d)
+    ref = rec.recommend([1, 2, 3], k=4)
+    for q in (np.array([1, 2, 3]), pd.Series([1, 2, 3]), [1.0, 2.0, 3.0]):
+        assert rec.recommend(q, k=4).item_id.tolist() == ref.item_id.tolist()
+    assert rec.recommend(1.0, k=4).item_id.tolist() == ref.item_id.tolist()[:4]
+    assert rec.is_known(1.0).tolist() == [True]
+    item = rec.candidate_ids[0]
+    one = rec.score([1], str(item))  # a string is one ID, not its characters
+    assert len(one) == 1 and one.score.notna().all()
+    first = ref.item_id[0]
+    assert first not in set(rec.recommend([1], k=4, exclude=first).item_id)
+    with pytest.raises(ConfigError, match="k must be a positive integer"):
+        rec.similar(item, k=0)
+    with pytest.raises(ConfigError, match="candidates must be an ID or a list of IDs"):
+        rec.score([1], None)
+    monkeypatch.setattr(recmod, "AVERAGE_CHUNK", 2)  # 3 queries in chunks of 2: the same vectors
+    chunked = rec.recommend([1, 2, 3], k=4)
+    assert chunked.item_id.tolist() == ref.item_id.tolist()
+    assert chunked.score.tolist() == pytest.approx(ref.score.tolist(), abs=1e-6)

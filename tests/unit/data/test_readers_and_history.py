@@ -124,3 +124,12 @@ def test_an_explicit_missing_data_dir_is_an_error_not_a_fallback(tmp_path):
 
     with pytest.raises(DatasetUnavailableError, match="is not a folder"):
         load_movielens_100k(data_dir=tmp_path / "nope")
+
+
+def test_a_file_as_the_download_folder_is_a_clear_error(tmp_path):
+    from recstack.data.datasets.movielens import download_movielens_100k
+    from recstack.errors import DatasetUnavailableError
+
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(DatasetUnavailableError, match="as the download folder"):
+        download_movielens_100k(tmp_path / "f", opener=lambda url: None)

@@ -79,7 +79,10 @@ def download_movielens_100k(
     if opener is None:
         opener = functools.partial(urllib.request.urlopen, timeout=timeout)
     root = cache_dir(cache)
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # e.g. a file where the cache folder should be
+        raise DatasetUnavailableError(f"cannot use {root} as the download folder ({err}); pass another cache_dir") from None
     zpath = root / "ml-100k.zip"
     tmp = root / "ml-100k.zip.part"
     try:
