@@ -205,13 +205,16 @@ def test_one_flipped_byte_in_the_weights_is_an_artifact_error(copy, pos):
         (lambda m: {**m, "model": {**m["model"], "kind": "two_towers"}},
          r"cannot load the model .*unknown model kind 'two_towers' at model\.kind; known: .*two_tower"),
         (lambda m: {**m, "model": {**m["model"], "config": {**m["model"]["config"], "embedding_dim": 8}}},
-         r"(?s)cannot load the model .*RuntimeError.*size mismatch"),
+         r"the model config in recstack\.json does not match model\.safetensors .*re-export"),
         (lambda m: {**m, "model": {**m["model"], "config": {**m["model"]["config"], "layerz": [4]}}},
          r"cannot load the model .*model\.layerz: unknown key"),
         (lambda m: {k: v for k, v in m.items() if k != "model"}, r"cannot load the model .*KeyError: 'model'"),
+        # 10**9 x 10**6 floats would be petabytes: checked on the meta device, never allocated
+        (lambda m: {**m, "model": {**m["model"], "config": {**m["model"]["config"], "embedding_dim": 10**6}}},
+         r"does not match model\.safetensors"),
     ],
     ids=["newer-version", "format-name", "checksum", "missing-file", "model-kind", "config-shape",
-         "unknown-config-key", "no-model"],
+         "unknown-config-key", "no-model", "huge-config"],
 )
 def test_an_altered_manifest_is_an_artifact_error(copy, change, message):
     edit_manifest(copy, change)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from recstack.artifacts.manifest import read_manifest, write_manifest
@@ -120,6 +120,22 @@ def _write_files(
     write_manifest(tmp, body, FILES)
 
 
+def _check_weight_shapes(d: Path, kind: str, config: Any, outputs: list[OutputSpec]) -> None:
+    """Builds the model on the meta device (no memory) and compares its shapes with the weights
+    file's header, so an edited config (e.g. a huge ``embedding_dim``) fails before allocating."""
+    with torch.device("meta"):
+        shapes = {k: tuple(v.shape) for k, v in build_model(kind, config, outputs).state_dict().items()}
+    with safe_open(str(d / "model.safetensors"), framework="pt") as f:
+        stored = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    if shapes != stored:
+        diff = sorted(k for k in set(shapes) | set(stored) if shapes.get(k) != stored.get(k))[:3]
+        raise ArtifactError(
+            f"{d}: the model config in recstack.json does not match model.safetensors (e.g. {diff}: "
+            f"{[shapes.get(k) for k in diff]} vs {[stored.get(k) for k in diff]}); the manifest was edited; "
+            "re-export the model"
+        )
+
+
 def load(directory: str | Path) -> Recommender:
     """Loads an artifact directory into a :class:`Recommender` (strict: checksums, shapes).
 
@@ -134,11 +150,14 @@ def load(directory: str | Path) -> Recommender:
         pstate = json.loads((d / "preprocessor.json").read_text())
         preprocessor = Preprocessor.from_state(pstate["state"])
         outputs = [OutputSpec.from_dict(o) for o in pstate["outputs"]]
+        _check_weight_shapes(d, manifest["model"]["kind"], manifest["model"]["config"], outputs)
         model = build_model(manifest["model"]["kind"], manifest["model"]["config"], outputs)
         weights = load_file(str(d / "model.safetensors"))
         model.load_state_dict(weights, strict=True)
         cands = load_file(str(d / "candidates.safetensors"))
         meta = json.loads((d / "candidates.json").read_text())
+    except ArtifactError:
+        raise
     except (RuntimeError, KeyError, TypeError, ValueError, SafetensorError, RecstackError) as err:
         raise ArtifactError(f"cannot load the model in {d}: {type(err).__name__}: {err}") from None
     if not isinstance(model, TwoTower):

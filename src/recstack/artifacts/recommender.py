@@ -91,6 +91,8 @@ class Recommender:
             table = pd.DataFrame([dict(q) for q in queries])
         elif isinstance(queries, Sequence) and len(queries) > 0:
             ids = list(queries)
+            if any(isinstance(q, Mapping) for q in ids):
+                raise ConfigError("queries mix raw IDs and row dicts; give all IDs or all rows (e.g. {'user_id': 2})")
             pos = self._known_positions(ids)
             if self.known_queries is not None and (pos >= 0).any():
                 rows = self.known_queries.iloc[np.where(pos >= 0, pos, 0)].reset_index(drop=True)

@@ -172,6 +172,8 @@ def test_id_inputs_of_every_shape_and_chunked_query_embedding(trained, monkeypat
         rec.similar(item, k=0)
     with pytest.raises(ConfigError, match="candidates must be an ID or a list of IDs"):
         rec.score([1], None)
+    with pytest.raises(ConfigError, match="mix raw IDs and row dicts"):
+        rec.recommend([1, {"user_id": 2}])
     monkeypatch.setattr(recmod, "AVERAGE_CHUNK", 2)  # 3 queries in chunks of 2: the same vectors
     chunked = rec.recommend([1, 2, 3], k=4)
     assert chunked.item_id.tolist() == ref.item_id.tolist()
