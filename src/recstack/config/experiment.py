@@ -98,6 +98,9 @@ class DataConfig(StrictModel):
     def _one_source(self) -> DataConfig:
         if (self.dataset is None) == (self.train is None):
             raise ValueError("give either dataset (a built-in name) or train (a file), not both/neither")
+        if self.dataset is not None and (self.test is not None or self.join):
+            raise ValueError("test and join are not used with dataset (it brings its own split and side "
+                             "tables); remove them, or give train: FILE instead of dataset")
         for name, t in self.join.items():
             if t.key is None:
                 raise ValueError(f"join.{name}.key: the join column is required (e.g. key: item_id)")
@@ -172,7 +175,13 @@ class ExperimentConfig(StrictModel):
         if not isinstance(data, dict):
             raise ConfigError(f"the config must be a mapping with data/features/model/..., got {type(data).__name__}")
         cfg = validate_model(cls, {**data, "base_dir": base_dir})
-        cfg.schema()  # feature errors surface now, with their paths
+        schema = cfg.schema()  # feature errors surface now, with their paths
+        unused = [c for c in cfg.data.defaults if c not in schema.columns]
+        if unused:
+            raise ConfigError(
+                f"data.defaults.{unused[0]}: no feature reads column {unused[0]!r} (a typo?); "
+                f"feature columns: {schema.columns}"
+            )
         es = cfg.train.early_stopping
         if es is not None and es.metric not in cfg.eval.metrics:
             raise ConfigError(
@@ -186,13 +195,32 @@ class ExperimentConfig(StrictModel):
         return cfg
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that rejects a key given twice in one mapping (YAML keeps the last silently)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice in one mapping; keep one", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def load_config(path: str | Path) -> ExperimentConfig:
     """Reads and validates a YAML experiment config."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file {str(p)!r} does not exist")
     try:
-        data = yaml.safe_load(p.read_text())
+        data = yaml.load(p.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         raise ConfigError(f"{p}: not valid YAML: {err}") from None
     return ExperimentConfig.from_dict(data, base_dir=str(p.resolve().parent))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.errors import SchemaError
-from recstack.preprocessing._cells import factorize_keys
+from recstack.preprocessing._cells import canonical_keys
 
 __all__ = ["add_history"]
 
@@ -49,7 +49,7 @@ def add_history(
             raise SchemaError(f"add_history: the {name} has no columns {missing}; available: {list(table.columns)}")
     order_cols = [user_col] + ([time_col] if time_col else []) + ["_row"]
     s = src.assign(_row=np.arange(len(src))).sort_values(order_cols, kind="stable")
-    s_keys = _user_keys(s[user_col])
+    s_keys = canonical_keys(s[user_col])
     users = pd.Index(pd.unique(s_keys))
     s_user = users.get_indexer(s_keys)
     items = s[item_col].to_numpy()
@@ -65,7 +65,7 @@ def add_history(
         end = pos_in_sorted
         begin = starts[u]
     else:
-        df_keys = _user_keys(df[user_col])  # 1 and 1.0 name one user
+        df_keys = canonical_keys(df[user_col])  # 1 and 1.0 name one user
         u = np.where(pd.isna(df_keys), -1, users.get_indexer(df_keys))  # a missing user has no history
         known = u >= 0
         stops = np.append(starts[1:], len(s))
@@ -78,14 +78,6 @@ def add_history(
     cuts = np.cumsum(lengths)[:-1]
     out = df.copy()
     out[output_col] = _cells(flat, cuts, len(df))
-    return out
-
-
-def _user_keys(values: pd.Series) -> np.ndarray:
-    """Canonical user keys per row (``1``, ``1.0`` and ``"1"`` alike; missing -> ``None``)."""
-    codes, keys, _ = factorize_keys(values, column="user")
-    out = np.full(len(codes), None, dtype=object)
-    out[codes >= 0] = keys[codes[codes >= 0]]
     return out
 
 

@@ -106,6 +106,12 @@ class RetrievalExperiment:
                 raise SchemaError(f"training data has no column {col!r}; columns: {sorted(train.columns)}")
         if data.validation_fraction > 0:
             fit_part, val_part = random_split(train, test_fraction=data.validation_fraction, seed=data.validation_seed)
+            if len(fit_part) == 0 or len(val_part) == 0:
+                raise ConfigError(
+                    f"data.validation_fraction: {data.validation_fraction} of {len(train)} training rows leaves the "
+                    f"{'validation' if len(val_part) == 0 else 'fitted'} part empty; use a value between "
+                    f"{2 / len(train):.2g} and 0.5, or 0 for no validation"
+                )
         else:
             fit_part, val_part = train, None
         if data.history is not None:
@@ -125,6 +131,12 @@ class RetrievalExperiment:
             train = pd.concat([fit_part, val_part]).loc[train.index] if val_part is not None else fit_part
         self.full_train = train
         self.fit_table, self.val_table, self.test_table = fit_part, val_part, test
+        if test is not None:  # checked now, not after training
+            key_col = self.schema[self.candidate_key].source_column
+            if user not in test.columns or key_col not in test.columns:
+                raise SchemaError(f"data.test: the test table needs columns {user!r} and {key_col!r}; "
+                                  f"it has {sorted(test.columns)}")
+            self._check_columns(test, self.query_features, "the test table (data.test)")
 
         self.preprocessor = Preprocessor(self.schema).fit(fit_part)
         self.catalogue = self._build_catalogue()

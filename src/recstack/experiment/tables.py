@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from recstack.config.experiment import DataConfig, TableSource
 from recstack.data import load_dataset, read_table
 from recstack.errors import ConfigError, SchemaError
+from recstack.preprocessing._cells import canonical_keys
 
 __all__ = ["Tables", "load_tables", "resolve_path"]
 
+
+log = logging.getLogger(__name__)
 
 @dataclass
 class Tables:
@@ -50,12 +55,31 @@ def _read(src: str | TableSource, base_dir: str | None, where: str) -> pd.DataFr
 
 
 def _join(left: pd.DataFrame, right: pd.DataFrame, on: str, name: str) -> pd.DataFrame:
+    """Left join of a side table on ``on``; keys match canonically (1, 1.0 and "1" alike)."""
     if on not in left.columns or on not in right.columns:
         raise SchemaError(f"data.join.{name}.key: column {on!r} must be in both the interactions and the {name} table")
-    right = right.drop_duplicates(on)
+    right = right.drop_duplicates()  # exact repeats are harmless; conflicting rows are not
+    rk = canonical_keys(right[on], column=on)
+    dup = pd.Series(rk).duplicated(keep=False).to_numpy() & pd.notna(rk)
+    if dup.any():
+        sample = list(dict.fromkeys(right[on].to_numpy()[dup].tolist()))[:5]
+        raise SchemaError(
+            f"data.join.{name}: key {on!r} is not unique in the {name} table ({len(set(rk[dup]))} keys repeat "
+            f"with different values, e.g. {sample}); deduplicate the table"
+        )
+    lk = canonical_keys(left[on], column=on)
+    matched = pd.Index(rk).get_indexer(lk) >= 0
+    present = pd.notna(lk)
+    if present.any() and not matched[present].any():
+        raise SchemaError(
+            f"data.join.{name}.key: no {on!r} value of the interactions is in the {name} table "
+            f"(e.g. {left[on].iloc[int(np.flatnonzero(present)[0])]!r} vs {right[on].iloc[0]!r}); check the key column"
+        )
+    if (present & ~matched).any():
+        log.warning("data.join.%s: %d of %d interaction rows have a %s not in the %s table; their columns are empty",
+                    name, int((present & ~matched).sum()), len(left), on, name)
+    right, rk = right[pd.notna(rk)], rk[pd.notna(rk)]  # a missing key joins nothing
     overlap = [c for c in right.columns if c in left.columns and c != on]
-    # keys may be read as int in one file and str in another: join on canonical strings
-    lk, rk = left[on].astype(str), right[on].astype(str)
     merged = left.assign(_k=lk).merge(right.drop(columns=overlap).assign(_k=rk).drop(columns=[on]), on="_k", how="left")
     return merged.drop(columns="_k")
 

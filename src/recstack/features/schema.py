@@ -37,7 +37,7 @@ def parse_feature(name: str, spec: Mapping[str, Any], *, path: str = "features")
         raise ConfigError(f"{path}.{name}: expected a mapping like {{type: categorical}}, got {spec!r}")
     if "type" not in spec:
         raise ConfigError(f"{path}.{name}.type: missing; one of {', '.join(FEATURE_TYPES)}")
-    if spec["type"] not in FEATURE_TYPES:
+    if not isinstance(spec["type"], str) or spec["type"] not in FEATURE_TYPES:
         raise ConfigError(
             f"{path}.{name}.type: unknown feature type {spec['type']!r}; one of {', '.join(FEATURE_TYPES)}"
         )

@@ -129,6 +129,15 @@ def factorize_keys(values: Any, *, column: str = "values") -> tuple[np.ndarray, 
     return np.asarray(codes, dtype=np.int64), keys, kind
 
 
+def canonical_keys(values: Any, *, column: str = "key") -> np.ndarray:
+    """``(n,)`` object array: each row's canonical key (``1``, ``1.0`` and ``"1"`` alike), ``None``
+    where missing; for matching raw IDs across tables the way vocabularies do."""
+    codes, keys, _ = factorize_keys(values, column=column)
+    out = np.full(len(codes), None, dtype=object)
+    out[codes >= 0] = keys[codes[codes >= 0]]
+    return out
+
+
 def take_codes(per_key: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """``per_key[codes]`` as ``(n,)`` int64, with 0 (padding) where ``codes == -1``."""
     out = np.zeros(len(codes), dtype=np.int64)

@@ -84,3 +84,56 @@ def test_an_empty_separator_is_rejected():
     for spec in ({"type": "multi_hot", "separator": ""}, {"type": "sequence", "separator": ""}):
         with pytest.raises(ConfigError, match=r"features\.g\.separator"):
             Schema.from_dict({"g": spec})
+
+
+def test_config_mistakes_that_used_to_pass_silently(tmp_path):
+    p = tmp_path / "dup.yaml"
+    p.write_text("data: {dataset: synthetic}\nfeatures:\n  user_id: {type: categorical}\n"
+                 "  item_id: {type: categorical}\n  user_id: {type: numeric}\n"
+                 "model: {kind: two_tower, query: [user_id], candidate: [item_id]}\n")
+    with pytest.raises(ConfigError, match="key 'user_id' is given twice"):
+        load_config(p)
+    d = small_config().to_dict()
+    d["data"]["test"] = "data/test.csv"
+    with pytest.raises(ConfigError, match="test and join are not used with dataset"):
+        ExperimentConfig.from_dict(d)
+    d = small_config().to_dict()
+    d["data"]["defaults"] = {"genress": ""}
+    with pytest.raises(ConfigError, match=r"data\.defaults\.genress: no feature reads column"):
+        ExperimentConfig.from_dict(d)
+    d = small_config().to_dict()
+    d["features"]["user_id"] = {"type": ["categorical"]}
+    with pytest.raises(ConfigError, match=r"features\.user_id\.type: unknown feature type"):
+        ExperimentConfig.from_dict(d)
+
+
+def test_joins_match_keys_canonically_and_reject_conflicting_duplicates(tmp_path):
+    import pandas as pd
+
+    from recstack.errors import SchemaError
+    from recstack.experiment.tables import _join
+
+    inter = pd.DataFrame({"item_id": [1.0, 2.0, float("nan"), 3.0], "r": [5, 4, 3, 2]})  # a NaN made it float
+    items = pd.DataFrame({"item_id": [1, 2, 3], "title": ["a", "b", "c"]})
+    out = _join(inter, items, "item_id", "items")
+    assert out.title.tolist()[:2] == ["a", "b"] and pd.isna(out.title[2]) and out.title[3] == "c"
+    assert len(out) == 4
+    with pytest.raises(SchemaError, match="not unique in the items table"):
+        _join(inter, pd.DataFrame({"item_id": [1, 1], "title": ["a", "z"]}), "item_id", "items")
+    assert len(_join(inter, pd.concat([items, items]), "item_id", "items")) == 4  # exact repeats are fine
+    with pytest.raises(SchemaError, match="no 'item_id' value of the interactions is in the items table"):
+        _join(inter, pd.DataFrame({"item_id": ["x"], "title": ["a"]}), "item_id", "items")
+
+
+def test_validation_fraction_and_test_columns_are_checked_before_training():
+    from recstack.errors import SchemaError
+    from recstack.experiment import RetrievalExperiment
+
+    with pytest.raises(ConfigError, match=r"data\.validation_fraction: 0\.0001 of .* leaves the validation part empty"):
+        RetrievalExperiment(small_config(**{"data.validation_fraction": 0.0001}))
+    exp = RetrievalExperiment(small_config())
+    from recstack.experiment.tables import Tables
+
+    t = exp.tables
+    with pytest.raises(SchemaError, match="data.test: the test table needs columns"):
+        RetrievalExperiment(small_config(), tables=Tables(t.train, t.test.drop(columns=["item_id"]), t.items, t.users))
