@@ -192,7 +192,26 @@ class ExperimentConfig(StrictModel):
 
         cls_ = MODELS.get(cfg.model.kind, path="model.kind")
         validate_model(cls_.config_cls, cfg.model.model_dump(mode="json"), "model")
+        _check_towers(cfg.model_options(), schema.names)
         return cfg
+
+
+def _check_towers(options: dict[str, Any], names: list[str]) -> None:
+    """``model.query`` / ``model.candidate`` name known features, once each, on one side only."""
+    sides = {side: list(options.get(side) or []) for side in ("query", "candidate")}
+    for side, feats in sides.items():
+        unknown = [f for f in feats if f not in names]
+        if unknown:
+            raise ConfigError(f"model.{side}: unknown feature {unknown[0]!r}; features: {names}")
+        repeated = sorted({f for f in feats if feats.count(f) > 1})
+        if repeated:
+            raise ConfigError(f"model.{side}: {repeated} listed twice; list each feature once")
+    both = [f for f in sides["query"] if f in sides["candidate"]]
+    if both:
+        raise ConfigError(
+            f"model.query and model.candidate both use {both}: a candidate feature on the query side "
+            "tells the model the answer; keep each feature on one side"
+        )
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -40,7 +40,7 @@ def resolve_path(path: str, base_dir: str | None, *, where: str) -> Path:
         if os.environ.get("RECSTACK_DATA"):
             tried.append(Path(os.environ["RECSTACK_DATA"]) / p)
     for t in tried:
-        if t.exists():
+        if t.is_file():
             return t
     raise ConfigError(
         f"{where}: file {path!r} not found; looked in: {', '.join(str(t) for t in tried)}. "

@@ -137,3 +137,23 @@ def test_validation_fraction_and_test_columns_are_checked_before_training():
     t = exp.tables
     with pytest.raises(SchemaError, match="data.test: the test table needs columns"):
         RetrievalExperiment(small_config(), tables=Tables(t.train, t.test.drop(columns=["item_id"]), t.items, t.users))
+
+
+@pytest.mark.parametrize(("query", "candidate", "match"), [
+    (["user_idd"], ["item_id"], r"model\.query: unknown feature 'user_idd'"),
+    (["user_id", "user_id"], ["item_id"], r"model\.query: \['user_id'\] listed twice"),
+    (["user_id", "item_id"], ["item_id"], r"model\.query and model\.candidate both use \['item_id'\]"),
+])
+def test_tower_feature_lists_are_checked(query, candidate, match):
+    d = small_config().to_dict()
+    d["model"]["query"], d["model"]["candidate"] = query, candidate
+    with pytest.raises(ConfigError, match=match):
+        ExperimentConfig.from_dict(d)
+
+
+def test_a_folder_is_not_a_data_file(tmp_path):
+    from recstack.experiment.tables import resolve_path
+
+    (tmp_path / "data").mkdir()
+    with pytest.raises(ConfigError, match=r"data\.train: file 'data' not found"):
+        resolve_path("data", str(tmp_path), where="data.train")
