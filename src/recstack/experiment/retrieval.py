@@ -118,6 +118,15 @@ class RetrievalExperiment:
             # histories come from the fitted part only, so validation mirrors the test set
             if data.time_column is None:
                 raise ConfigError("data.history needs data.time_column to order interactions")
+            if data.time_column not in train.columns:
+                raise ConfigError(f"data.time_column: {data.time_column!r} is not a column of the training data; "
+                                  f"columns: {sorted(train.columns)}")
+            if data.item_column not in train.columns:
+                raise ConfigError(f"data.item_column: {data.item_column!r} is not a column of the training data; "
+                                  f"columns: {sorted(train.columns)}")
+            if data.history.column in train.columns:
+                raise ConfigError(f"data.history.column: {data.history.column!r} is already a column of the data; "
+                                  "name the new history column something else (e.g. history)")
             hist: dict[str, Any] = dict(
                 user_col=user, item_col=data.item_column, time_col=data.time_column,
                 max_length=data.history.max_length, output_col=data.history.column,

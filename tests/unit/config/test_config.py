@@ -157,3 +157,14 @@ def test_a_folder_is_not_a_data_file(tmp_path):
     (tmp_path / "data").mkdir()
     with pytest.raises(ConfigError, match=r"data\.train: file 'data' not found"):
         resolve_path("data", str(tmp_path), where="data.train")
+
+
+@pytest.mark.parametrize(("key", "value", "match"), [
+    ("data.time_column", "ts", r"data\.time_column: 'ts' is not a column"),
+    ("data.history", {"column": "user_id", "max_length": 20}, r"data\.history\.column: 'user_id' is already a column"),
+])
+def test_history_settings_name_their_config_key(key, value, match):
+    from recstack.experiment import RetrievalExperiment
+
+    with pytest.raises(ConfigError, match=match):
+        RetrievalExperiment(small_config(**{key: value}))
