@@ -94,18 +94,7 @@ class Recommender:
             if any(isinstance(q, Mapping) for q in ids):
                 raise ConfigError("queries mix raw IDs and row dicts; give all IDs or all rows (e.g. {'user_id': 2})")
             pos = self._known_positions(ids)
-            if self.known_queries is not None and (pos >= 0).any():
-                rows = self.known_queries.iloc[np.where(pos >= 0, pos, 0)].reset_index(drop=True)
-                table = rows.copy()
-                table[self.query_column] = ids
-                unknown = pos < 0
-                if unknown.any():
-                    for col in table.columns:
-                        if col != self.query_column:
-                            table[col] = [([] if isinstance(v, list) else None) if u else v
-                                          for v, u in zip(table[col], unknown)]
-            else:
-                table = pd.DataFrame({self.query_column: ids})
+            table = self._complete_known_rows(pd.DataFrame({self.query_column: ids}), pos)
             return table, pos, pos < 0
         else:
             raise ConfigError(
@@ -131,7 +120,8 @@ class Recommender:
     def _complete_known_rows(self, table: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
         """Known users' absent or missing query cells taken from their stored training row.
 
-        A row like ``{"user_id": 42}`` means user 42 as trained, not user 42 with an empty history.
+        A row like ``{"user_id": 42}`` (or the bare ID 42) means user 42 as trained, not user
+        42 with an empty history; unknown users' cells stay missing (defaults apply later).
         """
         known = np.flatnonzero(pos >= 0)
         if self.known_queries is None or known.size == 0:
@@ -140,13 +130,12 @@ class Recommender:
         for col in stored.columns:
             if col == self.query_column:
                 continue
-            values = table[col].tolist() if col in table.columns else [None] * len(table)
-            changed = False
-            for r, v in zip(known.tolist(), stored[col].tolist()):  # serving-sized: one pass over known rows
-                if _is_missing(values[r]):
-                    values[r], changed = v, True
-            if changed:
-                table[col] = pd.Series(values, dtype=object)
+            given = col in table.columns
+            cells = table[col].to_numpy(dtype=object).copy() if given else np.full(len(table), None, dtype=object)
+            take = table[col].isna().to_numpy()[known] if given else np.ones(known.size, dtype=bool)
+            if take.any():
+                cells[known[take]] = stored[col].to_numpy(dtype=object)[take]  # a list cell is given
+                table[col] = pd.Series(cells, dtype=object, index=table.index)
         return table
 
     def is_known(self, ids: Any) -> np.ndarray:
@@ -349,11 +338,6 @@ def _id_list(values: Any, what: str) -> list[Any]:
         return list(values)
     except TypeError:
         raise ConfigError(f"{what} must be an ID or a list of IDs, got {type(values).__name__}") from None
-
-
-def _is_missing(value: Any) -> bool:
-    """A cell that gives nothing: None or a scalar NaN (a list, even empty, is given)."""
-    return value is None or (np.isscalar(value) and bool(pd.isna(value)))
 
 
 def _canon(values: Sequence[Any]) -> list[str]:
