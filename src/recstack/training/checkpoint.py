@@ -127,8 +127,8 @@ def load_checkpoint(
     if state.get("format") != FORMAT:
         raise ArtifactError(f"checkpoint {p} has format {state.get('format')!r}, this version reads {FORMAT}")
     try:
-        model.load_state_dict({k[6:]: v for k, v in weights.items() if k.startswith("model.")}, strict=True)
-        task.load_state_dict({k[5:]: v for k, v in weights.items() if k.startswith("task.")}, strict=True)
+        model.load_state_dict(_part(weights, "model"), strict=True)
+        task.load_state_dict(_part(weights, "task"), strict=True)
         optimizer.load_state_dict(_unflatten_optimizer(opt_tensors, state["optimizer"]))
     except (RuntimeError, KeyError, ValueError) as err:
         raise ArtifactError(f"checkpoint {p} does not match this model/optimizer: {err}") from None
@@ -146,4 +146,10 @@ def load_model_weights(path: str | Path) -> dict[str, torch.Tensor]:
         weights = load_file(str(Path(path) / "weights.safetensors"))
     except (OSError, ValueError, SafetensorError) as err:
         raise ArtifactError(f"cannot read checkpoint weights in {path}: {err}") from None
-    return {k[6:]: v for k, v in weights.items() if k.startswith("model.")}
+    return _part(weights, "model")
+
+
+def _part(weights: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The ``prefix.*`` entries of a checkpoint's weights, without the prefix."""
+    head = prefix + "."
+    return {k[len(head):]: v for k, v in weights.items() if k.startswith(head)}
