@@ -14,6 +14,7 @@ from recstack.errors import ConfigError, SchemaError
 from recstack.index import ExactIndex
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
+from recstack.preprocessing.keys import KeyIndex
 
 __all__ = ["Recommender"]
 
@@ -67,8 +68,8 @@ class Recommender:
         self.known_queries = known_queries
         self.seen = seen  # CSR (offsets over known_queries rows, candidate rows)
         self.metadata = dict(metadata or {})
-        self._cand_pos = pd.Index(_canon(self.candidate_ids))
-        self._query_pos = None if known_queries is None else pd.Index(_canon(known_queries[query_column].tolist()))
+        self._cand_pos = KeyIndex(self.candidate_ids, column=model.candidate_key)
+        self._query_pos = None if known_queries is None else KeyIndex(known_queries[query_column], column=query_column)
         self._average: torch.Tensor | None = None
 
     # ----------------------------------------------------------------- inputs
@@ -150,7 +151,7 @@ class Recommender:
     def _known_positions(self, ids: list[Any]) -> np.ndarray:
         if self._query_pos is None:
             return np.full(len(ids), -1)
-        return self._query_pos.get_indexer(_canon(ids))
+        return self._query_pos.positions(ids, column=self.query_column)
 
     def _fill_missing(self, table: pd.DataFrame) -> pd.DataFrame:
         """Adds absent query columns from ``data.defaults`` so unseen users still get an answer."""
@@ -242,8 +243,8 @@ class Recommender:
                 torch.arange(int(lengths.sum())) - torch.repeat_interleave(new_off[:-1], lengths)
             )
             return new_off, items[idx]
-        rows = self._cand_pos.get_indexer(_canon(_id_list(exclude, "exclude")))
-        rows = torch.as_tensor(rows[rows >= 0], dtype=torch.long)
+        found = self._cand_pos.positions(_id_list(exclude, "exclude"), column="exclude")
+        rows = torch.as_tensor(found[found >= 0], dtype=torch.long)
         offsets = torch.arange(n + 1, dtype=torch.long) * len(rows)
         return offsets, rows.repeat(n)
 
@@ -291,7 +292,7 @@ class Recommender:
         """
         candidates = _id_list(candidates, "candidates")
         table, _, q = self._queries(queries, cold_start)
-        rows = self._cand_pos.get_indexer(_canon(candidates))
+        rows = self._cand_pos.positions(candidates, column="candidates")
         emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
         s = (q @ emb.T).numpy().astype(float)
         s[:, rows < 0] = np.nan
@@ -312,7 +313,7 @@ class Recommender:
         """
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
-        row = self._cand_pos.get_indexer(_canon([item]))[0]
+        row = self._cand_pos.positions([item], column="item")[0]
         if row < 0:
             raise ConfigError(f"{self.model.candidate_key} {item!r} is not in the catalogue")
         q = self.index.embeddings[row : row + 1].clone()
@@ -338,13 +339,3 @@ def _id_list(values: Any, what: str) -> list[Any]:
         return list(values)
     except TypeError:
         raise ConfigError(f"{what} must be an ID or a list of IDs, got {type(values).__name__}") from None
-
-
-def _canon(values: Sequence[Any]) -> list[str]:
-    """Raw IDs as canonical strings, so 42, "42" and 42.0 name the same user/item."""
-    out = []
-    for v in values:
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            v = int(v)
-        out.append(str(v))
-    return out

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import pandas as pd
 import torch
 
-from recstack.artifacts.recommender import Recommender, _canon
+from recstack.artifacts.recommender import Recommender
 from recstack.errors import SchemaError
+from recstack.preprocessing.keys import key_codes, require_ids
 from recstack.metrics import positive_ranks, topk_metrics
 
 __all__ = ["evaluate_recommender"]
@@ -40,8 +41,8 @@ def evaluate_recommender(
         qtable, pos, q = rec._queries(table[qcols], cold_start)
     else:
         qtable, pos, q = rec._queries(table[rec.query_column].tolist(), cold_start)
-    positives = torch.as_tensor(rec._cand_pos.get_indexer(_canon(table[key].tolist())), dtype=torch.long)
-    groups = torch.as_tensor(pd.factorize(pd.Series(_canon(table[rec.query_column].tolist())))[0], dtype=torch.long)
+    positives = torch.as_tensor(rec._cand_pos.positions(table[key], column=key), dtype=torch.long)
+    groups = require_ids(key_codes(table[rec.query_column], column=rec.query_column)[0], rec.query_column)
     exclude = rec._exclusion(pos, "seen" if exclude_seen else None, len(qtable))
     known = positives >= 0
     ranks = torch.full_like(positives, len(rec.candidate_ids))
@@ -52,3 +53,4 @@ def evaluate_recommender(
         warn_if_tied(q[known], rec.index.embeddings, positives[known], ties)
         ranks[known] = positive_ranks(q[known], rec.index.embeddings, positives[known], exclude=ex, ties=ties)
     return topk_metrics(ranks, metrics=list(metrics), groups=groups, num_candidates=len(rec.candidate_ids))
+

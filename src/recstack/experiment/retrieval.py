@@ -31,6 +31,7 @@ from recstack.metrics import build_exclusion
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
+from recstack.preprocessing.keys import KeyIndex, key_codes, one_row_per_key, require_ids
 from recstack.tasks.retrieval import RetrievalTask
 from recstack.tasks.retrieval_eval import RetrievalEvaluator
 from recstack.training import History, Trainer, seed_everything
@@ -47,18 +48,11 @@ class Catalogue:
     ids: list[Any]
     table: pd.DataFrame
     features: dict[str, torch.Tensor]
-    index: pd.Index  # canonical ID string -> row
+    index: KeyIndex  # raw ID (canonical key) -> row
 
     def rows_of(self, raw_ids: pd.Series) -> np.ndarray:
         """Catalogue row of each raw ID (``-1`` when absent)."""
-        return self.index.get_indexer(_canon(raw_ids))
-
-
-def _canon(values: pd.Series) -> pd.Series:
-    s = pd.Series(values).reset_index(drop=True)
-    if pd.api.types.is_float_dtype(s) and bool((s.dropna() % 1 == 0).all()):
-        s = s.astype("Int64")
-    return s.astype(str)
+        return self.index.positions(raw_ids)
 
 
 class RetrievalExperiment:
@@ -176,8 +170,8 @@ class RetrievalExperiment:
         else:
             frames = [self.full_train[cols]]
             table = pd.concat(frames, ignore_index=True)
-        table = table.assign(_k=_canon(table[key_col]).values).drop_duplicates("_k").reset_index(drop=True)
-        index = pd.Index(table.pop("_k"))
+        table = table[one_row_per_key(table[key_col], column=key_col)].reset_index(drop=True)
+        index = KeyIndex(table[key_col], column=key_col)
         features = self.preprocessor.transform(table, features=self.candidate_features)
         return Catalogue(table[key_col].tolist(), table, features, index)
 
@@ -190,21 +184,19 @@ class RetrievalExperiment:
         user = self.config.data.user_column
         qfeats = self.preprocessor.transform(table, features=self.query_features)
         positives = torch.as_tensor(self.catalogue.rows_of(table[key_col]), dtype=torch.long)
-        users = pd.concat([_canon(self.full_train[user]), _canon(table[user])], ignore_index=True)
-        codes, _ = pd.factorize(users)
-        n_train = len(self.full_train)
-        groups = torch.as_tensor(codes[n_train:], dtype=torch.long)
+        train_codes, table_codes = key_codes(self.full_train[user], table[user], column=user)
+        groups = torch.as_tensor(require_ids(table_codes, user))
         exclude = None
         if exclude_seen:
             # validation rows: only the fitted part was seen; any other table: all of train
             seen_train = self.fit_table if table is self.val_table else self.full_train
-            seen_users = torch.as_tensor(codes[:n_train], dtype=torch.long)
+            seen_users = torch.as_tensor(train_codes)
             seen_rows = torch.as_tensor(self.catalogue.rows_of(self.full_train[key_col]), dtype=torch.long)
             if seen_train is not self.full_train:  # validation: only the fitted part counts as seen
-                mask = torch.zeros(n_train, dtype=torch.bool)
+                mask = torch.zeros(len(self.full_train), dtype=torch.bool)
                 mask[torch.as_tensor(self.full_train.index.get_indexer(seen_train.index))] = True
                 seen_users, seen_rows = seen_users[mask], seen_rows[mask]
-            ok = seen_rows >= 0
+            ok = (seen_rows >= 0) & (seen_users >= 0)
             exclude = build_exclusion(groups, seen_users[ok], seen_rows[ok])
         return RetrievalEvaluator(
             qfeats, positives, self.catalogue.features,
@@ -235,7 +227,8 @@ class RetrievalExperiment:
         cols = list(dict.fromkeys([user] + [self.schema[f].source_column for f in self.query_features]))
         hist = self.config.data.history
         base_cols = [c for c in cols if hist is None or c != hist.column]
-        last = self.full_train.drop_duplicates(user, keep="last")[base_cols].reset_index(drop=True)
+        last = self.full_train[one_row_per_key(self.full_train[user], keep="last", column=user)]
+        last = last[base_cols].reset_index(drop=True)
         if hist is not None and hist.column in cols:
             data = self.config.data
             last = add_history(last, user_col=user, item_col=data.item_column, time_col=data.time_column,
@@ -249,11 +242,11 @@ class RetrievalExperiment:
         known = self.known_queries()
         user = self.config.data.user_column
         key_col = self.schema[self.candidate_key].source_column
-        codes, uniques = pd.factorize(pd.concat([_canon(known[user]), _canon(self.full_train[user])]))
+        _, train_codes = key_codes(known[user], self.full_train[user], column=user)
         n = len(known)
         rows = torch.as_tensor(self.catalogue.rows_of(self.full_train[key_col]), dtype=torch.long)
-        users = torch.as_tensor(codes[n:], dtype=torch.long)
-        ok = rows >= 0
+        users = torch.as_tensor(train_codes)
+        ok = (rows >= 0) & (users >= 0)
         seen = build_exclusion(torch.arange(n), users[ok], rows[ok])
         return Recommender(
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,

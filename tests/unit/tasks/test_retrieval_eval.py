@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from recstack.config import ExperimentConfig
-from recstack.errors import ConfigError
+from recstack.errors import ConfigError, SchemaError
 from recstack.experiment import RetrievalExperiment
 from recstack.tasks.retrieval_eval import RetrievalEvaluator
 from tests.conftest import small_config
@@ -76,3 +76,35 @@ def test_positives_missing_from_the_catalogue_are_misses_even_when_k_exceeds_it(
     assert m["ndcg@5"] == pytest.approx((0 + 1 / math.log2(3)) / 2)
     nan_model = Towers(torch.tensor([[1.0], [1.0]]), torch.tensor([[3.0], [float("nan")], [1.0]]))
     assert ev(nan_model)["hit_rate@5"] == 0.0  # a NaN positive score is a miss too
+
+
+def test_seen_items_are_excluded_when_the_test_table_spells_user_ids_as_floats():
+    """IDs match canonically: 7 in training is 7.0 in an object/float test column."""
+    exp = RetrievalExperiment(small_config(**{"data.validation_fraction": 0.0, "train.epochs": 1}))
+    exp.fit()
+    as_int = exp.evaluate(exclude_seen=True)
+    spelled = exp.test_table.assign(user_id=exp.test_table["user_id"].astype(float).astype(object))
+    assert exp.evaluate(spelled, exclude_seen=True) == as_int
+    assert exp.evaluate(spelled, exclude_seen=False) != as_int  # the exclusion did something
+
+
+def test_an_evaluation_row_without_a_user_names_the_row():
+    exp = RetrievalExperiment(small_config(**{"data.validation_fraction": 0.0, "train.epochs": 1}))
+    table = exp.test_table.assign(user_id=exp.test_table["user_id"].astype(object))
+    table.loc[3, "user_id"] = None
+    with pytest.raises(SchemaError, match=r"'user_id' is empty at row 3"):
+        exp.evaluate(table)
+
+
+def test_a_training_row_without_a_user_id_still_yields_a_recommender():
+    from recstack.experiment.tables import Tables
+
+    base = RetrievalExperiment(small_config(**{"data.validation_fraction": 0.0, "train.epochs": 1}))
+    train = base.tables.train.assign(user_id=base.tables.train["user_id"].astype(object))
+    train.loc[5, "user_id"] = None
+    exp = RetrievalExperiment(base.config, tables=Tables(train, base.tables.test, base.tables.items, base.tables.users))
+    exp.fit()
+    rec = exp.recommender()
+    known = rec.known_queries["user_id"]
+    assert known.notna().all() and known.is_unique
+    assert rec.is_known([train["user_id"][0], float(train["user_id"][0]), None]).tolist() == [True, True, False]

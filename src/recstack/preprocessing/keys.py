@@ -1,0 +1,82 @@
+"""Finding raw IDs by canonical key, the way vocabularies match them.
+
+Raw IDs reach the library from many places: training tables, side tables, test files, API
+requests, CLI arguments. ``42``, ``42.0`` (an integer column with a gap is read as float),
+``np.int64(42)`` and ``"42"`` must all name one user or item wherever they come from, so
+every lookup goes through :func:`~recstack.preprocessing._cells.canonical_keys`: one
+vectorized pass over the column, one Python call per *distinct* value at most.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recstack.errors import SchemaError
+from recstack.preprocessing._cells import canonical_keys, first_row
+
+__all__ = ["KeyIndex", "key_codes", "one_row_per_key", "require_ids"]
+
+
+class KeyIndex:
+    """Rows of a list of raw IDs, looked up by canonical key.
+
+    Args:
+        values: the raw IDs, one per row (e.g. the catalogue's item IDs).
+        column: name used in errors.
+
+    Raises:
+        SchemaError: an ID is missing, or two rows share a canonical key (``1`` and ``"1"``).
+    """
+
+    def __init__(self, values: Any, *, column: str = "key") -> None:
+        keys = canonical_keys(values, column=column)
+        missing = pd.isna(keys)
+        if missing.any():
+            raise SchemaError(f"column {column!r}: row {first_row(missing)} has no ID; every row needs one")
+        self._index = pd.Index(keys, dtype=object)
+        if not self._index.is_unique:
+            row = first_row(self._index.duplicated())
+            raise SchemaError(f"column {column!r}: row {row} repeats ID {keys[row]!r} (IDs compare canonically: "
+                              "1, 1.0 and '1' are one ID); drop the duplicate rows")
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def positions(self, values: Any, *, column: str = "key") -> np.ndarray:
+        """``(n,)`` int64: each raw ID's row, ``-1`` where it is absent or missing."""
+        keys = canonical_keys(values, column=column)
+        out = np.asarray(self._index.get_indexer(keys), dtype=np.int64)
+        out[pd.isna(keys)] = -1
+        return out
+
+
+def key_codes(*columns: Any, column: str = "key") -> list[np.ndarray]:
+    """Joint codes of several ID columns: equal canonical keys get equal codes, in every column.
+
+    Returns one ``(len(col),)`` int64 array per column, ``-1`` where an ID is missing.
+    """
+    keys = [canonical_keys(c, column=column) for c in columns]
+    codes, _ = pd.factorize(pd.Series(np.concatenate(keys) if keys else [], dtype=object), use_na_sentinel=True)
+    out, start = [], 0
+    for k in keys:
+        out.append(np.asarray(codes[start : start + len(k)], dtype=np.int64))
+        start += len(k)
+    return out
+
+
+def require_ids(codes: np.ndarray, column: str) -> torch.Tensor:
+    """``codes`` as a tensor of query groups; an error naming the row where an ID is missing."""
+    if (codes < 0).any():
+        raise SchemaError(f"evaluation data: column {column!r} is empty at row {first_row(codes < 0)}; "
+                          "every evaluation row needs a query ID (metrics are grouped by it)")
+    return torch.as_tensor(codes, dtype=torch.long)
+
+
+def one_row_per_key(values: Any, *, keep: Literal["first", "last"] = "first", column: str = "key") -> np.ndarray:
+    """``(n,)`` bool: the rows to keep so each canonical ID appears once (missing IDs dropped)."""
+    keys = canonical_keys(values, column=column)
+    return ~pd.Series(keys, dtype=object).duplicated(keep=keep).to_numpy() & pd.notna(keys)
