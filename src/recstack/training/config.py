@@ -50,7 +50,8 @@ class TrainConfig(StrictModel):
         seed: makes a run repeatable on CPU (init, shuffling, negative sampling).
         grad_clip: clip the global gradient norm to this value.
         checkpoint_every: write a checkpoint every this many epochs (0: never).
-        progress: show a progress bar with the live loss.
+        progress: one summary line per epoch on stderr (loss, validation metrics, time), and
+            a live progress bar with the loss while stderr is a terminal (not in log files).
     """
 
     optimizer: Literal["adagrad", "adam", "adamw", "sgd"] = "adagrad"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -159,6 +160,8 @@ class Trainer:
                     else:
                         bad_evals += 1
             self.history.append(record)
+            if cfg.progress:
+                print(_summary(record, cfg.epochs), file=sys.stderr, flush=True)
             for cb in self.callbacks:
                 cb(record)
             if self.run_dir is not None:
@@ -206,7 +209,8 @@ class Trainer:
         self.model.train()
         total, rows = 0.0, 0
         t0 = time.perf_counter()
-        bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=not cfg.progress, leave=False)
+        live = cfg.progress and sys.stderr.isatty()  # carriage-return updates only garble a log file
+        bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=not live, leave=False)
         for batch in bar:
             batch = self.task.prepare_batch(batch)
             loss = self.task.loss(self.model(batch), batch)
@@ -230,3 +234,11 @@ class Trainer:
             "train/seconds": round(seconds, 4),
             "train/examples_per_sec": round(rows / seconds, 1) if seconds > 0 else 0.0,
         }
+
+
+def _summary(record: dict[str, Any], epochs: int) -> str:
+    """One line per epoch, e.g. ``epoch 3/10  loss 6.1234  val/hit_rate@100 0.4012  2.1s``."""
+    parts = [f"epoch {record['epoch']}/{epochs}", f"loss {record['train/loss']:.4f}"]
+    parts += [f"{k} {v:.4f}" for k, v in record.items() if k.startswith("val/") and k != "val/seconds"]
+    seconds = record["train/seconds"] + record.get("val/seconds", 0.0)
+    return "  ".join(parts + [f"{seconds:.1f}s"])

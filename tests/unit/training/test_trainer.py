@@ -162,3 +162,16 @@ def test_a_second_fit_starts_a_fresh_history():
     trainer.fit(exp.train_data)
     h = trainer.fit(exp.train_data)
     assert [r["epoch"] for r in h.records] == [1, 2]
+
+
+def test_progress_writes_one_plain_line_per_epoch_when_stderr_is_not_a_terminal(capfd):
+    exp = RetrievalExperiment(small_config(**{"train.progress": True, "train.epochs": 2}))
+    exp.fit()
+    err = capfd.readouterr().err
+    assert "\r" not in err  # no live bar in a log file
+    lines = [ln for ln in err.splitlines() if ln.startswith("epoch ")]
+    assert [ln.split()[1] for ln in lines] == ["1/2", "2/2"]
+    assert "loss " in lines[0] and "val/hit_rate@10 " in lines[0] and lines[0].endswith("s")
+    quiet = RetrievalExperiment(small_config(**{"train.progress": False, "train.epochs": 1}))
+    quiet.fit()
+    assert "epoch " not in capfd.readouterr().err
