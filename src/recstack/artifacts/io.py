@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from safetensors.torch import load_file, save_file
 
 from recstack.artifacts.manifest import read_manifest, write_manifest
 from recstack.artifacts.recommender import Recommender
+from recstack._atomic import replace_dir
 from recstack.errors import ArtifactError, RecstackError
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
@@ -57,7 +57,7 @@ def save(
     seen: tuple[torch.Tensor, torch.Tensor] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Writes the artifact directory (atomically: a temporary folder renamed into place).
+    """Writes the artifact directory (atomically: a temporary folder, flushed to disk, renamed into place).
 
     ``extra`` goes into the manifest (e.g. the experiment config and test metrics).
     """
@@ -79,8 +79,7 @@ def save(
         if not (final / "recstack.json").exists() and any(final.iterdir()):
             shutil.rmtree(tmp)
             raise ArtifactError(f"{final} exists and is not a recstack model directory; choose another output folder")
-        shutil.rmtree(final)
-    os.replace(tmp, final)
+    replace_dir(tmp, final)  # the old model stays under a known name until the new one is in place
     return final
 
 

@@ -6,14 +6,14 @@ Layout of ``<dir>/epoch-0003/``::
     optimizer.safetensors   optimizer state tensors (``state.<param>.<name>``) + RNG state
     state.json              epoch, history, optimizer scalars and param groups, format
 
-A checkpoint is written to a temporary folder and renamed into place, and ``LATEST``
-names the newest one, so a crash never leaves a half-written checkpoint behind.
+A checkpoint is written to a temporary folder, flushed to disk and renamed into place, and
+``LATEST`` names the newest one, so neither a crash nor a power cut leaves a half-written
+checkpoint behind.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from recstack._atomic import replace_dir, write_text
 from recstack.errors import ArtifactError
 from recstack.tasks.base import Task
 
@@ -83,15 +84,8 @@ def save_checkpoint(
     save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
     state = {"format": FORMAT, "epoch": epoch, "optimizer": opt_meta, **extra}
     (tmp / "state.json").write_text(json.dumps(state))
-    old = root / f".old-epoch-{epoch:04d}"
-    if final.exists():  # rewriting an epoch: move the old one aside so `final` is never missing for long
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-    os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
-    latest_tmp = root / "LATEST.tmp"
-    latest_tmp.write_text(final.name)
-    os.replace(latest_tmp, root / "LATEST")
+    replace_dir(tmp, final)
+    write_text(root / "LATEST", final.name)
     return final
 
 

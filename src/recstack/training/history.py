@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from recstack._atomic import write_text
 
 __all__ = ["History"]
 
@@ -37,22 +39,16 @@ class History:
         """Writes ``history.json`` and ``history.csv`` (atomically) into ``directory``."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        _atomic_write(d / "history.json", json.dumps(self.records, indent=1))
+        write_text(d / "history.json", json.dumps(self.records, indent=1))
         cols: list[str] = []
         for r in self.records:
             cols.extend(k for k in r if k not in cols)
-        tmp = d / "history.csv.tmp"
-        with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=cols)
-            w.writeheader()
-            w.writerows(self.records)
-        os.replace(tmp, d / "history.csv")
+        buf = io.StringIO(newline="")
+        w = csv.DictWriter(buf, fieldnames=cols)
+        w.writeheader()
+        w.writerows(self.records)
+        write_text(d / "history.csv", buf.getvalue())
 
     def __len__(self) -> int:
         return len(self.records)
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
