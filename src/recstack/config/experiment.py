@@ -117,6 +117,10 @@ class EvalConfig(StrictModel):
         ties: the positive's place among candidates with exactly its score:
             ``optimistic`` (first, as TFRS ``FactorizedTopK``), ``mid`` (the middle: the
             expected position under random tie-breaking) or ``pessimistic`` (last).
+        cold_start: how rows of users unseen in training are scored when nothing but their
+            ID (and their, empty, history) describes them: ``average`` (the mean query
+            vector of the known users, as ``Recommender.recommend`` answers them by default)
+            or ``oov`` (through the model with the OOV index and an empty history).
     """
 
     metrics: list[str] = Field(
@@ -125,6 +129,7 @@ class EvalConfig(StrictModel):
     exclude_seen: bool = False
     chunk_size: int = Field(default=2048, ge=1)
     ties: Literal["optimistic", "mid", "pessimistic"] = "optimistic"
+    cold_start: Literal["average", "oov"] = "average"
 
     @model_validator(mode="after")
     def _known_metrics(self) -> EvalConfig:

@@ -184,24 +184,40 @@ class RetrievalExperiment:
         user = self.config.data.user_column
         qfeats = self.preprocessor.transform(table, features=self.query_features)
         positives = torch.as_tensor(self.catalogue.rows_of(table[key_col]), dtype=torch.long)
-        train_codes, table_codes = key_codes(self.full_train[user], table[user], column=user)
-        groups = torch.as_tensor(require_ids(table_codes, user))
+        # validation rows: only the fitted part was seen; any other table: all of train
+        seen_train = self.fit_table if table is self.val_table else self.full_train
+        seen_codes, table_codes = key_codes(seen_train[user], table[user], column=user)
+        groups = require_ids(table_codes, user)
         exclude = None
         if exclude_seen:
-            # validation rows: only the fitted part was seen; any other table: all of train
-            seen_train = self.fit_table if table is self.val_table else self.full_train
-            seen_users = torch.as_tensor(train_codes)
-            seen_rows = torch.as_tensor(self.catalogue.rows_of(self.full_train[key_col]), dtype=torch.long)
-            if seen_train is not self.full_train:  # validation: only the fitted part counts as seen
-                mask = torch.zeros(len(self.full_train), dtype=torch.bool)
-                mask[torch.as_tensor(self.full_train.index.get_indexer(seen_train.index))] = True
-                seen_users, seen_rows = seen_users[mask], seen_rows[mask]
+            seen_rows = torch.as_tensor(self.catalogue.rows_of(seen_train[key_col]), dtype=torch.long)
+            seen_users = torch.as_tensor(seen_codes)
             ok = (seen_rows >= 0) & (seen_users >= 0)
             exclude = build_exclusion(groups, seen_users[ok], seen_rows[ok])
+        cold, known = None, None
+        if ev.cold_start == "average":
+            cold = torch.as_tensor(self._cold_rows(table, ~np.isin(table_codes, seen_codes)))
+            known_rows = self.known_queries(seen_train) if bool(cold.any()) else None
+            if known_rows is None or len(known_rows) == 0:
+                cold = None  # nothing cold, or no known user to average (every ID missing)
+            else:
+                known = self.preprocessor.transform(known_rows, features=self.query_features)
         return RetrievalEvaluator(
             qfeats, positives, self.catalogue.features,
             metrics=ev.metrics, groups=groups, exclude=exclude, chunk_size=ev.chunk_size, ties=ev.ties,
+            cold=cold, known_features=known,
         )
+
+    def _cold_rows(self, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
+        """Rows of unknown users that no query feature describes: the user ID and the history
+        (empty for them) carry nothing, so such a row is cold unless another query column,
+        e.g. age, has a value (the rule of :meth:`Recommender.recommend`)."""
+        hist = self.config.data.history
+        derived = {self.config.data.user_column} | ({hist.column} if hist is not None else set())
+        given = list(dict.fromkeys(c for f in self.query_features
+                                   if (c := self.schema[f].source_column) not in derived))
+        nothing = table[given].isna().all(axis=1).to_numpy() if given else np.ones(len(table), dtype=bool)
+        return unknown & nothing
 
     # ------------------------------------------------------------ actions
     def fit(self, *, resume_from: str | Path | None = None) -> History:
@@ -221,18 +237,20 @@ class RetrievalExperiment:
         self.model.eval()
         return self.evaluator(table, exclude_seen=exclude_seen)(self.model)
 
-    def known_queries(self) -> pd.DataFrame:
-        """One raw row per user seen in training, with the query features' columns."""
+    def known_queries(self, table: pd.DataFrame | None = None) -> pd.DataFrame:
+        """One raw row per user of ``table`` (default: all training data) with the query
+        features' columns; histories are built from the same table."""
+        table = self.full_train if table is None else table
         user = self.config.data.user_column
         cols = list(dict.fromkeys([user] + [self.schema[f].source_column for f in self.query_features]))
         hist = self.config.data.history
         base_cols = [c for c in cols if hist is None or c != hist.column]
-        last = self.full_train[one_row_per_key(self.full_train[user], keep="last", column=user)]
+        last = table[one_row_per_key(table[user], keep="last", column=user)]
         last = last[base_cols].reset_index(drop=True)
         if hist is not None and hist.column in cols:
             data = self.config.data
             last = add_history(last, user_col=user, item_col=data.item_column, time_col=data.time_column,
-                               max_length=hist.max_length, output_col=hist.column, reference=self.tables.train)[cols]
+                               max_length=hist.max_length, output_col=hist.column, reference=table)[cols]
         return last
 
     def recommender(self) -> Recommender:

@@ -53,6 +53,9 @@ class RetrievalEvaluator:
         exclude: CSR ``(offsets (Q+1,), catalogue rows)`` of items to drop per row.
         chunk_size: query rows scored at once; memory is ``chunk_size x C`` floats.
         ties: the positive's place among equal scores (``recstack.metrics.TIES``).
+        cold: ``(Q,)`` bool, rows that are cold-start queries: their query vector is the
+            mean query vector of ``known_features`` (recomputed with each model evaluated).
+        known_features: ``{key: (U, ...)}`` preprocessed query features of the known users.
     """
 
     def __init__(
@@ -66,7 +69,11 @@ class RetrievalEvaluator:
         exclude: tuple[Tensor, Tensor] | None = None,
         chunk_size: int = 2048,
         ties: str = "optimistic",
+        cold: Tensor | None = None,
+        known_features: Mapping[str, Tensor] | None = None,
     ) -> None:
+        if cold is not None and bool(cold.any()) and not known_features:
+            raise ValueError("cold rows need known_features to average")
         self.query_features = dict(query_features)
         self.positives = positives.long()
         self.catalogue_features = dict(catalogue_features)
@@ -75,18 +82,19 @@ class RetrievalEvaluator:
         self.exclude = exclude
         self.chunk_size = chunk_size
         self.ties = ties
+        self.cold = cold if cold is not None and bool(cold.any()) else None
+        self.known_features = dict(known_features or {})
 
     def ranks(self, model: torch.nn.Module) -> Tensor:
         """``(Q,)`` rank of each positive among all candidates (ties per ``self.ties``)."""
         towers = cast(_Towers, model)  # duck-typed: any module with query/candidate_embedding
         with torch.no_grad():
             cand = towers.candidate_embedding(self.catalogue_features)
-            query = torch.cat(
-                [
-                    towers.query_embedding({k: v[i : i + 65536] for k, v in self.query_features.items()})
-                    for i in range(0, len(self.positives), 65536)
-                ]
-            )
+            query = _embed(towers, self.query_features, len(self.positives))
+            if self.cold is not None:
+                n_known = len(next(iter(self.known_features.values())))
+                known = _embed(towers, self.known_features, n_known).sum(0, dtype=torch.float64) / n_known
+                query[self.cold] = known.to(query.dtype)
         known = self.positives >= 0
         self.num_candidates = int(cand.shape[0])
         ranks = torch.full_like(self.positives, cand.shape[0])  # a rank of C marks a miss
@@ -104,6 +112,12 @@ class RetrievalEvaluator:
     def __call__(self, model: torch.nn.Module) -> dict[str, float]:
         ranks = self.ranks(model)
         return topk_metrics(ranks, metrics=self.metrics, groups=self.groups, num_candidates=self.num_candidates)
+
+
+def _embed(towers: _Towers, features: Mapping[str, Tensor], n: int, chunk: int = 65536) -> Tensor:
+    """``(n, d)`` query vectors, embedded ``chunk`` rows at a time."""
+    return torch.cat([towers.query_embedding({k: v[i : i + chunk] for k, v in features.items()})
+                      for i in range(0, n, chunk)])
 
 
 def _select_csr(csr: tuple[Tensor, Tensor], rows: Tensor) -> tuple[Tensor, Tensor]:

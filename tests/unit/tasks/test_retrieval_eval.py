@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -108,3 +110,36 @@ def test_a_training_row_without_a_user_id_still_yields_a_recommender():
     known = rec.known_queries["user_id"]
     assert known.notna().all() and known.is_unique
     assert rec.is_known([train["user_id"][0], float(train["user_id"][0]), None]).tolist() == [True, True, False]
+
+
+@pytest.mark.parametrize("cold_start", ["average", "oov"])
+def test_training_report_and_saved_model_score_unknown_users_alike(cold_start):
+    """`recstack train`'s test metrics equal `recstack evaluate`'s for users unseen in training."""
+    from recstack.data import add_history
+    from recstack.experiment.offline import evaluate_recommender
+
+    exp = RetrievalExperiment(small_config(**{"data.validation_fraction": 0.0, "train.epochs": 2,
+                                              "eval.cold_start": cold_start}))
+    exp.fit()
+    raw = exp.tables.test.reset_index(drop=True)
+    raw.loc[raw["user_id"] % 2 == 0, "user_id"] += 100_000  # half the rows: unknown users
+    h = exp.config.data.history
+    table = add_history(raw, user_col="user_id", item_col="item_id", time_col=exp.config.data.time_column,
+                        max_length=h.max_length, output_col=h.column, reference=exp.full_train)
+    reported = exp.evaluate(table)
+    served = evaluate_recommender(exp.recommender(), raw[["user_id", "item_id"]], metrics=exp.config.eval.metrics,
+                                  cold_start=cold_start)
+    assert reported == pytest.approx(served, rel=1e-6)
+    exp.config.eval.cold_start = "oov" if cold_start == "average" else "average"
+    assert exp.evaluate(table)["mrr"] != pytest.approx(reported["mrr"], rel=1e-6)  # the setting matters
+
+
+def test_an_unknown_user_described_by_another_query_feature_is_not_cold():
+    cfg = small_config(**{"data.validation_fraction": 0.0, "train.epochs": 1})
+    d = cfg.to_dict()
+    d["features"]["age"] = {"type": "numeric", "normalize": True}
+    d["model"]["query"] = ["user_id", "history", "age"]
+    exp = RetrievalExperiment(ExperimentConfig.from_dict(d))
+    table = pd.DataFrame({"user_id": [1, 2, 3], "age": [30.0, None, None], "history": [[], [], [5]]})
+    unknown = np.array([True, True, False])
+    assert exp._cold_rows(table, unknown).tolist() == [False, True, False]
