@@ -23,6 +23,7 @@ def add_history(
     output_col: str = "history",
     reference: pd.DataFrame | None = None,
     mode: str = "before",
+    before_each_row: bool = False,
 ) -> pd.DataFrame:
     """Adds ``output_col``: each row's earlier items of the same user, oldest first.
 
@@ -36,6 +37,10 @@ def add_history(
     ``mode="others"`` (leave-one-out): each row gets all of the user's OTHER rows, before
     and after it, never itself. That matches test rows of a random split (whose history is
     the whole training profile), where ``"before"`` matches a temporal split.
+
+    ``before_each_row`` (with ``reference`` and ``time_col``): only reference items strictly
+    earlier than the row, e.g. for validation rows carved at random from a table whose
+    training rows got ``"before"`` histories; otherwise they would see their future.
     """
     if not isinstance(max_length, (int, np.integer)) or max_length < 1:
         raise ValueError(f"max_length must be an integer >= 1, got {max_length!r}")
@@ -71,6 +76,8 @@ def add_history(
         stops = np.append(starts[1:], len(s))
         begin = np.where(known, starts[np.maximum(u, 0)], 0)
         end = np.where(known, stops[np.maximum(u, 0)], 0)
+        if before_each_row and time_col:
+            end = np.where(known, _earlier_end(s_user, s[time_col], u, df[time_col]), 0)
     begin = np.maximum(begin, end - max_length)
     lengths = end - begin
     flat_idx = np.repeat(begin - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
@@ -79,6 +86,21 @@ def add_history(
     out = df.copy()
     out[output_col] = _cells(flat, cuts, len(df))
     return out
+
+
+def _earlier_end(s_user: np.ndarray, s_time: pd.Series, u: np.ndarray, t: pd.Series) -> np.ndarray:
+    """Per query row, the end of its user's reference items with time < its time.
+
+    The reference is sorted by (user, time); (user, dense time rank) packed into one int64
+    makes that order a single sorted key, so one ``searchsorted`` finds every row's end.
+    """
+    both = pd.concat([s_time, t], ignore_index=True)
+    if both.isna().any():
+        raise SchemaError(f"add_history: time column {t.name!r} has missing values; fill or drop those rows")
+    rank = both.rank(method="dense").to_numpy(dtype=np.int64)
+    width = int(rank.max()) + 1
+    key = s_user.astype(np.int64) * width + rank[: len(s_time)]
+    return np.searchsorted(key, np.maximum(u, 0).astype(np.int64) * width + rank[len(s_time):], side="left")
 
 
 def _leave_one_out(

@@ -121,16 +121,19 @@ class RetrievalExperiment:
             if data.history.column in train.columns:
                 raise ConfigError(f"data.history.column: {data.history.column!r} is already a column of the data; "
                                   "name the new history column something else (e.g. history)")
+            self._check_history_vocabulary()
             hist: dict[str, Any] = dict(
                 user_col=user, item_col=data.item_column, time_col=data.time_column,
                 max_length=data.history.max_length, output_col=data.history.column,
             )
             full_train = train
             fit_part = add_history(fit_part, **hist, mode=data.history.mode)
+            # "before": an evaluation row sees only what its user had before it, like training rows
+            before = data.history.mode == "before"
             if val_part is not None:
-                val_part = add_history(val_part, **hist, reference=fit_part)
+                val_part = add_history(val_part, **hist, reference=fit_part, before_each_row=before)
             if test is not None:
-                test = add_history(test, **hist, reference=full_train)
+                test = add_history(test, **hist, reference=full_train, before_each_row=before)
             train = pd.concat([fit_part, val_part]).loc[train.index] if val_part is not None else fit_part
         self.full_train = train
         self.fit_table, self.val_table, self.test_table = fit_part, val_part, test
@@ -207,6 +210,28 @@ class RetrievalExperiment:
             metrics=ev.metrics, groups=groups, exclude=exclude, chunk_size=ev.chunk_size, ties=ev.ties,
             cold=cold, known_features=known,
         )
+
+    def _check_history_vocabulary(self) -> None:
+        """A history that shares another feature's vocabulary must hold that feature's values.
+
+        The history lists ``data.item_column`` values; looked up in the vocabulary of a
+        feature of another column, every element would be OOV and every user's query the same.
+        """
+        data = self.config.data
+        assert data.history is not None
+        names = set(self.schema.names)
+        for spec in self.schema:
+            shared = getattr(spec, "source", None)
+            if spec.source_column != data.history.column or not shared or shared not in names:
+                continue
+            name = spec.name
+            column = self.schema[shared].source_column
+            if column != data.item_column:
+                raise ConfigError(
+                    f"features.{name}.source: {shared!r} reads column {column!r}, but data.history lists values "
+                    f"of data.item_column {data.item_column!r}, so every history item would be OOV; set "
+                    f"data.item_column: {column} (or drop features.{name}.source for a vocabulary of its own)"
+                )
 
     def _cold_rows(self, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
         """Rows of unknown users that no query feature describes: the user ID and the history

@@ -133,3 +133,16 @@ def test_a_file_as_the_download_folder_is_a_clear_error(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(DatasetUnavailableError, match="as the download folder"):
         download_movielens_100k(tmp_path / "f", opener=lambda url: None)
+
+
+def test_before_each_row_gives_evaluation_rows_only_earlier_reference_items():
+    rng = np.random.default_rng(1)
+    ref = pd.DataFrame({"u": rng.integers(0, 6, 300), "i": rng.integers(0, 80, 300), "t": rng.integers(0, 40, 300)})
+    rows = pd.DataFrame({"u": rng.integers(0, 8, 60), "t": rng.integers(0, 45, 60)})  # users 6, 7: unknown
+    out = add_history(rows, user_col="u", item_col="i", time_col="t", max_length=5, reference=ref,
+                      before_each_row=True)
+    for r in range(len(rows)):
+        prior = ref[(ref.u == rows.u[r]) & (ref.t < rows.t[r])].sort_values("t", kind="stable")
+        assert out.history[r].tolist() == prior.i.tolist()[-5:]
+    profile = add_history(rows, user_col="u", item_col="i", time_col="t", max_length=5, reference=ref)
+    assert any(len(a) != len(b) or (a != b).any() for a, b in zip(out.history, profile.history))
