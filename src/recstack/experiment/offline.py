@@ -36,11 +36,9 @@ def evaluate_recommender(
     for col in (rec.query_column, key):
         if col not in table.columns:
             raise SchemaError(f"evaluation table lacks column {col!r}; columns: {sorted(table.columns)}")
+    # query columns the table has are used, per cell; the rest come from the stored users
     qcols = [c for c in table.columns if c != key]
-    if all(rec.preprocessor.schema[f].source_column in table.columns for f in rec.query_features):
-        qtable, pos, q = rec._queries(table[qcols], cold_start)
-    else:
-        qtable, pos, q = rec._queries(table[rec.query_column].tolist(), cold_start)
+    qtable, pos, q = rec._queries(table[qcols], cold_start)
     positives = torch.as_tensor(rec._cand_pos.positions(table[key], column=key), dtype=torch.long)
     groups = require_ids(key_codes(table[rec.query_column], column=rec.query_column)[0], rec.query_column)
     exclude = rec._exclusion(pos, "seen" if exclude_seen else None, len(qtable))

@@ -178,3 +178,23 @@ def test_id_inputs_of_every_shape_and_chunked_query_embedding(trained, monkeypat
     chunked = rec.recommend([1, 2, 3], k=4)
     assert chunked.item_id.tolist() == ref.item_id.tolist()
     assert chunked.score.tolist() == pytest.approx(ref.score.tolist(), abs=1e-6)
+
+
+def test_offline_evaluation_uses_the_query_columns_a_table_has_even_when_others_are_absent(tmp_path):
+    """`recstack evaluate` on a test file with only some query columns: those cells count."""
+    from recstack.experiment.offline import evaluate_recommender
+
+    features = {**small_config().to_dict()["features"], "age": {"type": "numeric", "normalize": True}}
+    cfg = small_config(**{"features": features, "model.query": ["user_id", "history", "age"], "train.epochs": 2})
+    exp = RetrievalExperiment(cfg)
+    exp.fit()
+    rec = exp.recommender()
+    test = exp.test_table[["user_id", "item_id"]].reset_index(drop=True)
+    metrics = ["mrr", "hit_rate@10"]
+    by_id = evaluate_recommender(rec, test, metrics=metrics)
+    stored_age = rec.known_queries.set_index("user_id")["age"]
+    same = evaluate_recommender(rec, test.assign(age=test.user_id.map(stored_age)), metrics=metrics)
+    assert same == pytest.approx(by_id)  # the stored age given explicitly: the same answer
+    old = evaluate_recommender(rec, test.assign(age=99.0), metrics=metrics)  # history absent, age given
+    assert old["mrr"] != pytest.approx(by_id["mrr"])
+    assert evaluate_recommender(rec, test.assign(age=None), metrics=metrics) == pytest.approx(by_id)  # empty cells
