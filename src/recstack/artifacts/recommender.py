@@ -163,11 +163,8 @@ class Recommender:
                     table[col] = schema.defaults[col]
                 elif schema[name].type in ("sequence", "multi_hot"):
                     table[col] = [[] for _ in range(len(table))]  # cold start: empty history
-                else:
-                    raise SchemaError(
-                        f"query column {col!r} (feature {name!r}) is missing; pass it in the query rows "
-                        "or set a default under data.defaults"
-                    )
+                else:  # empty cells: the feature's own fill (or OOV) applies, else its error names it
+                    table[col] = pd.Series([None] * len(table), dtype=object, index=table.index)
         return table
 
     def _embed_queries(self, table: pd.DataFrame) -> torch.Tensor:

@@ -198,3 +198,15 @@ def test_offline_evaluation_uses_the_query_columns_a_table_has_even_when_others_
     old = evaluate_recommender(rec, test.assign(age=99.0), metrics=metrics)  # history absent, age given
     assert old["mrr"] != pytest.approx(by_id["mrr"])
     assert evaluate_recommender(rec, test.assign(age=None), metrics=metrics) == pytest.approx(by_id)  # empty cells
+
+
+def test_oov_cold_start_fills_an_absent_side_feature_with_its_own_fill():
+    features = {**small_config().to_dict()["features"], "age": {"type": "numeric", "fill": "mean"}}
+    cfg = small_config(**{"features": features, "model.query": ["user_id", "history", "age"], "train.epochs": 1})
+    exp = RetrievalExperiment(cfg)
+    exp.fit()
+    rec = exp.recommender()
+    bare = rec.recommend([987654], k=5, cold_start="oov")
+    row = rec.recommend([{"user_id": 987654, "age": None}], k=5, cold_start="oov")
+    assert bare.item_id.tolist() == row.item_id.tolist()
+    assert bare.score.tolist() == pytest.approx(row.score.tolist())
