@@ -55,6 +55,16 @@ class Catalogue:
         return self.index.positions(raw_ids)
 
 
+def _require_values(table: pd.DataFrame, column: str, where: str) -> None:
+    """Every interaction names its item: an empty cell would train on the padding index."""
+    empty = table[column].isna().to_numpy()
+    if empty.any():
+        raise SchemaError(
+            f"{where}: column {column!r} is empty in {int(empty.sum())} of {len(table)} rows (first: row "
+            f"{int(np.flatnonzero(empty)[0])}); every interaction needs an item: drop or fill those rows"
+        )
+
+
 class RetrievalExperiment:
     """Runs one two-tower retrieval experiment described by an :class:`ExperimentConfig`.
 
@@ -98,6 +108,10 @@ class RetrievalExperiment:
         for col in (user, self.schema[self.candidate_key].source_column):
             if col not in train.columns:
                 raise SchemaError(f"training data has no column {col!r}; columns: {sorted(train.columns)}")
+        key_col = self.schema[self.candidate_key].source_column
+        _require_values(train, key_col, "training data")
+        if test is not None and key_col in test.columns:
+            _require_values(test, key_col, "the test table (data.test)")
         if data.validation_fraction > 0:
             fit_part, val_part = random_split(train, test_fraction=data.validation_fraction, seed=data.validation_seed)
             if len(fit_part) == 0 or len(val_part) == 0:
@@ -138,7 +152,6 @@ class RetrievalExperiment:
         self.full_train = train
         self.fit_table, self.val_table, self.test_table = fit_part, val_part, test
         if test is not None:  # checked now, not after training
-            key_col = self.schema[self.candidate_key].source_column
             if user not in test.columns or key_col not in test.columns:
                 raise SchemaError(f"data.test: the test table needs columns {user!r} and {key_col!r}; "
                                   f"it has {sorted(test.columns)}")

@@ -1,4 +1,4 @@
-"""Experiment-level history settings: vocabularies that match, no future items in validation."""
+"""Experiment inputs: history vocabularies that match, no future items in validation, items present."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from recstack.config import ExperimentConfig
-from recstack.errors import ConfigError
+from recstack.errors import ConfigError, SchemaError
 from recstack.experiment import RetrievalExperiment
 from tests.conftest import small_config
 
@@ -31,3 +31,16 @@ def test_before_histories_of_validation_rows_hold_no_later_items():
     later = [time_of[(u, i)] >= ts for u, h, ts in zip(val.user_id, val.history, val[t]) for i in h]
     assert later and not any(later)
     assert np.mean([len(h) for h in val.history]) > 0
+
+
+@pytest.mark.parametrize("part", ["train", "test"])
+def test_an_interaction_without_an_item_is_an_error_that_names_the_column_and_row(part):
+    from recstack.experiment.tables import Tables
+
+    base = RetrievalExperiment(small_config(**{"train.epochs": 1}))
+    t = base.tables
+    tables = {"train": t.train.copy(), "test": t.test.copy()}
+    tables[part]["item_id"] = tables[part]["item_id"].astype(float)
+    tables[part].loc[tables[part].index[4], "item_id"] = np.nan
+    with pytest.raises(SchemaError, match=r"column 'item_id' is empty in 1 of \d+ rows \(first: row 4\)"):
+        RetrievalExperiment(base.config, tables=Tables(tables["train"], tables["test"], t.items, t.users))
