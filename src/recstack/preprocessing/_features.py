@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recstack.errors import ConfigError
+from recstack.errors import ConfigError, SchemaError
 from recstack.features import CategoricalFeature, MultiHotFeature, NumericFeature, SequenceFeature, TextFeature
 from recstack.preprocessing.hashing import Hasher
 from recstack.preprocessing.numeric import NumericTransformer
@@ -100,6 +100,8 @@ class NumericFeatureTransformer(FeatureTransformer):
 
     def transform(self, column: pd.Series) -> dict[str, np.ndarray]:
         value, bucket = self.transformer.transform(column, column=self.spec.source_column)
+        if self.spec.as_value:
+            _require_finite(value, column, self.spec.source_column)
         out = {self.spec.name: value} if self.spec.as_value else {}
         if bucket is not None:
             out[f"{self.spec.name}.bucket"] = bucket
@@ -119,6 +121,18 @@ class NumericFeatureTransformer(FeatureTransformer):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.transformer = NumericTransformer.from_state(state)
+
+
+def _require_finite(value: np.ndarray, raw: pd.Series, column: str) -> None:
+    """A value fed to the model must be finite: one inf turns every score of its row into NaN."""
+    bad = ~np.isfinite(value)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise SchemaError(
+            f"column {column!r}: row {row} holds {raw.iloc[row]!r}, which is not a finite float32 after "
+            f"preprocessing ({int(bad.sum())} such rows); clip the column, make those values missing "
+            "(the feature's fill applies), or use it as buckets only (as_value: false)"
+        )
 
 
 class RaggedTransformer(FeatureTransformer):

@@ -170,7 +170,9 @@ class NumericTransformer:
             bucket = self.discretizer_.transform(x) + 1
         if self.mean_ is not None and self.std_ is not None:
             x = (x - self.mean_) / self.std_
-        return NumericOutput(x.astype(np.float32), bucket)
+        with np.errstate(over="ignore"):  # an overflow becomes inf, which the feature layer reports
+            value = x.astype(np.float32)
+        return NumericOutput(value, bucket)
 
     def get_state(self) -> dict[str, Any]:
         check_is_fitted(self, "fill_value_")

@@ -256,3 +256,12 @@ def test_transform_a_subset_of_features_needs_only_their_columns(fitted):
         fitted.transform(table, features=["nope"])
     with pytest.raises(SchemaError, match=r"'age' \(feature age\)"):
         fitted.transform(table, features=["age"])
+
+
+def test_a_value_that_is_not_finite_after_preprocessing_is_an_error_unless_only_bucketed(fitted):
+    table = make_table()
+    for bad in (np.inf, 1e308):  # inf, and a value that overflows float32 once standardized
+        with pytest.raises(SchemaError, match=r"column 'age': row 2 holds .* not a finite float32"):
+            fitted.transform(table.assign(age=[20, None, bad, 30]))
+    out = fitted.transform(table.assign(income=[0.0, 9.0, np.inf, 99.0]))  # as_value: false, buckets only
+    assert out["income.bucket"][2] == out["income.bucket"].max()
