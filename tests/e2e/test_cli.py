@@ -61,3 +61,63 @@ def test_movielens_example(tmp_path, capsys):
         assert main(["evaluate", best, "--data", test_file, "--sep", sep,
                      "--names", "user_id,item_id,rating,timestamp", "--metrics", "hit_rate@100"]) == 0
         assert json.loads(capsys.readouterr().out)["hit_rate@100"] == pytest.approx(trained, abs=1e-6)
+
+
+def test_a_non_empty_foreign_output_folder_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    from recstack.experiment import RetrievalExperiment
+
+    def no_training(self, **kwargs):
+        raise AssertionError("training started although the output folder cannot be used")
+
+    monkeypatch.setattr(RetrievalExperiment, "fit", no_training)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(small_config().to_dict()))
+    out = tmp_path / "mydir"
+    out.mkdir()
+    (out / "notes.txt").write_text("notes")
+    assert main(["train", str(cfg), "-o", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert f"-o {out}: the folder is not empty and is not a recstack model directory (no recstack.json)" in err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def _zero_padded_model(tmp_path):
+    """A model trained on string IDs 0007.. (as ``dtype: {user_id: str}`` reads them)."""
+    import pandas as pd
+
+    from recstack.config import ExperimentConfig
+    from recstack.experiment import RetrievalExperiment
+    from recstack.experiment.tables import Tables
+
+    cfg = ExperimentConfig.from_dict({
+        "data": {"train": "unused.csv", "time_column": None},
+        "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"}},
+        "model": {"kind": "two_tower", "query": ["user_id"], "candidate": ["item_id"], "embedding_dim": 4},
+        "train": {"batch_size": 8, "epochs": 1, "progress": False},
+    })
+    train = pd.DataFrame({"user_id": ["0007", "0007", "0008", "0009"], "item_id": ["0042", "0043", "0042", "0044"]})
+    exp = RetrievalExperiment(cfg, tables=Tables(train, None, None, None))
+    exp.fit()
+    exp.save(tmp_path / "zp")
+    (tmp_path / "t.csv").write_text("user_id,item_id\n0007,0042\n0008,0043\n")
+    return str(tmp_path / "zp"), str(tmp_path / "t.csv")
+
+
+def test_evaluate_dtype_keeps_zero_padded_ids(tmp_path, capsys):
+    model, data = _zero_padded_model(tmp_path)
+    capsys.readouterr()
+    args = ["evaluate", model, "--data", data, "--metrics", "hit_rate@10"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["hit_rate@10"] == 0  # 0042 read as 42: not in the catalogue
+    assert main(args + ["--dtype", "user_id=str, item_id=str"]) == 0
+    assert json.loads(capsys.readouterr().out)["hit_rate@10"] == 1  # 3 candidates: every positive in the top 10
+    assert main(args + ["--dtype", "userid=str"]) == 2
+    assert "dtype.userid: 'userid' is not a column of" in capsys.readouterr().err
+    assert main(args + ["--dtype", "user_id:str"]) == 2
+    assert "--dtype: 'user_id:str' must be COLUMN=TYPE with TYPE one of str, int, float" in capsys.readouterr().err
+
+
+def test_evaluate_data_that_is_a_folder_says_so(tmp_path, capsys):
+    model, _ = _zero_padded_model(tmp_path)
+    assert main(["evaluate", model, "--data", str(tmp_path)]) == 2
+    assert "is a folder; give a table file" in capsys.readouterr().err

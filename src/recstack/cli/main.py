@@ -9,8 +9,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from recstack.errors import ConfigError, RecstackError
+
+if TYPE_CHECKING:  # the CLI imports pandas/torch only when a command needs them
+    from recstack.data.readers import ColumnType
 
 __all__ = ["main"]
 
@@ -27,14 +31,43 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.quiet:
         cfg.train.progress = False
     out = Path(args.output)
-    if out.exists() and not out.is_dir():  # checked before training, not after it
-        raise ConfigError(f"-o {args.output}: a file is there; choose an output folder")
+    _check_output(out, args.output)
     exp = RetrievalExperiment(cfg, run_dir=out.with_name(out.name + ".run") if args.keep_checkpoints else None)
     exp.fit(resume_from=args.resume)
     metrics = exp.evaluate() if exp.test_table is not None else {}
     exp.save(out, metrics=metrics)
     print(json.dumps({"artifact": str(out), "test": metrics, "epochs_run": len(exp.history or [])}))
     return 0
+
+
+def _check_output(out: Path, given: str) -> None:
+    """Refuses an output the model cannot be saved to before training, not after it.
+
+    The same rules as the artifact writer: a file, or a non-empty folder that is not a
+    recstack model directory (no ``recstack.json``), is never replaced.
+    """
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"-o {given}: a file is there; choose an output folder")
+    if out.is_dir() and not (out / "recstack.json").exists() and any(out.iterdir()):
+        raise ConfigError(f"-o {given}: the folder is not empty and is not a recstack model directory "
+                          "(no recstack.json); choose a new or empty folder")
+
+
+def _parse_dtype(spec: str | None) -> dict[str, ColumnType] | None:
+    """``--dtype user_id=str,item_id=str`` as a mapping for ``read_table(dtype=...)``."""
+    from recstack.data.readers import COLUMN_TYPES
+
+    if not spec:
+        return None
+    out: dict[str, ColumnType] = {}
+    for part in spec.split(","):
+        col, _, kind = part.partition("=")
+        col, kind = col.strip(), kind.strip()
+        if not col or kind not in COLUMN_TYPES:
+            raise ConfigError(f"--dtype: {part!r} must be COLUMN=TYPE with TYPE one of {', '.join(COLUMN_TYPES)} "
+                              "(e.g. --dtype user_id=str,item_id=str)")
+        out[col] = cast("ColumnType", kind)
+    return out
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -44,7 +77,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     rec = load(args.model)
     sep = codecs.decode(args.sep, "unicode_escape") if args.sep else None  # --sep '\t' from a shell is 2 chars
-    table = read_table(args.data, sep=sep, names=args.names.split(",") if args.names else None)
+    table = read_table(args.data, sep=sep, names=args.names.split(",") if args.names else None,
+                       dtype=_parse_dtype(args.dtype))
     metrics = evaluate_recommender(
         rec, table, metrics=args.metrics.split(","), exclude_seen=args.exclude_seen, ties=args.ties
     )
@@ -114,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", required=True, help="CSV/TSV/Parquet with the query columns and the item column")
     e.add_argument("--sep", help="field separator (default: from the extension)")
     e.add_argument("--names", help="comma-separated column names for a file without header")
+    e.add_argument("--dtype", help="column types, e.g. user_id=str,item_id=str (keeps IDs like 0007 as written); "
+                   "str, int or float")
     e.add_argument("--metrics", default="hit_rate@10,hit_rate@100,recall@10,ndcg@10,mrr")
     e.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
     e.add_argument("--ties", choices=["optimistic", "mid", "pessimistic"], default="optimistic",

@@ -6,6 +6,7 @@ the config path (``train.lr: Input should be greater than 0 (got -1)``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,6 +14,8 @@ import yaml
 from pydantic import Field, model_validator
 
 from recstack._validation import StrictModel, validate_model
+from recstack.data.datasets import validate_dataset_options
+from recstack.data.readers import ColumnType
 from recstack.errors import ConfigError
 from recstack.features.schema import Schema
 from recstack.metrics import parse_metric_name
@@ -37,6 +40,9 @@ class TableSource(StrictModel):
             the config file's folder, then ``$RECSTACK_DATA``.
         sep / names / header / encoding / format: reader options (see ``read_table``).
         key: join column when the table is joined onto the interactions (``data.join``).
+        dtype: column types, e.g. ``{user_id: str, item_id: str}`` keeps zero-padded IDs
+            (``0007``) as written; ``str``, ``int`` or ``float``; a name that is not a
+            column of the file is an error.
     """
 
     path: str
@@ -46,6 +52,7 @@ class TableSource(StrictModel):
     encoding: str = "utf-8"
     format: Literal["csv", "tsv", "parquet"] | None = None
     key: str | None = None
+    dtype: dict[str, ColumnType] | None = None
 
 
 class HistoryConfig(StrictModel):
@@ -105,6 +112,27 @@ class DataConfig(StrictModel):
             if t.key is None:
                 raise ValueError(f"join.{name}.key: the join column is required (e.g. key: item_id)")
         return self
+
+    def check_column_roles(self, columns: Iterable[str]) -> None:
+        """Checks the role columns against the training table's ``columns`` (after joins).
+
+        ``user_column`` is always needed; ``item_column`` and ``time_column`` are checked
+        when ``history`` uses them or when the config sets them, so a typo there is not
+        silently ignored (their defaults may be absent from data that does not need them).
+
+        Raises:
+            ConfigError: ``data.time_column: 'ts' is not a column of the training data; columns: [...]``.
+        """
+        cols = list(columns)
+        if self.history is not None and self.time_column is None:
+            raise ConfigError("data.history needs data.time_column to order interactions")
+        hist = self.history is not None
+        roles = [("user_column", self.user_column, True), ("item_column", self.item_column, hist),
+                 ("time_column", self.time_column, hist)]
+        for role, value, needed in roles:
+            if value is not None and (needed or role in self.model_fields_set) and value not in cols:
+                raise ConfigError(f"data.{role}: {value!r} is not a column of the training data; "
+                                  f"columns: {sorted(cols)}")
 
 
 class EvalConfig(StrictModel):
@@ -180,6 +208,8 @@ class ExperimentConfig(StrictModel):
         if not isinstance(data, dict):
             raise ConfigError(f"the config must be a mapping with data/features/model/..., got {type(data).__name__}")
         cfg = validate_model(cls, {**data, "base_dir": base_dir})
+        if cfg.data.dataset is not None:  # a typo in an option fails now, not after data is read
+            validate_dataset_options(cfg.data.dataset, cfg.data.dataset_options)
         schema = cfg.schema()  # feature errors surface now, with their paths
         unused = [c for c in cfg.data.defaults if c not in schema.columns]
         if unused:

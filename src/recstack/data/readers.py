@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import csv
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pandas as pd
 
-from recstack.errors import DataError, SchemaError
+from recstack.errors import ConfigError, DataError, SchemaError
 
-__all__ = ["read_table"]
+__all__ = ["ColumnType", "read_table"]
+
+ColumnType = Literal["str", "int", "float"]
+"""A column type a reader can be told to keep (``str`` keeps IDs like ``0007`` as written)."""
+COLUMN_TYPES: tuple[str, ...] = get_args(ColumnType)
 
 _PARQUET = {".parquet", ".pq"}
 _COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
@@ -51,6 +56,7 @@ def read_table(
     header: int | Literal["infer"] | None = "infer",
     encoding: str = "utf-8",
     columns: list[str] | None = None,
+    dtype: Mapping[str, ColumnType] | None = None,
 ) -> pd.DataFrame:
     """Reads a table from a file, a DataFrame or a ``pyarrow.Table``.
 
@@ -63,10 +69,18 @@ def read_table(
         header: header row number, ``"infer"`` or ``None``.
         encoding: text encoding (MovieLens ``u.item`` is ``latin-1``).
         columns: keep only these columns (unknown names are an error listing the available ones).
+        dtype: column types, ``{"user_id": "str"}`` etc. (``str``, ``int`` or ``float``); a
+            text file reads ``str`` columns as written, so zero-padded IDs like ``0007`` are
+            not turned into ``7``. A name that is not a column is an error.
 
     Raises:
         DataError: missing, empty or malformed file (names the file and, when known, the line).
     """
+    dtype = dict(dtype or {})
+    bad_types = {c: t for c, t in dtype.items() if t not in COLUMN_TYPES}
+    if bad_types:
+        c, t = next(iter(bad_types.items()))
+        raise ConfigError(f"dtype.{c}: {t!r} is not a column type; use one of {', '.join(COLUMN_TYPES)}")
     if isinstance(source, pd.DataFrame):
         df = source.copy()
         where = "the DataFrame"
@@ -76,6 +90,8 @@ def read_table(
     else:
         path = Path(source)
         where = str(path)
+        if path.is_dir():
+            raise DataError(f"{where!r} is a folder; give a table file (CSV, TSV or Parquet) inside it")
         if not path.is_file():
             raise DataError(f"file {where!r} does not exist; check the path (relative paths start at {Path.cwd()})")
         fmt = _detect_format(path, format, sep)
@@ -88,7 +104,8 @@ def read_table(
         else:
             # index_col=False: a row with more fields than names must not become an index (a lost column)
             sep = sep or ("\t" if fmt == "tsv" else ",")
-            kwargs: dict[str, Any] = {"sep": sep, "encoding": encoding, "index_col": False}
+            kwargs: dict[str, Any] = {"sep": sep, "encoding": encoding, "index_col": False,
+                                      "dtype": {c: str for c, t in dtype.items() if t == "str"}}
             if len(sep) > 1:  # a regex or multi-character separator ("::"): the python engine, on purpose
                 kwargs["engine"] = "python"
             if names is not None:
@@ -128,4 +145,30 @@ def read_table(
         if unknown:
             raise SchemaError(f"{where} has no columns {unknown}; available: {list(df.columns)}")
         df = df[columns]
+    if dtype:
+        df = _apply_dtype(df, dtype, where)
     return df.reset_index(drop=True)
+
+
+def _apply_dtype(df: pd.DataFrame, dtype: Mapping[str, ColumnType], where: str) -> pd.DataFrame:
+    """Casts whole columns; missing values stay missing (never the string ``"nan"``)."""
+    unknown = [c for c in dtype if c not in df.columns]
+    if unknown:
+        raise SchemaError(f"dtype.{unknown[0]}: {unknown[0]!r} is not a column of {where}; columns: {list(df.columns)}")
+    out = df.copy()
+    for col, kind in dtype.items():
+        values = out[col]
+        if kind == "str":
+            out[col] = values.astype(object).where(values.isna(), values.astype(str))
+            continue
+        num = pd.to_numeric(values, errors="coerce")
+        bad = (num.isna() & values.notna()).to_numpy()
+        if kind == "int":
+            bad = bad | values.isna().to_numpy() | (num.notna() & (num != num.round())).to_numpy()
+        if bad.any():
+            row = int(bad.argmax())
+            got = "a missing value" if pd.isna(values.iloc[row]) else repr(values.iloc[row])
+            raise DataError(f"dtype.{col}: column {col!r} of {where} is not all {kind} values "
+                            f"(data row {row + 1}: {got}); fix the data or use dtype str")
+        out[col] = num.astype("int64" if kind == "int" else "float64")
+    return out

@@ -9,7 +9,7 @@ Neural Networks for YouTube Recommendations", RecSys 2016; Yi et al., RecSys 201
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -63,7 +63,8 @@ class TwoTowerConfig(StrictModel):
     candidate: list[str] = Field(min_length=1)
     candidate_key: str | None = None
     embedding_dim: int = Field(default=32, ge=1)
-    layers: list[int] = Field(default_factory=list)
+    # widths checked here, not only in MLP, so the error names model.layers.<i>
+    layers: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)
     activation: Literal["relu", "gelu", "tanh", "silu"] = "relu"
     dropout: float = Field(default=0.0, ge=0, lt=1)
     normalize: bool = False

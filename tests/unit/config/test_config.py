@@ -168,3 +168,52 @@ def test_history_settings_name_their_config_key(key, value, match):
 
     with pytest.raises(ConfigError, match=match):
         RetrievalExperiment(small_config(**{key: value}))
+
+
+@pytest.mark.parametrize("dataset, options, expect", [
+    ("movielens-100k", {"splitt": "u1"},
+     r"data\.dataset_options\.splitt: unknown option of dataset 'movielens-100k'; allowed: data_dir, split"),
+    ("synthetic", {"num_users": "many"}, r"data\.dataset_options\.num_users: expected int, got 'many'"),
+])
+def test_dataset_options_are_checked_at_config_load(tmp_path, dataset, options, expect):
+    d = small_config().to_dict()
+    d["data"].update(dataset=dataset, dataset_options=options)
+    with pytest.raises(ConfigError, match=expect):
+        load_config(write(tmp_path, d))
+
+
+def test_table_source_dtype_allows_str_int_float():
+    from recstack.config import TableSource
+
+    assert TableSource(path="x.csv", dtype={"user_id": "str", "n": "int"}).dtype == {"user_id": "str", "n": "int"}
+    d = small_config().to_dict()
+    d["data"] = {"train": {"path": "x.csv", "dtype": {"user_id": "string"}}}
+    with pytest.raises(ConfigError, match=r"data\.train\..*dtype\.user_id"):
+        ExperimentConfig.from_dict(d)
+
+
+def test_role_columns_are_checked_when_set_or_used():
+    from recstack.config import DataConfig
+
+    cols = ["user_id", "item_id", "timestamp"]
+    given = DataConfig(train="x.csv", item_column="movie", time_column="ts")
+    with pytest.raises(ConfigError, match=r"^data\.item_column: 'movie' is not a column of the training data; "
+                                          r"columns: \['item_id', 'timestamp', 'user_id'\]"):
+        given.check_column_roles(cols)
+    with pytest.raises(ConfigError, match=r"^data\.time_column: 'ts' is not"):
+        DataConfig(train="x.csv", time_column="ts").check_column_roles(cols)
+    with pytest.raises(ConfigError, match=r"^data\.user_column: 'uid' is not"):
+        DataConfig(train="x.csv", user_column="uid").check_column_roles(cols)
+    # defaults that nothing uses may be absent (no history): e.g. a table without timestamps
+    DataConfig(train="x.csv").check_column_roles(["user_id", "movie"])
+    with pytest.raises(ConfigError, match=r"^data\.time_column: 'timestamp' is not"):
+        DataConfig(train="x.csv", history={}).check_column_roles(["user_id", "item_id"])
+    with pytest.raises(ConfigError, match="data.history needs data.time_column"):
+        DataConfig(train="x.csv", history={}, time_column=None).check_column_roles(cols)
+
+
+def test_a_bad_layer_width_names_its_config_path():
+    d = small_config().to_dict()
+    d["model"]["layers"] = [16, 0]
+    with pytest.raises(ConfigError, match=r"^model\.layers\.1: Input should be greater than or equal to 1 \(got 0\)"):
+        ExperimentConfig.from_dict(d)

@@ -1,6 +1,12 @@
 """Built-in datasets: ``movielens-100k`` (local or downloaded) and ``synthetic``."""
 
-from recstack.data.datasets.base import DATASETS, InteractionData, list_datasets, load_dataset
+from recstack.data.datasets.base import (
+    DATASETS,
+    InteractionData,
+    list_datasets,
+    load_dataset,
+    validate_dataset_options,
+)
 from recstack.data.datasets.movielens import download_movielens_100k, find_movielens_100k, load_movielens_100k
 from recstack.data.datasets.synthetic import make_synthetic
 
@@ -14,6 +20,7 @@ __all__ = [
     "load_dataset",
     "load_movielens_100k",
     "make_synthetic",
+    "validate_dataset_options",
 ]
 
 
@@ -23,5 +30,5 @@ def fetch_dataset(name: str, *, cache_dir: str | None = None) -> str:
         return "(synthetic data is generated, nothing to fetch)"
     if name != "movielens-100k":
         DATASETS.get(name)
-    found, _ = find_movielens_100k(None, cache_dir)
-    return str(found or download_movielens_100k(cache_dir))
+    found, tried = find_movielens_100k(None, cache_dir)
+    return str(found or download_movielens_100k(cache_dir, searched=tried))

@@ -12,7 +12,7 @@ import os
 import shutil
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +70,14 @@ def download_movielens_100k(
     md5: str = ML100K_MD5,
     opener: Callable[[str], Any] | None = None,
     timeout: float = DOWNLOAD_TIMEOUT_S,
+    searched: Sequence[Path] = (),
 ) -> Path:
     """Downloads and extracts the official zip into the cache; verifies its MD5.
 
     ``opener`` is injectable so tests run without network; the default is ``urlopen`` with
     ``timeout`` seconds per blocking read, so a stalled connection fails instead of hanging.
+    ``searched``: the local folders already looked in (see :func:`find_movielens_100k`),
+    named in the error when the download fails, so an offline user sees where to put the files.
     """
     if opener is None:
         opener = functools.partial(urllib.request.urlopen, timeout=timeout)
@@ -90,9 +93,10 @@ def download_movielens_100k(
             shutil.copyfileobj(resp, fh)
     except (OSError, http.client.HTTPException) as err:  # URLError and TimeoutError are OSErrors
         tmp.unlink(missing_ok=True)
+        where = f"not found locally (searched {', '.join(map(str, searched))}) and " if searched else ""
         raise DatasetUnavailableError(
-            f"could not download {url} ({err}); put the extracted ml-100k folder somewhere and pass "
-            "data_dir=... or set RECSTACK_DATA to its parent folder"
+            f"MovieLens 100K {where}could not download {url} ({err}); put the extracted ml-100k folder "
+            "somewhere and pass data_dir=... or set RECSTACK_DATA to its parent folder"
         ) from None
     digest = hashlib.md5(tmp.read_bytes()).hexdigest()
     if digest != md5:
@@ -144,7 +148,7 @@ def load_movielens_100k(
             raise DatasetUnavailableError(
                 f"MovieLens 100K not found in {', '.join(map(str, tried))}; set RECSTACK_DATA or pass data_dir"
             )
-        d = download_movielens_100k(cache_dir)
+        d = download_movielens_100k(cache_dir, searched=tried)
     items = _items(d)
     users = read_table(d / "u.user", sep="|", names=USER_COLS)
     users["zip"] = users["zip"].astype(str)

@@ -1,0 +1,53 @@
+"""Built-in dataset options are checked against the loader's signature, and the offline
+error of MovieLens names every folder searched."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import pytest
+
+from recstack.data import load_dataset
+from recstack.data.datasets import fetch_dataset, load_movielens_100k, validate_dataset_options
+from recstack.errors import ConfigError, DatasetUnavailableError
+
+
+def test_an_unknown_option_names_its_path_and_the_allowed_ones():
+    with pytest.raises(ConfigError, match=r"data\.dataset_options\.splitt: unknown option .*allowed: data_dir, "
+                                          r"split, cache_dir, download"):
+        load_dataset("movielens-100k", splitt="u1")  # before any file is looked for
+
+
+def test_a_wrong_type_names_its_path_and_the_expected_type():
+    with pytest.raises(ConfigError, match=r"data\.dataset_options\.num_users: expected int, got 'many'"):
+        load_dataset("synthetic", num_users="many")
+
+
+def test_every_problem_is_reported_and_good_values_are_coerced():
+    with pytest.raises(ConfigError, match=r"\.download: expected bool.*; .*\.nope: unknown option"):
+        validate_dataset_options("movielens-100k", {"download": "maybe", "nope": 1})
+    assert validate_dataset_options("synthetic", {"num_users": "10", "focus": 1}) == {"num_users": 10, "focus": 1.0}
+
+
+def _offline(monkeypatch):
+    def fail(url, timeout=None):
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.setattr(urllib.request, "urlopen", fail)
+
+
+def test_the_offline_error_names_the_url_and_every_folder_searched(tmp_path, monkeypatch):
+    _offline(monkeypatch)
+    given, data, cache = tmp_path / "given", tmp_path / "data", tmp_path / "cache"
+    given.mkdir()
+    monkeypatch.setenv("RECSTACK_DATA", str(data))
+    with pytest.raises(DatasetUnavailableError) as err:
+        load_movielens_100k(given, cache_dir=str(cache))
+    msg = str(err.value)
+    assert "files.grouplens.org" in msg
+    for folder in (given, data / "ml-100k", cache / "ml-100k"):
+        assert str(folder) in msg
+    with pytest.raises(DatasetUnavailableError, match=f"searched {cache}, {cache / 'ml-100k'}"):
+        monkeypatch.delenv("RECSTACK_DATA")
+        fetch_dataset("movielens-100k", cache_dir=str(cache))
