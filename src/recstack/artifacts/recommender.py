@@ -15,6 +15,7 @@ from recstack.index import ExactIndex
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
+from recstack.preprocessing.ragged import split_ragged
 
 __all__ = ["Recommender"]
 
@@ -223,27 +224,66 @@ class Recommender:
             q[torch.as_tensor(warm)] = self._embed_queries(self._fill_missing(table.iloc[warm].reset_index(drop=True)))
         return table, pos, q
 
-    def _exclusion(self, pos: np.ndarray, exclude: Any, n: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    @property
+    def history_column(self) -> str | None:
+        """The query column that lists a user's past candidates (``data.history.column``), if any."""
+        data = (self.metadata.get("experiment") or {}).get("data") or {}
+        column = (data.get("history") or {}).get("column")
+        return column if isinstance(column, str) else None
+
+    def _exclusion(
+        self, table: pd.DataFrame, pos: np.ndarray, exclude: Any
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """CSR of catalogue rows to drop per query: ``"seen"`` (the user's training items plus
+        the items of a history given in the row), a list of raw IDs (for every query), or both
+        (a list holding ``"seen"``, when no candidate is named ``"seen"``)."""
         if exclude is None:
             return None
-        if isinstance(exclude, str):
-            if exclude != "seen":
-                raise ConfigError(f"exclude must be 'seen', a list of item IDs or None; got {exclude!r}")
-            if self.seen is None:
-                return None
-            offsets, items = self.seen
-            starts = torch.where(torch.as_tensor(pos) >= 0, offsets[torch.as_tensor(pos).clamp_min(0)], 0)
-            ends = torch.where(torch.as_tensor(pos) >= 0, offsets[torch.as_tensor(pos).clamp_min(0) + 1], 0)
-            lengths = ends - starts
-            new_off = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
-            idx = torch.repeat_interleave(starts, lengths) + (
-                torch.arange(int(lengths.sum())) - torch.repeat_interleave(new_off[:-1], lengths)
-            )
-            return new_off, items[idx]
-        found = self._cand_pos.positions(_id_list(exclude, "exclude"), column="exclude")
-        rows = torch.as_tensor(found[found >= 0], dtype=torch.long)
-        offsets = torch.arange(n + 1, dtype=torch.long) * len(rows)
-        return offsets, rows.repeat(n)
+        n = len(table)
+        ids = [exclude] if isinstance(exclude, str) else _id_list(exclude, "exclude")
+        found = self._cand_pos.positions(ids, column="exclude")
+        is_seen = np.array([isinstance(v, str) and v == "seen" for v in ids], dtype=bool) & (found < 0)
+        if isinstance(exclude, str) and not is_seen.any():
+            raise ConfigError(f"exclude must be 'seen', a list of item IDs or None; got {exclude!r}")
+        missing = (found < 0) & ~is_seen
+        if missing.any():
+            logger.warning("exclude: %d of %d IDs are not in the catalogue and exclude nothing (e.g. %s)",
+                           int(missing.sum()), len(ids), [ids[i] for i in np.flatnonzero(missing)[:5]])
+        rows = [np.repeat(np.arange(n), int((found >= 0).sum()))]
+        items = [np.tile(found[found >= 0], n)]
+        if is_seen.any():
+            for r, c in (self._seen_pairs(pos), self._given_history_pairs(table)):
+                rows.append(r)
+                items.append(c)
+        row = np.concatenate(rows)
+        order = np.argsort(row, kind="stable")
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum(np.bincount(row, minlength=n))
+        return torch.as_tensor(offsets), torch.as_tensor(np.concatenate(items)[order], dtype=torch.long)
+
+    def _seen_pairs(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, catalogue row) of each known user's training items."""
+        if self.seen is None:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        offsets, items = (t.numpy() for t in self.seen)
+        known = pos >= 0
+        starts = np.where(known, offsets[np.maximum(pos, 0)], 0)
+        lengths = np.where(known, offsets[np.maximum(pos, 0) + 1], 0) - starts
+        first = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        idx = np.repeat(starts, lengths) + np.arange(int(lengths.sum())) - first
+        return np.repeat(np.arange(len(pos)), lengths), items[idx].astype(np.int64)
+
+    def _given_history_pairs(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, catalogue row) of the items in each row's history cell, when one is given."""
+        col = self.history_column
+        if col is None or col not in table.columns:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        feats = [f for f in self.query_features if self.preprocessor.schema[f].source_column == col]
+        separator = getattr(self.preprocessor.schema[feats[0]], "separator", None) if feats else None
+        flat, lengths = split_ragged(table[col], separator=separator, column=col)
+        found = self._cand_pos.positions(flat, column=col) if len(flat) else np.empty(0, dtype=np.int64)
+        row = np.repeat(np.arange(len(table)), lengths)
+        return row[found >= 0], found[found >= 0]
 
     # ----------------------------------------------------------------- API
     def recommend(
@@ -260,19 +300,19 @@ class Recommender:
                 (see the class docstring; :meth:`is_known` tells which IDs are unknown).
 
         Returns:
-            A DataFrame ``[<query column>, rank, <candidate key>, score]``, ``k`` rows per query.
+            A DataFrame ``[<query column>, rank, <candidate key>, score]``, ``k`` rows per query
+            (plus ``query_row``, the row's position, when some query has no ID).
         """
-        if not isinstance(k, (int, np.integer)) or k < 1:
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
         table, pos, q = self._queries(queries, cold_start)
-        scores, idx = self.index.search(q, int(k), exclude=self._exclusion(pos, exclude, len(table)))
+        scores, idx = self.index.search(q, int(k), exclude=self._exclusion(table, pos, exclude))
         valid = idx >= 0
         counts = valid.sum(1).numpy()
-        qid = table[self.query_column].tolist() if self.query_column in table.columns else list(range(len(table)))
         flat_idx = idx[valid].numpy()
         return pd.DataFrame(
             {
-                self.query_column: np.repeat(np.array(qid, dtype=object), counts),
+                **{name: np.repeat(v, counts) for name, v in self._query_labels(table).items()},
                 "rank": np.concatenate([np.arange(1, c + 1) for c in counts]) if len(counts) else [],
                 self.model.candidate_key: [self.candidate_ids[i] for i in flat_idx],
                 "score": scores[valid].numpy().astype(float),
@@ -293,14 +333,24 @@ class Recommender:
         emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
         s = (q @ emb.T).numpy().astype(float)
         s[:, rows < 0] = np.nan
-        qid = table[self.query_column].tolist() if self.query_column in table.columns else list(range(len(table)))
         return pd.DataFrame(
             {
-                self.query_column: np.repeat(np.array(qid, dtype=object), len(candidates)),
+                **{name: np.repeat(v, len(candidates)) for name, v in self._query_labels(table).items()},
                 self.model.candidate_key: list(candidates) * len(table),
                 "score": s.reshape(-1),
             }
         )
+
+    def _query_labels(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Output columns naming each query: its ID; when a row has none, every row also gets its
+        position in the request (``query_row``), and the ID stays empty, never made up."""
+        if self.query_column not in table.columns:
+            return {self.query_column: np.full(len(table), None, dtype=object), "query_row": np.arange(len(table))}
+        ids = table[self.query_column]
+        labels = {self.query_column: ids.to_numpy(dtype=object)}
+        if ids.isna().any():
+            labels["query_row"] = np.arange(len(table))
+        return labels
 
     def similar(self, item: Any, k: int = 10) -> pd.DataFrame:
         """Candidates closest to ``item`` by embedding dot product (the item itself excluded).

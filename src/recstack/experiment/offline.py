@@ -41,7 +41,7 @@ def evaluate_recommender(
     qtable, pos, q = rec._queries(table[qcols], cold_start)
     positives = torch.as_tensor(rec._cand_pos.positions(table[key], column=key), dtype=torch.long)
     groups = require_ids(key_codes(table[rec.query_column], column=rec.query_column)[0], rec.query_column)
-    exclude = rec._exclusion(pos, "seen" if exclude_seen else None, len(qtable))
+    exclude = rec._exclusion(qtable, pos, "seen" if exclude_seen else None)
     known = positives >= 0
     ranks = torch.full_like(positives, len(rec.candidate_ids))
     if known.any():

@@ -307,6 +307,7 @@ class RetrievalExperiment:
         return Recommender(
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
             candidate_embeddings=emb, query_column=user, known_queries=known, seen=seen,
+            metadata={"experiment": self.config.to_dict()},
         )
 
     def save(self, directory: str | Path, *, metrics: dict[str, float] | None = None) -> Path:

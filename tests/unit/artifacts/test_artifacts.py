@@ -210,3 +210,36 @@ def test_oov_cold_start_fills_an_absent_side_feature_with_its_own_fill():
     row = rec.recommend([{"user_id": 987654, "age": None}], k=5, cold_start="oov")
     assert bare.item_id.tolist() == row.item_id.tolist()
     assert bare.score.tolist() == pytest.approx(row.score.tolist())
+
+
+def test_exclude_combines_seen_with_ids_covers_a_given_history_and_warns_about_unknown_ids(trained, caplog):
+    exp, d = trained
+    rec = recstack.load(d)
+    assert rec.history_column == "history" and exp.recommender().history_column == "history"
+    seen = set(exp.full_train[exp.full_train.user_id == 3].item_id)
+    extra = rec.recommend([3], k=1, exclude="seen").item_id[0]
+    both = rec.recommend([3], k=30, exclude=["seen", extra])
+    assert not (seen | {extra}) & set(both.item_id)
+    # a new user's history given in the row counts as seen
+    given = sorted(seen)[:4]
+    row = {"user_id": 987654, "history": given}
+    assert set(given) & set(rec.recommend([row], k=80).item_id)  # the test needs them to rank at all
+    assert not set(given) & set(rec.recommend([row], k=80, exclude="seen").item_id)
+    with caplog.at_level("WARNING", logger="recstack.artifacts.recommender"):
+        kept = rec.recommend([3], k=5, exclude=["no-such-item", 10 ** 9])
+    assert "2 of 2 IDs are not in the catalogue" in caplog.text
+    assert kept.equals(rec.recommend([3], k=5))
+    with pytest.raises(recstack.errors.ConfigError, match="exclude must be 'seen'"):
+        rec.recommend([3], k=5, exclude="everything")
+
+
+def test_rows_without_an_id_are_labelled_by_position_not_by_a_made_up_id(trained):
+    _, d = trained
+    rec = recstack.load(d)
+    rows = [{"history": [1, 2, 3]}, {"history": [4]}]
+    out = rec.recommend(rows, k=3)
+    assert out.user_id.isna().all() and out.query_row.tolist() == [0, 0, 0, 1, 1, 1]
+    assert rec.score(rows, [1, 2]).query_row.tolist() == [0, 0, 1, 1]
+    assert "query_row" not in rec.recommend([3], k=3).columns
+    with pytest.raises(recstack.errors.ConfigError, match="k must be a positive integer"):
+        rec.recommend([3], k=True)
