@@ -108,6 +108,7 @@ class RetrievalExperiment:
         for col in (user, self.schema[self.candidate_key].source_column):
             if col not in train.columns:
                 raise SchemaError(f"training data has no column {col!r}; columns: {sorted(train.columns)}")
+        data.check_column_roles(train.columns)  # item/time columns: checked when set or used
         key_col = self.schema[self.candidate_key].source_column
         _require_values(train, key_col, "training data")
         if test is not None and key_col in test.columns:
@@ -124,14 +125,6 @@ class RetrievalExperiment:
             fit_part, val_part = train, None
         if data.history is not None:
             # histories come from the fitted part only, so validation mirrors the test set
-            if data.time_column is None:
-                raise ConfigError("data.history needs data.time_column to order interactions")
-            if data.time_column not in train.columns:
-                raise ConfigError(f"data.time_column: {data.time_column!r} is not a column of the training data; "
-                                  f"columns: {sorted(train.columns)}")
-            if data.item_column not in train.columns:
-                raise ConfigError(f"data.item_column: {data.item_column!r} is not a column of the training data; "
-                                  f"columns: {sorted(train.columns)}")
             if data.history.column in train.columns:
                 raise ConfigError(f"data.history.column: {data.history.column!r} is already a column of the data; "
                                   "name the new history column something else (e.g. history)")

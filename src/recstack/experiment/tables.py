@@ -51,7 +51,8 @@ def resolve_path(path: str, base_dir: str | None, *, where: str) -> Path:
 def _read(src: str | TableSource, base_dir: str | None, where: str) -> pd.DataFrame:
     ts = TableSource(path=src) if isinstance(src, str) else src
     path = resolve_path(ts.path, base_dir, where=where)
-    return read_table(path, format=ts.format, sep=ts.sep, names=ts.names, header=ts.header, encoding=ts.encoding)
+    return read_table(path, format=ts.format, sep=ts.sep, names=ts.names, header=ts.header, encoding=ts.encoding,
+                      dtype=ts.dtype)
 
 
 def _join(left: pd.DataFrame, right: pd.DataFrame, on: str, name: str) -> pd.DataFrame:

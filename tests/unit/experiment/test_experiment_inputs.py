@@ -44,3 +44,20 @@ def test_an_interaction_without_an_item_is_an_error_that_names_the_column_and_ro
     tables[part].loc[tables[part].index[4], "item_id"] = np.nan
     with pytest.raises(SchemaError, match=r"column 'item_id' is empty in 1 of \d+ rows \(first: row 4\)"):
         RetrievalExperiment(base.config, tables=Tables(tables["train"], tables["test"], t.items, t.users))
+
+
+def test_table_dtype_keeps_zero_padded_ids_and_role_columns_are_checked_even_without_history(tmp_path):
+    rows = ["user_id,item_id,ts"] + [f"{u:04d},{i:04d},{u * 10 + i}" for u in range(1, 13) for i in range(1, 9)]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    d = {
+        "data": {"train": {"path": str(tmp_path / "train.csv"), "dtype": {"user_id": "str", "item_id": "str"}},
+                 "time_column": "ts", "validation_fraction": 0.0},
+        "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"}},
+        "model": {"kind": "two_tower", "query": ["user_id"], "candidate": ["item_id"], "embedding_dim": 4},
+        "train": {"epochs": 1, "batch_size": 16, "progress": False},
+    }
+    exp = RetrievalExperiment(ExperimentConfig.from_dict(d))
+    assert exp.full_train.user_id.iloc[0] == "0001" and exp.catalogue.ids[0] == "0001"
+    d["data"]["item_column"] = "movie"
+    with pytest.raises(ConfigError, match=r"data\.item_column: 'movie' is not a column of the training data"):
+        RetrievalExperiment(ExperimentConfig.from_dict(d))
