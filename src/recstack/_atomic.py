@@ -27,8 +27,14 @@ def _fsync(path: Path) -> None:
 
 
 def _fsync_tree(root: Path) -> None:
+    """Flushes every file and folder under ``root``, giving files the usual mode
+    (``0o666`` minus the umask): safetensors writes its files ``0o600``, which would keep
+    other accounts (a serving user) from loading a model whose JSON files they can read."""
+    mask = os.umask(0)
+    os.umask(mask)
     for folder, _, files in os.walk(root):
         for name in files:
+            os.chmod(Path(folder) / name, 0o666 & ~mask)
             _fsync(Path(folder) / name)
         _fsync(Path(folder))
 

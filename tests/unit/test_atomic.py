@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 
+import torch
+from safetensors.torch import save_file
+
 from recstack._atomic import replace_dir, write_text
 
 
@@ -37,3 +40,17 @@ def test_write_text_replaces_the_content_verbatim_and_leaves_no_temporary_file(t
     write_text(p, "a,b\r\n3,4\r\n")
     assert p.read_bytes() == b"a,b\r\n3,4\r\n"
     assert os.listdir(tmp_path) == ["history.csv"]
+
+
+def test_replaced_folders_get_the_usual_file_mode(tmp_path):
+    tmp = tmp_path / ".m.tmp"
+    tmp.mkdir()
+    save_file({"w": torch.zeros(2)}, str(tmp / "model.safetensors"))  # safetensors writes 0o600
+    (tmp / "recstack.json").write_text("{}")
+    old = os.umask(0o022)
+    try:
+        replace_dir(tmp, tmp_path / "m")
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "m").iterdir()}
+    assert modes == {"model.safetensors": 0o644, "recstack.json": 0o644}
