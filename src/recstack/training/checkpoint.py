@@ -89,6 +89,23 @@ def save_checkpoint(
     return final
 
 
+def clear_checkpoints(directory: str | Path) -> int:
+    """Removes the checkpoints of an earlier run in ``directory`` (``epoch-*`` and ``LATEST``).
+
+    A fresh run that writes into the same folder must not leave them beside its own: a later
+    resume with ``restore_best`` would load an old run's epoch of the same number.
+    Returns how many were removed.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        return 0
+    old = [p for p in root.glob("epoch-*") if p.is_dir()]
+    for p in old:
+        shutil.rmtree(p)
+    (root / "LATEST").unlink(missing_ok=True)
+    return len(old)
+
+
 def latest_checkpoint(directory: str | Path) -> Path | None:
     """The checkpoint ``LATEST`` points to, or ``None`` when there is none."""
     root = Path(directory)

@@ -19,7 +19,7 @@ from recstack.data.dataset import BatchIterator, TensorDataset
 from recstack.errors import ArtifactError, ConfigError
 from recstack.models.base import RecModel
 from recstack.tasks.base import Task
-from recstack.training.checkpoint import load_checkpoint, load_model_weights, save_checkpoint
+from recstack.training.checkpoint import clear_checkpoints, load_checkpoint, load_model_weights, save_checkpoint
 from recstack.training.config import TrainConfig
 from recstack.training.history import History
 from recstack.training.seed import seed_everything
@@ -119,6 +119,10 @@ class Trainer:
         start_epoch = 1
         best_state: dict[str, torch.Tensor] | None = None
         bad_evals = 0
+        if resume_from is None and self.run_dir is not None and cfg.checkpoint_every:
+            removed = clear_checkpoints(self.run_dir / "checkpoints")
+            if removed:
+                log.warning("removed %d checkpoints of an earlier run from %s", removed, self.run_dir / "checkpoints")
         if resume_from is not None:
             state = load_checkpoint(resume_from, model=self.model, task=self.task, optimizer=optimizer)
             written_by = state.get("optimizer_name", cfg.optimizer)
@@ -173,8 +177,13 @@ class Trainer:
                                     task=self.task, optimizer=optimizer, extra=extra)
             if es is not None and bad_evals >= es.patience:
                 self.stopped_early = True
-                log.info("early stopping at epoch %d (best %s=%.4f at epoch %s)",
-                         epoch, es.metric, self.best_metric, self.best_epoch)
+                kept = "its weights restored" if es.restore_best else "the last weights kept"
+                best = "none" if self.best_metric is None else f"{self.best_metric:.4f}"
+                message = (f"early stopping at epoch {epoch}: best val/{es.metric} {best} "
+                           f"at epoch {self.best_epoch} ({kept})")
+                log.info(message)
+                if cfg.progress:
+                    print(message, file=sys.stderr, flush=True)
                 break
         if best_state is not None and es is not None and es.restore_best:
             self.model.load_state_dict(best_state)

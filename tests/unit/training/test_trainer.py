@@ -175,3 +175,17 @@ def test_progress_writes_one_plain_line_per_epoch_when_stderr_is_not_a_terminal(
     quiet = RetrievalExperiment(small_config(**{"train.progress": False, "train.epochs": 1}))
     quiet.fit()
     assert "epoch " not in capfd.readouterr().err
+
+
+def test_early_stopping_says_so_and_a_fresh_run_clears_an_older_runs_checkpoints(tmp_path, capfd):
+    stop = {"metric": "hit_rate@10", "patience": 1, "min_delta": 1.0}  # nothing improves by 1.0
+    cfg = small_config(**{"train.epochs": 6, "train.progress": True, "train.early_stopping": stop})
+    exp = RetrievalExperiment(cfg, run_dir=tmp_path)
+    exp.fit()
+    err = capfd.readouterr().err
+    assert "early stopping at epoch 2: best val/hit_rate@10" in err and "at epoch 1 (its weights restored)" in err
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch-*")) == ["epoch-0001", "epoch-0002"]
+    again = RetrievalExperiment(small_config(**{"train.epochs": 1}), run_dir=tmp_path)
+    again.fit()
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch-*")) == ["epoch-0001"]
+    assert (tmp_path / "checkpoints" / "LATEST").read_text() == "epoch-0001"
