@@ -305,6 +305,7 @@ class Recommender:
         """
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
+        self._warn_unused_columns(queries)
         table, pos, q = self._queries(queries, cold_start)
         scores, idx = self.index.search(q, int(k), exclude=self._exclusion(table, pos, exclude))
         valid = idx >= 0
@@ -328,6 +329,7 @@ class Recommender:
         ``cold_start`` as in :meth:`recommend`.
         """
         candidates = _id_list(candidates, "candidates")
+        self._warn_unused_columns(queries)
         table, _, q = self._queries(queries, cold_start)
         rows = self._cand_pos.positions(candidates, column="candidates")
         emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
@@ -340,6 +342,26 @@ class Recommender:
                 "score": s.reshape(-1),
             }
         )
+
+    def _warn_unused_columns(self, queries: QueryInput) -> None:
+        """Query rows with a column the model does not read (a typo such as ``agee``) get a
+        warning: the row would otherwise be answered as if the value had not been given."""
+        if isinstance(queries, pd.DataFrame):
+            given = set(queries.columns)
+        elif isinstance(queries, Mapping):
+            given = set(queries)
+        elif isinstance(queries, Sequence) and not isinstance(queries, str) and any(
+            isinstance(q, Mapping) for q in queries
+        ):
+            given = {c for q in queries if isinstance(q, Mapping) for c in q}
+        else:
+            return
+        schema = self.preprocessor.schema
+        read = {self.query_column} | {schema[f].source_column for f in self.query_features}
+        unused = sorted(map(str, given - read))
+        if unused:
+            logger.warning("query rows: columns %s are not read by the model and are ignored; it reads %s",
+                           unused, sorted(read))
 
     def _query_labels(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         """Output columns naming each query: its ID; when a row has none, every row also gets its

@@ -243,3 +243,16 @@ def test_rows_without_an_id_are_labelled_by_position_not_by_a_made_up_id(trained
     assert "query_row" not in rec.recommend([3], k=3).columns
     with pytest.raises(recstack.errors.ConfigError, match="k must be a positive integer"):
         rec.recommend([3], k=True)
+
+
+def test_a_query_column_the_model_does_not_read_is_warned_about(trained, caplog):
+    _, d = trained
+    rec = recstack.load(d)
+    with caplog.at_level("WARNING", logger="recstack.artifacts.recommender"):
+        rec.recommend([{"user_id": 3, "histroy": [1, 2]}], k=3)
+    assert "columns ['histroy'] are not read by the model" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="recstack.artifacts.recommender"):
+        rec.recommend([{"user_id": 3, "history": [1, 2]}], k=3)
+        rec.recommend([3], k=3)
+    assert caplog.text == ""
