@@ -20,11 +20,48 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
 
+_SCALAR_TAGS = {"str", "int", "float", "bool"}
+
+
+def _is_tag(segment: str) -> bool:
+    """A union member's tag in an error location (``str``, ``TableSource``, ``list[str]``);
+    a user's key such as a feature named ``Age`` is not one."""
+    return segment in _SCALAR_TAGS or segment in _model_names() or segment.startswith(("list[", "dict["))
+
+
+def _model_names() -> set[str]:
+    names, todo = set(), [BaseModel]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            names.add(sub.__name__)
+            todo.append(sub)
+    return names
+
+
+def _union_errors(errors: list[Any]) -> list[tuple[list[str], Any]]:
+    """Errors with union member tags removed from their paths, and the errors of a scalar
+    member dropped when the value is a mapping or list (``data.train: {path: ..., typo: 1}``
+    should name the typo, not also say that a table source "should be a valid string")."""
+    locs = [[str(p) for p in e["loc"]] for e in errors]
+    tags: set[tuple[int, int]] = set()  # (error, position) of union tags
+    for i, loc in enumerate(locs):
+        for j, seg in enumerate(loc):
+            siblings = [k for k, other in enumerate(locs) if other[:j] == loc[:j] and len(other) > j]
+            if _is_tag(seg) and any(locs[k][j] != seg and _is_tag(locs[k][j]) for k in siblings):
+                tags.add((i, j))
+    out = []
+    for i, (e, loc) in enumerate(zip(errors, locs)):
+        tagged = [j for j in range(len(loc)) if (i, j) in tags]
+        if tagged and loc[tagged[-1]] in _SCALAR_TAGS and isinstance(e.get("input"), (dict, list)):
+            continue
+        out.append(([seg for j, seg in enumerate(loc) if (i, j) not in tags], e))
+    return out
+
+
 def format_validation_error(err: ValidationError, prefix: str = "") -> str:
     """One line per problem: ``features.age.buckets: Input should be ... (got 'ten')``."""
     lines = []
-    for e in err.errors():
-        loc = [str(p) for p in e["loc"]]
+    for loc, e in _union_errors(err.errors()):
         path = ".".join(([prefix] if prefix else []) + loc) or "(root)"
         msg = e["msg"]
         if e["type"] == "extra_forbidden":

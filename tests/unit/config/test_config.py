@@ -217,3 +217,20 @@ def test_a_bad_layer_width_names_its_config_path():
     d["model"]["layers"] = [16, 0]
     with pytest.raises(ConfigError, match=r"^model\.layers\.1: Input should be greater than or equal to 1 \(got 0\)"):
         ExperimentConfig.from_dict(d)
+
+
+def test_a_mistake_inside_a_table_source_names_it_without_the_string_branchs_noise():
+    d = small_config().to_dict()
+    d.pop("data")
+    d["data"] = {"train": {"path": "x.csv", "dtyp": {"a": "str"}}}
+    with pytest.raises(ConfigError) as err:
+        ExperimentConfig.from_dict(d)
+    assert str(err.value) == "data.train.dtyp: unknown key (check the spelling; see the documented keys)"
+    d["data"] = {"train": 5}  # neither branch fits a number: both are named, without tags
+    with pytest.raises(ConfigError, match=r"^data\.train: Input should be a valid string") as err:
+        ExperimentConfig.from_dict(d)
+    assert ".TableSource:" not in str(err.value) and ".str:" not in str(err.value)
+    d["data"] = {"dataset": "synthetic"}
+    d["features"] = {"Age": {"type": "numeric", "buckets": "x"}, "Genre": {"type": "categorical", "min_count": "y"}}
+    with pytest.raises(ConfigError, match=r"features\.Age\.buckets"):  # user keys are never taken for tags
+        ExperimentConfig.from_dict(d)
