@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a DataFrame
 COLD_START = ("average", "oov")
 AVERAGE_CHUNK = 8192  # known users embedded at once for the average query
+SEARCH_CHUNK = 8192  # queries searched at once (their exclusion lists exist only then)
 
 
 class Recommender:
@@ -237,9 +238,14 @@ class Recommender:
         """CSR of catalogue rows to drop per query: ``"seen"`` (the user's training items plus
         the items of a history given in the row), a list of raw IDs (for every query), or both
         (a list holding ``"seen"``, when no candidate is named ``"seen"``)."""
+        plan = self._exclusion_plan(exclude)
+        return None if plan is None else self._exclusion_rows(table, pos, *plan)
+
+    def _exclusion_plan(self, exclude: Any) -> tuple[np.ndarray, bool] | None:
+        """``exclude`` checked once per request: the catalogue rows it names, and whether it
+        asks for each user's seen items."""
         if exclude is None:
             return None
-        n = len(table)
         ids = [exclude] if isinstance(exclude, str) else _id_list(exclude, "exclude")
         found = self._cand_pos.positions(ids, column="exclude")
         is_seen = np.array([isinstance(v, str) and v == "seen" for v in ids], dtype=bool) & (found < 0)
@@ -249,9 +255,15 @@ class Recommender:
         if missing.any():
             logger.warning("exclude: %d of %d IDs are not in the catalogue and exclude nothing (e.g. %s)",
                            int(missing.sum()), len(ids), [ids[i] for i in np.flatnonzero(missing)[:5]])
-        rows = [np.repeat(np.arange(n), int((found >= 0).sum()))]
-        items = [np.tile(found[found >= 0], n)]
-        if is_seen.any():
+        return found[found >= 0], bool(is_seen.any())
+
+    def _exclusion_rows(
+        self, table: pd.DataFrame, pos: np.ndarray, listed: np.ndarray, seen: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        n = len(table)
+        rows = [np.repeat(np.arange(n), len(listed))]
+        items = [np.tile(listed, n)]
+        if seen:
             for r, c in (self._seen_pairs(pos), self._given_history_pairs(table)):
                 rows.append(r)
                 items.append(c)
@@ -307,7 +319,14 @@ class Recommender:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
         self._warn_unused_columns(queries)
         table, pos, q = self._queries(queries, cold_start)
-        scores, idx = self.index.search(q, int(k), exclude=self._exclusion(table, pos, exclude))
+        plan = self._exclusion_plan(exclude)
+        parts = []
+        for start in range(0, len(table), SEARCH_CHUNK):  # exclusion lists built per chunk: bounded memory
+            stop = min(start + SEARCH_CHUNK, len(table))
+            ex = None if plan is None else self._exclusion_rows(
+                table.iloc[start:stop].reset_index(drop=True), pos[start:stop], *plan)
+            parts.append(self.index.search(q[start:stop], int(k), exclude=ex))
+        scores, idx = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
         valid = idx >= 0
         counts = valid.sum(1).numpy()
         flat_idx = idx[valid].numpy()

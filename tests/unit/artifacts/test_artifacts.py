@@ -256,3 +256,16 @@ def test_a_query_column_the_model_does_not_read_is_warned_about(trained, caplog)
         rec.recommend([{"user_id": 3, "history": [1, 2]}], k=3)
         rec.recommend([3], k=3)
     assert caplog.text == ""
+
+
+def test_requests_are_searched_in_chunks_with_the_same_answers(trained, monkeypatch):
+    import recstack.artifacts.recommender as module
+
+    _, d = trained
+    rec = recstack.load(d)
+    users = list(range(1, 40)) + [987654]
+    whole = rec.recommend(users, k=7, exclude=["seen", 5])
+    monkeypatch.setattr(module, "SEARCH_CHUNK", 3)
+    parts = rec.recommend(users, k=7, exclude=["seen", 5])
+    assert parts[["user_id", "rank", "item_id"]].equals(whole[["user_id", "rank", "item_id"]])
+    assert parts.score.tolist() == pytest.approx(whole.score.tolist(), abs=1e-5)  # matmul shapes differ
