@@ -85,13 +85,13 @@ class Recommender:
         if isinstance(queries, pd.DataFrame):
             table = queries.reset_index(drop=True)
         elif isinstance(queries, Mapping):
-            table = pd.DataFrame([dict(queries)])
+            table = _rows_table([queries])
         elif isinstance(queries, (str, int, float, np.integer, np.floating)):
             return self._query_table([queries])
         elif isinstance(queries, (np.ndarray, pd.Series, pd.Index)):
             return self._query_table(_id_list(queries, "queries"))
         elif isinstance(queries, Sequence) and queries and all(isinstance(q, Mapping) for q in queries):
-            table = pd.DataFrame([dict(q) for q in queries])
+            table = _rows_table(queries)
         elif isinstance(queries, Sequence) and len(queries) > 0:
             ids = list(queries)
             if any(isinstance(q, Mapping) for q in ids):
@@ -427,3 +427,12 @@ def _id_list(values: Any, what: str) -> list[Any]:
         return list(values)
     except TypeError:
         raise ConfigError(f"{what} must be an ID or a list of IDs, got {type(values).__name__}") from None
+
+
+def _rows_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Row dicts as a table of object columns: values stay as given. (``pd.DataFrame`` of
+    dicts makes an integer column float when a row lacks it, rounding IDs above 2**53 and
+    echoing ``5`` back as ``5.0``.)"""
+    columns = dict.fromkeys(c for r in rows for c in r)
+    return pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in columns},
+                        index=pd.RangeIndex(len(rows)))

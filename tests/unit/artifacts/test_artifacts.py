@@ -269,3 +269,16 @@ def test_requests_are_searched_in_chunks_with_the_same_answers(trained, monkeypa
     parts = rec.recommend(users, k=7, exclude=["seen", 5])
     assert parts[["user_id", "rank", "item_id"]].equals(whole[["user_id", "rank", "item_id"]])
     assert parts.score.tolist() == pytest.approx(whole.score.tolist(), abs=1e-5)  # matmul shapes differ
+
+
+def test_row_dict_ids_stay_exact_when_another_row_has_none(trained):
+    _, d = trained
+    rec = recstack.load(d)
+    alone = rec.recommend([{"user_id": 3}], k=4)
+    mixed = rec.recommend([{"user_id": 3}, {"history": [1, 2]}], k=4)
+    assert mixed.user_id.tolist()[:4] == [3] * 4 and type(mixed.user_id.iloc[0]) is int  # not 3.0
+    assert mixed.item_id.tolist()[:4] == alone.item_id.tolist()  # still the known user, not cold
+    from recstack.artifacts.recommender import _rows_table
+
+    big = 2**60 + 7
+    assert _rows_table([{"user_id": big}, {"age": 1.5}]).user_id.tolist() == [big, None]
