@@ -124,6 +124,13 @@ def factorize_keys(values: Any, *, column: str = "values") -> tuple[np.ndarray, 
                 "feature needs one scalar ID per row; declare the column as type: multi_hot or "
                 "type: sequence, or flatten it"
             )
+        if pd.api.types.infer_dtype(s, skipna=True) in ("mixed", "mixed-integer"):
+            # pandas hashes True == 1 == 1.0 as one value and keys it by whichever comes first;
+            # bools are keyed "True"/"False" whatever else the column holds
+            is_bool = s.map(type).isin(_BOOL_TYPES).to_numpy()
+            if is_bool.any():
+                s = s.copy()
+                s[is_bool] = s[is_bool].map(str)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     keys, kind = _canonical(pd.Series(uniques))
     return np.asarray(codes, dtype=np.int64), keys, kind

@@ -47,3 +47,17 @@ def test_require_ids_names_the_first_row_without_an_id():
     assert require_ids(np.array([0, 1, 0]), "user_id").tolist() == [0, 1, 0]
     with pytest.raises(SchemaError, match=r"'user_id' is empty at row 2"):
         require_ids(np.array([0, 1, -1]), "user_id")
+
+
+def test_a_bool_never_takes_the_key_of_an_equal_number_whatever_comes_first():
+    from recstack.preprocessing import Hasher, Vocabulary
+
+    v = Vocabulary().fit([1, 2, 3])
+    assert v.transform([True, 1.0, 1]).tolist() == [1, 2, 2]  # True is OOV; 1.0 and 1 are '1'
+    f = Vocabulary().fit(pd.Series([True, 1, 1, 2], dtype=object))
+    assert sorted(f.keys_.tolist()) == ["1", "2", "True"] and f.transform([1]).tolist() == f.transform([1.0]).tolist()
+    h = Hasher(1000)
+    assert h.transform([True, 1]).tolist()[1] == h.transform([1]).tolist()[0]
+    assert h.transform([True, 1]).tolist()[0] == h.transform([True]).tolist()[0]
+    idx = KeyIndex([1, 2])
+    assert idx.positions([True, 1, 1.0]).tolist() == [-1, 0, 0]
