@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recstack.data.splits import check_times
 from recstack.errors import SchemaError
 from recstack.preprocessing._cells import canonical_keys
 
@@ -52,6 +53,8 @@ def add_history(
         missing = [c for c in (need if table is src else [user_col]) if c not in table.columns]
         if missing:
             raise SchemaError(f"add_history: the {name} has no columns {missing}; available: {list(table.columns)}")
+    if time_col:
+        check_times(src[time_col], time_col, "add_history" if reference is None else "add_history (reference)")
     order_cols = [user_col] + ([time_col] if time_col else []) + ["_row"]
     s = src.assign(_row=np.arange(len(src))).sort_values(order_cols, kind="stable")
     s_keys = canonical_keys(s[user_col])
@@ -94,9 +97,8 @@ def _earlier_end(s_user: np.ndarray, s_time: pd.Series, u: np.ndarray, t: pd.Ser
     The reference is sorted by (user, time); (user, dense time rank) packed into one int64
     makes that order a single sorted key, so one ``searchsorted`` finds every row's end.
     """
+    check_times(t, str(t.name), "add_history (rows)")
     both = pd.concat([s_time, t], ignore_index=True)
-    if both.isna().any():
-        raise SchemaError(f"add_history: time column {t.name!r} has missing values; fill or drop those rows")
     rank = both.rank(method="dense").to_numpy(dtype=np.int64)
     width = int(rank.max()) + 1
     key = s_user.astype(np.int64) * width + rank[: len(s_time)]

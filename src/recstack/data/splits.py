@@ -19,6 +19,17 @@ def _need(df: pd.DataFrame, *cols: str) -> None:
         raise SchemaError(f"split needs columns {missing}; available: {list(df.columns)}")
 
 
+def check_times(times: pd.Series, column: str, where: str) -> None:
+    """Orders by time need every time: a missing one would sort as the latest (pandas puts NaN
+    last), moving rows into the test side or letting a history see its future."""
+    missing = times.isna().to_numpy()
+    if missing.any():
+        raise SchemaError(
+            f"{where}: time column {column!r} is empty in {int(missing.sum())} rows (first: row "
+            f"{int(np.flatnonzero(missing)[0])}); fill or drop those rows"
+        )
+
+
 def random_split(df: pd.DataFrame, *, test_fraction: float = 0.2, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows drawn at random (seeded) into ``(train, test)``; both keep the original index."""
     if not 0 < test_fraction < 1:
@@ -32,6 +43,7 @@ def temporal_split(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Global time split: rows at or after ``cutoff`` (or the ``1 - test_fraction`` quantile) are test."""
     _need(df, time_col)
+    check_times(df[time_col], time_col, "temporal_split")
     if cutoff is None:
         if test_fraction is None or not 0 < test_fraction < 1:
             raise ConfigError(f"give cutoff or test_fraction in (0, 1), got {test_fraction}")
@@ -52,6 +64,7 @@ def leave_last_n(df: pd.DataFrame, user_col: str, time_col: str, *, n: int = 1) 
     Users with ``n`` or fewer interactions stay entirely in train.
     """
     _need(df, user_col, time_col)
+    check_times(df[time_col], time_col, "leave_last_n")
     if n < 1:
         raise ConfigError(f"n must be >= 1, got {n}")
     order = df.assign(_row=np.arange(len(df))).sort_values([user_col, time_col, "_row"], kind="stable")

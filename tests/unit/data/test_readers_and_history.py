@@ -146,3 +146,14 @@ def test_before_each_row_gives_evaluation_rows_only_earlier_reference_items():
         assert out.history[r].tolist() == prior.i.tolist()[-5:]
     profile = add_history(rows, user_col="u", item_col="i", time_col="t", max_length=5, reference=ref)
     assert any(len(a) != len(b) or (a != b).any() for a, b in zip(out.history, profile.history))
+
+
+def test_orders_by_time_refuse_missing_times_instead_of_sorting_them_last():
+    from recstack.data import leave_last_n, temporal_split
+
+    df = pd.DataFrame({"u": [1, 1, 1, 2, 2], "i": [10, 11, 12, 21, 22], "t": [1.0, np.nan, 3.0, 5.0, np.nan]})
+    for call in (lambda: leave_last_n(df, "u", "t"), lambda: temporal_split(df, "t"),
+                 lambda: add_history(df, user_col="u", item_col="i", time_col="t"),
+                 lambda: add_history(df[["u"]], user_col="u", item_col="i", time_col="t", reference=df)):
+        with pytest.raises(SchemaError, match=r"time column 't' is empty in 2 rows \(first: row 1\)"):
+            call()
