@@ -71,6 +71,10 @@ class Schema:
             raise ConfigError(f"features: duplicate feature names {dup}")
         if any(not n for n in names):
             raise ConfigError("features: every feature needs a non-empty name")
+        dotted = [n for n in names if "." in n]
+        if dotted:  # "age.bucket" is the key of age's bucket IDs: a feature of that name would replace it
+            raise ConfigError(f"features.{dotted[0]}: a feature name cannot contain '.' (reserved for derived "
+                              f"outputs such as age.bucket); rename it, e.g. {dotted[0].replace('.', '_')}")
         self.features: list[Any] = list(features)
         self.defaults: dict[str, Any] = dict(defaults or {})
         self._by_name = {f.name: f for f in self.features}

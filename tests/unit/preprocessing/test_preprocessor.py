@@ -265,3 +265,8 @@ def test_a_value_that_is_not_finite_after_preprocessing_is_an_error_unless_only_
             fitted.transform(table.assign(age=[20, None, bad, 30]))
     out = fitted.transform(table.assign(income=[0.0, 9.0, np.inf, 99.0]))  # as_value: false, buckets only
     assert out["income.bucket"][2] == out["income.bucket"].max()
+
+
+def test_a_feature_name_with_a_dot_is_refused_since_it_could_replace_a_derived_output():
+    with pytest.raises(ConfigError, match=r"features\.age\.bucket: a feature name cannot contain '\.'.*age_bucket"):
+        Schema.from_dict({"age": {"type": "numeric", "buckets": 3}, "age.bucket": {"type": "categorical"}})
