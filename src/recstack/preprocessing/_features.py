@@ -135,6 +135,18 @@ def _require_finite(value: np.ndarray, raw: pd.Series, column: str) -> None:
         )
 
 
+def _first_of_each_label(flat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drops a label's repeats within its row (order kept), vectorized over all rows."""
+    if len(flat) == 0:
+        return flat, lengths
+    row = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    codes = pd.factorize(flat)[0].astype(np.int64)
+    _, first = np.unique(row * (int(codes.max()) + 1) + codes, return_index=True)
+    keep = np.zeros(len(flat), dtype=bool)
+    keep[first] = True
+    return flat[keep], np.bincount(row[keep], minlength=len(lengths)).astype(lengths.dtype)
+
+
 class RaggedTransformer(FeatureTransformer):
     """``ids`` (n, L) for ``multi_hot`` and ``sequence`` (own vocabulary or the source's)."""
 
@@ -160,7 +172,10 @@ class RaggedTransformer(FeatureTransformer):
         return self.spec.keep if isinstance(self.spec, SequenceFeature) else "first"
 
     def _split(self, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        return split_ragged(column, separator=self.spec.separator, column=self.spec.source_column)
+        flat, lengths = split_ragged(column, separator=self.spec.separator, column=self.spec.source_column)
+        if isinstance(self.spec, MultiHotFeature):  # a set: "Drama|Drama|Comedy" is {Drama, Comedy}
+            flat, lengths = _first_of_each_label(flat, lengths)
+        return flat, lengths
 
     def fit(self, column: pd.Series) -> None:
         flat, lengths = self._split(column)

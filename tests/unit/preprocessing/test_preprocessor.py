@@ -270,3 +270,12 @@ def test_a_value_that_is_not_finite_after_preprocessing_is_an_error_unless_only_
 def test_a_feature_name_with_a_dot_is_refused_since_it_could_replace_a_derived_output():
     with pytest.raises(ConfigError, match=r"features\.age\.bucket: a feature name cannot contain '\.'.*age_bucket"):
         Schema.from_dict({"age": {"type": "numeric", "buckets": 3}, "age.bucket": {"type": "categorical"}})
+
+
+def test_multi_hot_is_a_set_repeats_are_dropped_before_truncation():
+    schema = Schema.from_dict({"genres": {"type": "multi_hot", "separator": "|", "max_length": 2}})
+    table = pd.DataFrame({"genres": ["Drama|Drama|Comedy", "Comedy", "", ["Drama", "Drama"]]})
+    pp = Preprocessor(schema).fit(table)
+    ids = pp.transform(table)["genres"]
+    drama, comedy = pp.transform(pd.DataFrame({"genres": ["Drama", "Comedy"]}))["genres"][:, 0].tolist()
+    assert ids.tolist() == [[drama, comedy], [comedy, 0], [0, 0], [drama, 0]]
