@@ -45,4 +45,6 @@ class TextFeature(FeatureSpec):
             raise ValueError(f"split is not a valid regular expression: {err}") from None
         if pattern.search("") is not None:  # e.g. "\\s*": splitting on empty matches never ends
             raise ValueError(f"split {v!r} matches the empty string; use a pattern that needs a character, e.g. '[\\s,]+'")
+        if pattern.groups:  # engines disagree on whether captured separators become tokens
+            raise ValueError(f"split {v!r} has a capturing group; write it as a non-capturing one, (?:...)")
         return v

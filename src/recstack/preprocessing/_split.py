@@ -1,6 +1,9 @@
-"""Splitting string cells into tokens with Arrow compute kernels (one pass, no Python loop)."""
+"""Splitting string cells into tokens with Arrow compute kernels (one pass, no Python loop),
+or Python ``re`` where RE2 would split differently (see :func:`split_strings`)."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -8,6 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = ["split_strings"]
+
+
+_UNICODE_CLASSES = re.compile(r"\\[wWsSdDbB]")  # classes RE2 reads as ASCII, Python re as Unicode
 
 
 def split_strings(
@@ -18,8 +24,10 @@ def split_strings(
     Args:
         strings: the cells (no missing values).
         pattern: the delimiter, literal unless ``regex``.
-        regex: treat ``pattern`` as a regular expression (RE2 via Arrow; patterns RE2
-            cannot run, e.g. look-arounds, fall back to Python ``re`` through pandas).
+        regex: treat ``pattern`` as a regular expression, with Python ``re`` semantics. It
+            runs as RE2 via Arrow where that gives the same tokens; Python ``re`` (through
+            pandas) runs patterns RE2 cannot (look-arounds) and patterns with ``\\w``,
+            ``\\s``, ``\\d`` or ``\\b`` on non-ASCII text, where RE2's classes are ASCII-only.
         lowercase: lowercase before splitting.
 
     Returns:
@@ -29,7 +37,10 @@ def split_strings(
     arr = pa.array(strings.to_numpy(dtype=object), type=pa.large_string())
     if lowercase:
         arr = pc.utf8_lower(arr)
+    python_re = regex and _UNICODE_CLASSES.search(pattern) is not None and not pc.all(pc.string_is_ascii(arr)).as_py()
     try:
+        if python_re:  # RE2's \w, \s, \d, \b are ASCII-only: "Café" would split as "Caf" + ""
+            raise pa.ArrowNotImplementedError("unicode classes")
         lists = pc.split_pattern_regex(arr, pattern=pattern) if regex else pc.split_pattern(arr, pattern=pattern)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _split_with_pandas(pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object), pattern)

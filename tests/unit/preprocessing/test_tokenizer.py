@@ -60,3 +60,26 @@ def test_unicode_lowercase_and_pandas_string_dtype():
 
     t = Tokenizer().fit(pd.Series(["ÉCOLE Straße", None], dtype="string"))
     assert sorted(t.vocabulary_.keys_.tolist()) == ["straße", "école"]
+
+
+def test_word_and_space_classes_follow_python_re_on_non_ascii_text():
+    import pandas as pd
+
+    from recstack.preprocessing._split import split_strings
+
+    tokens, cells = split_strings(pd.Series(["Café crème brûlée", "naïve\xa0résumé", "plain text"]), r"\W+",
+                                  regex=True)
+    assert tokens.tolist() == ["Café", "crème", "brûlée", "naïve", "résumé", "plain", "text"]
+    assert cells.tolist() == [0, 0, 0, 1, 1, 2, 2]
+    assert split_strings(pd.Series(["naïve\xa0résumé"]), r"\s+", regex=True)[0].tolist() == ["naïve", "résumé"]
+    ascii_only = split_strings(pd.Series(["a b", "c"]), r"\s+", regex=True)  # the Arrow path, same answer
+    assert ascii_only[0].tolist() == ["a", "b", "c"]
+
+
+def test_a_split_pattern_with_a_capturing_group_is_refused():
+    from recstack.errors import ConfigError
+    from recstack.features import Schema
+
+    with pytest.raises(ConfigError, match=r"capturing group.*\(\?:\.\.\.\)"):
+        Schema.from_dict({"title": {"type": "text", "split": "(,)"}})
+    Schema.from_dict({"title": {"type": "text", "split": "(?:,|;)"}})
