@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import csv
+import bz2
+import gzip
+import lzma
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import IO, Any, Literal, get_args
 
+import numpy as np
 import pandas as pd
 
 from recstack.errors import ConfigError, DataError, SchemaError
@@ -38,13 +41,49 @@ def _detect_format(path: Path, fmt: str | None, sep: str | None) -> str:
     return "csv"
 
 
-def _first_row_fields(path: Path, sep: str, encoding: str) -> int | None:
-    """Fields in the first row of a plain-text file (None when it cannot tell cheaply)."""
-    if len(sep) != 1 or path.suffix.lower() in _COMPRESSED:
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_BLOCK = 1 << 24  # bytes scanned at once by the field-count check
+
+
+def _short_row(path: Path, sep: str, encoding: str, expected: int) -> tuple[int, int] | None:
+    """``(line, fields)`` of the first non-blank line with fewer than ``expected`` fields.
+
+    pandas fills a short row with NaN without a word, shifting nothing but losing the row's
+    meaning. A file without quote characters has exactly ``separators + 1`` fields per line,
+    which is counted here in blocks with NumPy (bounded memory); files with quotes (fields may
+    hold separators or newlines) and multi-byte separators are not checked.
+    """
+    try:
+        sep_bytes = sep.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
         return None
-    with open(path, encoding=encoding, newline="") as fh:
-        row = next(csv.reader(fh, delimiter=sep), None)
-    return None if row is None else len(row)
+    suffix = path.suffix.lower()
+    if len(sep_bytes) != 1 or suffix in (".zip", ".zst"):
+        return None
+    opener: Callable[..., IO[bytes]] = _OPENERS.get(suffix, open)  # type: ignore[assignment]
+    line, carry = 0, b""
+    with opener(path, "rb") as fh:
+        while True:
+            block = fh.read(_BLOCK)
+            data = carry + block
+            if not block:
+                data = data if data.endswith(b"\n") or not data else data + b"\n"
+            if b'"' in data:
+                return None
+            cut = data.rfind(b"\n") + 1
+            data, carry = data[:cut], data[cut:]
+            arr = np.frombuffer(data, dtype=np.uint8)
+            ends = np.flatnonzero(arr == 10)
+            starts = np.concatenate([[0], ends[:-1] + 1])
+            seps = np.flatnonzero(arr == sep_bytes[0])
+            fields = np.searchsorted(seps, ends) - np.searchsorted(seps, starts) + 1
+            text = ends - starts - (arr[np.maximum(ends - 1, 0)] == 13)  # without \r\n
+            short = np.flatnonzero((fields < expected) & (text > 0))
+            if short.size:
+                return line + int(short[0]) + 1, int(fields[short[0]])
+            line += len(ends)
+            if not block:
+                return None
 
 
 def read_table(
@@ -96,6 +135,9 @@ def read_table(
             raise DataError(f"file {where!r} does not exist; check the path (relative paths start at {Path.cwd()})")
         fmt = _detect_format(path, format, sep)
         if fmt == "parquet":
+            if names is not None or sep is not None:
+                raise ConfigError(f"{where}: names= and sep= apply to text files; a Parquet file names its own "
+                                  "columns (rename them after reading, or pass format='csv' for a text file)")
             try:
                 df = pd.read_parquet(path)
             except Exception as err:  # pyarrow raises several unrelated types for bad files
@@ -124,6 +166,9 @@ def read_table(
                 raise DataError(f"{where} is empty; it needs a header row and data rows") from None
             except pd.errors.ParserError as err:
                 raise DataError(f"{where} is malformed: {err}; check the separator (sep=) and quoting") from None
+            except (EOFError, gzip.BadGzipFile, lzma.LZMAError, OSError) as err:
+                raise DataError(f"{where} could not be read as {path.suffix or 'text'} ({type(err).__name__}: {err}); "
+                                "check that the file is what its name says") from None
             except UnicodeDecodeError as err:
                 raise DataError(
                     f"{where} is not {encoding} text (byte {err.start}): a binary file, or pass encoding= "
@@ -131,11 +176,12 @@ def read_table(
                 ) from None
             if names is not None and len(df.columns) != len(names):
                 raise DataError(f"{where}: {len(names)} names given for {len(df.columns)} columns")
-            if names is not None:
-                fields = _first_row_fields(path, kwargs["sep"], encoding)
-                if fields is not None and fields < len(names):  # pandas would add all-NaN columns
-                    raise DataError(f"{where}: {len(names)} names given but the first row has {fields} fields; "
-                                    "check sep= and names=")
+            short = _short_row(path, kwargs["sep"], encoding, len(df.columns)) if kwargs["header"] in (0, None) else None
+            if short is not None:  # pandas would fill the row (or add all-NaN columns) silently
+                line, fields = short
+                given = f"{len(names)} names given" if names is not None else f"the header has {len(df.columns)} columns"
+                raise DataError(f"{where}: line {line} has {fields} fields but {given}; fix that line, "
+                                "or check sep= and names=")
     if len(df.columns) == 0:
         raise DataError(f"{where} has no columns")
     if len(df) == 0:

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from recstack.data import add_history, read_table
-from recstack.errors import DataError, SchemaError
+from recstack.errors import ConfigError, DataError, SchemaError
 
 
 def test_read_formats(tmp_path):
@@ -70,7 +70,7 @@ def test_rows_with_more_fields_than_names_are_an_error_not_a_lost_column(tmp_pat
     with pytest.raises(DataError, match="more fields"):
         read_table(b)
     assert read_table(a, names=["a", "b", "c"]).to_dict("list") == {"a": [1, 4], "b": [2, 5], "c": [3, 6]}
-    with pytest.raises(DataError, match="4 names given but the first row has 3 fields"):
+    with pytest.raises(DataError, match="line 1 has 3 fields but 4 names given"):
         read_table(a, names=["a", "b", "c", "d"])
 
 
@@ -157,3 +157,27 @@ def test_orders_by_time_refuse_missing_times_instead_of_sorting_them_last():
                  lambda: add_history(df[["u"]], user_col="u", item_col="i", time_col="t", reference=df)):
         with pytest.raises(SchemaError, match=r"time column 't' is empty in 2 rows \(first: row 1\)"):
             call()
+
+
+def test_a_short_row_anywhere_is_an_error_naming_its_line_also_in_gzip_files(tmp_path):
+    import gzip
+
+    (tmp_path / "a.csv").write_text("u,i,r\n1,2,3\n4,5\n6,7,8\n")
+    with pytest.raises(DataError, match=r"a\.csv: line 3 has 2 fields but the header has 3 columns"):
+        read_table(tmp_path / "a.csv")
+    (tmp_path / "b.tsv").write_text("1\t2\t3\r\n\r\n4\t5\t6\r\n7\t8\r\n")  # CRLF, a blank line (skipped)
+    with pytest.raises(DataError, match=r"line 4 has 2 fields but 3 names given"):
+        read_table(tmp_path / "b.tsv", names=["u", "i", "r"])
+    with gzip.open(tmp_path / "c.tsv.gz", "wt") as fh:
+        fh.write("1\t2\n3\t4\n")
+    with pytest.raises(DataError, match=r"line 1 has 2 fields but 3 names given"):
+        read_table(tmp_path / "c.tsv.gz", names=["u", "i", "r"])
+    assert read_table(tmp_path / "c.tsv.gz", names=["u", "i"]).shape == (2, 2)
+    (tmp_path / "d.csv").write_text('u,t\n1,"a,b"\n2,c\n')  # quoted separators: counted by pandas, fine
+    assert read_table(tmp_path / "d.csv").t.tolist() == ["a,b", "c"]
+    (tmp_path / "e.csv.gz").write_bytes(b"user,item\n1,2\n")  # not gzip
+    with pytest.raises(DataError, match=r"could not be read as \.gz \(BadGzipFile"):
+        read_table(tmp_path / "e.csv.gz")
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "f.parquet")
+    with pytest.raises(ConfigError, match="names= and sep= apply to text files"):
+        read_table(tmp_path / "f.parquet", names=["x"])
