@@ -144,9 +144,10 @@ class Recommender:
     def is_known(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: which raw query IDs were seen in training.
 
-        Unknown IDs still get recommendations (from the features given, else the column
-        defaults, an empty history and the OOV embedding); use this to tell them apart,
-        e.g. to route cold-start users elsewhere.
+        Unknown IDs still get recommendations: by default (``cold_start="average"``) the
+        mean known user's list; with ``"oov"``, the model's answer for the OOV index, the
+        column defaults and an empty history. Use this to tell them apart, e.g. to route
+        cold-start users elsewhere.
         """
         return self._known_positions(_id_list(ids, "ids")) >= 0
 

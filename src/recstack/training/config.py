@@ -47,7 +47,9 @@ class TrainConfig(StrictModel):
         epochs: maximum number of passes over the training data.
         eval_every: evaluate every this many epochs (0: never during training).
         early_stopping: optional, see :class:`EarlyStoppingConfig`.
-        seed: makes a run repeatable on CPU (init, shuffling, negative sampling).
+        seed: makes a run repeatable on CPU: shuffling and negative sampling, and the initial
+            weights when the model is built after ``seed_everything(seed)`` (as
+            ``RetrievalExperiment`` does; ``Trainer.fit`` seeds only when it starts).
         grad_clip: clip the global gradient norm to this value.
         checkpoint_every: write a checkpoint every this many epochs (0: never).
         progress: one summary line per epoch on stderr (loss, validation metrics, time), and
