@@ -30,13 +30,24 @@ def _fsync_tree(root: Path) -> None:
     """Flushes every file and folder under ``root``, giving files the usual mode
     (``0o666`` minus the umask): safetensors writes its files ``0o600``, which would keep
     other accounts (a serving user) from loading a model whose JSON files they can read."""
-    mask = os.umask(0)
-    os.umask(mask)
+    mode = _usual_file_mode(root)
     for folder, _, files in os.walk(root):
         for name in files:
-            os.chmod(Path(folder) / name, 0o666 & ~mask)
+            os.chmod(Path(folder) / name, mode)
             _fsync(Path(folder) / name)
         _fsync(Path(folder))
+
+
+def _usual_file_mode(folder: Path) -> int:
+    """The mode a new file gets here (``0o666`` minus the umask), read from a probe file:
+    ``os.umask`` can only be read by setting it, which races with other threads."""
+    probe = folder / ".mode-probe"
+    fd = os.open(probe, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o666)
+    try:
+        return os.fstat(fd).st_mode & 0o777
+    finally:
+        os.close(fd)
+        probe.unlink()
 
 
 def replace_dir(tmp: Path, final: Path) -> None:

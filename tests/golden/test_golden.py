@@ -138,9 +138,12 @@ def test_cold_start_is_decided_per_row_and_without_known_users_falls_back_to_oov
     assert mixed.score.tolist()[:4] == pytest.approx(alone, abs=TOL)  # a neighbour's age changes nothing
     no_history = pd.DataFrame({"user_id": [987654], "history": [None]})
     assert rec.score(no_history, items).score.tolist() == pytest.approx(alone, abs=TOL)
-    empty_history = pd.DataFrame({"user_id": [987654], "history": [[]]})  # given (empty): through the model
-    assert rec.score(empty_history, items).score.tolist() == pytest.approx(
-        rec.score(empty_history, items, cold_start="oov").score.tolist(), abs=TOL)
+    # an empty history says nothing about an unknown user either: cold, as in experiment evaluation
+    empty_history = pd.DataFrame({"user_id": [987654], "history": [[]]})
+    assert rec.score(empty_history, items).score.tolist() == pytest.approx(alone, abs=TOL)
+    some_history = pd.DataFrame({"user_id": [987654], "history": [[rec.candidate_ids[0]]]})
+    assert rec.score(some_history, items).score.tolist() == pytest.approx(
+        rec.score(some_history, items, cold_start="oov").score.tolist(), abs=TOL)  # given: through the model
     bare = recstack.Recommender(model=rec.model, preprocessor=rec.preprocessor, candidate_ids=rec.candidate_ids,
                                 candidate_embeddings=rec.index.embeddings, query_column=rec.query_column)
     assert not bare.stores_known_users

@@ -41,7 +41,7 @@ class Recommender:
     users: the model's answer for a typical user. With ``"oov"`` it goes through the model
     with its OOV index and default features (an OOV embedding that training never updated,
     or an empty history, which ranks close to arbitrarily). A query that gives other
-    features (e.g. age, or a history) always goes through the model.
+    features (e.g. age, or a non-empty history) always goes through the model.
 
     Example:
         >>> rec = recstack.load("runs/ml100k")                      # doctest: +SKIP
@@ -70,8 +70,10 @@ class Recommender:
         self.known_queries = known_queries
         self.seen = seen  # CSR (offsets over known_queries rows, candidate rows)
         self.metadata = dict(metadata or {})
-        self._cand_pos = KeyIndex(self.candidate_ids, column=model.candidate_key)
-        self._query_pos = None if known_queries is None else KeyIndex(known_queries[query_column], column=query_column)
+        # lenient: models saved before IDs were checked may hold a missing or repeated ID
+        self._cand_pos = KeyIndex(self.candidate_ids, column=model.candidate_key, lenient=True)
+        self._query_pos = (None if known_queries is None
+                           else KeyIndex(known_queries[query_column], column=query_column, lenient=True))
         self._average: torch.Tensor | None = None
 
     # ----------------------------------------------------------------- inputs
@@ -116,8 +118,13 @@ class Recommender:
             schema[f].source_column for f in self.query_features
             if schema[f].source_column != self.query_column and schema[f].source_column in table.columns
         ))
-        # per row: unknown ID and every other query cell missing (a list, even empty, is given)
-        nothing = table[given].isna().all(axis=1).to_numpy() if given else np.ones(len(table), dtype=bool)
+        # per row: unknown ID and every other query cell missing; an empty history says nothing
+        # either (the rule of the experiment's evaluation, so both score such rows alike)
+        empty = np.array(table[given].isna(), dtype=bool) if given else np.ones((len(table), 1), dtype=bool)
+        if self.history_column in given:
+            j = given.index(self.history_column)
+            empty[:, j] = self._history_lengths(table[self.history_column]) == 0
+        nothing = empty.all(axis=1)
         return self._complete_known_rows(table, pos), pos, (pos < 0) & nothing
 
     def _complete_known_rows(self, table: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
@@ -286,14 +293,22 @@ class Recommender:
         idx = np.repeat(starts, lengths) + np.arange(int(lengths.sum())) - first
         return np.repeat(np.arange(len(pos)), lengths), items[idx].astype(np.int64)
 
+    def _history_split(self, cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Raw items and per-row lengths of history cells (lists or delimited strings)."""
+        col = self.history_column
+        feats = [f for f in self.query_features if self.preprocessor.schema[f].source_column == col]
+        separator = getattr(self.preprocessor.schema[feats[0]], "separator", None) if feats else None
+        return split_ragged(cells, separator=separator, column=str(col))
+
+    def _history_lengths(self, cells: pd.Series) -> np.ndarray:
+        return self._history_split(cells)[1]
+
     def _given_history_pairs(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(query row, catalogue row) of the items in each row's history cell, when one is given."""
         col = self.history_column
         if col is None or col not in table.columns:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        feats = [f for f in self.query_features if self.preprocessor.schema[f].source_column == col]
-        separator = getattr(self.preprocessor.schema[feats[0]], "separator", None) if feats else None
-        flat, lengths = split_ragged(table[col], separator=separator, column=col)
+        flat, lengths = self._history_split(table[col])
         found = self._cand_pos.positions(flat, column=col) if len(flat) else np.empty(0, dtype=np.int64)
         row = np.repeat(np.arange(len(table)), lengths)
         return row[found >= 0], found[found >= 0]

@@ -100,7 +100,7 @@ def _earlier_end(s_user: np.ndarray, s_time: pd.Series, u: np.ndarray, t: pd.Ser
     check_times(t, str(t.name), "add_history (rows)")
     both = pd.concat([s_time, t], ignore_index=True)
     rank = both.rank(method="dense").to_numpy(dtype=np.int64)
-    width = int(rank.max()) + 1
+    width = int(rank.max(initial=0)) + 1
     key = s_user.astype(np.int64) * width + rank[: len(s_time)]
     return np.searchsorted(key, np.maximum(u, 0).astype(np.int64) * width + rank[len(s_time):], side="left")
 

@@ -43,6 +43,7 @@ def _detect_format(path: Path, fmt: str | None, sep: str | None) -> str:
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _BLOCK = 1 << 24  # bytes scanned at once by the field-count check
+_BLANK_BYTES = np.array([9, 10, 13, 32], dtype=np.uint8)  # tab, newline, carriage return, space
 
 
 def _short_row(path: Path, sep: str, encoding: str, expected: int) -> tuple[int, int] | None:
@@ -77,7 +78,9 @@ def _short_row(path: Path, sep: str, encoding: str, expected: int) -> tuple[int,
             starts = np.concatenate([[0], ends[:-1] + 1])
             seps = np.flatnonzero(arr == sep_bytes[0])
             fields = np.searchsorted(seps, ends) - np.searchsorted(seps, starts) + 1
-            text = ends - starts - (arr[np.maximum(ends - 1, 0)] == 13)  # without \r\n
+            # pandas skips lines of only spaces, tabs and \r: count the other bytes per line
+            solid = np.concatenate([[0], np.cumsum(~np.isin(arr, _BLANK_BYTES))])
+            text = solid[ends] - solid[starts]
             short = np.flatnonzero((fields < expected) & (text > 0))
             if short.size:
                 return line + int(short[0]) + 1, int(fields[short[0]])

@@ -63,6 +63,8 @@ class ExactIndex(CandidateIndex):
             raise ValueError(f"k must be a positive integer, got {k!r}")
         k = min(operator.index(k), len(self.embeddings))
         n = queries.shape[0]
+        if k == 0:  # an empty catalogue
+            return torch.empty(n, 0), torch.empty(n, 0, dtype=torch.long)
         all_scores = torch.full((n, k), float("-inf"))
         all_rows = torch.full((n, k), -1, dtype=torch.long)
         chunk = max(1, min(self.chunk_size, SCORE_BUDGET // max(len(self.embeddings), 1)))

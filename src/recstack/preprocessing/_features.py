@@ -15,6 +15,7 @@ import pandas as pd
 
 from recstack.errors import ConfigError, SchemaError
 from recstack.features import CategoricalFeature, MultiHotFeature, NumericFeature, SequenceFeature, TextFeature
+from recstack.preprocessing._cells import canonical_keys
 from recstack.preprocessing.hashing import Hasher
 from recstack.preprocessing.numeric import NumericTransformer
 from recstack.preprocessing.outputs import OutputSpec
@@ -140,7 +141,7 @@ def _first_of_each_label(flat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndar
     if len(flat) == 0:
         return flat, lengths
     row = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    codes = pd.factorize(flat)[0].astype(np.int64)
+    codes = pd.factorize(canonical_keys(flat))[0].astype(np.int64)  # 1 and "1" are one label, True is not
     _, first = np.unique(row * (int(codes.max()) + 1) + codes, return_index=True)
     keep = np.zeros(len(flat), dtype=bool)
     keep[first] = True

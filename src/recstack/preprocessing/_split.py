@@ -14,6 +14,7 @@ __all__ = ["split_strings"]
 
 
 _UNICODE_CLASSES = re.compile(r"\\[wWsSdDbB]")  # classes RE2 reads as ASCII, Python re as Unicode
+_SPACE_CLASSES = re.compile(r"\\[sS]")
 
 
 def split_strings(
@@ -37,7 +38,11 @@ def split_strings(
     arr = pa.array(strings.to_numpy(dtype=object), type=pa.large_string())
     if lowercase:
         arr = pc.utf8_lower(arr)
-    python_re = regex and _UNICODE_CLASSES.search(pattern) is not None and not pc.all(pc.string_is_ascii(arr)).as_py()
+    python_re = regex and _UNICODE_CLASSES.search(pattern) is not None and (
+        not pc.all(pc.string_is_ascii(arr)).as_py()  # RE2's classes are ASCII-only
+        or (_SPACE_CLASSES.search(pattern) is not None  # and its \s lacks \v and \x1c-\x1f
+            and bool(pc.any(pc.match_substring_regex(arr, pattern="[\\x0b\\x1c-\\x1f]")).as_py()))
+    )
     try:
         if python_re:  # RE2's \w, \s, \d, \b are ASCII-only: "Café" would split as "Caf" + ""
             raise pa.ArrowNotImplementedError("unicode classes")

@@ -27,31 +27,37 @@ class KeyIndex:
     Args:
         values: the raw IDs, one per row (e.g. the catalogue's item IDs).
         column: name used in errors.
+        lenient: accept missing IDs (their rows match nothing) and repeated ones (the first
+            row wins), for artifacts written before IDs were checked; new tables are strict.
 
     Raises:
-        SchemaError: an ID is missing, or two rows share a canonical key (``1`` and ``"1"``).
+        SchemaError: (strict) an ID is missing, or two rows share a canonical key (``1`` and ``"1"``).
     """
 
-    def __init__(self, values: Any, *, column: str = "key") -> None:
+    def __init__(self, values: Any, *, column: str = "key", lenient: bool = False) -> None:
         keys = canonical_keys(values, column=column)
+        self._size = len(keys)
         missing = pd.isna(keys)
-        if missing.any():
+        repeated = pd.Series(keys, dtype=object).duplicated().to_numpy() & ~missing
+        if not lenient and missing.any():
             raise SchemaError(f"column {column!r}: row {first_row(missing)} has no ID; every row needs one")
-        self._index = pd.Index(keys, dtype=object)
-        if not self._index.is_unique:
-            row = first_row(self._index.duplicated())
+        if not lenient and repeated.any():
+            row = first_row(repeated)
             raise SchemaError(f"column {column!r}: row {row} repeats ID {keys[row]!r} (IDs compare canonically: "
                               "1, 1.0 and '1' are one ID); drop the duplicate rows")
+        kept = ~missing & ~repeated
+        self._rows = np.flatnonzero(kept)
+        self._index = pd.Index(keys[kept], dtype=object)
 
     def __len__(self) -> int:
-        return len(self._index)
+        return self._size
 
     def positions(self, values: Any, *, column: str = "key") -> np.ndarray:
         """``(n,)`` int64: each raw ID's row, ``-1`` where it is absent or missing."""
         keys = canonical_keys(values, column=column)
-        out = np.asarray(self._index.get_indexer(keys), dtype=np.int64)
-        out[pd.isna(keys)] = -1
-        return out
+        found = np.asarray(self._index.get_indexer(keys), dtype=np.int64)
+        found[pd.isna(keys)] = -1
+        return np.where(found >= 0, self._rows[np.maximum(found, 0)], -1)
 
 
 def key_codes(*columns: Any, column: str = "key") -> list[np.ndarray]:

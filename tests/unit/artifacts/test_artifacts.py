@@ -282,3 +282,21 @@ def test_row_dict_ids_stay_exact_when_another_row_has_none(trained):
 
     big = 2**60 + 7
     assert _rows_table([{"user_id": big}, {"age": 1.5}]).user_id.tolist() == [big, None]
+
+
+def test_a_model_saved_with_a_missing_known_user_still_loads_and_serves(trained):
+    """Artifacts written before IDs were checked could hold a user row without an ID."""
+    import pandas as pd
+
+    from recstack.artifacts.recommender import Recommender
+
+    exp, _ = trained
+    rec = exp.recommender()
+    known = pd.concat([rec.known_queries, rec.known_queries.iloc[:1].assign(user_id=None)], ignore_index=True)
+    offsets, items = rec.seen
+    seen = (torch.cat([offsets, offsets[-1:]]), items)
+    old = Recommender(model=rec.model, preprocessor=rec.preprocessor, candidate_ids=rec.candidate_ids,
+                      candidate_embeddings=rec.index.embeddings, query_column="user_id", known_queries=known,
+                      seen=seen)
+    assert old.recommend([3], k=5, exclude="seen").equals(rec.recommend([3], k=5, exclude="seen"))
+    assert old.is_known([3, None]).tolist() == [True, False]

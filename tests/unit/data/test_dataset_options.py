@@ -51,3 +51,21 @@ def test_the_offline_error_names_the_url_and_every_folder_searched(tmp_path, mon
     with pytest.raises(DatasetUnavailableError, match=f"searched {cache}, {cache / 'ml-100k'}"):
         monkeypatch.delenv("RECSTACK_DATA")
         fetch_dataset("movielens-100k", cache_dir=str(cache))
+
+
+def test_a_plugin_loader_with_unresolvable_annotations_still_loads_and_checks_names():
+    from recstack.data.datasets import DATASETS
+
+    def loader(size: "NotImportedHere" = 3):  # noqa: F821  (a TYPE_CHECKING-only import)
+        import pandas as pd
+
+        return pd.DataFrame({"user_id": range(size)})
+
+    DATASETS.register("test-plugin-unresolvable")(loader)
+    try:
+        assert len(load_dataset("test-plugin-unresolvable")) == 3
+        assert len(load_dataset("test-plugin-unresolvable", size=2)) == 2  # type unchecked, name checked
+        with pytest.raises(ConfigError, match=r"data\.dataset_options\.sise: unknown option"):
+            validate_dataset_options("test-plugin-unresolvable", {"sise": 2})
+    finally:
+        DATASETS._entries.pop("test-plugin-unresolvable")

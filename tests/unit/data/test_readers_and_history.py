@@ -181,3 +181,12 @@ def test_a_short_row_anywhere_is_an_error_naming_its_line_also_in_gzip_files(tmp
     pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "f.parquet")
     with pytest.raises(ConfigError, match="names= and sep= apply to text files"):
         read_table(tmp_path / "f.parquet", names=["x"])
+
+
+def test_lines_of_only_spaces_or_tabs_are_skipped_like_pandas_and_empty_tables_get_empty_histories(tmp_path):
+    (tmp_path / "ws.csv").write_text("a,b\n1,2\n   \n\t\r\n3,4\n  ")
+    assert read_table(tmp_path / "ws.csv").values.tolist() == [[1, 2], [3, 4]]
+    empty = pd.DataFrame({"u": pd.Series([], dtype=int), "i": pd.Series([], dtype=int), "t": pd.Series([], dtype=int)})
+    out = add_history(empty[["u", "t"]], user_col="u", item_col="i", time_col="t", reference=empty,
+                      before_each_row=True)
+    assert len(out) == 0

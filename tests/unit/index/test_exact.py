@@ -41,3 +41,8 @@ def test_nan_candidates_are_never_returned_an_inf_one_is_first_and_bad_k_is_an_e
         with pytest.raises(ValueError, match="k must be a positive integer"):
             ExactIndex(emb).search(torch.ones(1, 1), bad)
     assert ExactIndex(emb).search(torch.ones(2, 1), 10**9)[1].shape == (2, 4)  # clipped to the catalogue
+
+
+def test_an_empty_catalogue_gives_empty_answers():
+    scores, rows = ExactIndex(torch.empty(0, 3)).search(torch.ones(2, 3), 5)
+    assert scores.shape == rows.shape == (2, 0)

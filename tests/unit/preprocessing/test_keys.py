@@ -61,3 +61,9 @@ def test_a_bool_never_takes_the_key_of_an_equal_number_whatever_comes_first():
     assert h.transform([True, 1]).tolist()[0] == h.transform([True]).tolist()[0]
     idx = KeyIndex([1, 2])
     assert idx.positions([True, 1, 1.0]).tolist() == [-1, 0, 0]
+
+
+def test_a_lenient_index_skips_missing_ids_and_keeps_the_first_of_repeats():
+    idx = KeyIndex(pd.Series([None, 5, 7, 5.0], dtype=object), lenient=True)
+    assert len(idx) == 4
+    assert idx.positions([5, 7, None, 9]).tolist() == [1, 2, -1, -1]

@@ -279,3 +279,11 @@ def test_multi_hot_is_a_set_repeats_are_dropped_before_truncation():
     ids = pp.transform(table)["genres"]
     drama, comedy = pp.transform(pd.DataFrame({"genres": ["Drama", "Comedy"]}))["genres"][:, 0].tolist()
     assert ids.tolist() == [[drama, comedy], [comedy, 0], [0, 0], [drama, 0]]
+
+
+def test_multi_hot_repeats_are_found_by_canonical_key():
+    schema = Schema.from_dict({"tags": {"type": "multi_hot", "max_length": 2}})
+    table = pd.DataFrame({"tags": [[1, "1", 3], ["1", 1.0, 2], [True, 1]]})
+    pp = Preprocessor(schema).fit(table)
+    one, two, three, true = pp.transform(pd.DataFrame({"tags": [[1], [2], [3], [True]]}))["tags"][:, 0].tolist()
+    assert pp.transform(table)["tags"].tolist() == [[one, three], [one, two], [true, one]]

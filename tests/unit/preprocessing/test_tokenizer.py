@@ -83,3 +83,12 @@ def test_a_split_pattern_with_a_capturing_group_is_refused():
     with pytest.raises(ConfigError, match=r"capturing group.*\(\?:\.\.\.\)"):
         Schema.from_dict({"title": {"type": "text", "split": "(,)"}})
     Schema.from_dict({"title": {"type": "text", "split": "(?:,|;)"}})
+
+
+def test_space_class_covers_the_ascii_separators_python_re_knows():
+    import pandas as pd
+
+    from recstack.preprocessing._split import split_strings
+
+    tokens, _ = split_strings(pd.Series(["a\x0bb c", "x\x1cy z"]), r"\s+", regex=True)
+    assert tokens.tolist() == ["a", "b", "c", "x", "y", "z"]

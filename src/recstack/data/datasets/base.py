@@ -62,10 +62,15 @@ def validate_dataset_options(
             int, got 'many'``.
     """
     loader = DATASETS.get(name, path="data.dataset")
+    if not options:
+        return {}
     params = inspect.signature(loader).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     allowed = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    hints = typing.get_type_hints(loader)
+    try:
+        hints = typing.get_type_hints(loader)
+    except (NameError, TypeError):  # a plug-in's annotations that cannot be resolved: check names only
+        hints = {}
     problems: list[str] = []
     out: dict[str, Any] = {}
     for key, value in options.items():
