@@ -13,13 +13,19 @@ __all__ = ["quickstart_config", "run_quickstart"]
 
 def quickstart_config(dataset: str = "synthetic", *, data_dir: str | None = None) -> ExperimentConfig:
     """A good default two-tower config for a built-in dataset."""
+    if data_dir is not None and dataset != "movielens-100k":
+        raise ConfigError(f"data_dir (--data-dir) applies to movielens-100k, not to {dataset!r}")
     options: dict[str, Any] = {} if data_dir is None else {"data_dir": data_dir}
+    # u1 holds out random ratings: each test row's history is the user's other ratings ("others");
+    # the synthetic split is by time, so a row sees what came before it
+    mode = "before"
     if dataset == "movielens-100k":
         options.setdefault("split", "u1")
+        mode = "others"
     return ExperimentConfig.from_dict(
         {
             "data": {"dataset": dataset, "dataset_options": options, "validation_fraction": 0.1,
-                     "history": {"column": "history", "max_length": 100, "mode": "before"}},
+                     "history": {"column": "history", "max_length": 100, "mode": mode}},
             "features": {
                 "user_id": {"type": "categorical"},
                 "item_id": {"type": "categorical"},
@@ -66,5 +72,5 @@ def run_quickstart(
         "test_metrics": {k: round(v, 4) for k, v in metrics.items()},
         "artifact": str(output),
         "example_user": user if not hasattr(user, "item") else user.item(),
-        "top5_for_example_user": recs[rec.model.candidate_key].tolist(),
+        "top5_for_example_user": recs[rec.candidate_column].tolist(),
     }

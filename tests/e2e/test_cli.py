@@ -63,15 +63,21 @@ def test_movielens_example(tmp_path, capsys):
         assert json.loads(capsys.readouterr().out)["hit_rate@100"] == pytest.approx(trained, abs=1e-6)
 
 
-def test_a_non_empty_foreign_output_folder_is_refused_before_training(tmp_path, capsys, monkeypatch):
+def _config_that_must_not_train(tmp_path, monkeypatch):
+    """A config file, with training patched to fail: a check must stop the command first."""
     from recstack.experiment import RetrievalExperiment
 
     def no_training(self, **kwargs):
-        raise AssertionError("training started although the output folder cannot be used")
+        raise AssertionError("training started although the output cannot be used")
 
     monkeypatch.setattr(RetrievalExperiment, "fit", no_training)
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump(small_config().to_dict()))
+    return cfg
+
+
+def test_a_non_empty_foreign_output_folder_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    cfg = _config_that_must_not_train(tmp_path, monkeypatch)
     out = tmp_path / "mydir"
     out.mkdir()
     (out / "notes.txt").write_text("notes")
@@ -121,3 +127,49 @@ def test_evaluate_data_that_is_a_folder_says_so(tmp_path, capsys):
     model, _ = _zero_padded_model(tmp_path)
     assert main(["evaluate", model, "--data", str(tmp_path)]) == 2
     assert "is a folder; give a table file" in capsys.readouterr().err
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_any_training(tmp_path, capsys, monkeypatch):
+    cfg = _config_that_must_not_train(tmp_path, monkeypatch)
+    (tmp_path / "afile").write_text("x")
+    assert main(["train", str(cfg), "-o", str(tmp_path / "afile" / "sub"), "-q"]) == 2
+    assert "cannot write there" in capsys.readouterr().err
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("notes")
+    assert main(["quickstart", "-o", str(busy), "--epochs", "1", "-q"]) == 2
+    assert "not a recstack model directory" in capsys.readouterr().err
+    assert main(["quickstart", "--data-dir", str(tmp_path), "-o", str(tmp_path / "q"), "-q"]) == 2
+    assert "applies to movielens-100k" in capsys.readouterr().err
+    assert main(["train", str(tmp_path), "-o", str(tmp_path / "m")]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["datasets", "list", "no-such-dataset"]) == 2
+    assert "datasets list takes no name" in capsys.readouterr().err
+
+
+def test_evaluate_separators_as_given_cold_start_empty_items_and_unknown_items(tmp_path, capsys, caplog):
+    model, _ = _zero_padded_model(tmp_path)
+    (tmp_path / "s.txt").write_text("user_id§item_id\n0007§0042\n0008§0043\n")
+    base = ["evaluate", model, "--dtype", "user_id=str,item_id=str", "--metrics", "hit_rate@10,mrr"]
+    assert main(base + ["--data", str(tmp_path / "s.txt"), "--sep", "§"]) == 0
+    by_section = json.loads(capsys.readouterr().out)
+    (tmp_path / "t.tsv").write_text("user_id\titem_id\n0007\t0042\n0008\t0043\n")
+    assert main(base + ["--data", str(tmp_path / "t.tsv"), "--sep", "\\t"]) == 0
+    assert json.loads(capsys.readouterr().out) == by_section
+    assert main(base + ["--data", str(tmp_path / "t.tsv"), "--sep", "\\"]) == 2  # no decode traceback
+    capsys.readouterr()
+    (tmp_path / "cold.csv").write_text("user_id,item_id\nnobody,0042\n")
+    scores = {}
+    for mode in ("average", "oov"):
+        assert main(base + ["--data", str(tmp_path / "cold.csv"), "--cold-start", mode, "--ties", "mid"]) == 0
+        scores[mode] = json.loads(capsys.readouterr().out)["mrr"]
+    assert scores["average"] != scores["oov"]
+    (tmp_path / "empty.csv").write_text("user_id,item_id\n0007,\n0008,0043\n")
+    assert main(base + ["--data", str(tmp_path / "empty.csv")]) == 2
+    assert "column 'item_id' is empty in 1 of 2 rows" in capsys.readouterr().err
+    (tmp_path / "unk.csv").write_text("user_id,item_id\n0007,9999\n0008,0043\n")
+    with caplog.at_level("WARNING", logger="recstack.experiment.offline"):
+        assert main(base + ["--data", str(tmp_path / "unk.csv")]) == 0
+    assert "1 of 2 rows have a item_id not in the catalogue" in caplog.text
+    assert main(base + ["--data", str(tmp_path / "t.tsv"), "--sep", "\\t", "--encoding", "latin_one"]) == 2
+    assert "unknown text encoding 'latin_one'" in capsys.readouterr().err

@@ -234,6 +234,12 @@ class Recommender:
         return table, pos, q
 
     @property
+    def candidate_column(self) -> str:
+        """The raw column of the candidate key (e.g. ``movie_id`` for a feature named ``item``):
+        the output names it like the query column, by the column users know."""
+        return self.preprocessor.schema[self.model.candidate_key].source_column
+
+    @property
     def history_column(self) -> str | None:
         """The query column that lists a user's past candidates (``data.history.column``), if any."""
         data = (self.metadata.get("experiment") or {}).get("data") or {}
@@ -350,7 +356,7 @@ class Recommender:
             {
                 **{name: np.repeat(v, counts) for name, v in self._query_labels(table).items()},
                 "rank": np.concatenate([np.arange(1, c + 1) for c in counts]) if len(counts) else [],
-                self.model.candidate_key: [self.candidate_ids[i] for i in flat_idx],
+                self.candidate_column: [self.candidate_ids[i] for i in flat_idx],
                 "score": scores[valid].numpy().astype(float),
             }
         )
@@ -373,7 +379,7 @@ class Recommender:
         return pd.DataFrame(
             {
                 **{name: np.repeat(v, len(candidates)) for name, v in self._query_labels(table).items()},
-                self.model.candidate_key: list(candidates) * len(table),
+                self.candidate_column: list(candidates) * len(table),
                 "score": s.reshape(-1),
             }
         )
@@ -419,7 +425,7 @@ class Recommender:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
         row = self._cand_pos.positions([item], column="item")[0]
         if row < 0:
-            raise ConfigError(f"{self.model.candidate_key} {item!r} is not in the catalogue")
+            raise ConfigError(f"{self.candidate_column} {item!r} is not in the catalogue")
         q = self.index.embeddings[row : row + 1].clone()
         if self.model.config.candidate_bias:
             q[:, -1] = 0.0
@@ -429,7 +435,7 @@ class Recommender:
         return pd.DataFrame(
             {
                 "rank": np.arange(1, int(keep.sum()) + 1),
-                self.model.candidate_key: [self.candidate_ids[i] for i in idx[0][keep].tolist()],
+                self.candidate_column: [self.candidate_ids[i] for i in idx[0][keep].tolist()],
                 "score": scores[0][keep].numpy().astype(float),
             }
         )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import codecs
 import json
+import os
 import logging
 import sys
 from collections.abc import Sequence
@@ -51,6 +51,23 @@ def _check_output(out: Path, given: str) -> None:
     if out.is_dir() and not (out / "recstack.json").exists() and any(out.iterdir()):
         raise ConfigError(f"-o {given}: the folder is not empty and is not a recstack model directory "
                           "(no recstack.json); choose a new or empty folder")
+    base = out.absolute().parent  # the model is written beside `out`, then renamed into place
+    while not base.exists():
+        base = base.parent
+    if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK):
+        raise ConfigError(f"-o {given}: cannot write there ({base} is {'not a folder' if not base.is_dir() else 'not writable'}); "
+                          "choose another output folder")
+
+
+_ESCAPES = {"\\t": "\t", "\\n": "\n", "\\r": "\r", "\\\\": "\\"}
+
+
+def _separator(sep: str | None) -> str | None:
+    """``--sep``: as given, except the escapes a shell passes literally (``'\\t'`` is two
+    characters there); ``'§'`` or ``'::'`` stay what they are."""
+    if sep is None:
+        return None
+    return _ESCAPES.get(sep, sep)
 
 
 def _parse_dtype(spec: str | None) -> dict[str, ColumnType] | None:
@@ -76,11 +93,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from recstack.experiment.offline import evaluate_recommender
 
     rec = load(args.model)
-    sep = codecs.decode(args.sep, "unicode_escape") if args.sep else None  # --sep '\t' from a shell is 2 chars
-    table = read_table(args.data, sep=sep, names=args.names.split(",") if args.names else None,
-                       dtype=_parse_dtype(args.dtype))
+    table = read_table(args.data, sep=_separator(args.sep), names=args.names.split(",") if args.names else None,
+                       dtype=_parse_dtype(args.dtype), encoding=args.encoding)
     metrics = evaluate_recommender(
-        rec, table, metrics=args.metrics.split(","), exclude_seen=args.exclude_seen, ties=args.ties
+        rec, table, metrics=args.metrics.split(","), exclude_seen=args.exclude_seen, ties=args.ties,
+        cold_start=args.cold_start,
     )
     print(json.dumps(metrics))
     return 0
@@ -108,6 +125,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 def _cmd_quickstart(args: argparse.Namespace) -> int:
     from recstack.quickstart import run_quickstart
 
+    _check_output(Path(args.output), args.output)
     result = run_quickstart(args.dataset, output=args.output, epochs=args.epochs, data_dir=args.data_dir,
                             progress=not args.quiet)
     print(json.dumps(result, indent=1))
@@ -118,10 +136,12 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     from recstack.data.datasets import fetch_dataset, list_datasets
 
     if args.action == "list":
+        if args.name is not None:
+            raise ConfigError(f"datasets list takes no name (got {args.name!r}); to download one: datasets fetch NAME")
         for name in list_datasets():
             print(name)
         return 0
-    path = fetch_dataset(args.name, cache_dir=args.cache_dir)
+    path = fetch_dataset(args.name or "movielens-100k", cache_dir=args.cache_dir)
     print(path)
     return 0
 
@@ -131,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="recstack", description="Deep-learning recommenders from raw tables.")
     p.add_argument("--version", action="version", version=f"recstack {__version__}")
-    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="info-level logging (e.g. early stopping, warnings with details); give it before the subcommand")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train, evaluate on the test split and save a model directory")
@@ -140,18 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, help="override train.epochs")
     t.add_argument("--resume", help="checkpoint folder to resume from")
     t.add_argument("--keep-checkpoints", action="store_true", help="write per-epoch checkpoints to OUTPUT.run/")
-    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    t.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress output (live bar, per-epoch lines, early-stopping message)")
     t.set_defaults(func=_cmd_train)
 
     e = sub.add_parser("evaluate", help="full-catalogue metrics of a saved model on a table")
     e.add_argument("model", help="model directory")
     e.add_argument("--data", required=True, help="CSV/TSV/Parquet with the query columns and the item column")
-    e.add_argument("--sep", help="field separator (default: from the extension)")
+    e.add_argument("--sep", help="field separator, used as given ('\\t' for a tab; default: from the extension)")
+    e.add_argument("--encoding", default="utf-8", help="text encoding of --data (MovieLens u.item is latin-1)")
     e.add_argument("--names", help="comma-separated column names for a file without header")
     e.add_argument("--dtype", help="column types, e.g. user_id=str,item_id=str (keeps IDs like 0007 as written); "
                    "str, int or float")
     e.add_argument("--metrics", default="hit_rate@10,hit_rate@100,recall@10,ndcg@10,mrr")
     e.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
+    e.add_argument("--cold-start", choices=["average", "oov"], default="average",
+                   help="how users unseen in training are scored (as eval.cold_start when training)")
     e.add_argument("--ties", choices=["optimistic", "mid", "pessimistic"], default="optimistic",
                    help="the positive's place among equal scores (default: first, as TFRS)")
     e.set_defaults(func=_cmd_evaluate)
@@ -171,12 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--data-dir", help="local folder with the dataset (default: RECSTACK_DATA, then cache)")
     q.add_argument("-o", "--output", default="runs/quickstart", help="model directory to write")
     q.add_argument("--epochs", type=int, help="override the number of epochs")
-    q.add_argument("-q", "--quiet", action="store_true")
+    q.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     q.set_defaults(func=_cmd_quickstart)
 
     d = sub.add_parser("datasets", help="list or download built-in datasets")
     d.add_argument("action", choices=["list", "fetch"])
-    d.add_argument("name", nargs="?", default="movielens-100k")
+    d.add_argument("name", nargs="?", help="dataset to fetch (default: movielens-100k)")
     d.add_argument("--cache-dir", help="download folder (default: RECSTACK_CACHE or ~/.cache/recstack)")
     d.set_defaults(func=_cmd_datasets)
     return p

@@ -6,12 +6,14 @@ the config path (``train.lr: Input should be greater than 0 (got -1)``).
 
 from __future__ import annotations
 
+import codecs
+
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from recstack._validation import StrictModel, validate_model
 from recstack.data.datasets import validate_dataset_options
@@ -53,6 +55,15 @@ class TableSource(StrictModel):
     format: Literal["csv", "tsv", "parquet"] | None = None
     key: str | None = None
     dtype: dict[str, ColumnType] | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {v!r}; e.g. utf-8 or latin-1") from None
+        return v
 
 
 class HistoryConfig(StrictModel):
@@ -108,6 +119,9 @@ class DataConfig(StrictModel):
         if self.dataset is not None and (self.test is not None or self.join):
             raise ValueError("test and join are not used with dataset (it brings its own split and side "
                              "tables); remove them, or give train: FILE instead of dataset")
+        if self.dataset is None and self.dataset_options:
+            raise ValueError("dataset_options apply to a built-in dataset (data.dataset); with train: FILE, "
+                             "set the reader options on the file (sep, names, dtype, ...)")
         for name, t in self.join.items():
             if t.key is None:
                 raise ValueError(f"join.{name}.key: the join column is required (e.g. key: item_id)")
@@ -271,6 +285,8 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 def load_config(path: str | Path) -> ExperimentConfig:
     """Reads and validates a YAML experiment config."""
     p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"config file {str(p)!r} is a folder; give the YAML file inside it")
     if not p.is_file():
         raise ConfigError(f"config file {str(p)!r} does not exist")
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import lzma
 import warnings
@@ -118,6 +119,10 @@ def read_table(
     Raises:
         DataError: missing, empty or malformed file (names the file and, when known, the line).
     """
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ConfigError(f"encoding: unknown text encoding {encoding!r}; e.g. utf-8 or latin-1") from None
     dtype = dict(dtype or {})
     bad_types = {c: t for c, t in dtype.items() if t not in COLUMN_TYPES}
     if bad_types:
@@ -151,7 +156,7 @@ def read_table(
             sep = sep or ("\t" if fmt == "tsv" else ",")
             kwargs: dict[str, Any] = {"sep": sep, "encoding": encoding, "index_col": False,
                                       "dtype": {c: str for c, t in dtype.items() if t == "str"}}
-            if len(sep) > 1:  # a regex or multi-character separator ("::"): the python engine, on purpose
+            if len(sep.encode(encoding, errors="replace")) > 1:  # "::", a regex, or "§" (2 bytes): python engine
                 kwargs["engine"] = "python"
             if names is not None:
                 kwargs.update(names=names, header=None if header == "infer" else header)

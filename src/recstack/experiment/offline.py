@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import pandas as pd
@@ -9,10 +10,12 @@ import torch
 
 from recstack.artifacts.recommender import Recommender
 from recstack.errors import SchemaError
-from recstack.preprocessing.keys import key_codes, require_ids
 from recstack.metrics import positive_ranks, topk_metrics
+from recstack.preprocessing.keys import key_codes, require_ids
 
 __all__ = ["evaluate_recommender"]
+
+logger = logging.getLogger(__name__)
 
 
 def evaluate_recommender(
@@ -39,7 +42,16 @@ def evaluate_recommender(
     # query columns the table has are used, per cell; the rest come from the stored users
     qcols = [c for c in table.columns if c != key]
     qtable, pos, q = rec._queries(table[qcols], cold_start)
+    empty = table[key].isna().to_numpy()
+    if empty.any():  # training refuses such rows too; as misses they would only lower the metrics
+        raise SchemaError(f"evaluation data: column {key!r} is empty in {int(empty.sum())} of {len(table)} rows "
+                          f"(first: row {int(empty.argmax())}); drop or fill those rows")
     positives = torch.as_tensor(rec._cand_pos.positions(table[key], column=key), dtype=torch.long)
+    unknown = int((positives < 0).sum())
+    if unknown:
+        logger.warning("evaluation data: %d of %d rows have a %s not in the catalogue; they count as misses "
+                       "(check the separator, --names and the ID spelling if that is unexpected)",
+                       unknown, len(table), key)
     groups = require_ids(key_codes(table[rec.query_column], column=rec.query_column)[0], rec.query_column)
     exclude = rec._exclusion(qtable, pos, "seen" if exclude_seen else None)
     known = positives >= 0

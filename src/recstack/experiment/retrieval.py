@@ -135,12 +135,14 @@ class RetrievalExperiment:
             )
             full_train = train
             fit_part = add_history(fit_part, **hist, mode=data.history.mode)
-            # "before": an evaluation row sees only what its user had before it, like training rows
+            # "before": a validation row (carved at random from the training data) sees only what
+            # its user had before it, like the training rows it stands in for; a test row gets the
+            # whole training profile, as a saved model serves it (`recstack evaluate` agrees)
             before = data.history.mode == "before"
             if val_part is not None:
                 val_part = add_history(val_part, **hist, reference=fit_part, before_each_row=before)
             if test is not None:
-                test = add_history(test, **hist, reference=full_train, before_each_row=before)
+                test = add_history(test, **hist, reference=full_train)
             train = pd.concat([fit_part, val_part]).loc[train.index] if val_part is not None else fit_part
         self.full_train = train
         self.fit_table, self.val_table, self.test_table = fit_part, val_part, test

@@ -234,3 +234,20 @@ def test_a_mistake_inside_a_table_source_names_it_without_the_string_branchs_noi
     d["features"] = {"Age": {"type": "numeric", "buckets": "x"}, "Genre": {"type": "categorical", "min_count": "y"}}
     with pytest.raises(ConfigError, match=r"features\.Age\.buckets"):  # user keys are never taken for tags
         ExperimentConfig.from_dict(d)
+
+
+def test_reader_options_are_checked_where_they_apply():
+    d = small_config().to_dict()
+    d["data"] = {"train": {"path": "x.csv", "encoding": "latin_one"}}
+    with pytest.raises(ConfigError, match=r"data\.train\.encoding: .*unknown text encoding 'latin_one'"):
+        ExperimentConfig.from_dict(d)
+    d["data"] = {"train": "x.csv", "dataset_options": {"split": "u9"}}
+    with pytest.raises(ConfigError, match=r"dataset_options apply to a built-in dataset"):
+        ExperimentConfig.from_dict(d)
+
+
+def test_the_movielens_quickstart_uses_profile_histories_for_its_random_split():
+    from recstack.quickstart import quickstart_config
+
+    assert quickstart_config("movielens-100k").data.history.mode == "others"
+    assert quickstart_config("synthetic").data.history.mode == "before"

@@ -61,3 +61,26 @@ def test_table_dtype_keeps_zero_padded_ids_and_role_columns_are_checked_even_wit
     d["data"]["item_column"] = "movie"
     with pytest.raises(ConfigError, match=r"data\.item_column: 'movie' is not a column of the training data"):
         RetrievalExperiment(ExperimentConfig.from_dict(d))
+
+
+def test_before_mode_test_metrics_equal_the_saved_models_on_the_raw_test_file():
+    from recstack.experiment.offline import evaluate_recommender
+
+    exp = RetrievalExperiment(small_config(**{"train.epochs": 2, "data.validation_fraction": 0.0}))
+    exp.fit()
+    raw = exp.tables.test.reset_index(drop=True)[["user_id", "item_id"]]
+    served = evaluate_recommender(exp.recommender(), raw, metrics=exp.config.eval.metrics)
+    assert exp.evaluate() == pytest.approx(served, rel=1e-6)
+
+
+def test_outputs_name_the_candidate_by_its_raw_column():
+    d = small_config(**{"train.epochs": 1}).to_dict()
+    d["features"]["item"] = d["features"].pop("item_id") | {"column": "item_id"}
+    d["features"]["history"]["source"] = "item"
+    d["model"]["candidate"] = ["item", "genres"]
+    exp = RetrievalExperiment(ExperimentConfig.from_dict(d))
+    exp.fit()
+    rec = exp.recommender()
+    assert rec.candidate_column == "item_id"
+    assert list(rec.recommend([1], k=2).columns) == ["user_id", "rank", "item_id", "score"]
+    assert "item_id" in rec.similar(rec.candidate_ids[0], k=2).columns
