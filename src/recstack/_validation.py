@@ -67,7 +67,9 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see the documented keys)"
         got = e.get("input")
-        got_txt = "" if e["type"] in ("extra_forbidden", "missing") else f" (got {got!r})"
+        # a whole section as the "input" (a model-level check) says nothing the message does not
+        quiet = e["type"] in ("extra_forbidden", "missing") or (e["type"] == "value_error" and isinstance(got, dict))
+        got_txt = "" if quiet else f" (got {got!r})"
         lines.append(f"{path}: {msg}{got_txt}")
     return "; ".join(lines)
 

@@ -72,9 +72,11 @@ class HistoryConfig(StrictModel):
     Attributes:
         column: name of the new column (use it as a ``sequence`` feature).
         max_length: most recent items kept.
-        mode: ``before`` (items strictly earlier in time: for temporal/leave-last splits) or
-            ``others`` (all the user's other training items: for random splits such as
-            MovieLens u1, where a test row's history is the whole training profile).
+        mode: ``before`` (for temporal/leave-last splits): a training row gets the items
+            before it, earlier in time or at the same time earlier in the table; a validation
+            row gets the fitted part's items strictly earlier in time; a test row gets the
+            user's whole training profile, as a saved model serves it. ``others`` (for random
+            splits such as MovieLens u1): every row gets all of the user's other training items.
     """
 
     column: str = "history"
@@ -173,14 +175,15 @@ class EvalConfig(StrictModel):
     ties: Literal["optimistic", "mid", "pessimistic"] = "optimistic"
     cold_start: Literal["average", "oov"] = "average"
 
-    @model_validator(mode="after")
-    def _known_metrics(self) -> EvalConfig:
-        for m in self.metrics:
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, metrics: list[str]) -> list[str]:
+        for m in metrics:  # a field validator, so the error names eval.metrics
             try:
                 parse_metric_name(m)
             except ConfigError as err:
                 raise ValueError(str(err)) from None
-        return self
+        return metrics
 
 
 class ModelSection(StrictModel):

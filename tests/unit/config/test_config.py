@@ -251,3 +251,15 @@ def test_the_movielens_quickstart_uses_profile_histories_for_its_random_split():
 
     assert quickstart_config("movielens-100k").data.history.mode == "others"
     assert quickstart_config("synthetic").data.history.mode == "before"
+
+
+def test_section_level_errors_do_not_dump_the_section_and_metrics_name_their_key():
+    d = small_config().to_dict()
+    d["eval"]["metrics"] = ["hit@10"]
+    with pytest.raises(ConfigError, match=r"^eval\.metrics: .*unknown metric 'hit@10'"):
+        ExperimentConfig.from_dict(d)
+    d = small_config().to_dict()
+    d["model"]["candidate_key"] = "foo"
+    with pytest.raises(ConfigError) as err:
+        ExperimentConfig.from_dict(d)
+    assert "candidate_key 'foo'" in str(err.value) and "(got {" not in str(err.value)
