@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -12,10 +13,12 @@ from recstack.artifacts.recommender import Recommender
 from recstack.errors import SchemaError
 from recstack.metrics import positive_ranks, topk_metrics
 from recstack.preprocessing.keys import key_codes, require_ids
+from recstack.tasks.retrieval_eval import warn_if_tied
 
 __all__ = ["evaluate_recommender"]
 
 logger = logging.getLogger(__name__)
+EVAL_CHUNK = 16384  # evaluation rows ranked at once (bounds the exclusion lists)
 
 
 def evaluate_recommender(
@@ -39,13 +42,13 @@ def evaluate_recommender(
     for col in (rec.query_column, key):
         if col not in table.columns:
             raise SchemaError(f"evaluation table lacks column {col!r}; columns: {sorted(table.columns)}")
-    # query columns the table has are used, per cell; the rest come from the stored users
-    qcols = [c for c in table.columns if c != key]
-    qtable, pos, q = rec._queries(table[qcols], cold_start)
     empty = table[key].isna().to_numpy()
     if empty.any():  # training refuses such rows too; as misses they would only lower the metrics
         raise SchemaError(f"evaluation data: column {key!r} is empty in {int(empty.sum())} of {len(table)} rows "
                           f"(first: row {int(empty.argmax())}); drop or fill those rows")
+    # query columns the table has are used, per cell; the rest come from the stored users
+    qcols = [c for c in table.columns if c != key]
+    qtable, pos, q = rec._queries(table[qcols], cold_start)
     positives = torch.as_tensor(rec._cand_pos.positions(table[key], column=key), dtype=torch.long)
     unknown = int((positives < 0).sum())
     if unknown:
@@ -53,14 +56,14 @@ def evaluate_recommender(
                        "(check the separator, --names and the ID spelling if that is unexpected)",
                        unknown, len(table), key)
     groups = require_ids(key_codes(table[rec.query_column], column=rec.query_column)[0], rec.query_column)
-    exclude = rec._exclusion(qtable, pos, "seen" if exclude_seen else None)
-    known = positives >= 0
+    plan = rec._exclusion_plan("seen" if exclude_seen else None)
     ranks = torch.full_like(positives, len(rec.candidate_ids))
-    if known.any():
-        from recstack.tasks.retrieval_eval import _select_csr, warn_if_tied
-
-        ex = _select_csr(exclude, known) if exclude is not None and not bool(known.all()) else exclude
-        warn_if_tied(q[known], rec.index.embeddings, positives[known], ties)
-        ranks[known] = positive_ranks(q[known], rec.index.embeddings, positives[known], exclude=ex, ties=ties)
+    rows = np.flatnonzero((positives >= 0).numpy())
+    if rows.size:
+        warn_if_tied(q[rows], rec.index.embeddings, positives[rows], ties)
+    for start in range(0, rows.size, EVAL_CHUNK):  # exclusion lists exist one chunk at a time
+        r = rows[start : start + EVAL_CHUNK]
+        ex = None if plan is None else rec._exclusion_rows(qtable.iloc[r].reset_index(drop=True), pos[r], *plan)
+        ranks[r] = positive_ranks(q[r], rec.index.embeddings, positives[r], exclude=ex, ties=ties)
     return topk_metrics(ranks, metrics=list(metrics), groups=groups, num_candidates=len(rec.candidate_ids))
 

@@ -300,3 +300,17 @@ def test_a_model_saved_with_a_missing_known_user_still_loads_and_serves(trained)
                       seen=seen)
     assert old.recommend([3], k=5, exclude="seen").equals(rec.recommend([3], k=5, exclude="seen"))
     assert old.is_known([3, None]).tolist() == [True, False]
+
+
+def test_offline_evaluation_in_chunks_gives_the_same_metrics(trained, monkeypatch):
+    import recstack.experiment.offline as offline
+
+    exp, d = trained
+    rec = recstack.load(d)
+    table = exp.test_table[["user_id", "item_id"]].reset_index(drop=True).copy()
+    table.loc[2, "item_id"] = 10**9  # not in the catalogue: a miss, in any chunk
+    metrics = ["hit_rate@10", "recall@10", "ndcg@10", "mrr"]
+    whole = offline.evaluate_recommender(rec, table, metrics=metrics, exclude_seen=True)
+    monkeypatch.setattr(offline, "EVAL_CHUNK", 7)
+    assert offline.evaluate_recommender(rec, table, metrics=metrics, exclude_seen=True) == pytest.approx(whole)
+    assert whole != offline.evaluate_recommender(rec, table, metrics=metrics, exclude_seen=False)
