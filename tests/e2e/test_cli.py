@@ -173,3 +173,16 @@ def test_evaluate_separators_as_given_cold_start_empty_items_and_unknown_items(t
     assert "1 of 2 rows have a item_id not in the catalogue" in caplog.text
     assert main(base + ["--data", str(tmp_path / "t.tsv"), "--sep", "\\t", "--encoding", "latin_one"]) == 2
     assert "unknown text encoding 'latin_one'" in capsys.readouterr().err
+
+
+def test_hex_separators_and_the_current_folder_as_output(tmp_path, capsys, monkeypatch):
+    from recstack.cli.main import _separator
+
+    assert _separator("\\x1f") == "\x1f" and _separator("\\u00a7") == "§" and _separator("::") == "::"
+    cfg = _config_that_must_not_train(tmp_path, monkeypatch)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for target in (".", str(tmp_path)):
+        assert main(["train", str(cfg), "-o", target, "-q"]) == 2
+        assert "that is the current folder (or one above it)" in capsys.readouterr().err

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import logging
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +33,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cfg.train.progress = False
     out = Path(args.output)
     _check_output(out, args.output)
-    exp = RetrievalExperiment(cfg, run_dir=out.with_name(out.name + ".run") if args.keep_checkpoints else None)
+    run_dir = out.resolve().with_name(out.resolve().name + ".run") if args.keep_checkpoints else None
+    exp = RetrievalExperiment(cfg, run_dir=run_dir)
     exp.fit(resume_from=args.resume)
     metrics = exp.evaluate() if exp.test_table is not None else {}
     exp.save(out, metrics=metrics)
@@ -46,12 +48,16 @@ def _check_output(out: Path, given: str) -> None:
     The same rules as the artifact writer: a file, or a non-empty folder that is not a
     recstack model directory (no ``recstack.json``), is never replaced.
     """
+    target = out.resolve()  # as the artifact writer resolves it (symlinks, "..")
+    if target == Path.cwd().resolve() or target in Path.cwd().resolve().parents:
+        raise ConfigError(f"-o {given}: that is the current folder (or one above it), which the model would "
+                          "replace; name a folder for the model, e.g. -o model")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"-o {given}: a file is there; choose an output folder")
     if out.is_dir() and not (out / "recstack.json").exists() and any(out.iterdir()):
         raise ConfigError(f"-o {given}: the folder is not empty and is not a recstack model directory "
                           "(no recstack.json); choose a new or empty folder")
-    base = out.absolute().parent  # the model is written beside `out`, then renamed into place
+    base = target.parent  # the model is written beside `out`, then renamed into place
     while not base.exists():
         base = base.parent
     if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK):
@@ -67,6 +73,8 @@ def _separator(sep: str | None) -> str | None:
     characters there); ``'§'`` or ``'::'`` stay what they are."""
     if sep is None:
         return None
+    if re.fullmatch(r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}", sep):  # '\x1f' (unit separator), '\u00a7'
+        return chr(int(sep[2:], 16))
     return _ESCAPES.get(sep, sep)
 
 

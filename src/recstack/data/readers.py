@@ -63,6 +63,7 @@ def _short_row(path: Path, sep: str, encoding: str, expected: int) -> tuple[int,
     if len(sep_bytes) != 1 or suffix in (".zip", ".zst"):
         return None
     opener: Callable[..., IO[bytes]] = _OPENERS.get(suffix, open)  # type: ignore[assignment]
+    blank = _BLANK_BYTES[_BLANK_BYTES != sep_bytes[0]]  # a line of separators is a row of empty fields
     line, carry = 0, b""
     with opener(path, "rb") as fh:
         while True:
@@ -80,7 +81,7 @@ def _short_row(path: Path, sep: str, encoding: str, expected: int) -> tuple[int,
             seps = np.flatnonzero(arr == sep_bytes[0])
             fields = np.searchsorted(seps, ends) - np.searchsorted(seps, starts) + 1
             # pandas skips lines of only spaces, tabs and \r: count the other bytes per line
-            solid = np.concatenate([[0], np.cumsum(~np.isin(arr, _BLANK_BYTES))])
+            solid = np.concatenate([[0], np.cumsum(~np.isin(arr, blank))])
             text = solid[ends] - solid[starts]
             short = np.flatnonzero((fields < expected) & (text > 0))
             if short.size:

@@ -57,7 +57,10 @@ class KeyIndex:
         keys = canonical_keys(values, column=column)
         found = np.asarray(self._index.get_indexer(keys), dtype=np.int64)
         found[pd.isna(keys)] = -1
-        return np.where(found >= 0, self._rows[np.maximum(found, 0)], -1)
+        out = np.full(len(found), -1, dtype=np.int64)
+        hit = found >= 0
+        out[hit] = self._rows[found[hit]]  # (an empty index has no row 0 to point at)
+        return out
 
 
 def key_codes(*columns: Any, column: str = "key") -> list[np.ndarray]:

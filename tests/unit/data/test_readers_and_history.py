@@ -190,3 +190,9 @@ def test_lines_of_only_spaces_or_tabs_are_skipped_like_pandas_and_empty_tables_g
     out = add_history(empty[["u", "t"]], user_col="u", item_col="i", time_col="t", reference=empty,
                       before_each_row=True)
     assert len(out) == 0
+
+
+def test_a_tsv_line_of_only_tabs_is_a_short_row_not_a_blank_line(tmp_path):
+    (tmp_path / "t.tsv").write_text("a\tb\tc\n1\t2\t3\n\t\n4\t5\t6\n")
+    with pytest.raises(DataError, match="line 3 has 2 fields but the header has 3 columns"):
+        read_table(tmp_path / "t.tsv")

@@ -67,3 +67,8 @@ def test_a_lenient_index_skips_missing_ids_and_keeps_the_first_of_repeats():
     idx = KeyIndex(pd.Series([None, 5, 7, 5.0], dtype=object), lenient=True)
     assert len(idx) == 4
     assert idx.positions([5, 7, None, 9]).tolist() == [1, 2, -1, -1]
+
+
+def test_an_empty_index_finds_nothing():
+    assert KeyIndex([]).positions([1, "a"]).tolist() == [-1, -1]
+    assert KeyIndex([None, None], lenient=True).positions([1]).tolist() == [-1]
