@@ -12,6 +12,7 @@ import torch
 
 from recstack.errors import ConfigError, SchemaError
 from recstack.index import ExactIndex
+from recstack.metrics import build_exclusion, select_rows
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
@@ -246,18 +247,12 @@ class Recommender:
         column = (data.get("history") or {}).get("column")
         return column if isinstance(column, str) else None
 
-    def _exclusion(
-        self, table: pd.DataFrame, pos: np.ndarray, exclude: Any
-    ) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """CSR of catalogue rows to drop per query: ``"seen"`` (the user's training items plus
-        the items of a history given in the row), a list of raw IDs (for every query), or both
-        (a list holding ``"seen"``, when no candidate is named ``"seen"``)."""
-        plan = self._exclusion_plan(exclude)
-        return None if plan is None else self._exclusion_rows(table, pos, *plan)
-
     def _exclusion_plan(self, exclude: Any) -> tuple[np.ndarray, bool] | None:
         """``exclude`` checked once per request: the catalogue rows it names, and whether it
-        asks for each user's seen items."""
+        asks for each user's seen items. It may be ``"seen"`` (the user's training items plus
+        the items of a history given in the row), a list of raw IDs (for every query), or both
+        (a list holding ``"seen"``, when no candidate is named ``"seen"``); :meth:`_exclusion_rows`
+        turns it into the CSR of one chunk of queries."""
         if exclude is None:
             return None
         ids = [exclude] if isinstance(exclude, str) else _id_list(exclude, "exclude")
@@ -281,23 +276,15 @@ class Recommender:
             for r, c in (self._seen_pairs(pos), self._given_history_pairs(table)):
                 rows.append(r)
                 items.append(c)
-        row = np.concatenate(rows)
-        order = np.argsort(row, kind="stable")
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        offsets[1:] = np.cumsum(np.bincount(row, minlength=n))
-        return torch.as_tensor(offsets), torch.as_tensor(np.concatenate(items)[order], dtype=torch.long)
+        return build_exclusion(torch.arange(n), torch.as_tensor(np.concatenate(rows), dtype=torch.long),
+                               torch.as_tensor(np.concatenate(items), dtype=torch.long))
 
     def _seen_pairs(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query row, catalogue row) of each known user's training items."""
         if self.seen is None:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        offsets, items = (t.numpy() for t in self.seen)
-        known = pos >= 0
-        starts = np.where(known, offsets[np.maximum(pos, 0)], 0)
-        lengths = np.where(known, offsets[np.maximum(pos, 0) + 1], 0) - starts
-        first = np.repeat(np.cumsum(lengths) - lengths, lengths)
-        idx = np.repeat(starts, lengths) + np.arange(int(lengths.sum())) - first
-        return np.repeat(np.arange(len(pos)), lengths), items[idx].astype(np.int64)
+        offsets, items = select_rows(self.seen, torch.as_tensor(pos, dtype=torch.long))  # -1: unknown, none
+        return np.repeat(np.arange(len(pos)), offsets.diff().numpy()), items.numpy().astype(np.int64)
 
     def _history_split(self, cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """Raw items and per-row lengths of history cells (lists or delimited strings)."""

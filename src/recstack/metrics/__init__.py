@@ -6,8 +6,10 @@ from recstack.metrics.topk import (
     build_exclusion,
     parse_metric_name,
     positive_ranks,
+    select_rows,
     tied_share,
     topk_metrics,
 )
 
-__all__ = ["TIES", "TOPK_METRICS", "build_exclusion", "parse_metric_name", "positive_ranks", "tied_share", "topk_metrics"]
+__all__ = ["TIES", "TOPK_METRICS", "build_exclusion", "parse_metric_name", "positive_ranks", "select_rows", "tied_share",
+           "topk_metrics"]

@@ -76,17 +76,26 @@ def build_exclusion(query_keys: Tensor, seen_keys: Tensor, seen_items: Tensor) -
     pairs = torch.unique(seen_keys.long() * span + seen_items.long())  # sorted, deduplicated
     keys, items = pairs // span, pairs % span
     ukeys, counts = torch.unique_consecutive(keys, return_counts=True)
-    starts = torch.cumsum(counts, 0) - counts
-    pos = torch.searchsorted(ukeys, query_keys.long())
-    found = (pos < len(ukeys)) & (ukeys[pos.clamp_max(len(ukeys) - 1)] == query_keys.long())
-    pos = pos.clamp_max(len(ukeys) - 1)
-    lengths = torch.where(found, counts[pos], 0)
-    begin = torch.where(found, starts[pos], 0)
-    offsets = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
-    flat = torch.repeat_interleave(begin, lengths) + (
-        torch.arange(int(lengths.sum())) - torch.repeat_interleave(offsets[:-1], lengths)
+    pos = torch.searchsorted(ukeys, query_keys.long()).clamp_max(len(ukeys) - 1)
+    found = ukeys[pos] == query_keys.long()
+    offsets = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])  # per unique key
+    return select_rows((offsets, items), torch.where(found, pos, -1))
+
+
+def select_rows(csr: tuple[Tensor, Tensor], rows: Tensor) -> tuple[Tensor, Tensor]:
+    """The CSR of ``csr``'s ``rows`` in that order (a row of ``-1`` is empty), vectorized."""
+    offsets, values = csr
+    present = rows >= 0
+    if offsets.numel() <= 1:  # no rows to take from
+        present = torch.zeros_like(present)
+    r = rows.clamp(0, max(offsets.numel() - 2, 0))
+    starts = torch.where(present, offsets[r], 0)
+    lengths = torch.where(present, offsets[r + 1], 0) - starts
+    new_off = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
+    idx = torch.repeat_interleave(starts, lengths) + (
+        torch.arange(int(lengths.sum())) - torch.repeat_interleave(new_off[:-1], lengths)
     )
-    return offsets, items[flat]
+    return new_off, values[idx]
 
 
 def positive_ranks(

@@ -9,7 +9,7 @@ from typing import Protocol, cast
 import torch
 from torch import Tensor
 
-from recstack.metrics import positive_ranks, tied_share, topk_metrics
+from recstack.metrics import positive_ranks, select_rows, tied_share, topk_metrics
 
 __all__ = ["RetrievalEvaluator", "warn_if_tied"]
 
@@ -101,7 +101,7 @@ class RetrievalEvaluator:
         if known.any():
             exclude = self.exclude
             if exclude is not None and not bool(known.all()):
-                exclude = _select_csr(exclude, known)
+                exclude = select_rows(exclude, known.nonzero().squeeze(1))
             warn_if_tied(query[known], cand, self.positives[known], self.ties)
             ranks[known] = positive_ranks(
                 query[known], cand, self.positives[known], exclude=exclude, chunk_size=self.chunk_size,
@@ -119,13 +119,3 @@ def _embed(towers: _Towers, features: Mapping[str, Tensor], n: int, chunk: int =
     return torch.cat([towers.query_embedding({k: v[i : i + chunk] for k, v in features.items()})
                       for i in range(0, n, chunk)])
 
-
-def _select_csr(csr: tuple[Tensor, Tensor], rows: Tensor) -> tuple[Tensor, Tensor]:
-    offsets, values = csr
-    starts, ends = offsets[:-1][rows], offsets[1:][rows]
-    lengths = ends - starts
-    new_off = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
-    idx = torch.repeat_interleave(starts, lengths) + (
-        torch.arange(int(lengths.sum())) - torch.repeat_interleave(new_off[:-1], lengths)
-    )
-    return new_off, values[idx]

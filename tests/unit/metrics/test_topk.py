@@ -82,3 +82,13 @@ def test_metric_names():
         parse_metric_name("precision@10")
     with pytest.raises(ConfigError, match="recall@10"):
         parse_metric_name("recall")
+
+
+def test_select_rows_takes_rows_in_order_with_minus_one_as_empty():
+    from recstack.metrics import select_rows
+
+    csr = (torch.tensor([0, 2, 2, 5]), torch.tensor([7, 8, 1, 2, 3]))
+    off, vals = select_rows(csr, torch.tensor([2, -1, 0, 1]))
+    assert off.tolist() == [0, 3, 3, 5, 5] and vals.tolist() == [1, 2, 3, 7, 8]
+    off, vals = select_rows((torch.zeros(1, dtype=torch.long), torch.zeros(0, dtype=torch.long)), torch.tensor([-1, -1]))
+    assert off.tolist() == [0, 0, 0] and vals.numel() == 0
