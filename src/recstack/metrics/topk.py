@@ -85,10 +85,10 @@ def build_exclusion(query_keys: Tensor, seen_keys: Tensor, seen_items: Tensor) -
 def select_rows(csr: tuple[Tensor, Tensor], rows: Tensor) -> tuple[Tensor, Tensor]:
     """The CSR of ``csr``'s ``rows`` in that order (a row of ``-1`` is empty), vectorized."""
     offsets, values = csr
+    if offsets.numel() <= 1:  # no rows to take from: every selected row is empty
+        return torch.zeros(len(rows) + 1, dtype=torch.long), values[:0]
     present = rows >= 0
-    if offsets.numel() <= 1:  # no rows to take from
-        present = torch.zeros_like(present)
-    r = rows.clamp(0, max(offsets.numel() - 2, 0))
+    r = rows.clamp(0, offsets.numel() - 2)
     starts = torch.where(present, offsets[r], 0)
     lengths = torch.where(present, offsets[r + 1], 0) - starts
     new_off = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
