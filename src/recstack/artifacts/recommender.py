@@ -14,11 +14,12 @@ from recstack.errors import ConfigError, SchemaError
 from recstack.index import ExactIndex
 from recstack.metrics import build_exclusion, select_rows
 from recstack.models.two_tower import TwoTower
+from recstack.features import Schema
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
 from recstack.preprocessing.ragged import split_ragged
 
-__all__ = ["Recommender"]
+__all__ = ["Recommender", "undescribed_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,19 +115,10 @@ class Recommender:
             if self.query_column in table.columns
             else np.full(len(table), -1)
         )
-        schema = self.preprocessor.schema
-        given = list(dict.fromkeys(
-            schema[f].source_column for f in self.query_features
-            if schema[f].source_column != self.query_column and schema[f].source_column in table.columns
-        ))
-        # per row: unknown ID and every other query cell missing; an empty history says nothing
-        # either (the rule of the experiment's evaluation, so both score such rows alike)
-        empty = np.array(table[given].isna(), dtype=bool) if given else np.ones((len(table), 1), dtype=bool)
-        if self.history_column in given:
-            j = given.index(self.history_column)
-            empty[:, j] = self._history_lengths(table[self.history_column]) == 0
-        nothing = empty.all(axis=1)
-        return self._complete_known_rows(table, pos), pos, (pos < 0) & nothing
+        unknown = pos < 0
+        cold = unknown & undescribed_rows(table, self.preprocessor.schema, self.query_features, self.query_column,
+                                          self.history_column) if unknown.any() else unknown
+        return self._complete_known_rows(table, pos), pos, cold
 
     def _complete_known_rows(self, table: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
         """Known users' absent or missing query cells taken from their stored training row.
@@ -286,22 +278,12 @@ class Recommender:
         offsets, items = select_rows(self.seen, torch.as_tensor(pos, dtype=torch.long))  # -1: unknown, none
         return np.repeat(np.arange(len(pos)), offsets.diff().numpy()), items.numpy().astype(np.int64)
 
-    def _history_split(self, cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        """Raw items and per-row lengths of history cells (lists or delimited strings)."""
-        col = self.history_column
-        feats = [f for f in self.query_features if self.preprocessor.schema[f].source_column == col]
-        separator = getattr(self.preprocessor.schema[feats[0]], "separator", None) if feats else None
-        return split_ragged(cells, separator=separator, column=str(col))
-
-    def _history_lengths(self, cells: pd.Series) -> np.ndarray:
-        return self._history_split(cells)[1]
-
     def _given_history_pairs(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(query row, catalogue row) of the items in each row's history cell, when one is given."""
         col = self.history_column
         if col is None or col not in table.columns:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        flat, lengths = self._history_split(table[col])
+        flat, lengths = _split_history(table[col], self.preprocessor.schema, self.query_features, col)
         found = self._cand_pos.positions(flat, column=col) if len(flat) else np.empty(0, dtype=np.int64)
         row = np.repeat(np.arange(len(table)), lengths)
         return row[found >= 0], found[found >= 0]
@@ -445,3 +427,31 @@ def _rows_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     columns = dict.fromkeys(c for r in rows for c in r)
     return pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in columns},
                         index=pd.RangeIndex(len(rows)))
+
+
+def _split_history(cells: pd.Series, schema: Schema, query_features: Sequence[str], column: str
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Raw items and per-row lengths of history cells (lists, or strings split as the
+    feature reading ``column`` splits them)."""
+    feats = [f for f in query_features if schema[f].source_column == column]
+    separator = getattr(schema[feats[0]], "separator", None) if feats else None
+    return split_ragged(cells, separator=separator, column=column)
+
+
+def undescribed_rows(table: pd.DataFrame, schema: Schema, query_features: Sequence[str], id_column: str,
+                     history_column: str | None) -> np.ndarray:
+    """``(n,)`` bool: rows whose query columns, other than the ID, say nothing (every cell
+    missing; an empty history says nothing either). An unknown user's such row is *cold*.
+
+    The one rule for serving (:meth:`Recommender.recommend`) and for an experiment's
+    evaluation, so both score such rows alike.
+    """
+    given = list(dict.fromkeys(c for f in query_features
+                               if (c := schema[f].source_column) != id_column and c in table.columns))
+    if not given:
+        return np.ones(len(table), dtype=bool)
+    empty = np.array(table[given].isna(), dtype=bool)
+    if history_column is not None and history_column in given:
+        lengths = _split_history(table[history_column], schema, query_features, history_column)[1]
+        empty[:, given.index(history_column)] = lengths == 0
+    return np.asarray(empty.all(axis=1), dtype=bool)

@@ -12,7 +12,7 @@ import torch
 from recstack.artifacts.recommender import Recommender
 from recstack.errors import SchemaError
 from recstack.metrics import positive_ranks, topk_metrics
-from recstack.preprocessing.keys import key_codes, require_ids
+from recstack.preprocessing.keys import key_codes, require_ids, require_items
 from recstack.tasks.retrieval_eval import warn_if_tied
 
 __all__ = ["evaluate_recommender"]
@@ -42,10 +42,7 @@ def evaluate_recommender(
     for col in (rec.query_column, key):
         if col not in table.columns:
             raise SchemaError(f"evaluation table lacks column {col!r}; columns: {sorted(table.columns)}")
-    empty = table[key].isna().to_numpy()
-    if empty.any():  # training refuses such rows too; as misses they would only lower the metrics
-        raise SchemaError(f"evaluation data: column {key!r} is empty in {int(empty.sum())} of {len(table)} rows "
-                          f"(first: row {int(empty.argmax())}); drop or fill those rows")
+    require_items(table, key, "evaluation data")  # as training does
     # query columns the table has are used, per cell; the rest come from the stored users
     qcols = [c for c in table.columns if c != key]
     qtable, pos, q = rec._queries(table[qcols], cold_start)

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from recstack.artifacts.io import save as save_artifact
-from recstack.artifacts.recommender import Recommender
+from recstack.artifacts.recommender import Recommender, undescribed_rows
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import TensorDataset, add_history, random_split
 from recstack.errors import ConfigError, SchemaError
@@ -31,7 +31,7 @@ from recstack.metrics import build_exclusion
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
-from recstack.preprocessing.keys import KeyIndex, key_codes, one_row_per_key, require_ids
+from recstack.preprocessing.keys import KeyIndex, key_codes, one_row_per_key, require_ids, require_items
 from recstack.tasks.retrieval import RetrievalTask
 from recstack.tasks.retrieval_eval import RetrievalEvaluator
 from recstack.training import History, Trainer, seed_everything
@@ -53,16 +53,6 @@ class Catalogue:
     def rows_of(self, raw_ids: pd.Series) -> np.ndarray:
         """Catalogue row of each raw ID (``-1`` when absent)."""
         return self.index.positions(raw_ids)
-
-
-def _require_values(table: pd.DataFrame, column: str, where: str) -> None:
-    """Every interaction names its item: an empty cell would train on the padding index."""
-    empty = table[column].isna().to_numpy()
-    if empty.any():
-        raise SchemaError(
-            f"{where}: column {column!r} is empty in {int(empty.sum())} of {len(table)} rows (first: row "
-            f"{int(np.flatnonzero(empty)[0])}); every interaction needs an item: drop or fill those rows"
-        )
 
 
 class RetrievalExperiment:
@@ -110,9 +100,9 @@ class RetrievalExperiment:
                 raise SchemaError(f"training data has no column {col!r}; columns: {sorted(train.columns)}")
         data.check_column_roles(train.columns)  # item/time columns: checked when set or used
         key_col = self.schema[self.candidate_key].source_column
-        _require_values(train, key_col, "training data")
+        require_items(train, key_col, "training data")
         if test is not None and key_col in test.columns:
-            _require_values(test, key_col, "the test table (data.test)")
+            require_items(test, key_col, "the test table (data.test)")
         if data.validation_fraction > 0:
             fit_part, val_part = random_split(train, test_fraction=data.validation_fraction, seed=data.validation_seed)
             if len(fit_part) == 0 or len(val_part) == 0:
@@ -244,13 +234,12 @@ class RetrievalExperiment:
     def _cold_rows(self, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
         """Rows of unknown users that no query feature describes: the user ID and the history
         (empty for them) carry nothing, so such a row is cold unless another query column,
-        e.g. age, has a value (the rule of :meth:`Recommender.recommend`)."""
+        e.g. age, has a value (the rule of :meth:`Recommender.recommend`, shared)."""
+        if not unknown.any():
+            return unknown
         hist = self.config.data.history
-        derived = {self.config.data.user_column} | ({hist.column} if hist is not None else set())
-        given = list(dict.fromkeys(c for f in self.query_features
-                                   if (c := self.schema[f].source_column) not in derived))
-        nothing = table[given].isna().all(axis=1).to_numpy() if given else np.ones(len(table), dtype=bool)
-        return unknown & nothing
+        return unknown & undescribed_rows(table, self.schema, self.query_features, self.config.data.user_column,
+                                          None if hist is None else hist.column)
 
     # ------------------------------------------------------------ actions
     def fit(self, *, resume_from: str | Path | None = None) -> History:

@@ -18,7 +18,7 @@ import torch
 from recstack.errors import SchemaError
 from recstack.preprocessing._cells import canonical_keys, first_row
 
-__all__ = ["KeyIndex", "key_codes", "one_row_per_key", "require_ids"]
+__all__ = ["KeyIndex", "key_codes", "one_row_per_key", "require_ids", "require_items"]
 
 
 class KeyIndex:
@@ -89,3 +89,14 @@ def one_row_per_key(values: Any, *, keep: Literal["first", "last"] = "first", co
     """``(n,)`` bool: the rows to keep so each canonical ID appears once (missing IDs dropped)."""
     keys = canonical_keys(values, column=column)
     return ~pd.Series(keys, dtype=object).duplicated(keep=keep).to_numpy() & pd.notna(keys)
+
+
+def require_items(table: pd.DataFrame, column: str, where: str) -> None:
+    """Every interaction names its item: an empty cell would train on the padding index, or
+    count as a miss in an evaluation."""
+    empty = table[column].isna().to_numpy()
+    if empty.any():
+        raise SchemaError(
+            f"{where}: column {column!r} is empty in {int(empty.sum())} of {len(table)} rows (first: row "
+            f"{first_row(empty)}); every interaction needs an item: drop or fill those rows"
+        )
