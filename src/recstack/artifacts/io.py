@@ -62,10 +62,9 @@ def save(
     ``extra`` goes into the manifest (e.g. the experiment config and test metrics).
     """
     final = Path(directory).resolve()  # "." or "runs/": a named folder
-    if final.exists() and not final.is_dir():
-        raise ArtifactError(f"{final} exists and is a file; choose an output folder")
-    if final.parent == final:
-        raise ArtifactError(f"cannot write a model as the root folder {final}; choose an output folder")
+    problem = output_problem(final)
+    if problem:
+        raise ArtifactError(f"{final}: {problem}")
     tmp = final.with_name(f".{final.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -75,12 +74,27 @@ def save(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # no half-written folder left behind
         raise
-    if final.exists():
-        if not (final / "recstack.json").exists() and any(final.iterdir()):
-            shutil.rmtree(tmp)
-            raise ArtifactError(f"{final} exists and is not a recstack model directory; choose another output folder")
+    problem = output_problem(final)  # again: the folder may have filled up while the files were written
+    if problem:
+        shutil.rmtree(tmp)
+        raise ArtifactError(f"{final}: {problem}")
     replace_dir(tmp, final)  # the old model stays under a known name until the new one is in place
     return final
+
+
+def output_problem(directory: str | Path) -> str | None:
+    """Why a model cannot be saved as ``directory`` (``None`` when it can): the rules of
+    :func:`save`, also checked by the CLI before training. A file, the root folder, or a
+    non-empty folder that is not a model directory (no ``recstack.json``) is never replaced."""
+    final = Path(directory).resolve()
+    if final.parent == final:
+        return "that is the root folder; choose an output folder"
+    if final.exists() and not final.is_dir():
+        return "it is a file; choose an output folder"
+    if final.is_dir() and not (final / "recstack.json").exists() and any(final.iterdir()):
+        return ("the folder is not empty and is not a recstack model directory (no recstack.json); "
+                "choose a new or empty folder")
+    return None
 
 
 def _write_files(

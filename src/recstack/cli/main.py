@@ -43,20 +43,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _check_output(out: Path, given: str) -> None:
-    """Refuses an output the model cannot be saved to before training, not after it.
+    """Refuses an output the model cannot be saved to before training, not after it: the
+    artifact writer's rules (:func:`recstack.artifacts.io.output_problem`), plus the current
+    folder and folders that cannot be written."""
+    from recstack.artifacts.io import output_problem
 
-    The same rules as the artifact writer: a file, or a non-empty folder that is not a
-    recstack model directory (no ``recstack.json``), is never replaced.
-    """
     target = out.resolve()  # as the artifact writer resolves it (symlinks, "..")
     if target == Path.cwd().resolve() or target in Path.cwd().resolve().parents:
         raise ConfigError(f"-o {given}: that is the current folder (or one above it), which the model would "
                           "replace; name a folder for the model, e.g. -o model")
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"-o {given}: a file is there; choose an output folder")
-    if out.is_dir() and not (out / "recstack.json").exists() and any(out.iterdir()):
-        raise ConfigError(f"-o {given}: the folder is not empty and is not a recstack model directory "
-                          "(no recstack.json); choose a new or empty folder")
+    problem = output_problem(out)  # the artifact writer's own rules
+    if problem:
+        raise ConfigError(f"-o {given}: {problem}")
     base = target.parent  # the model is written beside `out`, then renamed into place
     while not base.exists():
         base = base.parent
