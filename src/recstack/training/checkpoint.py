@@ -69,7 +69,7 @@ def save_checkpoint(
     """Writes ``directory/epoch-XXXX`` atomically and points ``LATEST`` at it."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
-    final = root / f"epoch-{epoch:04d}"
+    final = epoch_dir(root, epoch)
     tmp = root / f".tmp-epoch-{epoch:04d}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -87,6 +87,18 @@ def save_checkpoint(
     replace_dir(tmp, final)
     write_text(root / "LATEST", final.name)
     return final
+
+
+def epoch_dir(root: str | Path, epoch: int) -> Path:
+    """The checkpoint folder of ``epoch`` in run folder ``root`` (``epoch-0003``)."""
+    return Path(root) / f"epoch-{epoch:04d}"
+
+
+def checkpoint_root(path: str | Path) -> Path:
+    """The run folder (the one holding ``LATEST`` and ``epoch-*``) of a path given to resume:
+    the run folder itself or one of its checkpoint folders."""
+    p = Path(path)
+    return p if (p / "LATEST").exists() else p.parent
 
 
 def clear_checkpoints(directory: str | Path) -> int:

@@ -19,7 +19,14 @@ from recstack.data.dataset import BatchIterator, TensorDataset
 from recstack.errors import ArtifactError, ConfigError
 from recstack.models.base import RecModel
 from recstack.tasks.base import Task
-from recstack.training.checkpoint import clear_checkpoints, load_checkpoint, load_model_weights, save_checkpoint
+from recstack.training.checkpoint import (
+    checkpoint_root,
+    clear_checkpoints,
+    epoch_dir,
+    load_checkpoint,
+    load_model_weights,
+    save_checkpoint,
+)
 from recstack.training.config import TrainConfig
 from recstack.training.history import History
 from recstack.training.seed import seed_everything
@@ -193,9 +200,8 @@ class Trainer:
     @staticmethod
     def _best_weights(resume_from: str | Path, best_epoch: int) -> dict[str, torch.Tensor] | None:
         """The best epoch's weights from its sibling checkpoint, for ``restore_best`` after a resume."""
-        p = Path(resume_from)
-        root = p if (p / "LATEST").exists() else p.parent
-        best = root / f"epoch-{best_epoch:04d}"
+        root = checkpoint_root(resume_from)
+        best = epoch_dir(root, best_epoch)
         if not (best / "weights.safetensors").exists():
             log.warning(
                 "restore_best: no checkpoint of the best epoch %d in %s (train.checkpoint_every); the final "
