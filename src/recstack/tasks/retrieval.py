@@ -134,13 +134,11 @@ class RetrievalTask(Task):
 
     def get_rng_state(self) -> Tensor | None:
         """The negative sampler's generator state (None before a catalogue is attached)."""
-        gen = getattr(self, "_generator", None)
-        return None if gen is None else gen.get_state()
+        return None if self._generator is None else self._generator.get_state()
 
     def set_rng_state(self, state: Tensor) -> None:
-        gen = getattr(self, "_generator", None)
-        if gen is not None:
-            gen.set_state(state)
+        if self._generator is not None:
+            self._generator.set_state(state)
 
     def attach_catalogue(
         self,
