@@ -128,7 +128,9 @@ class RetrievalTask(Task):
         if k == 0 or self._neg_p_by_id is None:
             return self.log_q[ids].to(dtype)
         b = int(outputs["positive"].shape[0])
-        table = self._neg_p_by_id.to(ids.device)
+        table = self._neg_p_by_id
+        if table.device != ids.device:  # moved once, not every step
+            self._neg_p_by_id = table = table.to(ids.device)
         p = torch.where(ids < table.numel(), table[ids.clamp_max(table.numel() - 1)], 0.0)
         return torch.log(b * self.log_q[ids].double().exp() + k * p).to(dtype)
 
