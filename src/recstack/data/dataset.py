@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -88,7 +89,8 @@ class BatchIterator:
     """Yields :class:`Batch` objects over a :class:`TensorDataset`.
 
     With ``shuffle``, each epoch draws one permutation from a seeded generator
-    (``seed + epoch``, so epochs differ but a run repeats), gathers every column once
+    (seeded by the pair ``(seed, epoch)``, so epochs differ, a run repeats, and runs with
+    neighbouring seeds do not share shifted epochs), gathers every column once
     into contiguous storage, then yields views: no per-row Python.
 
     Args:
@@ -128,10 +130,16 @@ class BatchIterator:
     def __iter__(self) -> Iterator[Batch]:
         ds = self.dataset
         if self.shuffle:
-            gen = torch.Generator().manual_seed(self.seed + self.epoch)
+            gen = torch.Generator().manual_seed(_epoch_seed(self.seed, self.epoch))
             ds = ds.take(torch.randperm(len(ds), generator=gen))
         self.epoch += 1
         n = len(ds)
         stop = (n // self.batch_size) * self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             yield ds.batch(start, min(start + self.batch_size, n))
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    """A 63-bit seed mixed from ``(seed, epoch)``: seed 43's epoch 1 is not seed 42's epoch 2."""
+    state = np.random.SeedSequence([seed % 2**64, epoch]).generate_state(2, dtype=np.uint32)
+    return (int(state[0]) << 31) ^ int(state[1])

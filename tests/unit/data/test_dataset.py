@@ -68,6 +68,14 @@ def test_seeded_shuffle_repeats_per_epoch_and_differs_between_epochs():
     assert rows_of(a) == first_a
 
 
+def test_neighbouring_seeds_do_not_share_shifted_epochs():
+    # seed + epoch would make seed 43's first epoch seed 42's second: runs over seeds not independent
+    s42, s43 = BatchIterator(make(50), 50, shuffle=True, seed=42), BatchIterator(make(50), 50, shuffle=True, seed=43)
+    e42 = [rows_of(s42) for _ in range(3)]
+    e43 = [rows_of(s43) for _ in range(3)]
+    assert not any(a == b for a in e42 for b in e43)
+
+
 def test_rows_keep_their_columns_together_when_shuffled():
     for b in BatchIterator(make(20), 6, shuffle=True, seed=1):
         u = b.features["user_id"]
