@@ -15,11 +15,14 @@ itself is never excluded. Only ``chunk_size x C`` scores exist at any time.
 Metric names (stable; see docs/metrics.md):
 
     hit_rate@K  mean over rows of 1[rank < K]                      (TFRS top-K accuracy)
-    recall@K    per group (user): share of its positives with rank < K; mean over groups
-    ndcg@K      per group: DCG / IDCG, DCG = sum_{rank<K} 1/log2(rank+2); mean over groups.
-                A group's positives are placed as in one ranked list: sorted by rank, the
-                j-th may not sit above position j (ties, or per-row query vectors, would
-                otherwise put two positives at rank 0 and push ndcg above 1).
+    recall@K    per group (user): share of its positives at list position < K; mean over groups
+    ndcg@K      per group: DCG / IDCG, DCG = sum_{pos<K} 1/log2(pos+2); mean over groups.
+                recall and ndcg place a group's positives as in one ranked list: sorted by
+                rank, the j-th may not sit above position j (ties, or per-row query vectors,
+                would otherwise put two positives at rank 0: recall@1 of 1 with two
+                positives, ndcg above 1). Under ``mid``/``pessimistic`` ties a positive also
+                counts the group's other positives it ties with, so pessimistic group
+                metrics are a lower bound that can be loose when positives tie each other.
     mrr         per group: 1 / (1 + min rank of its positives); mean over groups
     mrr@K       as mrr, 0 when the best rank >= K
 """
@@ -204,7 +207,8 @@ def topk_metrics(
             out[name] = float(((ranks < k) & ~missed).double().mean())
         elif base == "recall":
             assert k is not None  # parse_metric_name requires @K
-            hits = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, ((ranks < k) & ~missed).double())
+            listed = _list_positions(ranks, gidx)  # two tied positives cannot both fill one slot
+            hits = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, ((listed < k) & ~missed).double())
             out[name] = float((hits / n_pos).mean())
         elif base == "ndcg":
             assert k is not None  # parse_metric_name requires @K

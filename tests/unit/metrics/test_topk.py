@@ -75,6 +75,18 @@ def test_topk_metrics_by_hand():
     assert m["mrr@2"] == pytest.approx(0.5)
 
 
+def test_positives_tied_with_each_other_share_one_ranked_list():
+    # one user, positives 0 and 1 tied at the top: any real list gives recall@1 0.5, mrr 1, ndcg@2 1
+    q, c = torch.ones(2, 1), torch.tensor([[2.0], [2.0], [1.0], [0.0]])
+    for ties in ("optimistic", "mid"):
+        ranks = positive_ranks(q, c, torch.tensor([0, 1]), ties=ties)
+        m = topk_metrics(ranks, metrics=["recall@1", "mrr", "ndcg@2"], groups=torch.tensor([7, 7]), num_candidates=4)
+        assert m == pytest.approx({"recall@1": 0.5, "mrr": 1.0, "ndcg@2": 1.0}), ties
+    # per-row hit_rate keeps TFRS semantics: the other positive is just a tied candidate
+    ranks = positive_ranks(q, c, torch.tensor([0, 1]))
+    assert topk_metrics(ranks, metrics=["hit_rate@1"], groups=torch.tensor([7, 7]))["hit_rate@1"] == 1.0
+
+
 def test_metric_names():
     assert parse_metric_name("hit_rate@100") == ("hit_rate", 100)
     assert parse_metric_name("mrr") == ("mrr", None)
