@@ -3,6 +3,8 @@
 Layout of ``<dir>/epoch-0003/``::
 
     weights.safetensors     model.* and task.* tensors
+    best.safetensors        model.* of the best epoch so far, when that epoch has no checkpoint
+                            of its own (``restore_best`` with ``checkpoint_every`` > 1)
     optimizer.safetensors   optimizer state tensors (``state.<param>.<name>``) + RNG state
     state.json              epoch, history, optimizer scalars and param groups, format
 
@@ -65,8 +67,12 @@ def save_checkpoint(
     task: nn.Module,
     optimizer: torch.optim.Optimizer,
     extra: dict[str, Any],
+    best_weights: dict[str, torch.Tensor] | None = None,
 ) -> Path:
-    """Writes ``directory/epoch-XXXX`` atomically and points ``LATEST`` at it."""
+    """Writes ``directory/epoch-XXXX`` atomically and points ``LATEST`` at it.
+
+    ``best_weights``: the model state of an earlier best epoch that was not checkpointed.
+    """
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     final = epoch_dir(root, epoch)
@@ -76,6 +82,9 @@ def save_checkpoint(
     weights = {f"model.{k}": v.detach().contiguous().clone() for k, v in model.state_dict().items()}
     weights.update({f"task.{k}": v.detach().contiguous().clone() for k, v in task.state_dict().items()})
     save_file(weights, str(tmp / "weights.safetensors"))
+    if best_weights is not None:
+        save_file({f"model.{k}": v.detach().contiguous().clone() for k, v in best_weights.items()},
+                  str(tmp / "best.safetensors"))
     opt_tensors, opt_meta = _flatten_optimizer(optimizer)
     opt_tensors["rng.torch"] = torch.get_rng_state()
     task_rng = task.get_rng_state() if isinstance(task, Task) else None
@@ -169,6 +178,21 @@ def load_model_weights(path: str | Path) -> dict[str, torch.Tensor]:
         weights = load_file(str(Path(path) / "weights.safetensors"))
     except (OSError, ValueError, SafetensorError) as err:
         raise ArtifactError(f"cannot read checkpoint weights in {path}: {err}") from None
+    return _part(weights, "model")
+
+
+def load_best_weights(path: str | Path) -> dict[str, torch.Tensor] | None:
+    """The best epoch's model weights carried by checkpoint ``path`` (or a run folder's
+    latest checkpoint), or ``None`` when it carries none."""
+    p = Path(path)
+    if (p / "LATEST").exists():
+        p = latest_checkpoint(p) or p
+    if not (p / "best.safetensors").exists():
+        return None
+    try:
+        weights = load_file(str(p / "best.safetensors"))
+    except (OSError, ValueError, SafetensorError) as err:
+        raise ArtifactError(f"cannot read the best weights in {p}: {err}") from None
     return _part(weights, "model")
 
 

@@ -23,6 +23,7 @@ from recstack.training.checkpoint import (
     checkpoint_root,
     clear_checkpoints,
     epoch_dir,
+    load_best_weights,
     load_checkpoint,
     load_model_weights,
     save_checkpoint,
@@ -101,6 +102,7 @@ class Trainer:
         self.best_metric: float | None = None
         self.best_epoch: int | None = None
         self.stopped_early = False
+        self.optimizer: torch.optim.Optimizer | None = None  # the last fit's
 
     def fit(
         self,
@@ -122,6 +124,7 @@ class Trainer:
             cfg.optimizer, params, cfg.lr, cfg.weight_decay,
             initial_accumulator=cfg.adagrad_initial_accumulator / batch**2,
         )
+        self.optimizer = optimizer
         batches = BatchIterator(train, cfg.batch_size, shuffle=True, seed=cfg.seed)
         start_epoch = 1
         best_state: dict[str, torch.Tensor] | None = None
@@ -138,6 +141,7 @@ class Trainer:
                     f"checkpoint {resume_from} was written with train.optimizer {written_by!r}, this run uses "
                     f"{cfg.optimizer!r}; resume with the same optimizer or start afresh"
                 )
+            _apply_config_hyperparameters(optimizer, cfg, resume_from)
             start_epoch = state["epoch"] + 1
             self.history = History(state.get("history"))
             self.best_metric, self.best_epoch = state.get("best_metric"), state.get("best_epoch")
@@ -180,8 +184,13 @@ class Trainer:
                 if cfg.checkpoint_every and epoch % cfg.checkpoint_every == 0:
                     extra = {"history": self.history.to_list(), "best_metric": self.best_metric,
                              "best_epoch": self.best_epoch, "bad_evals": bad_evals, "optimizer_name": cfg.optimizer}
+                    # the best epoch without a checkpoint of its own: its weights travel along, so a
+                    # resumed run restores the same weights as an uninterrupted one
+                    unsaved_best = (best_state is not None and self.best_epoch is not None
+                                    and self.best_epoch % cfg.checkpoint_every != 0)
                     save_checkpoint(self.run_dir / "checkpoints", epoch=epoch, model=self.model,
-                                    task=self.task, optimizer=optimizer, extra=extra)
+                                    task=self.task, optimizer=optimizer, extra=extra,
+                                    best_weights=best_state if unsaved_best else None)
             if es is not None and bad_evals >= es.patience:
                 self.stopped_early = True
                 kept = "its weights restored" if es.restore_best else "the last weights kept"
@@ -199,16 +208,19 @@ class Trainer:
 
     @staticmethod
     def _best_weights(resume_from: str | Path, best_epoch: int) -> dict[str, torch.Tensor] | None:
-        """The best epoch's weights from its sibling checkpoint, for ``restore_best`` after a resume."""
+        """The best epoch's weights, for ``restore_best`` after a resume: from its own
+        checkpoint, else from the copy the resumed checkpoint carries (``best.safetensors``)."""
         root = checkpoint_root(resume_from)
         best = epoch_dir(root, best_epoch)
-        if not (best / "weights.safetensors").exists():
+        if (best / "weights.safetensors").exists():
+            return load_model_weights(best)
+        carried = load_best_weights(resume_from)
+        if carried is None:
             log.warning(
-                "restore_best: no checkpoint of the best epoch %d in %s (train.checkpoint_every); the final "
-                "weights are kept unless a later epoch improves", best_epoch, root,
+                "restore_best: no weights of the best epoch %d in %s (a checkpoint from an older version); the "
+                "final weights are kept unless a later epoch improves", best_epoch, root,
             )
-            return None
-        return load_model_weights(best)
+        return carried
 
     def _improved(self, value: float) -> bool:
         es = self.config.early_stopping
@@ -249,6 +261,21 @@ class Trainer:
             "train/seconds": round(seconds, 4),
             "train/examples_per_sec": round(rows / seconds, 1) if seconds > 0 else 0.0,
         }
+
+
+def _apply_config_hyperparameters(optimizer: torch.optim.Optimizer, cfg: TrainConfig, source: str | Path) -> None:
+    """After a resume, ``train.lr`` and ``train.weight_decay`` win over the checkpoint's values.
+
+    Loading an optimizer's state also loads its settings; a run resumed with a changed
+    learning rate would otherwise keep the old one without a word.
+    """
+    for name, value in (("lr", cfg.lr), ("weight_decay", cfg.weight_decay)):
+        old = {group[name] for group in optimizer.param_groups}
+        if old != {value}:
+            log.warning("resume from %s: train.%s is %g, the checkpoint used %s; continuing with %g",
+                        source, name, value, ", ".join(f"{v:g}" for v in sorted(old)), value)
+            for group in optimizer.param_groups:
+                group[name] = value
 
 
 def _summary(record: dict[str, Any], epochs: int) -> str:

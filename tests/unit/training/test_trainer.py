@@ -189,3 +189,32 @@ def test_early_stopping_says_so_and_a_fresh_run_clears_an_older_runs_checkpoints
     again.fit()
     assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch-*")) == ["epoch-0001"]
     assert (tmp_path / "checkpoints" / "LATEST").read_text() == "epoch-0001"
+
+
+def test_resume_restores_a_best_epoch_that_had_no_checkpoint_of_its_own(tmp_path):
+    # checkpoints every 2 epochs; the best epoch (5 here) is odd, so only the carried copy has it
+    es = {"train.epochs": 8, "train.lr": 0.5, "train.checkpoint_every": 2,
+          "train.early_stopping": {"metric": "hit_rate@10", "patience": 8}}
+    full = RetrievalExperiment(small_config(**es), run_dir=tmp_path / "a")
+    full.fit()
+    best = full.trainer.best_epoch
+    assert best % 2 == 1 and best < 7
+    ckpts = tmp_path / "a" / "checkpoints"
+    assert (ckpts / f"epoch-{best + 1:04d}" / "best.safetensors").exists()
+    assert not (ckpts / f"epoch-{best - 1:04d}" / "best.safetensors").exists()  # its best was checkpointed
+    res = RetrievalExperiment(small_config(**es), run_dir=tmp_path / "r")
+    res.fit(resume_from=ckpts / f"epoch-{best + 1:04d}")
+    assert res.trainer.best_epoch == best
+    for k, v in full.model.state_dict().items():
+        assert torch.equal(v, res.model.state_dict()[k]), k
+
+
+def test_resume_uses_the_configured_learning_rate_and_says_so(tmp_path, caplog):
+    RetrievalExperiment(small_config(**{"train.epochs": 1}), run_dir=tmp_path).fit()
+    res = RetrievalExperiment(small_config(**{"train.epochs": 2, "train.lr": 0.02, "train.weight_decay": 0.001}))
+    with caplog.at_level("WARNING"):
+        res.fit(resume_from=tmp_path / "checkpoints")
+    assert "train.lr is 0.02, the checkpoint used 0.1" in caplog.text
+    assert "train.weight_decay is 0.001, the checkpoint used 0" in caplog.text
+    assert res.trainer.optimizer is not None
+    assert {(g["lr"], g["weight_decay"]) for g in res.trainer.optimizer.param_groups} == {(0.02, 0.001)}
