@@ -32,7 +32,7 @@ from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex, key_codes, one_row_per_key, require_ids, require_items
-from recstack.tasks.retrieval import RetrievalTask
+from recstack.tasks.retrieval import CANDIDATE_ROW, RetrievalTask
 from recstack.tasks.retrieval_eval import RetrievalEvaluator
 from recstack.training import History, Trainer, seed_everything
 
@@ -146,6 +146,8 @@ class RetrievalExperiment:
         self.catalogue = self._build_catalogue()
         self._check_columns(fit_part, self.query_features + self.candidate_features, "training data")
         feats = self.preprocessor.transform(fit_part)
+        # each row's item, told apart even where items share an ID index (OOV, hashing)
+        feats[CANDIDATE_ROW] = self._item_rows(fit_part[key_col])
         self.train_data = TensorDataset(feats)
         seed_everything(cfg.train.seed)  # initial weights depend on the seed only
         model = build_model(cfg.model.kind, cfg.model_options(), self.preprocessor.outputs)
@@ -175,6 +177,14 @@ class RetrievalExperiment:
         index = KeyIndex(table[key_col], column=key_col)
         features = self.preprocessor.transform(table, features=self.candidate_features)
         return Catalogue(table[key_col].tolist(), table, features, index)
+
+    def _item_rows(self, items: pd.Series) -> torch.Tensor:
+        """``(N,)`` each raw item's catalogue row; items outside the catalogue get rows after it."""
+        rows = self.catalogue.rows_of(items)
+        outside = rows < 0
+        if outside.any():
+            rows[outside] = len(self.catalogue.ids) + key_codes(items[outside], column=str(items.name))[0]
+        return torch.as_tensor(rows, dtype=torch.long)
 
     def evaluator(self, table: pd.DataFrame, *, exclude_seen: bool | None = None) -> RetrievalEvaluator:
         """A full-catalogue evaluator over the rows of ``table``."""

@@ -23,7 +23,7 @@ from recstack.layers.embedding import FeatureEmbedding
 from recstack.layers.mlp import MLP
 from recstack.models.base import MODELS, RecModel
 from recstack.preprocessing.outputs import OutputSpec
-from recstack.tasks.retrieval import NEG_PREFIX
+from recstack.tasks.retrieval import CANDIDATE_ROW, NEG_PREFIX
 
 __all__ = ["TwoTower", "TwoTowerConfig"]
 
@@ -44,7 +44,9 @@ class TwoTowerConfig(StrictModel):
         normalize: L2-normalize both towers' outputs (cosine similarity; pair with a
             temperature around 0.05-0.1).
         dedupe_candidates: compute the candidate tower once per unique candidate of a
-            batch (exact; see ``RetrievalTask``).
+            batch (exact; see ``RetrievalTask``): per item when the batch carries
+            ``CANDIDATE_ROW`` (items sharing an OOV or hashed ID keep their own side
+            features), else per candidate-key ID.
         dedupe_queries: compute the query tower, and the softmax normalizer, once per
             unique query row of a batch (exact). It applies when every query feature is
             integer-coded and the query key is at most ``MAX_QUERY_KEY_WIDTH`` columns wide
@@ -175,25 +177,33 @@ class TwoTower(RecModel):
             qfirst = _first_rows(qinv, uq.shape[0])
             out["query"] = self.query_embedding({k: feats[k].index_select(0, qfirst) for k in self.query_keys})
             out["query_index"] = qinv
+        item = feats.get(CANDIDATE_ROW)  # the item itself, when several items share one ID (OOV, hashing)
         if self.config.dedupe_candidates:
-            uniq, inverse, counts = torch.unique(ids, return_inverse=True, return_counts=True)
+            uniq, inverse, counts = torch.unique(ids if item is None else item, return_inverse=True,
+                                                 return_counts=True)
             # first row of each unique candidate: its features stand for all copies
             first = _first_rows(inverse, uniq.shape[0])
             cand = {k: feats[k].index_select(0, first) for k in self.candidate_keys}
             out.update(
-                candidate=self.candidate_embedding(cand), candidate_ids=uniq,
+                candidate=self.candidate_embedding(cand), candidate_ids=ids.index_select(0, first),
                 candidate_counts=counts, positive=inverse,
             )
+            if item is not None:
+                out["candidate_rows"] = uniq
         else:
             out.update(
                 candidate=self.candidate_embedding(feats), candidate_ids=ids,
                 candidate_counts=torch.ones_like(ids), positive=torch.arange(ids.shape[0], device=ids.device),
             )
+            if item is not None:
+                out["candidate_rows"] = item
         if batch.extras:
             neg = {k[len(NEG_PREFIX):]: v for k, v in batch.extras.items() if k.startswith(NEG_PREFIX)}
             if neg:
                 out["negative"] = self.candidate_embedding(neg)
                 out["negative_ids"] = neg[self.candidate_key]
+                if CANDIDATE_ROW in neg:
+                    out["negative_rows"] = neg[CANDIDATE_ROW]
         return out
 
 

@@ -27,10 +27,20 @@ Model outputs read here::
     "query"            (B, d)
     "candidate"        (U, d)   unique candidates of the batch (or one per row)
     "candidate_ids"    (U,)     their ID index (vocabulary of the candidate key)
+    "candidate_rows"   (U,)     optional: their item identity (catalogue row), when the batch
+                                carries ``CANDIDATE_ROW``; see below
     "candidate_counts" (U,)     how often each occurs in the batch
     "positive"         (B,)     column of each row's positive in "candidate"
     "query_index"      (B,)     optional: row -> its unique query when "query" is (Q, d)
     "negative"         (K, d)   optional sampled negatives (or the whole catalogue), "negative_ids" (K,)
+                                and, with "candidate_rows", "negative_rows" (K,)
+
+**Item identity.** Several items can share one candidate-key index: items below
+``min_count`` share the OOV index, hashed IDs collide. Each is still its own item, with its
+own side features. A batch column ``CANDIDATE_ROW`` (each row's item as a catalogue row,
+added by ``RetrievalExperiment``) makes the model deduplicate candidates by item and this
+task find each positive's catalogue column, and tell accidental hits, by item. Without it
+the candidate-key index stands for the item.
 """
 
 from __future__ import annotations
@@ -50,6 +60,9 @@ from recstack.tasks.base import TASKS, Task
 __all__ = ["RetrievalTask", "RetrievalTaskConfig"]
 
 NEG_PREFIX = "negative:"
+CANDIDATE_ROW = ".candidate_row"
+"""Batch feature: each row's item identity (catalogue row). The leading dot keeps it apart from
+feature outputs, whose names cannot start with one."""
 
 
 class RetrievalTaskConfig(StrictModel):
@@ -185,6 +198,11 @@ class RetrievalTask(Task):
             ids = features[key].long()
             size = max(int(ids.max()) + 1, self.log_q.numel()) if n else self.log_q.numel()
             self._neg_p_by_id = torch.zeros(size, dtype=torch.float64).index_add_(0, ids, probs / probs.sum())
+        if self._neg_p_by_id is None and self.config.logq_correction and self.config.num_negatives:
+            raise ConfigError(
+                "task.logq_correction with task.num_negatives needs each catalogue ID's sampling probability: "
+                f"pass key= (the candidate-key column among {sorted(features)}) to attach_catalogue"
+            )
         self._generator = torch.Generator().manual_seed(seed)
 
     def prepare_batch(self, batch: Batch) -> Batch:
@@ -207,6 +225,7 @@ class RetrievalTask(Task):
             rows = torch.multinomial(self._neg_probs, k, replacement=True, generator=self._generator)
             for key, col in self._catalogue.items():
                 extras[NEG_PREFIX + key] = col.index_select(0, rows)
+            extras[NEG_PREFIX + CANDIDATE_ROW] = rows  # the items drawn, for accidental hits by item
         return Batch(batch.features, batch.labels, batch.weights, extras)
 
     def _catalogue_positives(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
@@ -214,6 +233,15 @@ class RetrievalTask(Task):
         if "negative" not in outputs or self._row_of is None:
             raise ConfigError("task.candidates=catalogue: the batch carries no catalogue; call prepare_batch(...)")
         positive_ids = outputs["candidate_ids"][outputs["positive"]]
+        if "candidate_rows" in outputs:  # the item itself is known: its own row, even for an OOV ID
+            cols = outputs["candidate_rows"][outputs["positive"]]
+            outside = (cols < 0) | (cols >= outputs["negative"].shape[0])
+            if bool(outside.any()):
+                raise ConfigError(
+                    f"task.candidates=catalogue: {int(outside.sum())} training rows have an item that is not in the "
+                    "catalogue; build the catalogue from every training item (or use candidates: in_batch)"
+                )
+            return positive_ids, cols
         row_of = self._row_of.to(positive_ids.device)
         cols = row_of[positive_ids.clamp_max(row_of.numel() - 1)]
         missing = (cols < 0) | (positive_ids >= row_of.numel())
@@ -233,8 +261,8 @@ class RetrievalTask(Task):
         Only rows whose positive ID occurs more than once in the catalogue are compared
         with it (usually none: training positives are known IDs), not a ``(B, C)`` mask.
         """
-        if not (self._shared_ids and self.config.remove_accidental_hits):
-            return None
+        if not (self._shared_ids and self.config.remove_accidental_hits) or "candidate_rows" in outputs:
+            return None  # with item identities, other items sharing the OOV ID are true negatives
         rows = torch.isin(positive_ids, self._shared_values.to(positive_ids.device)).nonzero().squeeze(1)
         if rows.numel() == 0:
             return None
@@ -273,11 +301,12 @@ class RetrievalTask(Task):
         if cfg.logq_correction:
             logits = logits - self._log_q(ids, outputs, scores.dtype)
         offset = torch.zeros_like(pos_log_c)
+        item, neg_item = _identities(outputs)
         if cfg.remove_accidental_hits:
             # The positive's column counts once: drop its log c.
             logits[rows, pos] = logits[rows, pos] - pos_log_c
-            # Without deduplication, other columns with the positive's ID are masked.
-            same = ids.unsqueeze(0) == ids[pos].unsqueeze(1)
+            # Without deduplication, other columns with the positive's item are masked.
+            same = item.unsqueeze(0) == item[pos].unsqueeze(1)
             same[rows, pos] = False
             logits = logits.masked_fill(same, torch.finfo(logits.dtype).min / 2)
         else:
@@ -289,7 +318,7 @@ class RetrievalTask(Task):
             if cfg.logq_correction:
                 nlog = nlog - self._log_q(neg_ids, outputs, nlog.dtype)
             if cfg.remove_accidental_hits:
-                hit = neg_ids.unsqueeze(0) == ids[pos].unsqueeze(1)
+                hit = neg_item.unsqueeze(0) == item[pos].unsqueeze(1)
                 nlog = nlog.masked_fill(hit, torch.finfo(nlog.dtype).min / 2)
             logits = torch.cat([logits, nlog], dim=1)
         return logits, pos, offset
@@ -308,7 +337,8 @@ class RetrievalTask(Task):
         if cfg.candidates == "catalogue":
             return self._catalogue_row_loss(outputs)
         ids, counts, pos = outputs["candidate_ids"], outputs["candidate_counts"], outputs["positive"]
-        if cfg.remove_accidental_hits and torch.unique(ids).numel() != ids.numel():
+        item, neg_item = _identities(outputs)
+        if cfg.remove_accidental_hits and torch.unique(item).numel() != item.numel():
             # candidates not deduplicated: per-row masks; use the reference form
             logits, pos, offset = self.logits(outputs)
             return F.cross_entropy(logits, pos, reduction="none") + offset
@@ -331,10 +361,11 @@ class RetrievalTask(Task):
         if not cfg.remove_accidental_hits:
             return lse - target
         # share of the normalizer to remove: the positive's other c - 1 copies ...
-        removed = torch.exp(pos_logit - lse) * (1.0 - 1.0 / counts[pos].float())
+        # (in float64: 1 - 1/c in float32 loses digits that matter when the positive dominates)
+        removed = torch.exp(pos_logit - lse).double() * (1.0 - 1.0 / counts[pos].double())
         if nlog is not None:  # ... and sampled negatives that are the positive
-            hit_rows, hit_cols = (outputs["negative_ids"].unsqueeze(0) == ids[pos].unsqueeze(1)).nonzero(as_tuple=True)
-            extra = torch.exp(nlog[qi[hit_rows], hit_cols] - lse[hit_rows])
+            hit_rows, hit_cols = (neg_item.unsqueeze(0) == item[pos].unsqueeze(1)).nonzero(as_tuple=True)
+            extra = torch.exp(nlog[qi[hit_rows], hit_cols] - lse[hit_rows]).double()
             removed = removed.index_add(0, hit_rows, extra)
         return _remove_from_normalizer(lse, removed) - target
 
@@ -367,6 +398,16 @@ class RetrievalTask(Task):
         if batch.weights is not None:
             return (per_row * batch.weights).sum() / batch.weights.sum().clamp_min(1e-12)
         return per_row.mean()
+
+
+def _identities(outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+    """What tells two candidates apart: item rows when the batch carries them for the
+    candidates and the sampled negatives alike, else candidate-key IDs."""
+    ids = outputs["candidate_ids"]
+    neg_ids = outputs.get("negative_ids", ids[:0])
+    if "candidate_rows" in outputs and ("negative" not in outputs or "negative_rows" in outputs):
+        return outputs["candidate_rows"], outputs.get("negative_rows", ids[:0])
+    return ids, neg_ids
 
 
 def _query_index(outputs: dict[str, Tensor]) -> Tensor:
