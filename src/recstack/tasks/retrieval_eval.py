@@ -9,6 +9,7 @@ from typing import Protocol, cast
 import torch
 from torch import Tensor
 
+from recstack.errors import DataError
 from recstack.metrics import positive_ranks, select_rows, tied_share, topk_metrics
 
 __all__ = ["RetrievalEvaluator", "warn_if_tied"]
@@ -74,6 +75,8 @@ class RetrievalEvaluator:
     ) -> None:
         if cold is not None and bool(cold.any()) and not known_features:
             raise ValueError("cold rows need known_features to average")
+        if len(positives) == 0:
+            raise DataError("the evaluation table has no rows; give at least one (query, item) row")
         self.query_features = dict(query_features)
         self.positives = positives.long()
         self.catalogue_features = dict(catalogue_features)

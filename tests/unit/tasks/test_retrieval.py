@@ -3,6 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from recstack.data.batch import Batch
+from recstack.errors import ConfigError
 from recstack.models import TwoTower, TwoTowerConfig
 from recstack.preprocessing.outputs import OutputSpec
 from recstack.tasks import RetrievalTask, RetrievalTaskConfig
@@ -306,3 +307,30 @@ def test_logq_with_sampled_negatives_uses_each_columns_expected_count():
     assert torch.allclose(per_row, expected, atol=1e-5)
     share = torch.softmax(logits, 1)[:, 8].mean()  # the unseen item's negative column
     assert share < 0.5
+
+
+def test_a_float64_model_keeps_float64_precision_when_one_positive_dominates():
+    # 300 copies of one candidate that nearly every query scores highest; 1 - 1/c must not be float32
+    torch.manual_seed(0)
+    d, c_pos = 16, 300
+    ids = torch.cat([torch.zeros(c_pos, dtype=torch.long), torch.arange(1, 51)])
+    base = torch.nn.functional.normalize(torch.randn(d, dtype=torch.float64), dim=0)
+    q = torch.nn.functional.normalize(base + 0.2 * torch.randn(len(ids), d, dtype=torch.float64), dim=1)
+    items = torch.nn.functional.normalize(torch.randn(51, d, dtype=torch.float64), dim=1)
+    items[0] = base
+    u, inv, cnt = torch.unique(ids, return_inverse=True, return_counts=True)
+    out = {"query": q, "candidate": items[u], "candidate_ids": u, "candidate_counts": cnt, "positive": inv}
+    got = RetrievalTask(RetrievalTaskConfig(temperature=0.05), num_candidates=51).per_row_loss(out)
+    s = q @ items[ids].T / 0.05
+    same = ids[None, :] == ids[:, None]
+    same.fill_diagonal_(False)
+    want = F.cross_entropy(s.masked_fill(same, float("-inf")), torch.arange(len(ids)), reduction="none")
+    torch.testing.assert_close(got, want, rtol=1e-7, atol=1e-12)
+
+
+def test_logq_with_sampled_negatives_needs_the_catalogue_key():
+    task = RetrievalTask(RetrievalTaskConfig(logq_correction=True, num_negatives=4), num_candidates=12)
+    cat = {"item_id": torch.arange(1, 12), "genre": torch.arange(11) % 3}
+    with pytest.raises(ConfigError, match="pass key="):
+        task.attach_catalogue(cat)
+    task.attach_catalogue(cat, key="item_id")  # with the key, each ID's probability is known

@@ -143,3 +143,11 @@ def test_an_unknown_user_described_by_another_query_feature_is_not_cold():
     table = pd.DataFrame({"user_id": [1, 2, 3], "age": [30.0, None, None], "history": [[], [], [5]]})
     unknown = np.array([True, True, False])
     assert exp._cold_rows(table, unknown).tolist() == [False, True, False]
+
+
+def test_an_empty_evaluation_table_is_a_clear_error():
+    from recstack.errors import DataError
+
+    with pytest.raises(DataError, match="no rows"):
+        RetrievalEvaluator({"user_id": torch.zeros(0, dtype=torch.long)}, torch.zeros(0, dtype=torch.long),
+                           {"item_id": torch.arange(3)}, metrics=["hit_rate@1"])
