@@ -200,13 +200,26 @@ class Preprocessor:
         """Rebuilds a fitted preprocessor from :meth:`get_state` output (transforms are identical)."""
         if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
             raise ArtifactError(f"preprocessor state: expected a dict with format {STATE_FORMAT!r}")
-        if state.get("version") != STATE_VERSION:
+        version = state.get("version")
+        if type(version) is not int or version != STATE_VERSION:  # True == 1, but is no version
             raise ArtifactError(
-                f"preprocessor state: version {state.get('version')!r} is not supported (this recstack "
+                f"preprocessor state: version {version!r} is not supported (this recstack "
                 f"reads version {STATE_VERSION}); refit, or load it with the recstack version that wrote it"
             )
-        pp = cls(Schema.from_json_dict(state["schema"]))
-        features = state.get("features", {})
+        for key in ("schema", "features"):
+            if not isinstance(state.get(key), Mapping):
+                raise ArtifactError(
+                    f"preprocessor state: {key!r} is {'missing' if key not in state else type(state[key]).__name__}, "
+                    f"expected a dict; was it written by Preprocessor.get_state()?"
+                )
+        schema = state["schema"]
+        if not isinstance(schema.get("features"), Mapping):
+            raise ArtifactError("preprocessor state: 'schema' has no 'features' dict; was it written by Preprocessor.get_state()?")
+        try:
+            pp = cls(Schema.from_json_dict(schema))
+        except (TypeError, ValueError) as err:  # ConfigError is a ValueError
+            raise ArtifactError(f"preprocessor state: 'schema' is invalid: {err}") from None
+        features = state["features"]
         missing = [n for n in pp.schema.names if n not in features]
         if missing:
             raise ArtifactError(f"preprocessor state: no fitted state for features {missing}")
