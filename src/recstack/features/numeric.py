@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from recstack.features.base import FeatureSpec
 
@@ -18,12 +19,12 @@ class NumericFeature(FeatureSpec):
     value) and standardize (mean/std fitted on training data).
 
     Attributes:
-        fill: value for missing entries: a number, ``"mean"`` or ``"median"`` (fitted on
+        fill: value for missing entries: a finite number, ``"mean"`` or ``"median"`` (fitted on
             training data); ``None`` makes a missing value an error naming the row.
         log: apply ``log1p`` (values must be > -1).
         normalize: standardize to zero mean, unit variance.
         buckets: number of quantile buckets (like Keras ``Discretization(num_bins=...)``).
-        boundaries: explicit increasing bucket boundaries (``len + 1`` buckets).
+        boundaries: explicit increasing finite bucket boundaries (``len + 1`` buckets).
         as_value: feed the (normalized) value to the model.
     """
 
@@ -34,6 +35,22 @@ class NumericFeature(FeatureSpec):
     buckets: int | None = Field(default=None, ge=2)
     boundaries: list[float] | None = None
     as_value: bool = True
+
+    @field_validator("fill")
+    @classmethod
+    def _finite_fill(cls, v: float | str | None) -> float | str | None:
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError("fill must be a finite number, 'mean' or 'median'; leave it out to make "
+                             "a missing value an error")
+        return v
+
+    @field_validator("boundaries")
+    @classmethod
+    def _finite_boundaries(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and not all(math.isfinite(b) for b in v):
+            raise ValueError("boundaries must be finite numbers; values below the first boundary already "
+                             "fall in the lowest bucket and values above the last in the highest, so drop -inf/inf")
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> NumericFeature:

@@ -96,8 +96,10 @@ class NumericTransformer:
 
     def fit(self, values: Any, *, column: str = "values") -> NumericTransformer:
         """Learns fill value, bucket boundaries and mean/std from a training column ``(n,)``."""
-        if isinstance(self.fill, str) and self.fill not in ("mean", "median"):
-            raise ConfigError(f"fill: expected a number, 'mean', 'median' or None, got {self.fill!r}")
+        if (isinstance(self.fill, str) and self.fill not in ("mean", "median")) or (
+            self.fill is not None and not isinstance(self.fill, str) and not np.isfinite(float(self.fill))
+        ):
+            raise ConfigError(f"fill: expected a finite number, 'mean', 'median' or None, got {self.fill!r}")
         x = to_float(values, column=column)
         if self.normalize or self.fill in ("mean", "median"):
             inf = np.isinf(x)

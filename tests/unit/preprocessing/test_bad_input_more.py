@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from recstack.errors import ArtifactError
+from recstack.errors import ArtifactError, ConfigError
 from recstack.features import Schema
-from recstack.preprocessing import Preprocessor
+from recstack.preprocessing import NumericTransformer, Preprocessor
 
 
 def _state() -> dict:
@@ -34,3 +34,23 @@ def test_malformed_preprocessor_state_is_an_artifact_error(edit, match):
     edit(state)
     with pytest.raises(ArtifactError, match=match):
         Preprocessor.from_state(state)
+
+
+@pytest.mark.parametrize(
+    ("spec", "path"),
+    [
+        ({"fill": float("nan")}, "features.age.fill"),
+        ({"fill": float("inf"), "buckets": 2, "as_value": False}, "features.age.fill"),
+        ({"fill": float("-inf")}, "features.age.fill"),
+        ({"boundaries": [float("-inf"), 0.0]}, "features.age.boundaries"),
+        ({"boundaries": [0.0, float("nan")]}, "features.age.boundaries"),
+    ],
+)
+def test_non_finite_numeric_settings_name_the_config_path(spec, path):
+    with pytest.raises(ConfigError, match=rf"^{path}: .*finite"):
+        Schema.from_dict({"age": {"type": "numeric", **spec}})
+
+
+def test_numeric_transformer_rejects_a_non_finite_fill():
+    with pytest.raises(ConfigError, match="finite"):
+        NumericTransformer(fill=float("nan")).fit([1.0, None])
