@@ -137,9 +137,17 @@ def _check_weight_shapes(d: Path, kind: str, config: Any, outputs: list[OutputSp
     """Builds the model on the meta device (no memory) and compares its shapes with the weights
     file's header, so an edited config (e.g. a huge ``embedding_dim``) fails before allocating."""
     with torch.device("meta"):
-        shapes = {k: tuple(v.shape) for k, v in build_model(kind, config, outputs).state_dict().items()}
+        state = build_model(kind, config, outputs).state_dict()
+    shapes = {k: tuple(v.shape) for k, v in state.items()}
     with safe_open(str(d / "model.safetensors"), framework="pt") as f:
         stored = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+        kinds = {k: f.get_slice(k).get_dtype() for k in f.keys()}
+    wrong = sorted(k for k, v in state.items() if k in kinds and _dtype_kind(kinds[k]) != _dtype_kind(v.dtype))
+    if wrong:  # loading would cast, e.g. I32 bit patterns read as integers: scores around 1e10
+        raise ArtifactError(
+            f"{d}: model.safetensors stores {wrong[0]!r} as {kinds[wrong[0]]}, the model needs {state[wrong[0]].dtype}; "
+            "the file was edited; re-export the model"
+        )
     if shapes != stored:
         diff = sorted(k for k in set(shapes) | set(stored) if shapes.get(k) != stored.get(k))[:3]
         raise ArtifactError(
@@ -147,6 +155,13 @@ def _check_weight_shapes(d: Path, kind: str, config: Any, outputs: list[OutputSp
             f"{[shapes.get(k) for k in diff]} vs {[stored.get(k) for k in diff]}); the manifest was edited; "
             "re-export the model"
         )
+
+
+def _dtype_kind(dtype: str | torch.dtype) -> str:
+    """``float``, ``int`` or ``bool``, for a torch dtype or a safetensors dtype name (``F32``)."""
+    if isinstance(dtype, torch.dtype):
+        return "bool" if dtype == torch.bool else "float" if dtype.is_floating_point else "int"
+    return "bool" if dtype == "BOOL" else "float" if dtype.startswith(("F", "BF")) else "int"
 
 
 def load(directory: str | Path) -> Recommender:
@@ -177,6 +192,8 @@ def load(directory: str | Path) -> Recommender:
         raise ArtifactError(f"{d}: model kind {model.kind!r} has no Recommender yet")
     try:  # the files passed their checksums; a malformed structure is still an ArtifactError
         return _recommender(d, manifest, model, preprocessor, cands, meta, query_column)
+    except ArtifactError:
+        raise  # already names what is wrong (it is a ValueError too: not to be wrapped again)
     except (KeyError, TypeError, ValueError, IndexError, RuntimeError, pd.errors.InvalidIndexError) as err:
         raise ArtifactError(f"{d}: candidates.json / candidates.safetensors are malformed "
                             f"({type(err).__name__}: {err}); re-export the model") from None
@@ -193,6 +210,8 @@ def _recommender(
     if len({str(i) for i in ids}) != len(ids):
         raise ArtifactError(f"{d}: candidates.json lists a candidate ID twice; re-export the model")
     emb = cands["embeddings"]
+    if not emb.is_floating_point():
+        raise ArtifactError(f"{d}: candidate embeddings are stored as {emb.dtype}, not floats; re-export the model")
     if emb.ndim != 2 or emb.shape[0] != len(ids) or emb.shape[1] != model.output_dim:
         raise ArtifactError(
             f"{d}: candidate embeddings {tuple(emb.shape)} do not match {len(ids)} IDs x {model.output_dim} dims"

@@ -27,6 +27,7 @@ QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a 
 COLD_START = ("average", "oov")
 AVERAGE_CHUNK = 8192  # known users embedded at once for the average query
 SEARCH_CHUNK = 8192  # queries searched at once (their exclusion lists exist only then)
+MAX_RESULT_ROWS = 50_000_000  # rows one recommend()/score() call may return (a frame of ~2-4 GB)
 
 
 class Recommender:
@@ -77,6 +78,7 @@ class Recommender:
         self._query_pos = (None if known_queries is None
                            else KeyIndex(known_queries[query_column], column=query_column, lenient=True))
         self._average: torch.Tensor | None = None
+        self._cand_array: np.ndarray | None = None
 
     # ----------------------------------------------------------------- inputs
     @property
@@ -90,8 +92,8 @@ class Recommender:
             table = queries.reset_index(drop=True)
         elif isinstance(queries, Mapping):
             table = _rows_table([queries])
-        elif isinstance(queries, (str, int, float, np.integer, np.floating)):
-            return self._query_table([queries])
+        elif isinstance(queries, (str, bytes, int, float, np.integer, np.floating)):
+            return self._query_table([queries])  # one ID (bytes too: iterating b"1" gives [49])
         elif isinstance(queries, (np.ndarray, pd.Series, pd.Index)):
             return self._query_table(_id_list(queries, "queries"))
         elif isinstance(queries, Sequence) and queries and all(isinstance(q, Mapping) for q in queries):
@@ -310,6 +312,7 @@ class Recommender:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
         self._warn_unused_columns(queries)
         table, pos, q = self._queries(queries, cold_start)
+        _check_result_size(len(table), min(int(k), len(self.candidate_ids)), "k")
         plan = self._exclusion_plan(exclude)
         parts = []
         for start in range(0, len(table), SEARCH_CHUNK):  # exclusion lists built per chunk: bounded memory
@@ -321,14 +324,29 @@ class Recommender:
         valid = idx >= 0
         counts = valid.sum(1).numpy()
         flat_idx = idx[valid].numpy()
+        starts = np.repeat(np.cumsum(counts) - counts, counts)  # each row's first output row
         return pd.DataFrame(
             {
                 **{name: np.repeat(v, counts) for name, v in self._query_labels(table).items()},
-                "rank": np.concatenate([np.arange(1, c + 1) for c in counts]) if len(counts) else [],
-                self.candidate_column: [self.candidate_ids[i] for i in flat_idx],
+                "rank": np.arange(len(flat_idx)) - starts + 1,
+                self.candidate_column: self._candidate_array()[flat_idx],
                 "score": scores[valid].numpy().astype(float),
             }
         )
+
+    def _candidate_array(self) -> np.ndarray:
+        """The raw candidate IDs as an array (int64 when all are integers, else object), for
+        vectorized lookup of result rows."""
+        if self._cand_array is None:
+            ids = self.candidate_ids
+            arr = np.empty(len(ids), dtype=object)
+            arr[:] = ids
+            if ids and all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in ids) and (
+                -(2**63) <= min(ids) and max(ids) < 2**63
+            ):
+                arr = arr.astype(np.int64)
+            self._cand_array = arr
+        return self._cand_array
 
     def score(
         self, queries: QueryInput, candidates: Sequence[Any], *, cold_start: str = "average"
@@ -341,6 +359,7 @@ class Recommender:
         candidates = _id_list(candidates, "candidates")
         self._warn_unused_columns(queries)
         table, _, q = self._queries(queries, cold_start)
+        _check_result_size(len(table), len(candidates), "the number of candidates")
         rows = self._cand_pos.positions(candidates, column="candidates")
         emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
         s = (q @ emb.T).numpy().astype(float)
@@ -407,6 +426,16 @@ class Recommender:
                 self.candidate_column: [self.candidate_ids[i] for i in idx[0][keep].tolist()],
                 "score": scores[0][keep].numpy().astype(float),
             }
+        )
+
+
+def _check_result_size(n_queries: int, per_query: int, what: str) -> None:
+    """Refuses a request whose answer would exceed ``MAX_RESULT_ROWS`` rows (memory), before any work."""
+    if n_queries * per_query > MAX_RESULT_ROWS:
+        raise ConfigError(
+            f"{n_queries:,} queries x {what} {per_query:,} would return {n_queries * per_query:,} rows, more than "
+            f"{MAX_RESULT_ROWS:,} at once; split the queries into batches (e.g. "
+            f"{max(MAX_RESULT_ROWS // max(per_query, 1), 1):,} at a time) or lower {what}"
         )
 
 

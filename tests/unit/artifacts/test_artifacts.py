@@ -314,3 +314,57 @@ def test_offline_evaluation_in_chunks_gives_the_same_metrics(trained, monkeypatc
     monkeypatch.setattr(offline, "EVAL_CHUNK", 7)
     assert offline.evaluate_recommender(rec, table, metrics=metrics, exclude_seen=True) == pytest.approx(whole)
     assert whole != offline.evaluate_recommender(rec, table, metrics=metrics, exclude_seen=False)
+
+
+def rechecksum(bad, name):
+    import hashlib
+
+    manifest = json.loads((bad / "recstack.json").read_text())
+    manifest["files"][name] = hashlib.sha256((bad / name).read_bytes()).hexdigest()
+    (bad / "recstack.json").write_text(json.dumps(manifest))
+
+
+def test_re_checksummed_edits_name_the_problem_once(trained, tmp_path):
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    _, d = trained
+    # integer weights would be cast on load (bit patterns as numbers): refused by dtype
+    bad = tmp_path / "int_weights"
+    shutil.copytree(d, bad)
+    w = load_file(str(bad / "model.safetensors"))
+    save_file({k: v.view(torch.int32) if v.dtype == torch.float32 else v for k, v in w.items()},
+              str(bad / "model.safetensors"))
+    rechecksum(bad, "model.safetensors")
+    with pytest.raises(ArtifactError, match=r"stores .* as I32, the model needs torch.float32"):
+        recstack.load(bad)
+    # an ArtifactError from the candidate checks is not wrapped in a second "malformed" message
+    dup = tmp_path / "dup"
+    shutil.copytree(d, dup)
+    meta = json.loads((dup / "candidates.json").read_text())
+    (dup / "candidates.json").write_text(json.dumps({**meta, "ids": [meta["ids"][0]] * len(meta["ids"])}))
+    rechecksum(dup, "candidates.json")
+    with pytest.raises(ArtifactError) as err:
+        recstack.load(dup)
+    assert "twice" in str(err.value) and "malformed" not in str(err.value)
+
+
+def test_a_bytes_id_is_one_id_and_oversized_requests_are_refused(trained, monkeypatch):
+    from recstack.artifacts import recommender as rec_mod
+    from recstack.errors import ConfigError
+
+    exp, d = trained
+    rec = recstack.load(d)
+    out = rec.recommend(b"1", k=3)
+    assert len(out) == 3 and out["user_id"].tolist() == [b"1"] * 3  # not the IDs 49 (ord("1"))
+    monkeypatch.setattr(rec_mod, "MAX_RESULT_ROWS", 100)
+    assert len(rec.recommend(list(range(1, 11)), k=10)) == 100
+    with pytest.raises(ConfigError, match=r"11 queries x k 10 would return 110 rows.*split the queries"):
+        rec.recommend(list(range(1, 12)), k=10)
+    with pytest.raises(ConfigError, match="number of candidates"):
+        rec.score(list(range(1, 12)), rec.candidate_ids[:10])
+    out = rec.recommend([1, 2], k=4)  # ranks and IDs assembled without per-row Python
+    assert out["rank"].tolist() == [1, 2, 3, 4] * 2
+    assert out["item_id"].tolist() == rec.recommend(1, k=4)["item_id"].tolist() + rec.recommend(2, k=4)["item_id"].tolist()
+    assert out["item_id"].dtype == np.int64 and out["item_id"].tolist()[0] in rec.candidate_ids
