@@ -8,7 +8,11 @@ from pydantic import Field, model_validator
 
 from recstack.features.base import FeatureSpec
 
-__all__ = ["CategoricalFeature"]
+__all__ = ["MAX_HASH_BUCKETS", "CategoricalFeature"]
+
+MAX_HASH_BUCKETS = 100_000_000
+"""Upper bound of ``num_buckets``: the table has ``num_buckets + 1`` rows (at 32 dimensions,
+10**8 rows are 12.8 GB of float32 before optimizer state)."""
 
 
 class CategoricalFeature(FeatureSpec):
@@ -24,14 +28,15 @@ class CategoricalFeature(FeatureSpec):
         min_count: values seen fewer times in training go to OOV.
         max_size: keep at most this many most frequent values.
         num_oov: number of OOV buckets.
-        num_buckets: hash into this many buckets instead of learning a vocabulary.
+        num_buckets: hash into this many buckets instead of learning a vocabulary; at most
+            ``MAX_HASH_BUCKETS`` (100,000,000).
     """
 
     type: Literal["categorical"] = "categorical"
     min_count: int = Field(default=1, ge=1)
     max_size: int | None = Field(default=None, ge=1)
     num_oov: int = Field(default=1, ge=1)
-    num_buckets: int | None = Field(default=None, ge=1)
+    num_buckets: int | None = Field(default=None, ge=1, le=MAX_HASH_BUCKETS)
 
     @model_validator(mode="after")
     def _hashing_excludes_vocabulary(self) -> CategoricalFeature:

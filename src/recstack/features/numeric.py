@@ -9,7 +9,10 @@ from pydantic import Field, field_validator, model_validator
 
 from recstack.features.base import FeatureSpec
 
-__all__ = ["NumericFeature"]
+__all__ = ["MAX_QUANTILE_BUCKETS", "NumericFeature"]
+
+MAX_QUANTILE_BUCKETS = 100_000
+"""Upper bound of ``buckets``: finer quantiles than this only add rows to the bucket table."""
 
 
 class NumericFeature(FeatureSpec):
@@ -23,7 +26,9 @@ class NumericFeature(FeatureSpec):
             training data); ``None`` makes a missing value an error naming the row.
         log: apply ``log1p`` (values must be > -1).
         normalize: standardize to zero mean, unit variance.
-        buckets: number of quantile buckets (like Keras ``Discretization(num_bins=...)``).
+        buckets: number of quantile buckets (like Keras ``Discretization(num_bins=...)``),
+            at most ``MAX_QUANTILE_BUCKETS`` (100,000); fitting keeps one boundary between two
+            neighbouring training values, so few distinct values give few buckets.
         boundaries: explicit increasing finite bucket boundaries (``len + 1`` buckets).
         as_value: feed the (normalized) value to the model.
     """
@@ -32,7 +37,7 @@ class NumericFeature(FeatureSpec):
     fill: float | Literal["mean", "median"] | None = None
     log: bool = False
     normalize: bool = False
-    buckets: int | None = Field(default=None, ge=2)
+    buckets: int | None = Field(default=None, ge=2, le=MAX_QUANTILE_BUCKETS)
     boundaries: list[float] | None = None
     as_value: bool = True
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from recstack.errors import ArtifactError, ConfigError, SchemaError
+from recstack.features.numeric import MAX_QUANTILE_BUCKETS
 from recstack.preprocessing._fitted import check_is_fitted, check_state
 
 __all__ = ["Discretizer"]
@@ -22,8 +23,11 @@ class Discretizer:
     Args:
         boundaries: explicit strictly increasing boundaries (``len + 1`` buckets), or
         num_bins: fit ``num_bins - 1`` boundaries at the training quantiles
-            ``1/num_bins, ..., (num_bins-1)/num_bins`` (``np.quantile``, linear), deduplicated,
-            so a heavily tied column can end up with fewer buckets.
+            ``1/num_bins, ..., (num_bins-1)/num_bins`` (``np.quantile``, linear), at most
+            ``MAX_QUANTILE_BUCKETS``. Of several boundaries between the same two neighbouring
+            distinct training values only the first is kept (the others would only make
+            buckets no training value falls in), so the bucket count follows the data: a
+            heavily tied column, or one with few distinct values, gets fewer buckets.
 
     Fitted attributes:
         boundaries_: ``(num_bins_ - 1,)`` float64.
@@ -40,8 +44,12 @@ class Discretizer:
     def _check_settings(self) -> None:
         if (self.boundaries is None) == (self.num_bins is None):
             raise ConfigError("Discretizer: give exactly one of boundaries or num_bins")
-        if self.num_bins is not None and (isinstance(self.num_bins, bool) or int(self.num_bins) < 2):
-            raise ConfigError(f"Discretizer.num_bins: expected an integer >= 2, got {self.num_bins!r}")
+        if self.num_bins is not None and (
+            isinstance(self.num_bins, bool) or not 2 <= int(self.num_bins) <= MAX_QUANTILE_BUCKETS
+        ):
+            raise ConfigError(
+                f"Discretizer.num_bins: expected an integer from 2 to {MAX_QUANTILE_BUCKETS}, got {self.num_bins!r}"
+            )
         if self.boundaries is not None:
             b = np.asarray(self.boundaries, dtype=np.float64)
             if b.ndim != 1 or b.size == 0 or np.any(np.diff(b) <= 0) or not np.isfinite(b).all():
@@ -67,7 +75,9 @@ class Discretizer:
         if b.size and b[0] == lowest:  # nothing lies below the minimum: split the tied minimum off instead
             b[0] = np.nextafter(lowest, np.inf)
             b = np.unique(b)
-        self.boundaries_ = b
+        # a boundary with no training value between it and the previous one only adds an empty bucket
+        between = np.bincount(np.searchsorted(b, x, side="right"), minlength=b.size + 1)[1:-1]
+        self.boundaries_ = b[np.r_[True, between > 0]] if b.size else b
         return self
 
     @property

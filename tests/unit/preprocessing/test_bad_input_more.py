@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from recstack.errors import ArtifactError, ConfigError
 from recstack.features import Schema
-from recstack.preprocessing import NumericTransformer, Preprocessor
+from recstack.features.numeric import MAX_QUANTILE_BUCKETS
+from recstack.preprocessing import Discretizer, NumericTransformer, Preprocessor
 
 
 def _state() -> dict:
@@ -54,3 +56,33 @@ def test_non_finite_numeric_settings_name_the_config_path(spec, path):
 def test_numeric_transformer_rejects_a_non_finite_fill():
     with pytest.raises(ConfigError, match="finite"):
         NumericTransformer(fill=float("nan")).fit([1.0, None])
+
+
+@pytest.mark.parametrize(
+    ("spec", "path"),
+    [
+        ({"type": "categorical", "num_buckets": 10**12}, "features.x.num_buckets"),
+        ({"type": "numeric", "buckets": 10**9}, "features.x.buckets"),
+    ],
+)
+def test_oversized_bucket_counts_are_refused_at_the_spec(spec, path):
+    with pytest.raises(ConfigError, match=rf"^{path}: .*less than or equal"):
+        Schema.from_dict({"x": spec})
+
+
+def test_discretizer_refuses_more_bins_than_the_bound():
+    with pytest.raises(ConfigError, match="num_bins"):
+        Discretizer(num_bins=MAX_QUANTILE_BUCKETS + 1).fit([1.0, 2.0])
+
+
+def test_quantile_buckets_follow_the_distinct_values():
+    d = Discretizer(num_bins=1000).fit([1.0, 2.0, 3.0])
+    assert d.num_bins_ == 3
+    assert d.transform([1.0, 2.0, 3.0]).tolist() == [0, 1, 2]
+    pp = Preprocessor(Schema.from_dict({"age": {"type": "numeric", "buckets": 100_000, "as_value": False}}))
+    pp.fit(pd.DataFrame({"age": [1.0, 2.0, 3.0]}))
+    assert [o.cardinality for o in pp.outputs] == [4]
+    # a skewed column: quantiles between the same two values make no empty bucket
+    x = np.r_[np.ones(50), 2.0, np.full(49, 100.0)]
+    d = Discretizer(num_bins=10).fit(x)
+    assert np.bincount(d.transform(x)).tolist() == [50, 1, 49]
