@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from recstack._validation import StrictModel, validate_model
 from recstack.data.datasets import validate_dataset_options
@@ -29,6 +30,7 @@ __all__ = [
     "DataConfig",
     "EvalConfig",
     "TableSource",
+    "JoinSource",
     "HistoryConfig",
     "load_config",
 ]
@@ -63,6 +65,35 @@ class TableSource(StrictModel):
             codecs.lookup(v)
         except LookupError:
             raise ValueError(f"unknown text encoding {v!r}; e.g. utf-8 or latin-1") from None
+        return v
+
+    @field_validator("header")
+    @classmethod
+    def _header_row(cls, v: int | str | None) -> int | str | None:
+        if isinstance(v, int) and v < 0:
+            raise ValueError(f"{v} is not a row number; use the header's row (0 = first non-blank line), "
+                             "or null for a file without a header row")
+        return v
+
+    @field_validator("names")
+    @classmethod
+    def _unique_names(cls, v: list[str] | None) -> list[str] | None:
+        dups = sorted({n for n in v if v.count(n) > 1}) if v else []
+        if dups:
+            raise ValueError(f"{dups[0]!r} appears more than once; give every column its own name")
+        return v
+
+
+class JoinSource(TableSource):
+    """A side table of ``data.join``: a :class:`TableSource` whose ``key`` is required."""
+
+    key: str | None = Field(default=None, validate_default=True)
+
+    @field_validator("key")
+    @classmethod
+    def _key_given(cls, v: str | None) -> str:
+        if v is None:  # "missing": the error names data.join.<name>.key and shows no input
+            raise PydanticCustomError("missing", "the join column is required (e.g. key: item_id)")
         return v
 
 
@@ -105,7 +136,7 @@ class DataConfig(StrictModel):
     dataset_options: dict[str, Any] = Field(default_factory=dict)
     train: str | TableSource | None = None
     test: str | TableSource | None = None
-    join: dict[str, TableSource] = Field(default_factory=dict)
+    join: dict[str, JoinSource] = Field(default_factory=dict)
     defaults: dict[str, Any] = Field(default_factory=dict)
     user_column: str = "user_id"
     item_column: str = "item_id"
@@ -124,9 +155,6 @@ class DataConfig(StrictModel):
         if self.dataset is None and self.dataset_options:
             raise ValueError("dataset_options apply to a built-in dataset (data.dataset); with train: FILE, "
                              "set the reader options on the file (sep, names, dtype, ...)")
-        for name, t in self.join.items():
-            if t.key is None:
-                raise ValueError(f"join.{name}.key: the join column is required (e.g. key: item_id)")
         return self
 
     def check_column_roles(self, columns: Iterable[str]) -> None:
@@ -244,12 +272,14 @@ class ExperimentConfig(StrictModel):
 
         cls_ = MODELS.get(cfg.model.kind, path="model.kind")
         validate_model(cls_.config_cls, cfg.model.model_dump(mode="json"), "model")
-        _check_towers(cfg.model_options(), schema.names)
+        _check_towers(cfg.model_options(), schema)
         return cfg
 
 
-def _check_towers(options: dict[str, Any], names: list[str]) -> None:
-    """``model.query`` / ``model.candidate`` name known features, once each, on one side only."""
+def _check_towers(options: dict[str, Any], schema: Schema) -> None:
+    """``model.query`` / ``model.candidate`` name known features, once each, on one side only,
+    and no query feature reads a column a candidate feature reads (the answer, under another name)."""
+    names = schema.names
     sides = {side: list(options.get(side) or []) for side in ("query", "candidate")}
     for side, feats in sides.items():
         unknown = [f for f in feats if f not in names]
@@ -264,6 +294,15 @@ def _check_towers(options: dict[str, Any], names: list[str]) -> None:
             f"model.query and model.candidate both use {both}: a candidate feature on the query side "
             "tells the model the answer; keep each feature on one side"
         )
+    candidate_columns = {schema[f].source_column: f for f in sides["candidate"]}
+    for f in sides["query"]:
+        col = schema[f].source_column
+        if col in candidate_columns:
+            raise ConfigError(
+                f"model.query: feature {f!r} reads column {col!r}, which the candidate feature "
+                f"{candidate_columns[col]!r} reads: on the query side it tells the model the answer; remove it "
+                "from model.query (a user's past items belong in a history column, data.history)"
+            )
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -5,8 +5,11 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
+import importlib.util
 import lzma
 import warnings
+import zipfile
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal, get_args
@@ -40,6 +43,37 @@ def _detect_format(path: Path, fmt: str | None, sep: str | None) -> str:
     if suffix == ".tsv" or sep == "\t":
         return "tsv"
     return "csv"
+
+
+def _check_container(path: Path, where: str) -> None:
+    """Refuses what pandas would fail on with a bare error: a ``.zip`` that is not a zip or
+    does not hold exactly one file, a ``.zst`` without ``zstandard``, a Parquet file read as text."""
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                _zip_member(zf, where)
+        except zipfile.BadZipFile:
+            raise DataError(f"{where} is not a zip archive; check that the file is what its name says "
+                            "(a plain text file must not end in .zip)") from None
+    elif suffix == ".zst" and importlib.util.find_spec("zstandard") is None:
+        raise DataError(f"{where} is zstd-compressed, which needs the zstandard package: "
+                        "pip install zstandard, or decompress the file first (unzstd)")
+    elif suffix not in _COMPRESSED:
+        with open(path, "rb") as fh:
+            if fh.read(4) == b"PAR1":
+                raise DataError(f"{where} is a Parquet file (it starts with PAR1), not text; pass "
+                                "format='parquet' (format: parquet in a config) or name it .parquet")
+
+
+def _zip_member(zf: zipfile.ZipFile, where: str) -> str:
+    """The one entry of a ``.zip`` (pandas reads only archives of one entry)."""
+    names = zf.namelist()
+    if len(names) != 1:
+        listed = f" ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})" if names else ""
+        raise DataError(f"{where} holds {len(names)} entries{listed}; a .zip must hold exactly one table "
+                        "file: extract the one you want and read it, or zip it alone")
+    return names[0]
 
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
@@ -89,6 +123,20 @@ def _short_row(path: Path, sep: str, encoding: str, expected: int) -> tuple[int,
             line += len(ends)
             if not block:
                 return None
+
+
+def _check_options(where: str, sep: str | None, names: list[str] | None, header: Any) -> None:
+    """Text reader options pandas would reject with a bare ``ValueError`` (or silently ignore)."""
+    if sep == "":
+        raise ConfigError(f"sep: empty separator for {where}; give one, e.g. ',' or '\\t', or leave it out")
+    if header not in ("infer", None) and (not isinstance(header, int) or isinstance(header, bool) or header < 0):
+        raise ConfigError(f"header: {header!r} for {where} is not a row number; use the header's row "
+                          "(0 = first non-blank line), 'infer', or None for a file without a header row")
+    if names is not None:
+        dups = [n for n, count in Counter(names).items() if count > 1]
+        if dups:
+            raise ConfigError(f"names: {dups[0]!r} appears more than once in the names for {where}; "
+                              "give every column its own name")
 
 
 def read_table(
@@ -142,6 +190,7 @@ def read_table(
             raise DataError(f"{where!r} is a folder; give a table file (CSV, TSV or Parquet) inside it")
         if not path.is_file():
             raise DataError(f"file {where!r} does not exist; check the path (relative paths start at {Path.cwd()})")
+        _check_options(where, sep, names, header)
         fmt = _detect_format(path, format, sep)
         if fmt == "parquet":
             if names is not None or sep is not None:
@@ -153,6 +202,7 @@ def read_table(
                 raise DataError(f"{where} is not a valid Parquet file ({type(err).__name__}: {err}); "
                                 "check the file or pass format='csv'") from None
         else:
+            _check_container(path, where)
             # index_col=False: a row with more fields than names must not become an index (a lost column)
             sep = sep or ("\t" if fmt == "tsv" else ",")
             kwargs: dict[str, Any] = {"sep": sep, "encoding": encoding, "index_col": False,
@@ -183,6 +233,11 @@ def read_table(
                     f"{where} is not {encoding} text (byte {err.start}): a binary file, or pass encoding= "
                     "(MovieLens u.item is latin-1)"
                 ) from None
+            except Exception as err:  # zstandard's own error type for a damaged .zst
+                if type(err).__module__.split(".")[0] != "zstandard":
+                    raise
+                raise DataError(f"{where} could not be read as .zst ({type(err).__name__}: {err}); "
+                                "check that the file is what its name says") from None
             if names is not None and len(df.columns) != len(names):
                 raise DataError(f"{where}: {len(names)} names given for {len(df.columns)} columns")
             short = _short_row(path, kwargs["sep"], encoding, len(df.columns)) if kwargs["header"] in (0, None) else None
@@ -196,6 +251,9 @@ def read_table(
     if len(df) == 0:
         raise DataError(f"{where} is empty (0 rows)")
     if columns is not None:
+        repeated = [c for c, count in Counter(columns).items() if count > 1]
+        if repeated:
+            raise SchemaError(f"columns: {repeated[0]!r} is listed more than once for {where}; list each column once")
         unknown = [c for c in columns if c not in df.columns]
         if unknown:
             raise SchemaError(f"{where} has no columns {unknown}; available: {list(df.columns)}")
