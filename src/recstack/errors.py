@@ -8,6 +8,10 @@ config path) and what to do about it.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 __all__ = [
     "RecstackError",
     "ConfigError",
@@ -16,6 +20,7 @@ __all__ = [
     "NotFittedError",
     "ArtifactError",
     "DatasetUnavailableError",
+    "empty_cells",
 ]
 
 
@@ -45,3 +50,13 @@ class ArtifactError(RecstackError, ValueError):
 
 class DatasetUnavailableError(RecstackError, OSError):
     """A built-in dataset is neither in a local directory nor downloadable (e.g. offline)."""
+
+
+def empty_cells(where: str, column: str, empty: Any, need: str) -> SchemaError:
+    """The one message for required cells left empty: where, which column, how many of how
+    many rows, the first such row, and why each row needs a value (``need``)."""
+    flags = np.asarray(empty, dtype=bool)
+    return SchemaError(
+        f"{where}: column {column!r} is empty in {int(flags.sum())} of {len(flags)} rows (first: row "
+        f"{int(np.flatnonzero(flags)[0])}); {need}"
+    )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.data.readers import read_table
-from recstack.errors import ConfigError, DataError, SchemaError
+from recstack.errors import ConfigError, DataError, SchemaError, empty_cells
 
 __all__ = ["random_split", "temporal_split", "leave_last_n", "given_split"]
 
@@ -24,10 +24,7 @@ def check_times(times: pd.Series, column: str, where: str) -> None:
     last), moving rows into the test side or letting a history see its future."""
     missing = times.isna().to_numpy()
     if missing.any():
-        raise SchemaError(
-            f"{where}: time column {column!r} is empty in {int(missing.sum())} rows (first: row "
-            f"{int(np.flatnonzero(missing)[0])}); fill or drop those rows"
-        )
+        raise empty_cells(where, column, missing, "ordering by time needs every row's time: fill or drop those rows")
 
 
 def random_split(df: pd.DataFrame, *, test_fraction: float = 0.2, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recstack.errors import SchemaError
+from recstack.errors import SchemaError, empty_cells
 from recstack.preprocessing._cells import canonical_keys, first_row
 
 __all__ = ["KeyIndex", "key_codes", "one_row_per_key", "require_ids", "require_items"]
@@ -80,7 +80,7 @@ def key_codes(*columns: Any, column: str = "key") -> list[np.ndarray]:
 def require_ids(codes: np.ndarray, column: str) -> torch.Tensor:
     """``codes`` as a tensor of query groups; an error naming the row where an ID is missing."""
     if (codes < 0).any():
-        raise SchemaError(f"evaluation data: column {column!r} is empty at row {first_row(codes < 0)}; "
+        raise empty_cells("evaluation data", column, codes < 0,
                           "every evaluation row needs a query ID (metrics are grouped by it)")
     return torch.as_tensor(codes, dtype=torch.long)
 
@@ -96,7 +96,4 @@ def require_items(table: pd.DataFrame, column: str, where: str) -> None:
     count as a miss in an evaluation."""
     empty = table[column].isna().to_numpy()
     if empty.any():
-        raise SchemaError(
-            f"{where}: column {column!r} is empty in {int(empty.sum())} of {len(table)} rows (first: row "
-            f"{first_row(empty)}); every interaction needs an item: drop or fill those rows"
-        )
+        raise empty_cells(where, column, empty, "every interaction needs an item: drop or fill those rows")

@@ -45,7 +45,7 @@ def test_one_row_per_key_keeps_first_or_last_and_drops_missing():
 
 def test_require_ids_names_the_first_row_without_an_id():
     assert require_ids(np.array([0, 1, 0]), "user_id").tolist() == [0, 1, 0]
-    with pytest.raises(SchemaError, match=r"'user_id' is empty at row 2"):
+    with pytest.raises(SchemaError, match=r"'user_id' is empty in 1 of \d+ rows \(first: row 2\)"):
         require_ids(np.array([0, 1, -1]), "user_id")
 
 

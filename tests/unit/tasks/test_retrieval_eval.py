@@ -94,7 +94,7 @@ def test_an_evaluation_row_without_a_user_names_the_row():
     exp = RetrievalExperiment(small_config(**{"data.validation_fraction": 0.0, "train.epochs": 1}))
     table = exp.test_table.assign(user_id=exp.test_table["user_id"].astype(object))
     table.loc[3, "user_id"] = None
-    with pytest.raises(SchemaError, match=r"'user_id' is empty at row 3"):
+    with pytest.raises(SchemaError, match=r"'user_id' is empty in 1 of \d+ rows \(first: row 3\)"):
         exp.evaluate(table)
 
 
