@@ -124,16 +124,19 @@ class Preprocessor:
         for name in names:
             spec = self.schema[name]
             needed.setdefault(spec.source_column, []).append(name)
-        missing = [c for c in needed if c not in table.columns]
+        labels = _column_labels(table, list(needed))
+        missing = [c for c in needed if c not in labels]
         if missing:
             which = ", ".join(f"{c!r} (feature {', '.join(needed[c])})" for c in missing)
             raise SchemaError(
-                f"missing column(s) {which}; the table has columns {[str(c) for c in table.columns]}; "
-                "rename the column, set column: <name> on the feature, or remove the feature"
+                f"missing column(s) {which}; the table has columns {table.columns.tolist()!r}"
+                + ("" if all(isinstance(c, str) for c in table.columns) else
+                   " (a label that is not a string matches by its string form: column 0 is '0')")
+                + "; rename the column, set column: <name> on the feature, or remove the feature"
             )
         columns = {}
         for c in needed:
-            col = table[c]
+            col = table[labels[c]]
             if isinstance(col, pd.DataFrame):
                 raise SchemaError(f"column {c!r} appears {col.shape[1]} times in the table; column names must be unique")
             columns[c] = self._fill_default(col, c)
@@ -239,6 +242,27 @@ class Preprocessor:
     def __repr__(self) -> str:
         fitted = "fitted" if hasattr(self, "transformers_") else "not fitted"
         return f"Preprocessor({self.schema!r}, {fitted})"
+
+
+def _column_labels(table: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """The table's label for each schema column: itself, or a non-string label with that string form
+    (``read_table(header=None)`` labels columns ``0, 1, ...``; a feature reads ``"0"``)."""
+    by_text: dict[str, list[Any]] = {}
+    for label in table.columns:
+        if not isinstance(label, str):
+            by_text.setdefault(str(label), []).append(label)
+    out: dict[str, Any] = {}
+    for c in columns:
+        if c in table.columns:
+            out[c] = c
+        elif c in by_text:
+            if len(by_text[c]) > 1:
+                raise SchemaError(
+                    f"column {c!r}: the table has several columns labelled {c} ({by_text[c]!r}); "
+                    "give the table unique string column names, e.g. table.columns = ['user_id', ...]"
+                )
+            out[c] = by_text[c][0]
+    return out
 
 
 @contextmanager

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recstack.errors import ArtifactError, ConfigError
+from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.features import Schema
 from recstack.features.numeric import MAX_QUANTILE_BUCKETS
 from recstack.preprocessing import Discretizer, NumericTransformer, Preprocessor
@@ -86,3 +86,15 @@ def test_quantile_buckets_follow_the_distinct_values():
     x = np.r_[np.ones(50), 2.0, np.full(49, 100.0)]
     d = Discretizer(num_bins=10).fit(x)
     assert np.bincount(d.transform(x)).tolist() == [50, 1, 49]
+
+
+def test_integer_column_labels_match_by_their_string_form():
+    table = pd.DataFrame([[1, 10], [2, 20]])  # read_table(header=None) labels columns 0, 1
+    pp = Preprocessor(Schema.from_dict({"0": {"type": "categorical"}, "v": {"type": "numeric", "column": "1"}}))
+    out = pp.fit(table).transform(pd.DataFrame({0: [2, 3], 1: [5.0, 6.0]}))
+    assert out["0"].tolist() == [3, 1] and out["v"].tolist() == [5.0, 6.0]
+    assert pp.transform({0: [1], 1: [0]})["0"].tolist() == [2]
+    with pytest.raises(SchemaError, match=r"columns \[0.5, 1\.5\] \(a label that is not a string matches by its string form"):
+        pp.transform(pd.DataFrame({0.5: [1], 1.5: [2]}))
+    with pytest.raises(SchemaError, match="several columns labelled 0"):
+        pp.transform(pd.DataFrame([[1, 2, 3]], columns=pd.Index([0, np.int8(0), 1], dtype=object)))
