@@ -7,6 +7,7 @@ import codecs
 import gzip
 import importlib.util
 import lzma
+import re
 import warnings
 import zipfile
 from collections import Counter
@@ -125,6 +126,26 @@ def _short_row(path: Path, sep: str, encoding: str, expected: int) -> tuple[int,
                 return None
 
 
+_REGEX_META = frozenset(".^$*+?{}[]\\|()")
+
+
+def _resolve_sep(sep: str) -> tuple[str, str | None]:
+    """``(separator for pandas, the literal separator or None for a regular expression)``.
+
+    pandas reads a separator of two or more characters as a regular expression. One without
+    metacharacters (``"::"``) is the same taken literally; one that is not a valid expression
+    (``"**"``) or that matches the empty string (``"||"``, which would split between every
+    character) can only be meant literally, so it is escaped.
+    """
+    if len(sep) <= 1 or not _REGEX_META.intersection(sep):
+        return sep, sep
+    try:
+        literal = re.compile(sep).match("") is not None
+    except re.error:
+        literal = True
+    return (re.escape(sep), sep) if literal else (sep, None)
+
+
 def _check_options(where: str, sep: str | None, names: list[str] | None, header: Any) -> None:
     """Text reader options pandas would reject with a bare ``ValueError`` (or silently ignore)."""
     if sep == "":
@@ -156,7 +177,11 @@ def read_table(
         source: path (``.csv``, ``.tsv``, ``.parquet``/``.pq``, or any name with ``format``),
             ``pandas.DataFrame`` (copied) or ``pyarrow.Table``.
         format: force ``csv``, ``tsv`` or ``parquet``.
-        sep: field separator for text files (``"\\t"`` for MovieLens ``u.data``, ``"|"`` for ``u.item``).
+        sep: field separator for text files (``"\\t"`` for MovieLens ``u.data``, ``"|"`` for ``u.item``,
+            ``"::"`` for MovieLens-1M). One of two or more characters is a regular expression, as in
+            pandas (``"\\s*,\\s*"``), except one that is not a valid expression or matches the empty
+            string (``"||"``, ``"**"``), which is taken literally; escape metacharacters to be sure
+            (``re.escape("..")``).
         names: column names for a file without a header row (implies ``header=None``).
         header: header row number, ``"infer"`` or ``None``.
         encoding: text encoding (MovieLens ``u.item`` is ``latin-1``).
@@ -204,7 +229,7 @@ def read_table(
         else:
             _check_container(path, where)
             # index_col=False: a row with more fields than names must not become an index (a lost column)
-            sep = sep or ("\t" if fmt == "tsv" else ",")
+            sep, literal_sep = _resolve_sep(sep or ("\t" if fmt == "tsv" else ","))
             kwargs: dict[str, Any] = {"sep": sep, "encoding": encoding, "index_col": False,
                                       "dtype": {c: str for c, t in dtype.items() if t == "str"}}
             if len(sep.encode(encoding, errors="replace")) > 1:  # "::", a regex, or "§" (2 bytes): python engine

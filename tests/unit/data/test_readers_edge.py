@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import pandas as pd
@@ -67,3 +68,18 @@ def test_a_parquet_file_with_a_text_name_suggests_format_parquet(tmp_path):
     with pytest.raises(DataError, match=r"t\.csv is a Parquet file \(it starts with PAR1\).*format='parquet'"):
         read_table(tmp_path / "t.csv")
     assert read_table(tmp_path / "t.csv", format="parquet")["a"].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("sep", ["||", "|#|", "**", "::", "§"])
+def test_a_separator_that_cannot_be_a_regex_is_literal(tmp_path, sep):
+    f = tmp_path / "t.txt"
+    f.write_text(f"user{sep}item\n10{sep}20\n30{sep}40\n")
+    assert read_table(f, sep=sep).to_dict("list") == {"user": [10, 30], "item": [20, 40]}
+
+
+def test_regex_separators_still_work(tmp_path):
+    f = tmp_path / "t.txt"
+    f.write_text("user , item\n10,  20\n30 ,40\n")
+    assert read_table(f, sep=r"\s*,\s*").to_dict("list") == {"user": [10, 30], "item": [20, 40]}
+    (tmp_path / "d.txt").write_text("a.b\n1.2\n")
+    assert read_table(tmp_path / "d.txt", sep=re.escape("..")).columns.tolist() == ["a.b"]
