@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
@@ -16,6 +17,14 @@ from recstack.preprocessing.discretizer import Discretizer
 __all__ = ["NumericTransformer", "NumericOutput", "to_float"]
 
 Fill = float | Literal["mean", "median"] | None
+
+_TIME_TYPES = (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64, pd.Period)
+_TIME_FIX = (
+    "a numeric feature needs numbers, and a time's number depends on its unit (s, ms, us, ns); "
+    "convert the column to seconds first, e.g. seconds since the epoch: "
+    "(df[{c!r}] - pd.Timestamp(0, tz=df[{c!r}].dt.tz)).dt.total_seconds(); a duration: "
+    "df[{c!r}].dt.total_seconds()"
+)
 
 
 class NumericOutput(NamedTuple):
@@ -35,15 +44,22 @@ def to_float(values: Any, *, column: str = "values") -> np.ndarray:
     """A column as ``(n,)`` float64 with NaN for missing entries.
 
     Raises:
-        SchemaError: a present cell is not a number (names the column, row and value).
+        SchemaError: a present cell is not a number (names the column, row and value), or the
+            column holds dates, times or durations (their number depends on the time unit).
     """
     s = as_series(values)
+    if getattr(s.dtype, "kind", None) in ("M", "m") or isinstance(s.dtype, pd.PeriodDtype):
+        raise SchemaError(f"column {column!r} holds {s.dtype} values; {_TIME_FIX.format(c=column)}")
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
         return s.to_numpy(dtype=np.float64, na_value=np.nan)
     num = pd.to_numeric(s, errors="coerce")
     bad = num.isna().to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
     if bad.any():
         row = first_row(bad)
+        if isinstance(s.iloc[row], _TIME_TYPES):
+            raise SchemaError(
+                f"column {column!r}: row {row} holds {_short(s.iloc[row])}; {_TIME_FIX.format(c=column)}"
+            )
         raise SchemaError(
             f"column {column!r}: row {row} holds {_short(s.iloc[row])}, which is not a number "
             f"({int(bad.sum())} such rows); a numeric feature needs numbers: clean the column, "

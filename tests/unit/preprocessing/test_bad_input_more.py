@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from recstack.errors import ArtifactError, ConfigError, SchemaError
@@ -98,3 +100,22 @@ def test_integer_column_labels_match_by_their_string_form():
         pp.transform(pd.DataFrame({0.5: [1], 1.5: [2]}))
     with pytest.raises(SchemaError, match="several columns labelled 0"):
         pp.transform(pd.DataFrame([[1, 2, 3]], columns=pd.Index([0, np.int8(0), 1], dtype=object)))
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(pd.to_datetime(["2020-01-01", "2021-01-01"])).astype("datetime64[ms]"),
+        pd.Series(pd.to_datetime(["2020-01-01", "2021-01-01"])).astype("datetime64[ns]"),
+        pd.Series(pd.to_datetime(["2020-01-01", None])).dt.tz_localize("UTC"),
+        pd.Series(pd.to_timedelta([1, 2], unit="D")),
+        pd.Series(pd.period_range("2020-01", periods=2, freq="M")),
+        pd.Series(pd.array([datetime.datetime(2020, 1, 1), None], dtype=pd.ArrowDtype(pa.timestamp("s")))),
+        pd.Series([pd.Timestamp("2020-01-01"), 1.0], dtype=object),
+        pd.Series([datetime.date(2020, 1, 1)], dtype=object),
+    ],
+)
+def test_times_as_numeric_features_are_an_error_saying_how_to_convert(column):
+    pp = Preprocessor(Schema.from_dict({"ts": {"type": "numeric", "normalize": True}}))
+    with pytest.raises(SchemaError, match=r"feature 'ts': column 'ts'.*depends on its unit.*total_seconds"):
+        pp.fit(pd.DataFrame({"ts": column}))
