@@ -69,7 +69,12 @@ class CategoricalTransformer(FeatureTransformer):
         return Hasher(s.num_buckets) if s.num_buckets is not None else Vocabulary(s.min_count, s.max_size, s.num_oov)
 
     def fit(self, column: pd.Series) -> None:
-        self.transformer = self._new().fit(column, column=self.spec.source_column)
+        new = self._new()
+        if isinstance(new, Vocabulary):
+            new.fit(column, column=self.spec.source_column, allow_empty=False)
+        else:
+            new.fit(column, column=self.spec.source_column)
+        self.transformer: Vocabulary | Hasher = new
 
     def transform(self, column: pd.Series) -> dict[str, np.ndarray]:
         return {self.spec.name: self.transformer.transform(column, column=self.spec.source_column)}
@@ -184,7 +189,9 @@ class RaggedTransformer(FeatureTransformer):
         if self.source is not None:
             self.vocab = self.source
         else:
-            self.vocab = Vocabulary(s.min_count, s.max_size, s.num_oov).fit(flat, column=s.source_column)
+            self.vocab = Vocabulary(s.min_count, s.max_size, s.num_oov).fit(
+                flat, column=s.source_column, allow_empty=False
+            )
         self.max_length = int(s.max_length or max(int(lengths.max(initial=0)), 1))
 
     def transform(self, column: pd.Series) -> dict[str, np.ndarray]:
@@ -221,7 +228,7 @@ class TextTransformer(FeatureTransformer):
         s = self.spec
         self.transformer = Tokenizer(
             s.split, s.lowercase, s.max_tokens, s.min_count, s.num_oov, s.max_length
-        ).fit(column, column=s.source_column)
+        ).fit(column, column=s.source_column, allow_empty=False)
 
     def transform(self, column: pd.Series) -> dict[str, np.ndarray]:
         return {self.spec.name: self.transformer.transform(column, column=self.spec.source_column)}

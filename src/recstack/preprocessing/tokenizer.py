@@ -72,12 +72,15 @@ class Tokenizer:
         rows = np.flatnonzero(present)[cells]
         return tokens, np.bincount(rows, minlength=len(s)).astype(np.int64)
 
-    def fit(self, texts: Any, *, column: str = "values") -> Tokenizer:
-        """Learns the token vocabulary and ``max_length_`` from training texts ``(n,)``."""
+    def fit(self, texts: Any, *, column: str = "values", allow_empty: bool = True) -> Tokenizer:
+        """Learns the token vocabulary and ``max_length_`` from training texts ``(n,)``
+        (``allow_empty``: as for :meth:`Vocabulary.fit`)."""
         if self.max_length is not None and int(self.max_length) < 1:
             raise ConfigError(f"max_length: expected an integer >= 1, got {self.max_length!r}")
         flat, lengths = self.tokenize(texts, column=column)
-        self.vocabulary_ = Vocabulary(self.min_count, self.max_tokens, self.num_oov).fit(flat, column=column)
+        self.vocabulary_ = Vocabulary(self.min_count, self.max_tokens, self.num_oov).fit(
+            flat, column=column, allow_empty=allow_empty
+        )
         self.max_length_ = int(self.max_length or max(int(lengths.max(initial=0)), 1))
         return self
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recstack.errors import ArtifactError, ConfigError, DataError
+from recstack.errors import ArtifactError, ConfigError, DataError, SchemaError
 from recstack.preprocessing._cells import KeyKind, factorize_keys, take_codes
 from recstack.preprocessing._fitted import check_is_fitted, check_state
 from recstack.preprocessing.hashing import _check_positive, stable_hash
@@ -55,8 +55,12 @@ class Vocabulary:
         if self.max_size is not None:
             _check_positive("max_size", self.max_size)
 
-    def fit(self, values: Any, *, column: str = "values") -> Vocabulary:
-        """Learns the known values from a training column ``(n,)``; returns ``self``."""
+    def fit(self, values: Any, *, column: str = "values", allow_empty: bool = True) -> Vocabulary:
+        """Learns the known values from a training column ``(n,)``; returns ``self``.
+
+        ``allow_empty=False`` (what features use) makes an empty vocabulary an error naming the
+        cause: no present values, or ``min_count`` above every value's count.
+        """
         self._check_settings()
         codes, keys, kind = factorize_keys(values, column=column)
         per_unique = np.bincount(codes[codes >= 0], minlength=len(keys))
@@ -66,6 +70,18 @@ class Vocabulary:
             {"key": counts.index.to_numpy(dtype=object), "count": counts.to_numpy(dtype=np.int64)}
         ).sort_values(["count", "key"], ascending=[False, True], kind="mergesort")
         kept = table[table["count"] >= self.min_count]
+        if len(kept) == 0 and not allow_empty:  # every value would share the OOV rows: all scores equal
+            if len(table) == 0:
+                raise SchemaError(
+                    f"column {column!r} has no values to learn a vocabulary from (every entry is missing "
+                    f"or empty); fill it (data.defaults: {{{column}: <value>}}), check the column, or remove the feature"
+                )
+            top = table.iloc[0]
+            raise SchemaError(
+                f"column {column!r}: no value is seen min_count={self.min_count} times (the most frequent, "
+                f"{top['key']!r}, is seen {int(top['count'])} times), so the vocabulary would be empty and "
+                f"every value would share one out-of-vocabulary row; lower min_count to at most {int(top['count'])}"
+            )
         if self.max_size is not None:
             kept = kept.head(self.max_size)
         dropped = table.drop(index=kept.index)

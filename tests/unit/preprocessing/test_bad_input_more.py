@@ -13,7 +13,7 @@ import pytest
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.features import Schema
 from recstack.features.numeric import MAX_QUANTILE_BUCKETS
-from recstack.preprocessing import Discretizer, NumericTransformer, Preprocessor
+from recstack.preprocessing import Discretizer, NumericTransformer, Preprocessor, Vocabulary
 
 
 def _state() -> dict:
@@ -119,3 +119,23 @@ def test_times_as_numeric_features_are_an_error_saying_how_to_convert(column):
     pp = Preprocessor(Schema.from_dict({"ts": {"type": "numeric", "normalize": True}}))
     with pytest.raises(SchemaError, match=r"feature 'ts': column 'ts'.*depends on its unit.*total_seconds"):
         pp.fit(pd.DataFrame({"ts": column}))
+
+
+@pytest.mark.parametrize(
+    ("spec", "values", "match"),
+    [
+        ({"type": "categorical", "min_count": 1000}, ["a", "b", "a"],
+         r"feature 'f': column 'f': no value is seen min_count=1000 times \(the most frequent, 'a', is seen 2 times\).*"
+         r"lower min_count to at most 2"),
+        ({"type": "categorical"}, [None, None], r"feature 'f': column 'f' has no values.*data.defaults: \{f: <value>\}"),
+        ({"type": "multi_hot"}, ["|", "||", None], "feature 'f': column 'f' has no values"),
+        ({"type": "sequence"}, [[], []], "feature 'f': column 'f' has no values"),
+        ({"type": "multi_hot", "min_count": 3}, ["a|b", "a"], "min_count=3 times"),
+        ({"type": "text"}, ["", "  ", None], "feature 'f': column 'f' has no values"),
+        ({"type": "text", "min_count": 5}, ["x y", "y"], "min_count=5"),
+    ],
+)
+def test_an_empty_vocabulary_is_an_error_at_fit(spec, values, match):
+    with pytest.raises(SchemaError, match=match):
+        Preprocessor(Schema.from_dict({"f": spec})).fit(pd.DataFrame({"f": pd.Series(values, dtype=object)}))
+    Vocabulary().fit([None])  # the component alone still allows it (only padding and OOV)
