@@ -146,6 +146,23 @@ def _resolve_sep(sep: str) -> tuple[str, str | None]:
     return (re.escape(sep), sep) if literal else (sep, None)
 
 
+def _rounded_integers(df: pd.DataFrame, dtype: Mapping[str, ColumnType]) -> list[Any]:
+    """Columns a text parser made float64 although every value is an integer, some of them 2**53
+    or more: those may have been rounded (``float("9007199254740993") == 2**53``); ``float`` ones
+    are as asked."""
+    out = []
+    for col in df.columns[(df.dtypes == np.float64).to_numpy()]:
+        if dtype.get(col) == "float":
+            continue
+        f = df[col].to_numpy()
+        big = np.abs(f) >= 2.0**53  # NaN compares False
+        if big.any() and bool(np.all(np.floor(f[big]) == f[big])):
+            finite = f[np.isfinite(f)]
+            if bool(np.all(np.floor(finite) == finite)):
+                out.append(col)
+    return out
+
+
 def _check_options(where: str, sep: str | None, names: list[str] | None, header: Any) -> None:
     """Text reader options pandas would reject with a bare ``ValueError`` (or silently ignore)."""
     if sep == "":
@@ -271,6 +288,17 @@ def read_table(
                 given = f"{len(names)} names given" if names is not None else f"the header has {len(df.columns)} columns"
                 raise DataError(f"{where}: line {line} has {fields} fields but {given}; fix that line, "
                                 "or check sep= and names=")
+            rounded = _rounded_integers(df, dtype)
+            as_int = [c for c in rounded if dtype.get(c) == "int"]
+            if as_int:  # an int column written "7.0" somewhere: its text, converted exactly below
+                df[as_int] = pd.read_csv(path, **{**kwargs, "usecols": as_int, "dtype": dict.fromkeys(as_int, str)})
+            rounded = [c for c in rounded if c not in as_int]
+            if rounded:
+                raise DataError(
+                    f"{where}: column {rounded[0]!r} holds integers of 2**53 or more and a gap (or a decimal "
+                    "point), so it is read as float64, which rounds them (9007199254740993 becomes "
+                    "9007199254740992) and distinct IDs would merge; read it as text: "
+                    f"dtype: {{{rounded[0]}: str}} (read_table(..., dtype={{{rounded[0]!r}: 'str'}}))")
     if len(df.columns) == 0:
         raise DataError(f"{where} has no columns")
     if len(df) == 0:
@@ -297,16 +325,90 @@ def _apply_dtype(df: pd.DataFrame, dtype: Mapping[str, ColumnType], where: str) 
     for col, kind in dtype.items():
         values = out[col]
         if kind == "str":
-            out[col] = values.astype(object).where(values.isna(), values.astype(str))
-            continue
-        num = pd.to_numeric(values, errors="coerce")
-        bad = (num.isna() & values.notna()).to_numpy()
-        if kind == "int":
-            bad = bad | values.isna().to_numpy() | (num.notna() & (num != num.round())).to_numpy()
-        if bad.any():
-            row = int(bad.argmax())
-            got = "a missing value" if pd.isna(values.iloc[row]) else repr(values.iloc[row])
-            raise DataError(f"dtype.{col}: column {col!r} of {where} is not all {kind} values "
-                            f"(data row {row + 1}: {got}); fix the data or use dtype str")
-        out[col] = num.astype("int64" if kind == "int" else "float64")
+            out[col] = _as_text(values)
+        elif kind == "int":
+            out[col] = _as_int64(values, col, where)
+        else:
+            num = pd.to_numeric(values, errors="coerce")
+            _refuse(col, "float", where, values, (num.isna() & values.notna()).to_numpy())
+            out[col] = num.astype("float64")
     return out
+
+
+_FLOAT_TYPES = (float, np.floating)
+_INT64_DIGITS = {False: str(np.iinfo(np.int64).max), True: str(np.iinfo(np.int64).max + 1)}  # by sign
+
+
+def _refuse(col: str, kind: str, where: str, values: pd.Series, bad: np.ndarray,
+            problem: str = "", fix: str = "fix the data or use dtype str") -> None:
+    """Raises naming the first ``bad`` row, unless there is none."""
+    if not bad.any():
+        return
+    row = int(bad.argmax())
+    got = "a missing value" if pd.isna(values.iloc[row]) else repr(values.iloc[row])
+    raise DataError(f"dtype.{col}: column {col!r} of {where} {problem or f'is not all {kind} values'} "
+                    f"(data row {row + 1}: {got}); {fix}")
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Each present value as text; integral floats as integers (``1.0`` -> ``"1"``, as a text file
+    holds an integer column with a gap), so every source gives an ID the same key."""
+    if pd.api.types.is_string_dtype(values.dtype) and (
+            values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")):
+        return values  # text already (a text file's str column): nothing to convert
+    text = values.astype(object).where(values.isna(), values.astype(str))
+    if pd.api.types.is_float_dtype(values.dtype):
+        floats = values.notna().to_numpy()
+    elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+            "floating", "mixed-integer-float", "mixed"):
+        types = values.map(type)  # one pass inside pandas; the float test runs per distinct type
+        is_float = types.map({t: issubclass(t, _FLOAT_TYPES) for t in types.unique()}).to_numpy(dtype=bool)
+        floats = is_float & values.notna().to_numpy()
+    else:
+        return text
+    f = pd.to_numeric(values[floats]).to_numpy(dtype=np.float64)
+    whole = np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < 2.0**63)
+    rows = np.flatnonzero(floats)[whole]
+    text.iloc[rows] = f[whole].astype(np.int64).astype(str).astype(object)
+    return text
+
+
+def _as_int64(values: pd.Series, col: str, where: str) -> pd.Series:
+    """The column as exact int64: integers, integral floats, or integer text of any length
+    (never through float64, which rounds above 2**53); beyond int64 is an error."""
+    _refuse(col, "int", where, values, values.isna().to_numpy())
+    beyond = {"problem": "has a value beyond int64", "fix": "IDs this large need dtype str"}
+    dt = values.dtype
+    if pd.api.types.is_bool_dtype(dt):
+        return values.astype(np.int64)
+    if pd.api.types.is_integer_dtype(dt):
+        arr = values.to_numpy()
+        if arr.dtype.kind == "u":
+            _refuse(col, "int", where, values, arr > np.iinfo(np.int64).max, **beyond)
+        return pd.Series(arr.astype(np.int64), index=values.index)
+    if pd.api.types.is_float_dtype(dt):
+        f = values.to_numpy(dtype=np.float64)
+        _refuse(col, "int", where, values, ~np.isfinite(f) | (np.floor(f) != f))
+        _refuse(col, "int", where, values, np.abs(f) >= 2.0**63, **beyond)
+        return pd.Series(f.astype(np.int64), index=values.index)
+    text = values.astype(str).str.strip()  # Python ints of any size print exactly
+    is_int = text.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
+    digits = text[is_int].str.lstrip("+-").str.lstrip("0")
+    negative = text[is_int].str.startswith("-").to_numpy(dtype=bool)
+    n = digits.str.len().to_numpy()
+    over = (n > 19) | ((n == 19) & np.where(negative, (digits > _INT64_DIGITS[True]).to_numpy(dtype=bool),
+                                              (digits > _INT64_DIGITS[False]).to_numpy(dtype=bool)))
+    overflow = np.zeros(len(values), dtype=bool)
+    overflow[np.flatnonzero(is_int)[over]] = True
+    num = pd.to_numeric(text[~is_int], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad, inexact = np.zeros(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
+    bad[~is_int] = ~np.isfinite(num) | (np.floor(num) != num)
+    inexact[~is_int] = np.abs(num) >= 2.0**53
+    _refuse(col, "int", where, values, bad)
+    _refuse(col, "int", where, values, overflow, **beyond)
+    _refuse(col, "int", where, values, inexact, "has a float too large to be an exact integer",
+            "write it as an integer, or use dtype str")
+    out = np.empty(len(values), dtype=np.int64)
+    out[is_int] = text[is_int].astype(np.int64).to_numpy()
+    out[~is_int] = num.astype(np.int64)
+    return pd.Series(out, index=values.index)

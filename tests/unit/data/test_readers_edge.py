@@ -83,3 +83,60 @@ def test_regex_separators_still_work(tmp_path):
     assert read_table(f, sep=r"\s*,\s*").to_dict("list") == {"user": [10, 30], "item": [20, 40]}
     (tmp_path / "d.txt").write_text("a.b\n1.2\n")
     assert read_table(tmp_path / "d.txt", sep=re.escape("..")).columns.tolist() == ["a.b"]
+
+
+def test_dtype_int_is_exact_within_int64_and_an_error_beyond(tmp_path):
+    f = tmp_path / "ids.csv"
+    f.write_text("u,i\n9007199254740993,1\n9223372036854775807,2\n-9223372036854775808,3\n 0042 ,4\n1.0,5\n")
+    assert read_table(f, dtype={"u": "int"})["u"].tolist() == [
+        9007199254740993, 9223372036854775807, -9223372036854775808, 42, 1]
+    f.write_text("u,i\n5,1\n18446744073709551617,2\n")
+    with pytest.raises(DataError, match=r"dtype\.u: column 'u' .* has a value beyond int64 \(data row 2: "
+                                        r"'?18446744073709551617'?\); IDs this large need dtype str"):
+        read_table(f, dtype={"u": "int"})
+    f.write_text("u,i\n9223372036854775808,2\n")
+    with pytest.raises(DataError, match="beyond int64"):
+        read_table(f, dtype={"u": "int"})
+    f.write_text("u,i\n9.007199254740993e15,2\n")
+    with pytest.raises(DataError, match="a float too large to be an exact integer"):
+        read_table(f, dtype={"u": "int"})
+    big = pd.DataFrame({"u": pd.Series([2**64 - 1, 5], dtype="uint64"), "v": pd.Series([2**70, 5], dtype=object)})
+    with pytest.raises(DataError, match=r"dtype\.u: .*beyond int64 \(data row 1"):
+        read_table(big, dtype={"u": "int"})
+    with pytest.raises(DataError, match=r"dtype\.v: .*beyond int64 \(data row 1"):
+        read_table(big, dtype={"v": "int"})
+    exact = pd.DataFrame({"v": pd.Series([2**53 + 1, 7], dtype=object), "w": [True, False]})
+    out = read_table(exact, dtype={"v": "int", "w": "int"})
+    assert out["v"].tolist() == [2**53 + 1, 7] and out["w"].tolist() == [1, 0] and out["v"].dtype == "int64"
+
+
+def test_dtype_str_writes_integral_floats_as_integers_like_a_text_file(tmp_path):
+    import pyarrow as pa
+
+    (tmp_path / "u.csv").write_text("u\n1\n3\n")
+    from_csv = read_table(tmp_path / "u.csv", dtype={"u": "str"})["u"].tolist()
+    from_arrow = read_table(pa.table({"u": pa.array([1, None, 3], pa.int64())}), dtype={"u": "str"})["u"].tolist()
+    from_df = read_table(pd.DataFrame({"u": [1.0, None, 3.0]}), dtype={"u": "str"})["u"].tolist()
+    assert from_csv == ["1", "3"]
+    assert [from_arrow[0], from_arrow[2]] == [from_df[0], from_df[2]] == ["1", "3"]
+    assert pd.isna(from_arrow[1]) and pd.isna(from_df[1])
+    mixed = pd.DataFrame({"u": pd.Series([2.0, "x", 2.5, None, float("inf")], dtype=object), "f": [0.5, 1e20, -3.0, 7.0, 1.0]})
+    out = read_table(mixed, dtype={"u": "str", "f": "str"})
+    assert out["u"].tolist()[:3] == ["2", "x", "2.5"] and pd.isna(out["u"].iloc[3]) and out["u"].iloc[4] == "inf"
+    assert out["f"].tolist() == ["0.5", "1e+20", "-3", "7", "1"]  # beyond int64: as Python writes it
+
+
+def test_a_text_column_of_large_integers_with_a_gap_is_an_error_not_rounded_ids(tmp_path):
+    f = tmp_path / "users.csv"
+    f.write_text("user_id,item_id\n9007199254740993,1\n9007199254740992,2\n,3\n")
+    with pytest.raises(DataError, match=r"users\.csv: column 'user_id' holds integers of 2\*\*53 or more and a gap"
+                                        r".*dtype: \{user_id: str\}"):
+        read_table(f)
+    assert read_table(f, dtype={"user_id": "str"})["user_id"].tolist()[:2] == ["9007199254740993", "9007199254740992"]
+    assert read_table(f, dtype={"user_id": "float"})["user_id"].iloc[0] == 2.0**53  # floats, as asked
+    f.write_text("u,i\n9007199254740993,1\n7.0,2\n")  # no gap, but a decimal point makes the column float
+    with pytest.raises(DataError, match="column 'u' holds integers of 2"):
+        read_table(f)
+    assert read_table(f, dtype={"u": "int"})["u"].tolist() == [9007199254740993, 7]  # int: exact
+    f.write_text("u,x\n9007199254740993,1.5\n12.5,2\n,3\n")  # not all integral: real floats
+    assert read_table(f)["x"].tolist() == [1.5, 2.0, 3.0]
