@@ -146,6 +146,34 @@ def _resolve_sep(sep: str) -> tuple[str, str | None]:
     return (re.escape(sep), sep) if literal else (sep, None)
 
 
+def _arrow_to_pandas(table: Any) -> pd.DataFrame:
+    """``table.to_pandas()``, except that a 64-bit integer column with nulls and values of 2**53
+    or more becomes nullable ``Int64``/``UInt64``: the default, float64, would round those IDs and
+    merge distinct ones. Other columns convert as pandas converts them."""
+    df = table.to_pandas()
+    schema = getattr(table, "schema", None)
+    if schema is None:  # not a table (e.g. a single array)
+        return df
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    exact = {pa.int64(): pd.Int64Dtype(), pa.uint64(): pd.UInt64Dtype()}
+    fix = []
+    for i, field in enumerate(schema):
+        col = table.column(i)
+        if field.type not in exact or not col.null_count or list(df.columns).count(field.name) != 1:
+            continue
+        if df[field.name].dtype == np.float64:
+            lo, hi = (v.as_py() for v in pc.min_max(col).values())
+            if lo is not None and max(abs(lo), abs(hi)) >= 2**53:
+                fix.append(i)
+    if fix:
+        part = table.select(fix).replace_schema_metadata(None).to_pandas(types_mapper=exact.get)
+        for name in part.columns:
+            df[name] = part[name].array  # by position: df may carry a restored pandas index
+    return df
+
+
 def _rounded_integers(df: pd.DataFrame, dtype: Mapping[str, ColumnType]) -> list[Any]:
     """Columns a text parser made float64 although every value is an integer, some of them 2**53
     or more: those may have been rounded (``float("9007199254740993") == 2**53``); ``float`` ones
@@ -223,7 +251,7 @@ def read_table(
         df = source.copy()
         where = "the DataFrame"
     elif type(source).__module__.startswith("pyarrow"):
-        df = source.to_pandas()
+        df = _arrow_to_pandas(source)
         where = "the Arrow table"
     else:
         path = Path(source)
@@ -239,7 +267,9 @@ def read_table(
                 raise ConfigError(f"{where}: names= and sep= apply to text files; a Parquet file names its own "
                                   "columns (rename them after reading, or pass format='csv' for a text file)")
             try:
-                df = pd.read_parquet(path)
+                import pyarrow.parquet as pq
+
+                df = _arrow_to_pandas(pq.read_table(path))
             except Exception as err:  # pyarrow raises several unrelated types for bad files
                 raise DataError(f"{where} is not a valid Parquet file ({type(err).__name__}: {err}); "
                                 "check the file or pass format='csv'") from None
@@ -356,7 +386,7 @@ def _as_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_string_dtype(values.dtype) and (
             values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")):
         return values  # text already (a text file's str column): nothing to convert
-    text = values.astype(object).where(values.isna(), values.astype(str))
+    text = values.astype(str).astype(object).where(values.notna(), np.nan)  # missing: NaN, as from a text file
     if pd.api.types.is_float_dtype(values.dtype):
         floats = values.notna().to_numpy()
     elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (

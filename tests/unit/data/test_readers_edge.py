@@ -140,3 +140,30 @@ def test_a_text_column_of_large_integers_with_a_gap_is_an_error_not_rounded_ids(
     assert read_table(f, dtype={"u": "int"})["u"].tolist() == [9007199254740993, 7]  # int: exact
     f.write_text("u,x\n9007199254740993,1.5\n12.5,2\n,3\n")  # not all integral: real floats
     assert read_table(f)["x"].tolist() == [1.5, 2.0, 3.0]
+
+
+def test_arrow_and_parquet_integer_ids_with_nulls_stay_exact(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from recstack.features import Schema
+    from recstack.preprocessing import Preprocessor
+
+    ids = [9007199254740993, 9007199254740992, None]
+    table = pa.table({"user_id": pa.array(ids, pa.int64()), "big": pa.array([2**64 - 1, None, 5], pa.uint64()),
+                      "small": pa.array([1, None, 3], pa.int64()), "none": pa.array([None] * 3, pa.int64())})
+    pq.write_table(table, tmp_path / "u.parquet")
+    for source in (table, tmp_path / "u.parquet"):
+        df = read_table(source)
+        assert df["user_id"].tolist()[:2] == ids[:2] and pd.isna(df["user_id"].iloc[2])
+        assert df["big"].iloc[0] == 2**64 - 1
+        assert df["small"].dtype == "float64" and df["none"].dtype == "float64"  # as pandas gives them
+        pp = Preprocessor(Schema.from_dict({"user_id": {"type": "categorical"}})).fit(df)
+        assert pp.vocabulary("user_id").keys_.tolist() == ["9007199254740992", "9007199254740993"]
+        assert read_table(source, dtype={"user_id": "str"})["user_id"].tolist()[:2] == [str(i) for i in ids[:2]]
+    # a table written from pandas with an index of its own: the exact column is placed by position
+    indexed = pa.Table.from_pandas(pd.DataFrame({"u": [1.0, None], "x": [1, 2]}, index=[7, 9]))
+    indexed = indexed.set_column(0, "u", pa.array([2**53 + 1, None], pa.int64()))
+    pq.write_table(indexed, tmp_path / "i.parquet")
+    df = read_table(tmp_path / "i.parquet")
+    assert df["u"].iloc[0] == 2**53 + 1 and pd.isna(df["u"].iloc[1]) and df["x"].tolist() == [1, 2]
