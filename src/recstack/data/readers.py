@@ -126,6 +126,12 @@ def _short_row(path: Path, sep: str, encoding: str, expected: int) -> tuple[int,
                 return None
 
 
+try:  # pandas' default missing-value strings ("NA", "null", "None", "nan", "N/A", ...)
+    from pandas._libs.parsers import STR_NA_VALUES as _PANDAS_NA
+except ImportError:  # pragma: no cover - moved in some pandas version
+    _PANDAS_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                  "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+_DEFAULT_NA = sorted(_PANDAS_NA)
 _REGEX_META = frozenset(".^$*+?{}[]\\|()")
 
 
@@ -233,7 +239,9 @@ def read_table(
         columns: keep only these columns (unknown names are an error listing the available ones).
         dtype: column types, ``{"user_id": "str"}`` etc. (``str``, ``int`` or ``float``); a
             text file reads ``str`` columns as written, so zero-padded IDs like ``0007`` are
-            not turned into ``7``. A name that is not a column is an error.
+            not turned into ``7`` and ``NA``/``null``/``None`` stay text (only an empty cell is
+            missing; other columns treat pandas' usual strings as missing). ``int`` is exact
+            within int64. A name that is not a column is an error.
 
     Raises:
         DataError: missing, empty or malformed file (names the file and, when known, the line).
@@ -289,6 +297,10 @@ def read_table(
                 with warnings.catch_warnings():
                     # pandas only warns when rows have more fields than names, then drops data
                     warnings.filterwarnings("error", message="Length of header", category=pd.errors.ParserWarning)
+                    if kwargs["dtype"]:  # str columns keep "NA", "null", "None", ... as written
+                        header_names = names if names is not None else pd.read_csv(path, **kwargs, nrows=0).columns
+                        kwargs.update(keep_default_na=False, na_values={
+                            c: [""] if dtype.get(c) == "str" else _DEFAULT_NA for c in header_names})
                     df = pd.read_csv(path, **kwargs)
             except pd.errors.ParserWarning as err:
                 raise DataError(f"{where}: rows have more fields than the header or the given names ({err}); "

@@ -167,3 +167,21 @@ def test_arrow_and_parquet_integer_ids_with_nulls_stay_exact(tmp_path):
     pq.write_table(indexed, tmp_path / "i.parquet")
     df = read_table(tmp_path / "i.parquet")
     assert df["u"].iloc[0] == 2**53 + 1 and pd.isna(df["u"].iloc[1]) and df["x"].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize(("name", "sep"), [("c.csv", ","), ("c.dat", "::"), ("c.csv.gz", ",")])
+def test_str_columns_keep_na_like_text_and_only_an_empty_cell_is_missing(tmp_path, name, sep):
+    import gzip
+
+    text = "".join(f"{a}{sep}{b}{sep}{c}\n" for a, b, c in [("user_id", "country", "n"), ("u1", "NA", "NA"),
+                   ("u2", "US", "1"), ("u3", "None", "null"), ("u4", "", "N/A"), ("u5", "nan", "")])
+    f = tmp_path / name
+    f.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    df = read_table(f, sep=sep, dtype={"country": "str"})
+    assert df["country"].tolist()[:3] == ["NA", "US", "None"] and pd.isna(df["country"].iloc[3])
+    assert df["country"].iloc[4] == "nan"
+    assert df["n"].isna().tolist() == [True, False, True, True, True]  # untyped columns: pandas' NA strings
+    body = "".join(text.splitlines(keepends=True)[1:])
+    (tmp_path / "n.txt").write_text(body)
+    df = read_table(tmp_path / "n.txt", sep=sep, names=["user_id", "country", "n"], dtype={"country": "str", "n": "str"})
+    assert df["n"].tolist()[:3] == ["NA", "1", "null"] and pd.isna(df["n"].iloc[4])
