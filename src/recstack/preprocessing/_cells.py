@@ -27,6 +27,7 @@ __all__ = [
     "KeyKind",
     "as_series",
     "cell_kinds",
+    "check_labels",
     "factorize_keys",
     "first_row",
     "take_codes",
@@ -100,7 +101,60 @@ def cell_kinds(s: pd.Series) -> np.ndarray:
     return kinds
 
 
-def factorize_keys(values: Any, *, column: str = "values") -> tuple[np.ndarray, np.ndarray, KeyKind]:
+_LABEL_TYPES = (str, int, float, np.integer, np.floating, np.bool_)  # bool is an int
+_LABEL_INFERRED = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "boolean"})
+
+
+def _bad_labels(s: pd.Series, strict: bool = True) -> np.ndarray:
+    """``(len(s),)`` bool: present cells that are not a str, int, float or bool (NumPy scalars
+    included); with ``strict=False`` only unhashable ones (dicts), which cannot even be looked up."""
+    dtype = s.dtype
+    if dtype != object:
+        ok = not strict or (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
+                            or pd.api.types.is_float_dtype(dtype) or pd.api.types.is_string_dtype(dtype))
+        return np.zeros(len(s), dtype=bool) if ok else s.notna().to_numpy(dtype=bool)
+    if len(s) == 0 or pd.api.types.infer_dtype(s, skipna=True) in _LABEL_INFERRED:
+        return np.zeros(len(s), dtype=bool)
+    types = s.map(type)  # one pass inside pandas; subclass checks on the distinct types only
+    bad_types = [
+        t for t in pd.unique(types)
+        if t.__hash__ is None or (strict and (not issubclass(t, _LABEL_TYPES) or issubclass(t, np.timedelta64)))
+    ]
+    return types.isin(bad_types).to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
+
+
+def label_type_error(column: str, row: Any, value: Any, where: str = "") -> SchemaError:
+    """The error for a cell that cannot be an ID, label or text (see :func:`check_labels`)."""
+    kind = type(value).__name__
+    if isinstance(value, (bytes, bytearray)):
+        fix = f"decode the column, e.g. df[{column!r}] = df[{column!r}].str.decode('utf-8')"
+    elif isinstance(value, dict):
+        fix = "take the field you need into a column of its own (a struct/dict is not an ID)"
+    else:
+        fix = f"convert the column, e.g. df[{column!r}] = df[{column!r}].astype(str)"
+    return SchemaError(
+        f"column {column!r}: row {row} holds {_short(value)} (type {kind}){where}; IDs, labels and text "
+        f"must be strings, integers, floats or booleans (they are saved as JSON); {fix}"
+    )
+
+
+def check_labels(s: pd.Series, *, column: str, where: str = "", strict: bool = True) -> None:
+    """Raises :class:`SchemaError` at the first present cell of ``s`` that is not a str, int,
+    float or bool (NumPy scalars too), naming its row by ``s``'s index label.
+
+    Fitting is strict: bytes, dicts (Parquet structs), dates and other objects would fit, then
+    fail when the model is saved (they are not JSON). Transforming (``strict=False``) refuses
+    only unhashable cells (dicts); other objects are keyed by ``str()`` and are unseen values.
+    """
+    bad = _bad_labels(s, strict)
+    if bad.any():
+        i = first_row(bad)
+        raise label_type_error(column, s.index[i], s.iloc[i], where)
+
+
+def factorize_keys(
+    values: Any, *, column: str = "values", strict: bool = False
+) -> tuple[np.ndarray, np.ndarray, KeyKind]:
     """Factorizes a column of scalar IDs into codes over canonical string keys.
 
     The column is hashed once (``pd.factorize``); only its distinct values are turned into
@@ -112,7 +166,8 @@ def factorize_keys(values: Any, *, column: str = "values") -> tuple[np.ndarray, 
         ``kind``: ``"int"`` when every present value is an integer (or an integral float).
 
     Raises:
-        SchemaError: a cell holds a list (the column needs ``multi_hot``/``sequence``).
+        SchemaError: a cell holds a list (the column needs ``multi_hot``/``sequence``), or a
+            dict, or (``strict``, for fitting) a value that is not a str, int, float or bool.
     """
     s = as_series(values)
     if s.dtype == object:
@@ -131,8 +186,18 @@ def factorize_keys(values: Any, *, column: str = "values") -> tuple[np.ndarray, 
             if is_bool.any():
                 s = s.copy()
                 s[is_bool] = s[is_bool].map(str)
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    keys, kind = _canonical(pd.Series(uniques))
+    try:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    except TypeError:  # an unhashable cell (a dict from a Parquet struct)
+        check_labels(s, column=column, strict=False)
+        raise
+    distinct = pd.Series(uniques)
+    if strict:
+        bad = _bad_labels(distinct)
+        if bad.any():
+            row = first_row(codes == first_row(bad))
+            raise label_type_error(column, row, s.iloc[row])
+    keys, kind = _canonical(distinct)
     return np.asarray(codes, dtype=np.int64), keys, kind
 
 

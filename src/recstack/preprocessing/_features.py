@@ -177,14 +177,15 @@ class RaggedTransformer(FeatureTransformer):
     def keep(self) -> str:
         return self.spec.keep if isinstance(self.spec, SequenceFeature) else "first"
 
-    def _split(self, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        flat, lengths = split_ragged(column, separator=self.spec.separator, column=self.spec.source_column)
+    def _split(self, column: pd.Series, strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        s = self.spec
+        flat, lengths = split_ragged(column, separator=s.separator, column=s.source_column, strict=strict)
         if isinstance(self.spec, MultiHotFeature):  # a set: "Drama|Drama|Comedy" is {Drama, Comedy}
             flat, lengths = _first_of_each_label(flat, lengths)
         return flat, lengths
 
     def fit(self, column: pd.Series) -> None:
-        flat, lengths = self._split(column)
+        flat, lengths = self._split(column, strict=True)
         s = self.spec
         if self.source is not None:
             self.vocab = self.source

@@ -58,8 +58,11 @@ class Hasher:
         return _check_positive("num_buckets", self.num_buckets) + 1
 
     def fit(self, values: Any = None, *, column: str = "values") -> Hasher:
-        """Validates the settings; nothing is learned. Returns ``self``."""
+        """Validates the settings and, if given, the training column's cells (the checks of
+        ``transform``: one scalar ID per row, str/int/float/bool); nothing is learned. Returns ``self``."""
         _check_positive("num_buckets", self.num_buckets)
+        if values is not None:
+            factorize_keys(values, column=column, strict=True)
         return self
 
     def transform(self, values: Any, *, column: str = "values") -> np.ndarray:

@@ -17,44 +17,60 @@ import numpy as np
 import pandas as pd
 
 from recstack.errors import SchemaError
-from recstack.preprocessing._cells import LIST, MISSING, SCALAR, STRING, _short, as_series, cell_kinds, first_row
+from recstack.preprocessing._cells import (
+    LIST,
+    MISSING,
+    SCALAR,
+    STRING,
+    _short,
+    as_series,
+    cell_kinds,
+    check_labels,
+    first_row,
+)
 from recstack.preprocessing._split import split_strings
 
 __all__ = ["split_ragged", "pad"]
 
 
 def split_ragged(
-    values: Any, *, separator: str | None = None, column: str = "values"
+    values: Any, *, separator: str | None = None, column: str = "values", strict: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Parses a ragged column into its labels and per-row lengths.
 
     Strings are split on ``separator`` (literal, not a regex; Arrow kernels); labels are
     stripped and empty ones dropped (``"a||b "`` -> ``["a", "b"]``). List-likes are taken as
-    they are (missing elements dropped). A missing cell is an empty row. A column of plain scalars (no lists)
-    is one label per row.
+    they are (missing elements dropped). A missing cell is an empty row. A number or bool cell
+    (no lists in the column) is one label, not split: ``["a|b", 7]`` -> ``["a", "b", 7]``, and
+    ``7`` is the same label as ``"7"``.
 
     Args:
         values: ``(n,)`` column.
         separator: delimiter of string cells; ``None`` makes a string cell an error.
         column: name used in error messages.
+        strict: refuse labels that are not a str, int, float or bool (fitting: they could not
+            be saved); otherwise only dicts are refused (transforming: others are unseen labels).
 
     Returns:
         ``flat``: ``(total,)`` array of labels (object, or numeric when every label is a
         number), row after row; ``lengths``: ``(n,)`` int64.
 
     Raises:
-        SchemaError: a list nested in a list, scalars mixed with lists, or a string without a
-            separator; the message names the column and the first bad row.
+        SchemaError: a list nested in a list, scalars mixed with lists, a string without a
+            separator, or a label of the wrong type (see ``strict``); the message names the
+            column and the first bad row.
     """
     s = as_series(values)
     n = len(s)
     kinds = cell_kinds(s)
-    is_str, is_list = kinds == STRING, kinds == LIST
+    is_str, is_list, is_scalar = kinds == STRING, kinds == LIST, kinds == SCALAR
+    if is_scalar.any():
+        check_labels(s if s.dtype != object else s[is_scalar], column=column, strict=strict)
     if not is_list.any() and not is_str.any():
         present = kinds != MISSING
         return s[present].to_numpy(), present.astype(np.int64)
-    if is_list.any() and (kinds == SCALAR).any():
-        row = first_row(kinds == SCALAR)
+    if is_list.any() and is_scalar.any():
+        row = first_row(is_scalar)
         raise SchemaError(
             f"column {column!r}: row {row} holds {_short(s.iloc[row])}, but other rows hold lists; "
             "a ragged column needs, per row, a list, a delimited string or a missing value; "
@@ -77,6 +93,9 @@ def split_ragged(
         tokens, parents = split_strings(s[is_str], separator)  # type: ignore[arg-type]
         flats.append(tokens)
         rows.append(np.flatnonzero(is_str)[parents])
+    if is_scalar.any():  # numbers among delimited strings (e.g. an integer data.defaults fill): one label each
+        flats.append(s[is_scalar].to_numpy(dtype=object))
+        rows.append(np.flatnonzero(is_scalar))
     if is_list.any():
         exploded = s[is_list].explode()  # index = row position of each element
         elements = exploded.reset_index(drop=True)
@@ -87,6 +106,7 @@ def split_ragged(
                 f"column {column!r}: row {row} holds a nested list {_short(s.iloc[row])}; "
                 "a ragged column needs flat lists of labels"
             )
+        check_labels(exploded, column=column, where=" in its list", strict=strict)  # strings pass; no nested lists here
         keep = element_kinds != MISSING
         flats.append(_narrow(elements[keep].to_numpy(dtype=object)))
         rows.append(exploded.index.to_numpy(dtype=np.int64)[keep])

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from recstack.errors import ArtifactError, ConfigError, SchemaError
-from recstack.preprocessing._cells import LIST, MISSING, _short, as_series, cell_kinds, first_row
+from recstack.preprocessing._cells import LIST, MISSING, SCALAR, _short, as_series, cell_kinds, check_labels, first_row
 from recstack.preprocessing._fitted import check_is_fitted, check_state
 from recstack.preprocessing._split import split_strings
 from recstack.preprocessing.ragged import pad
@@ -54,13 +54,18 @@ class Tokenizer:
         self.num_oov = num_oov
         self.max_length = max_length
 
-    def tokenize(self, texts: Any, *, column: str = "values") -> tuple[np.ndarray, np.ndarray]:
+    def tokenize(self, texts: Any, *, column: str = "values", strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Texts ``(n,)`` -> ``flat`` tokens ``(total,)`` object and ``lengths`` ``(n,)`` int64.
 
-        Missing texts give no tokens; numbers are read as their string form.
+        Missing texts give no tokens; numbers are read as their string form. Dicts are an
+        error naming the row, and with ``strict`` (fitting) so are other non-string objects
+        (bytes, dates), which would be tokenized from their ``str()``.
         """
         s = as_series(texts)
         kinds = cell_kinds(s)
+        scalar = kinds == SCALAR
+        if scalar.any():
+            check_labels(s if s.dtype != object else s[scalar], column=column, strict=strict)
         if (kinds == LIST).any():
             row = first_row(kinds == LIST)
             raise SchemaError(
@@ -77,7 +82,7 @@ class Tokenizer:
         (``allow_empty``: as for :meth:`Vocabulary.fit`)."""
         if self.max_length is not None and int(self.max_length) < 1:
             raise ConfigError(f"max_length: expected an integer >= 1, got {self.max_length!r}")
-        flat, lengths = self.tokenize(texts, column=column)
+        flat, lengths = self.tokenize(texts, column=column, strict=True)
         self.vocabulary_ = Vocabulary(self.min_count, self.max_tokens, self.num_oov).fit(
             flat, column=column, allow_empty=allow_empty
         )

@@ -62,7 +62,7 @@ class Vocabulary:
         cause: no present values, or ``min_count`` above every value's count.
         """
         self._check_settings()
-        codes, keys, kind = factorize_keys(values, column=column)
+        codes, keys, kind = factorize_keys(values, column=column, strict=True)
         per_unique = np.bincount(codes[codes >= 0], minlength=len(keys))
         # distinct raw values can share a key (42 and "42"): sum their counts
         counts = pd.Series(per_unique, dtype=np.int64).groupby(pd.Index(keys, dtype=object), sort=False).sum()

@@ -139,3 +139,90 @@ def test_an_empty_vocabulary_is_an_error_at_fit(spec, values, match):
     with pytest.raises(SchemaError, match=match):
         Preprocessor(Schema.from_dict({"f": spec})).fit(pd.DataFrame({"f": pd.Series(values, dtype=object)}))
     Vocabulary().fit([None])  # the component alone still allows it (only padding and OOV)
+
+
+def test_numbers_among_delimited_strings_are_one_label_each():
+    schema = Schema.from_dict({"genres": {"type": "multi_hot", "separator": "|"},
+                               "hist": {"type": "sequence", "separator": " ", "max_length": 3}})
+    train = pd.DataFrame({"genres": pd.Series(["a|b", 7, "c", 2.5], dtype=object),
+                          "hist": pd.Series(["10 20", 30, "40", np.int64(10)], dtype=object)})
+    pp = Preprocessor(schema).fit(train)
+    out = pp.transform(train)
+    genres = pp.vocabulary("genres")
+    assert sorted(genres.keys_.tolist()) == ["2.5", "7", "a", "b", "c"]
+    assert out["genres"].tolist()[1] == [genres.transform(["7"])[0], 0]  # 7 and "7" are one label
+    assert pp.vocabulary("hist").keys_.tolist() == ["10", "20", "30", "40"]
+    assert (out["hist"] > 1).sum(dim=1).tolist() == [2, 1, 1, 1]
+
+
+def test_an_integer_default_in_a_delimited_column_is_a_label():
+    schema = Schema.from_dict({"g": {"type": "multi_hot"}}, defaults={"g": 0})
+    table = pd.DataFrame({"g": ["a|b", None]})
+    pp = Preprocessor(schema).fit(table)
+    assert pp.vocabulary("g").keys_.tolist() == ["0", "a", "b"]
+    assert pp.transform(table)["g"].tolist() == [[3, 4], [2, 0]]
+
+
+BAD_CELLS = [
+    (b"i0", "bytes", r"\.str\.decode"),
+    ({"a": 1}, "dict", "field you need"),
+    (pd.Timestamp("2020-01-01"), "Timestamp", r"astype\(str\)"),
+    (datetime.date(2020, 1, 1), "date", r"astype\(str\)"),
+    (np.timedelta64(1, "s"), "timedelta64", r"astype\(str\)"),
+    (1 + 2j, "complex", r"astype\(str\)"),
+]
+
+
+@pytest.mark.parametrize("kind", ["categorical", "hashed", "multi_hot", "sequence", "text"])
+@pytest.mark.parametrize(("cell", "type_name", "fix"), BAD_CELLS)
+def test_cells_that_cannot_be_saved_as_json_are_refused_at_fit(kind, cell, type_name, fix):
+    spec = {"type": "categorical", "num_buckets": 10} if kind == "hashed" else {"type": kind}
+    if kind in ("multi_hot", "sequence"):
+        spec["separator"] = "|"
+    pp = Preprocessor(Schema.from_dict({"f": spec}))
+    table = pd.DataFrame({"f": pd.Series(["x|y" if kind != "categorical" else "x", None, cell], dtype=object)})
+    with pytest.raises(SchemaError, match=rf"feature 'f': column 'f': row 2 holds .* \(type {type_name}\).*saved as JSON.*{fix}"):
+        pp.fit(table)
+
+
+@pytest.mark.parametrize("kind", ["multi_hot", "sequence"])
+def test_bad_cells_inside_lists_are_refused_with_their_row(kind):
+    pp = Preprocessor(Schema.from_dict({"f": {"type": kind}}))
+    table = pd.DataFrame({"f": pd.Series([["a"], None, ["b", b"c"]], dtype=object)})
+    with pytest.raises(SchemaError, match=r"column 'f': row 2 holds b'c' \(type bytes\) in its list"):
+        pp.fit(table)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(pd.to_datetime(["2020-01-01", "2021-01-01"])),
+        pd.Series(pd.to_timedelta([1, 2], unit="D")),
+        pd.Series(pd.array([b"a", b"b"], dtype=pd.ArrowDtype(pa.binary()))),
+    ],
+)
+def test_columns_of_unsupported_dtypes_are_refused_as_ids(column):
+    pp = Preprocessor(Schema.from_dict({"f": {"type": "categorical"}}))
+    with pytest.raises(SchemaError, match=r"feature 'f': column 'f': row 0 holds .*saved as JSON"):
+        pp.fit(pd.DataFrame({"f": column}))
+
+
+def test_a_saved_vocabulary_of_accepted_types_is_json():
+    table = pd.DataFrame({"f": pd.Series(["a", 1, 2.5, True, np.int8(3), np.float32(4.5), np.str_("s")], dtype=object)})
+    pp = Preprocessor(Schema.from_dict({"f": {"type": "categorical"}})).fit(table)
+    json.dumps(pp.get_state())
+    assert pp.transform(table)["f"].tolist() == Preprocessor.from_state(pp.get_state()).transform(table)["f"].tolist()
+
+
+def test_after_fit_odd_cells_are_unseen_values_and_dicts_an_error():
+    schema = Schema.from_dict({"c": {"type": "categorical"}, "g": {"type": "multi_hot"}, "t": {"type": "text"}})
+    pp = Preprocessor(schema).fit(pd.DataFrame({"c": ["a", "b"], "g": ["a|b", "c"], "t": ["x y", "z"]}))
+    odd = pd.DataFrame({"c": pd.Series([b"a", pd.Timestamp(0)], dtype=object),
+                        "g": pd.Series([b"a", "a|zz"], dtype=object), "t": ["x", "y"]})
+    out = pp.transform(odd)
+    assert out["c"].tolist() == [2, 1]  # b"a" is "a" (as Recommender reads it); a Timestamp is unseen: OOV
+    assert out["g"].tolist() == [[2, 0], [2, 1]]  # b"a" one label, not split and not dropped
+    for col in ["c", "g", "t"]:
+        bad = odd.assign(**{col: pd.Series([{"k": 1}, None], dtype=object)})
+        with pytest.raises(SchemaError, match=rf"feature '{col}': column '{col}': row 0 holds \{{'k': 1\}} \(type dict\)"):
+            pp.transform(bad)
