@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,11 +27,12 @@ from recstack.artifacts.recommender import Recommender, undescribed_rows
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import TensorDataset, add_history, random_split
 from recstack.errors import ConfigError, SchemaError
-from recstack.experiment.tables import Tables, load_tables
+from recstack.experiment.tables import SideTable, Tables, integer_ids, join_side_tables, load_tables
 from recstack.metrics import build_exclusion
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
+from recstack.preprocessing._cells import canonical_keys
 from recstack.preprocessing.keys import KeyIndex, key_codes, one_row_per_key, require_ids, require_items
 from recstack.tasks.retrieval import CANDIDATE_ROW, RetrievalTask
 from recstack.tasks.retrieval_eval import RetrievalEvaluator
@@ -39,6 +41,7 @@ from recstack.training import History, Trainer, seed_everything
 __all__ = ["RetrievalExperiment", "Catalogue"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -84,8 +87,23 @@ class RetrievalExperiment:
         if missing:
             raise SchemaError(
                 f"{where} lacks columns for features {', '.join(f'{f} (column {c!r})' for f, c in missing)}; "
-                f"available columns: {sorted(table.columns)}"
+                f"available columns: {sorted(map(str, table.columns))}. {self._column_hint([c for _, c in missing])}"
             )
+
+    def _column_hint(self, columns: list[str]) -> str:
+        """Where missing feature columns come from: data.history builds the history column,
+        side columns are joined from data.join tables."""
+        hist = self.config.data.history
+        sequences = {self.schema[f].source_column for f in self.schema.names if self.schema[f].type == "sequence"}
+        if hist is None and any(c in sequences for c in columns):
+            c = next(c for c in columns if c in sequences)
+            return (f"A history column is built from each user's other rows by data.history, which is not set: add "
+                    f"data.history: {{column: {c}, max_length: 50}} (or give {c!r} in the data)")
+        joins = self.tables.joins
+        if not joins:
+            return "Side columns (user or item attributes) come from tables joined with data.join; none is set"
+        listed = "; ".join(f"{n} (on {s.key}): {sorted(map(str, s.table.columns))}" for n, s in joins.items())
+        return f"Side columns come from the data.join tables, none of which has them: {listed}"
 
     def _prepare(self) -> None:
         cfg, data = self.config, self.config.data
@@ -99,6 +117,7 @@ class RetrievalExperiment:
             if col not in train.columns:
                 raise SchemaError(f"training data has no column {col!r}; columns: {sorted(train.columns)}")
         data.check_column_roles(train.columns)  # item/time columns: checked when set or used
+        self._check_query_columns(train)
         key_col = self.schema[self.candidate_key].source_column
         require_items(train, key_col, "training data")
         if test is not None and key_col in test.columns:
@@ -136,16 +155,16 @@ class RetrievalExperiment:
             train = pd.concat([fit_part, val_part]).loc[train.index] if val_part is not None else fit_part
         self.full_train = train
         self.fit_table, self.val_table, self.test_table = fit_part, val_part, test
+        self._check_columns(fit_part, self.query_features + self.candidate_features, "training data")
         if test is not None:  # checked now, not after training
             if user not in test.columns or key_col not in test.columns:
                 raise SchemaError(f"data.test: the test table needs columns {user!r} and {key_col!r}; "
                                   f"it has {sorted(test.columns)}")
             self._check_columns(test, self.query_features, "the test table (data.test)")
 
-        self.preprocessor = Preprocessor(self.schema).fit(fit_part)
+        self.preprocessor = self._on_training_rows(lambda t: Preprocessor(self.schema).fit(t), fit_part)
         self.catalogue = self._build_catalogue()
-        self._check_columns(fit_part, self.query_features + self.candidate_features, "training data")
-        feats = self.preprocessor.transform(fit_part)
+        feats = self._on_training_rows(self.preprocessor.transform, fit_part)
         # each row's item, told apart even where items share an ID index (OOV, hashing)
         feats[CANDIDATE_ROW] = self._item_rows(fit_part[key_col])
         self.train_data = TensorDataset(feats)
@@ -164,16 +183,91 @@ class RetrievalExperiment:
                 self.catalogue.features, cat_counts, seed=cfg.train.seed, key=self.candidate_key
             )
 
+    def _on_training_rows(self, action: Callable[[pd.DataFrame], T], part: pd.DataFrame) -> T:
+        """``action(part)``; a data error names the row of the training table as read (the
+        fitted part is a random subset of it), with a hint when joins left cells empty."""
+        try:
+            return action(part)
+        except SchemaError as err:
+            message = str(err)
+            if part is not self.full_train:
+                try:  # the same check over the whole table, in file order, finds the row as read
+                    action(self.full_train)
+                except SchemaError as full:
+                    message = str(full)
+            raise SchemaError(f"{message} (rows are counted from 0 in the training data as read, after data.join)"
+                              f"{self._unmatched_join_hint()}") from None
+
+    def _unmatched_join_hint(self) -> str:
+        """Which joins left training rows without side columns the features read."""
+        read = {self.schema[f].source_column for f in self.query_features + self.candidate_features}
+        notes = []
+        for name, side in self.tables.joins.items():
+            cols = sorted(c for c in map(str, side.table.columns) if c in read and c != side.key)
+            if not cols or side.key not in self.full_train.columns:
+                continue
+            keys = canonical_keys(self.full_train[side.key], column=side.key)
+            lost = pd.notna(keys) & (pd.Index(canonical_keys(side.table[side.key], column=side.key)).get_indexer(keys) < 0)
+            if lost.any():
+                notes.append(f"{int(lost.sum())} training rows have a {side.key} that the {name} table (data.join.{name}) "
+                             f"lacks, so their {cols} are empty")
+        if not notes:
+            return ""
+        return "; " + "; ".join(notes) + ": add those rows to the side table, or give the features a fill or data.defaults"
+
+    def _check_query_columns(self, train: pd.DataFrame) -> None:
+        """No query feature reads a column that describes the candidate: the item column, or a
+        column of a side table joined on the candidate (``data.join.items``), which holds the
+        positive item's value in every row; training metrics would look perfect, serving not."""
+        data = self.config.data
+        item_side = {self.schema[f].source_column for f in self.candidate_features}
+        if data.item_column in train.columns:
+            item_side.add(data.item_column)
+        joins = dict(self.tables.joins)
+        key_col = self.schema[self.candidate_key].source_column
+        if not joins and self.tables.items is not None and key_col in self.tables.items.columns:
+            joins["items"] = SideTable(self.tables.items, key_col)
+        source: dict[str, str] = {}  # column -> the candidate-side join that brings it
+        grew = True
+        while grew:  # a join keyed on a candidate-side column describes the candidate; so do its columns
+            grew = False
+            for name, side in joins.items():
+                cols = {side.key, *map(str, side.table.columns)}
+                if name not in source.values() and (side.key in item_side or (cols - {side.key}) & item_side):
+                    source.update({c: name for c in cols if c not in source and c != side.key})
+                    item_side |= cols
+                    grew = True
+        for f in self.query_features:
+            col = self.schema[f].source_column
+            if col in source:
+                raise ConfigError(
+                    f"model.query: feature {f!r} reads column {col!r} of the {source[col]} table (data.join."
+                    f"{source[col]}), joined on the candidate: every training row would see its own positive's "
+                    f"{col}, which tells the model the answer; move {f!r} to model.candidate (a user's taste for "
+                    "it shows in their history)"
+                )
+            if col in item_side:
+                raise ConfigError(
+                    f"model.query: feature {f!r} reads column {col!r}, the candidate of each row (data.item_column"
+                    f" or a candidate feature's column): it tells the model the answer; remove it from model.query"
+                )
+
     def _build_catalogue(self) -> Catalogue:
         key_col = self.schema[self.candidate_key].source_column
         cols = list(dict.fromkeys(self.schema[f].source_column for f in self.candidate_features))
         items = self.tables.items
         if items is not None and all(c in items.columns for c in cols):
-            table = items[cols]
+            table, where = items[cols], "the items table"
         else:
             frames = [self.full_train[cols]]
-            table = pd.concat(frames, ignore_index=True)
-        table = table[one_row_per_key(table[key_col], column=key_col)].reset_index(drop=True)
+            table, where = pd.concat(frames, ignore_index=True), "the training data"
+        keep = one_row_per_key(table[key_col], column=key_col)
+        keyless = table[key_col].isna().to_numpy()
+        if keyless.any():
+            log.warning("catalogue: %d of %d rows of %s have no %s and are left out", int(keyless.sum()),
+                        len(table), where, key_col)
+        table = table[keep].reset_index(drop=True)
+        table[key_col] = integer_ids(table[key_col])  # an empty ID cell made the IDs floats (514.0)
         index = KeyIndex(table[key_col], column=key_col)
         features = self.preprocessor.transform(table, features=self.candidate_features)
         return Catalogue(table[key_col].tolist(), table, features, index)
@@ -186,17 +280,38 @@ class RetrievalExperiment:
             rows[outside] = len(self.catalogue.ids) + key_codes(items[outside], column=str(items.name))[0]
         return torch.as_tensor(rows, dtype=torch.long)
 
+    def prepare(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Raw interaction rows (e.g. a test file) made like the test split: the side columns
+        the model reads joined from the ``data.join`` tables, and the history column built
+        from the training data (``data.history``). Columns the table has are kept."""
+        if table is self.val_table or table is self.test_table:
+            return table
+        user = self.config.data.user_column
+        key_col = self.schema[self.candidate_key].source_column
+        needed = [user, key_col] + [self.schema[f].source_column for f in self.query_features]
+        table = join_side_tables(table.reset_index(drop=True), self.tables.joins, needed, where="the evaluation data")
+        hist = self.config.data.history
+        if hist is not None and hist.column in needed and hist.column not in table.columns and user in table.columns:
+            data = self.config.data
+            table = add_history(table, user_col=user, item_col=data.item_column, time_col=data.time_column,
+                                max_length=hist.max_length, output_col=hist.column, reference=self.full_train)
+        return table
+
     def evaluator(self, table: pd.DataFrame, *, exclude_seen: bool | None = None) -> RetrievalEvaluator:
-        """A full-catalogue evaluator over the rows of ``table``."""
+        """A full-catalogue evaluator over the rows of ``table`` (raw rows go through :meth:`prepare` first)."""
         ev = self.config.eval
         exclude_seen = ev.exclude_seen if exclude_seen is None else exclude_seen
+        # validation rows: only the fitted part was seen; any other table: all of train
+        seen_train = self.fit_table if table is self.val_table else self.full_train
+        table = self.prepare(table)
         self._check_columns(table, self.query_features, "evaluation data")
         key_col = self.schema[self.candidate_key].source_column
         user = self.config.data.user_column
+        if key_col not in table.columns or user not in table.columns:
+            raise SchemaError(f"evaluation data needs columns {user!r} and {key_col!r}; it has "
+                              f"{sorted(map(str, table.columns))}. {self._column_hint([key_col])}")
         qfeats = self.preprocessor.transform(table, features=self.query_features)
         positives = torch.as_tensor(self.catalogue.rows_of(table[key_col]), dtype=torch.long)
-        # validation rows: only the fitted part was seen; any other table: all of train
-        seen_train = self.fit_table if table is self.val_table else self.full_train
         seen_codes, table_codes = key_codes(seen_train[user], table[user], column=user)
         groups = require_ids(table_codes, user)
         exclude = None
@@ -271,13 +386,20 @@ class RetrievalExperiment:
 
     def known_queries(self, table: pd.DataFrame | None = None) -> pd.DataFrame:
         """One raw row per user of ``table`` (default: all training data) with the query
-        features' columns; histories are built from the same table."""
+        features' columns: the user's latest row by ``data.time_column`` (else the last in
+        the table); histories are built from the same table."""
         table = self.full_train if table is None else table
         user = self.config.data.user_column
         cols = list(dict.fromkeys([user] + [self.schema[f].source_column for f in self.query_features]))
         hist = self.config.data.history
         base_cols = [c for c in cols if hist is None or c != hist.column]
-        last = table[one_row_per_key(table[user], keep="last", column=user)]
+        time = self.config.data.time_column
+        if time is not None and time in table.columns:  # the latest row by time (ties: the later in the table)
+            order = np.argsort(table[time].to_numpy(), kind="stable")
+            latest = order[one_row_per_key(table[user].iloc[order], keep="last", column=user)]
+            last = table.iloc[np.sort(latest)]
+        else:
+            last = table[one_row_per_key(table[user], keep="last", column=user)]
         last = last[base_cols].reset_index(drop=True)
         if hist is not None and hist.column in cols:
             data = self.config.data
@@ -301,13 +423,21 @@ class RetrievalExperiment:
         return Recommender(
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
             candidate_embeddings=emb, query_column=user, known_queries=known, seen=seen,
-            metadata={"experiment": self.config.to_dict()},
+            metadata=self._metadata(),
         )
+
+    def _metadata(self) -> dict[str, Any]:
+        """The config, plus where the ``data.join`` tables were read from (absolute paths, their
+        columns, and the config's folder), so an evaluation file can be joined as training was."""
+        joins = {name: {"path": side.path, "key": side.key, "columns": list(map(str, side.table.columns))}
+                 for name, side in self.tables.joins.items() if name in self.config.data.join}
+        return {"experiment": self.config.to_dict(),
+                "data_files": {"config_dir": self.config.base_dir, "join": joins}}
 
     def save(self, directory: str | Path, *, metrics: dict[str, float] | None = None) -> Path:
         """Writes the artifact directory (see :mod:`recstack.artifacts`)."""
         rec = self.recommender()
-        extra: dict[str, Any] = {"experiment": self.config.to_dict()}
+        extra: dict[str, Any] = self._metadata()
         if metrics is not None:
             extra["metrics"] = metrics
         if self.history is not None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,25 +15,48 @@ import pandas as pd
 from recstack.config.experiment import DataConfig, TableSource
 from recstack.data import load_dataset, read_table
 from recstack.errors import ConfigError, SchemaError
-from recstack.preprocessing._cells import canonical_keys
+from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row
 
-__all__ = ["Tables", "load_tables", "resolve_path"]
+__all__ = ["SideTable", "Tables", "integer_ids", "join_side_tables", "load_tables", "plan_joins", "read_source",
+           "resolve_path"]
 
 
 log = logging.getLogger(__name__)
 
+
+@dataclass
+class SideTable:
+    """A side table joined onto interactions on its ``key`` column (``data.join.<name>``).
+
+    ``path``: the file it was read from (absolute), when it came from a file.
+    """
+
+    table: pd.DataFrame
+    key: str
+    path: str | None = None
+
+
 @dataclass
 class Tables:
-    """Raw tables: ``train``/``test`` interactions (side tables joined), ``items`` catalogue."""
+    """Raw tables: ``train``/``test`` interactions (side tables joined), ``items`` catalogue.
+
+    ``joins``: the side tables by join name, in join order (also the ``items``/``users``
+    tables of a built-in dataset), so further tables (e.g. an evaluation file) can be
+    joined as the training data was.
+    """
 
     train: pd.DataFrame
     test: pd.DataFrame | None
     items: pd.DataFrame | None
     users: pd.DataFrame | None
+    joins: dict[str, SideTable] = field(default_factory=dict)
 
 
-def resolve_path(path: str, base_dir: str | None, *, where: str) -> Path:
-    """An existing file: absolute, or relative to cwd, the config's folder, ``$RECSTACK_DATA``."""
+def resolve_path(path: str, base_dir: str | None, *, where: str, hint: str | None = None) -> Path:
+    """An existing file: absolute, or relative to cwd, the config's folder, ``$RECSTACK_DATA``.
+
+    ``hint``: what to do when it is not found (default: give an absolute path or set RECSTACK_DATA).
+    """
     p = Path(path)
     tried = [p] if p.is_absolute() else [Path.cwd() / p]
     if not p.is_absolute():
@@ -44,45 +69,173 @@ def resolve_path(path: str, base_dir: str | None, *, where: str) -> Path:
             return t
     raise ConfigError(
         f"{where}: file {path!r} not found; looked in: {', '.join(str(t) for t in tried)}. "
-        "Give an absolute path or set RECSTACK_DATA to the folder that holds it"
+        + (hint or "Give an absolute path or set RECSTACK_DATA to the folder that holds it")
     )
 
 
-def _read(src: str | TableSource, base_dir: str | None, where: str) -> pd.DataFrame:
+def read_source(src: str | TableSource, base_dir: str | None, where: str, *, hint: str | None = None
+                ) -> tuple[pd.DataFrame, Path]:
+    """A table named by the config, read with its reader options, and the file it came from."""
     ts = TableSource(path=src) if isinstance(src, str) else src
-    path = resolve_path(ts.path, base_dir, where=where)
-    return read_table(path, format=ts.format, sep=ts.sep, names=ts.names, header=ts.header, encoding=ts.encoding,
-                      dtype=ts.dtype)
+    path = resolve_path(ts.path, base_dir, where=where, hint=hint)
+    table = read_table(path, format=ts.format, sep=ts.sep, names=ts.names, header=ts.header, encoding=ts.encoding,
+                       dtype=ts.dtype)
+    return table, path.resolve()
 
 
-def _join(left: pd.DataFrame, right: pd.DataFrame, on: str, name: str) -> pd.DataFrame:
-    """Left join of a side table on ``on``; keys match canonically (1, 1.0 and "1" alike)."""
-    if on not in left.columns or on not in right.columns:
-        raise SchemaError(f"data.join.{name}.key: column {on!r} must be in both the interactions and the {name} table")
-    right = right.drop_duplicates()  # exact repeats are harmless; conflicting rows are not
+def integer_ids(values: pd.Series) -> pd.Series:
+    """A float ID column without missing cells whose values are all whole numbers, as int64.
+
+    A text file with an empty ID cell is read as floats (``514.0``); once the keyless rows
+    are dropped, the IDs are integers again. Anything else is returned unchanged.
+    """
+    if values.dtype.kind != "f" or len(values) == 0:
+        return values
+    v = values.to_numpy()
+    if np.isfinite(v).all() and (np.abs(v) < 2.0**53).all() and (v == np.round(v)).all():
+        return values.astype(np.int64)
+    return values
+
+
+def _hashable(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with list/array cells as tuples (sets as frozensets), so rows can be compared."""
+    out = {}
+    for col in table.columns:
+        s = table[col]
+        if s.dtype == object and (cell_kinds(s) == LIST).any():
+            s = s.map(lambda v: frozenset(v) if isinstance(v, (set, frozenset))
+                      else tuple(v) if isinstance(v, (list, tuple, np.ndarray)) else v)
+        out[col] = s
+    return pd.DataFrame(out, index=table.index)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds, for messages (``1``, not ``np.int64(1)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _side_rows(right: pd.DataFrame, on: str, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows of side table ``name`` that can be joined, and their canonical keys.
+
+    Rows without a key are dropped with a warning (integer keys stay integer); exact
+    repeats are dropped; rows that repeat a key with other values are an error.
+    """
+    if on not in right.columns:
+        raise SchemaError(f"data.join.{name}.key: {on!r} is not a column of the {name} table; "
+                          f"its columns: {list(right.columns)}")
     rk = canonical_keys(right[on], column=on)
-    dup = pd.Series(rk).duplicated(keep=False).to_numpy() & pd.notna(rk)
-    if dup.any():
-        sample = list(dict.fromkeys(right[on].to_numpy()[dup].tolist()))[:5]
+    keyless = pd.isna(rk)
+    if keyless.any():
+        log.warning("data.join.%s: %d of %d rows of the %s table have no %s (first: row %d) and are dropped; "
+                    "fill in their key or remove them", name, int(keyless.sum()), len(right), name, on,
+                    first_row(keyless))
+        right, rk = right[~keyless], rk[~keyless]
+        right = right.assign(**{on: integer_ids(right[on])})
+    dup = pd.Series(rk, dtype=object).duplicated(keep=False).to_numpy()
+    if dup.any():  # exact repeats are harmless; only rows that share a key are compared
+        same = _hashable(right[dup].drop(columns=[on])).assign(_k=rk[dup]).duplicated().to_numpy()
+        keep = ~dup
+        keep[dup] = ~same
+        right, rk = right[keep], rk[keep]
+        dup = pd.Series(rk, dtype=object).duplicated(keep=False).to_numpy()
+        if dup.any():
+            sample = list(dict.fromkeys(_plain(v) for v in right[on].to_numpy()[dup]))[:5]
+            raise SchemaError(
+                f"data.join.{name}: key {on!r} is not unique in the {name} table ({len(set(rk[dup]))} keys repeat "
+                f"with different values, e.g. {sample}); deduplicate the table"
+            )
+    return right.reset_index(drop=True), rk
+
+
+def _join(
+    left: pd.DataFrame, right: pd.DataFrame, on: str, name: str, *, columns: Collection[str] | None = None,
+    where: str = "the interactions", dtype_hint: str | None = None,
+) -> pd.DataFrame:
+    """Left join of side table ``name`` on ``on``; keys match canonically (1, 1.0 and "1" alike).
+
+    ``columns``: the side columns to bring (default: all but the key). A brought column that
+    ``left`` already has is an error (one of the two would be lost silently).
+    """
+    if on not in left.columns:
+        raise SchemaError(f"data.join.{name}.key: {where} has no column {on!r} to join the {name} table on; "
+                          f"columns: {sorted(map(str, left.columns))}")
+    right, rk = _side_rows(right, on, name)
+    bring = [c for c in right.columns if c != on] if columns is None else [c for c in columns if c != on]
+    clash = [c for c in bring if c in left.columns]
+    if clash:
         raise SchemaError(
-            f"data.join.{name}: key {on!r} is not unique in the {name} table ({len(set(rk[dup]))} keys repeat "
-            f"with different values, e.g. {sample}); deduplicate the table"
+            f"data.join.{name}: column {', '.join(map(repr, clash))} is both in {where} and in the {name} table, "
+            f"so a feature reading it would silently get one of the two; rename it in one of them (for the "
+            f"{name} table: in the file, or with data.join.{name}.names, plus header: 0 when the file has a "
+            "header row)"
         )
     lk = canonical_keys(left[on], column=on)
     matched = pd.Index(rk).get_indexer(lk) >= 0
     present = pd.notna(lk)
     if present.any() and not matched[present].any():
+        example = (_plain(left[on].iloc[first_row(present)]), _plain(right[on].iloc[0]) if len(right) else None)
         raise SchemaError(
-            f"data.join.{name}.key: no {on!r} value of the interactions is in the {name} table "
-            f"(e.g. {left[on].iloc[int(np.flatnonzero(present)[0])]!r} vs {right[on].iloc[0]!r}); check the key column"
+            f"data.join.{name}.key: no {on!r} value of {where} is in the {name} table (e.g. {example[0]!r} vs "
+            f"{example[1]!r}). IDs match canonically: 1, 1.0 and '1' are one ID, but '0001' is not '1'; "
+            + (dtype_hint or f"when IDs are zero-padded, read the column as text on both sides with dtype: "
+               f"{{{on}: str}} (on data.train/data.test and on data.join.{name}); else check the key column")
         )
     if (present & ~matched).any():
-        log.warning("data.join.%s: %d of %d interaction rows have a %s not in the %s table; their columns are empty",
-                    name, int((present & ~matched).sum()), len(left), on, name)
-    right, rk = right[pd.notna(rk)], rk[pd.notna(rk)]  # a missing key joins nothing
-    overlap = [c for c in right.columns if c in left.columns and c != on]
-    merged = left.assign(_k=lk).merge(right.drop(columns=overlap).assign(_k=rk).drop(columns=[on]), on="_k", how="left")
+        log.warning("data.join.%s: %d of %d rows of %s have a %s not in the %s table; their %s columns are empty",
+                    name, int((present & ~matched).sum()), len(left), where, on, name, name)
+    merged = left.assign(_k=lk).merge(right[bring].assign(_k=rk), on="_k", how="left")
     return merged.drop(columns="_k")
+
+
+def plan_joins(
+    columns: Collection[str], joins: Mapping[str, tuple[str, Collection[str]]], needed: Collection[str], *,
+    where: str, skip_hint: str = "",
+) -> dict[str, list[str]]:
+    """Which side columns to join onto a table that has ``columns`` (e.g. an evaluation file).
+
+    ``joins``: per join name, in order, its key and its columns; ``needed``: the columns a
+    model reads. A join brings the needed columns (and later joins' keys) the table lacks;
+    one whose columns the table already has is skipped (a table joined beforehand).
+
+    Raises:
+        SchemaError: the table has some of a join's needed columns but not all, or lacks
+            the join's key.
+    """
+    have = set(columns)
+    wanted = set(needed) | {key for key, _ in joins.values()}
+    plan: dict[str, list[str]] = {}
+    for name, (key, side_columns) in joins.items():
+        bring = [c for c in side_columns if c in wanted and c != key]
+        present, lack = [c for c in bring if c in have], [c for c in bring if c not in have]
+        if present and lack:
+            raise SchemaError(
+                f"{where} has columns {present} of data.join.{name} but not {lack}: give it all of them (joined "
+                f"from the {name} table) or none of them{skip_hint}"
+            )
+        if present:
+            log.info("data.join.%s: %s already has its columns %s; not joined again", name, where, present)
+        if not lack:
+            continue
+        if key not in have:
+            raise SchemaError(f"{where} lacks column {key!r}, the key of data.join.{name}, which brings {lack}; "
+                              f"add the column{skip_hint}")
+        plan[name] = lack
+        have.update(lack)
+    return plan
+
+
+def join_side_tables(
+    table: pd.DataFrame, joins: Mapping[str, SideTable], needed: Collection[str], *, where: str,
+    dtype_hint: str | None = None, skip_hint: str = "",
+) -> pd.DataFrame:
+    """``table`` with the side columns it lacks that a model reads (see :func:`plan_joins`),
+    joined as the training data was."""
+    plan = plan_joins(table.columns, {n: (s.key, list(s.table.columns)) for n, s in joins.items()}, needed,
+                      where=where, skip_hint=skip_hint)
+    for name, cols in plan.items():
+        side = joins[name]
+        table = _join(table, side.table, side.key, name, columns=cols, where=where, dtype_hint=dtype_hint)
+    return table
 
 
 def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
@@ -90,16 +243,22 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
     if cfg.dataset is not None:
         ds = load_dataset(cfg.dataset, **cfg.dataset_options)
         test = ds.test if ds.test is not None and len(ds.test) else None
-        return Tables(ds.train, test, getattr(ds, "items", None), getattr(ds, "users", None))
+        items, users = getattr(ds, "items", None), getattr(ds, "users", None)
+        joins = {name: SideTable(t, key) for name, t, key in (("users", users, cfg.user_column),
+                                                             ("items", items, cfg.item_column))
+                 if t is not None and key in t.columns and key in ds.train.columns}
+        return Tables(ds.train, test, items, users, joins)
     assert cfg.train is not None
-    train = _read(cfg.train, base_dir, "data.train")
-    test = _read(cfg.test, base_dir, "data.test") if cfg.test is not None else None
-    side: dict[str, pd.DataFrame] = {}
+    train = read_source(cfg.train, base_dir, "data.train")[0]
+    test = read_source(cfg.test, base_dir, "data.test")[0] if cfg.test is not None else None
+    side: dict[str, SideTable] = {}
     for name, src in cfg.join.items():
-        table = _read(src, base_dir, f"data.join.{name}")
-        side[name] = table
+        raw, path = read_source(src, base_dir, f"data.join.{name}")
         assert src.key is not None
-        train = _join(train, table, src.key, name)
+        table = _side_rows(raw, src.key, name)[0]  # cleaned once: its warnings are given once
+        side[name] = SideTable(table, src.key, str(path))
+        train = _join(train, table, src.key, name, where="the training data (data.train)")
         if test is not None:
-            test = _join(test, table, src.key, name)
-    return Tables(train, test, side.get("items"), side.get("users"))
+            test = _join(test, table, src.key, name, where="the test data (data.test)")
+    items, users = side.get("items"), side.get("users")
+    return Tables(train, test, None if items is None else items.table, None if users is None else users.table, side)
