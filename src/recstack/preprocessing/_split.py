@@ -15,6 +15,22 @@ __all__ = ["split_strings"]
 
 _UNICODE_CLASSES = re.compile(r"\\[wWsSdDbB]")  # classes RE2 reads as ASCII, Python re as Unicode
 _SPACE_CLASSES = re.compile(r"\\[sS]")
+_PUNCT = r"!-/:-@\[-`{-~"  # ASCII punctuation: escaped, a literal in both engines
+# The constructs RE2 and Python ``re`` read alike (on ASCII text for the classes, checked apart).
+# Anything else runs with Python re: POSIX classes "[[:space:]]" (a set in Python), "x{,3}"
+# (a literal in RE2), "$" (Python's also matches before a final newline), flags such as "(?i)",
+# \b and \B, \A, \Z, octal and Unicode escapes, nested sets.
+_RE2_SAME = re.compile(
+    rf"""(?:
+        \\[{_PUNCT}] | \\[tnrfv] | \\[dDwWsS]             # escaped literal, control escape, class
+      | [^\\.^$*+?()\[\]{{}}|]                                # a literal character
+      | [.|^]                                               # any character, alternation, start anchor
+      | (?:[*+?]|\{{\d+(?:,\d*)?\}})\??                        # a quantifier, greedy or lazy
+      | \(\?: | \)                                           # a non-capturing group
+      | \[\^?\]?(?:[^\\\[\]]|\\[{_PUNCT}]|\\[tnrfvdDwWsS])*\]    # a set, nothing nested in it
+    )*""",
+    re.VERBOSE,
+)
 
 
 def split_strings(
@@ -26,9 +42,11 @@ def split_strings(
         strings: the cells (no missing values).
         pattern: the delimiter, literal unless ``regex``.
         regex: treat ``pattern`` as a regular expression, with Python ``re`` semantics. It
-            runs as RE2 via Arrow where that gives the same tokens; Python ``re`` (through
-            pandas) runs patterns RE2 cannot (look-arounds) and patterns with ``\\w``,
-            ``\\s``, ``\\d`` or ``\\b`` on non-ASCII text, where RE2's classes are ASCII-only.
+            runs as RE2 via Arrow only when it is built from constructs both engines read
+            alike (literals, escapes, ``.``, sets, quantifiers, ``(?:...)``, ``|``, ``^``, and
+            ``\\w \\s \\d`` on ASCII text); everything else runs with Python ``re``
+            (through pandas): look-arounds, flags, ``$``, ``\\b``, POSIX classes such as
+            ``[[:space:]]`` (a set of characters in Python), classes on non-ASCII text.
         lowercase: lowercase before splitting.
 
     Returns:
@@ -38,14 +56,17 @@ def split_strings(
     arr = pa.array(strings.to_numpy(dtype=object), type=pa.large_string())
     if lowercase:
         arr = pc.utf8_lower(arr)
-    python_re = regex and _UNICODE_CLASSES.search(pattern) is not None and (
-        not pc.all(pc.string_is_ascii(arr)).as_py()  # RE2's classes are ASCII-only
-        or (_SPACE_CLASSES.search(pattern) is not None  # and its \s lacks \v and \x1c-\x1f
-            and bool(pc.any(pc.match_substring_regex(arr, pattern="[\\x0b\\x1c-\\x1f]")).as_py()))
+    python_re = regex and (
+        _RE2_SAME.fullmatch(pattern) is None  # a construct RE2 reads differently (or cannot run)
+        or _UNICODE_CLASSES.search(pattern) is not None and (
+            not pc.all(pc.string_is_ascii(arr)).as_py()  # RE2's classes are ASCII-only
+            or (_SPACE_CLASSES.search(pattern) is not None  # and its \s lacks \v and \x1c-\x1f
+                and bool(pc.any(pc.match_substring_regex(arr, pattern="[\\x0b\\x1c-\\x1f]")).as_py()))
+        )
     )
     try:
-        if python_re:  # RE2's \w, \s, \d, \b are ASCII-only: "Café" would split as "Caf" + ""
-            raise pa.ArrowNotImplementedError("unicode classes")
+        if python_re:  # e.g. RE2's \w is ASCII-only: "Café" would split as "Caf" + ""
+            raise pa.ArrowNotImplementedError("Python re semantics")
         lists = pc.split_pattern_regex(arr, pattern=pattern) if regex else pc.split_pattern(arr, pattern=pattern)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _split_with_pandas(pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object), pattern)

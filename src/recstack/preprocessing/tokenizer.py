@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,10 @@ class Tokenizer:
         (``allow_empty``: as for :meth:`Vocabulary.fit`)."""
         if self.max_length is not None and int(self.max_length) < 1:
             raise ConfigError(f"max_length: expected an integer >= 1, got {self.max_length!r}")
+        try:
+            re.compile(self.split)
+        except (re.error, TypeError) as err:  # RE2 would run some (\pL, \x{41}) with its own meaning
+            raise ConfigError(f"split: {self.split!r} is not a Python regular expression ({err})") from None
         flat, lengths = self.tokenize(texts, column=column, strict=True)
         self.vocabulary_ = Vocabulary(self.min_count, self.max_tokens, self.num_oov).fit(
             flat, column=column, allow_empty=allow_empty

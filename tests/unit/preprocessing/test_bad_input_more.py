@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pytest
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.features import Schema
 from recstack.features.numeric import MAX_QUANTILE_BUCKETS
-from recstack.preprocessing import Discretizer, NumericTransformer, Preprocessor, Vocabulary
+from recstack.preprocessing import Discretizer, NumericTransformer, Preprocessor, Tokenizer, Vocabulary
 
 
 def _state() -> dict:
@@ -226,3 +227,29 @@ def test_after_fit_odd_cells_are_unseen_values_and_dicts_an_error():
         bad = odd.assign(**{col: pd.Series([{"k": 1}, None], dtype=object)})
         with pytest.raises(SchemaError, match=rf"feature '{col}': column '{col}': row 0 holds \{{'k': 1\}} \(type dict\)"):
             pp.transform(bad)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "texts"),
+    [
+        ("[[:space:]]+", ["a b:c]d", "e f"]),  # a POSIX class in RE2, a set "[:space" then "]+" in Python
+        ("x{,2}y", ["1xy2y3xxy4"]),  # Python: 0 to 2 x's; RE2: the literal "x{,2}y"
+        ("x$", ["axbx\n", "cx"]),  # Python's $ also matches before a final newline
+        ("(?i)é", ["aÉb", "cé"]),
+        (r"\bb", ["ab b", "b"]),
+        ("[[]", ["a[b"]),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")
+def test_text_split_follows_python_re(pattern, texts):
+    expected = [[tok.strip() for tok in re.split(pattern, t) if tok.strip()] for t in texts]
+    tok = Tokenizer(split=pattern, lowercase=False)
+    flat, lengths = tok.tokenize(pd.Series(texts))
+    assert [x.tolist() for x in np.split(flat, np.cumsum(lengths)[:-1])] == expected
+    pp = Preprocessor(Schema.from_dict({"t": {"type": "text", "split": pattern, "lowercase": False}}))
+    assert sorted(pp.fit(pd.DataFrame({"t": texts})).vocabulary("t").keys_.tolist()) == sorted({t for e in expected for t in e})
+
+
+def test_a_split_python_re_cannot_compile_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"split: '\\\\pL' is not a Python regular expression"):
+        Tokenizer(split=r"\pL").fit(["a b"])
