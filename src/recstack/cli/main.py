@@ -93,17 +93,35 @@ def _parse_dtype(spec: str | None) -> dict[str, ColumnType] | None:
     return out
 
 
+def _parse_joins(specs: list[str] | None) -> dict[str, str]:
+    """``--join users=PATH`` (repeatable) as a mapping of join name to file."""
+    out: dict[str, str] = {}
+    for spec in specs or []:
+        name, _, path = spec.partition("=")
+        name, path = name.strip(), path.strip()
+        if not name or not path:
+            raise ConfigError(f"--join: {spec!r} must be NAME=PATH, NAME a data.join table of the model "
+                              "(e.g. --join users=data/u.user)")
+        if name in out:
+            raise ConfigError(f"--join: {name!r} is given twice; give each join once")
+        out[name] = path
+    return out
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from recstack.artifacts import load
     from recstack.data import read_table
     from recstack.experiment.offline import evaluate_recommender
 
+    if args.no_join and args.join:
+        raise ConfigError("--no-join and --join exclude each other: --no-join evaluates the table as it is")
+    joins = _parse_joins(args.join)
     rec = load(args.model)
     table = read_table(args.data, sep=_separator(args.sep), names=args.names.split(",") if args.names else None,
                        dtype=_parse_dtype(args.dtype), encoding=args.encoding)
     metrics = evaluate_recommender(
-        rec, table, metrics=args.metrics.split(","), exclude_seen=args.exclude_seen, ties=args.ties,
-        cold_start=args.cold_start,
+        rec, table, metrics=args.metrics.split(",") if args.metrics else None, exclude_seen=args.exclude_seen,
+        ties=args.ties, cold_start=args.cold_start, joins=False if args.no_join else joins,
     )
     print(json.dumps(metrics))
     return 0
@@ -179,12 +197,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--names", help="comma-separated column names for a file without header")
     e.add_argument("--dtype", help="column types, e.g. user_id=str,item_id=str (keeps IDs like 0007 as written); "
                    "str, int or float")
-    e.add_argument("--metrics", default="hit_rate@10,hit_rate@100,recall@10,ndcg@10,mrr")
-    e.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
-    e.add_argument("--cold-start", choices=["average", "oov"], default="average",
-                   help="how users unseen in training are scored (as eval.cold_start when training)")
-    e.add_argument("--ties", choices=["optimistic", "mid", "pessimistic"], default="optimistic",
-                   help="the positive's place among equal scores (default: first, as TFRS)")
+    e.add_argument("--metrics", help="comma-separated metric names (default: the model's eval.metrics)")
+    e.add_argument("--exclude-seen", action=argparse.BooleanOptionalAction, default=None,
+                   help="drop (or keep) each user's training items (default: the model's eval.exclude_seen)")
+    e.add_argument("--cold-start", choices=["average", "oov"], default=None,
+                   help="how users unseen in training are scored (default: the model's eval.cold_start)")
+    e.add_argument("--ties", choices=["optimistic", "mid", "pessimistic"], default=None,
+                   help="the positive's place among equal scores (default: the model's eval.ties)")
+    e.add_argument("--join", action="append", metavar="NAME=PATH",
+                   help="read data.join table NAME from PATH instead of the file training read (repeatable)")
+    e.add_argument("--no-join", action="store_true",
+                   help="join no data.join table: the evaluation file already has the side columns it needs")
     e.set_defaults(func=_cmd_evaluate)
 
     r = sub.add_parser("recommend", help="top-K items for users")

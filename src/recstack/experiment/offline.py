@@ -3,45 +3,75 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from recstack.artifacts.recommender import Recommender
-from recstack.errors import SchemaError
+from recstack.config.experiment import JoinSource
+from recstack.data import read_table
+from recstack.errors import ArtifactError, ConfigError, SchemaError
+from recstack.experiment.tables import SideTable, _join, _side_rows, plan_joins, resolve_path
 from recstack.metrics import positive_ranks, topk_metrics
 from recstack.preprocessing.keys import key_codes, require_ids, require_items
 from recstack.tasks.retrieval_eval import warn_if_tied
 
-__all__ = ["evaluate_recommender"]
+__all__ = ["DEFAULT_METRICS", "evaluate_recommender", "join_saved_tables", "saved_eval_settings"]
 
 logger = logging.getLogger(__name__)
 EVAL_CHUNK = 16384  # evaluation rows ranked at once (bounds the exclusion lists)
+DEFAULT_METRICS = ("hit_rate@10", "hit_rate@100", "recall@10", "ndcg@10", "mrr")
+JoinOverrides = Mapping[str, "str | Path | pd.DataFrame"]
+_SKIP_HINT = " (recstack evaluate --no-join, or joins=False in Python, evaluates the table as it is)"
+
+
+def saved_eval_settings(rec: Recommender) -> dict[str, Any]:
+    """The ``eval`` section the model was trained with (``{}`` for a model saved without one)."""
+    ev = (rec.metadata.get("experiment") or {}).get("eval")
+    return dict(ev) if isinstance(ev, Mapping) else {}
 
 
 def evaluate_recommender(
     rec: Recommender,
     table: pd.DataFrame,
     *,
-    metrics: Sequence[str],
-    exclude_seen: bool = False,
-    cold_start: str = "average",
-    ties: str = "optimistic",
+    metrics: Sequence[str] | None = None,
+    exclude_seen: bool | None = None,
+    cold_start: str | None = None,
+    ties: str | None = None,
+    joins: bool | JoinOverrides = True,
 ) -> dict[str, float]:
     """Full-catalogue metrics of ``rec`` on raw interaction rows.
 
-    ``table`` needs the query column (e.g. ``user_id``) and the candidate key column; other
-    query feature columns are taken from the table when present, else from the users
-    seen in training (users unknown there are answered per ``cold_start``, as
-    :meth:`Recommender.recommend` would). Items not in the catalogue count as misses.
-    ``ties``: the positive's place among equal scores (``recstack.metrics.TIES``).
+    ``table`` needs the query column (e.g. ``user_id``) and the candidate key column, or the
+    key a ``data.join`` table brings it by; the side columns the model reads are joined from
+    the model's ``data.join`` tables as in training (``joins``: ``True``; ``False``: none; a
+    mapping: join name -> file or DataFrame used instead of the saved one; see
+    :func:`join_saved_tables`). Other query feature columns are taken from the table when
+    present, else from the users seen in training (users unknown there are answered per
+    ``cold_start``, as :meth:`Recommender.recommend` would). Items not in the catalogue
+    count as misses.
+
+    ``metrics``, ``exclude_seen``, ``cold_start``, ``ties`` (the positive's place among equal
+    scores, ``recstack.metrics.TIES``): ``None`` takes the model's saved ``eval`` settings, so
+    the numbers match the ones ``recstack train`` reported.
     """
+    saved = saved_eval_settings(rec)
+    metrics = list(metrics if metrics is not None else saved.get("metrics") or DEFAULT_METRICS)
+    exclude_seen = bool(saved.get("exclude_seen", False)) if exclude_seen is None else exclude_seen
+    cold_start = str(saved.get("cold_start", "average")) if cold_start is None else cold_start
+    ties = str(saved.get("ties", "optimistic")) if ties is None else ties
+    if joins is not False:
+        table = join_saved_tables(rec, table, {} if joins is True else joins)
     key = rec.preprocessor.schema[rec.model.candidate_key].source_column
     for col in (rec.query_column, key):
         if col not in table.columns:
-            raise SchemaError(f"evaluation table lacks column {col!r}; columns: {sorted(table.columns)}")
+            raise SchemaError(f"evaluation table lacks column {col!r}; columns: {sorted(map(str, table.columns))}"
+                              f"{_join_hint(rec, col, joins is not False)}")
     require_items(table, key, "evaluation data")  # as training does
     # query columns the table has are used, per cell; the rest come from the stored users
     qcols = [c for c in table.columns if c != key]
@@ -62,5 +92,103 @@ def evaluate_recommender(
         r = rows[start : start + EVAL_CHUNK]
         ex = None if plan is None else rec._exclusion_rows(qtable.iloc[r].reset_index(drop=True), pos[r], *plan)
         ranks[r] = positive_ranks(q[r], rec.index.embeddings, positives[r], exclude=ex, ties=ties)
-    return topk_metrics(ranks, metrics=list(metrics), groups=groups, num_candidates=len(rec.candidate_ids))
+    return topk_metrics(ranks, metrics=metrics, groups=groups, num_candidates=len(rec.candidate_ids))
 
+
+def _saved_joins(rec: Recommender) -> dict[str, JoinSource]:
+    """The model's ``data.join`` tables, in the order training joined them."""
+    data = (rec.metadata.get("experiment") or {}).get("data") or {}
+    order = (rec.metadata.get("data_files") or {}).get("join_order") or []
+    try:
+        joins = {name: JoinSource.model_validate(src) for name, src in (data.get("join") or {}).items()}
+    except (ValueError, TypeError, AttributeError) as err:
+        raise ArtifactError(f"the model's data.join in recstack.json is malformed ({err}); re-export the model") from None
+    return {n: joins[n] for n in [*[n for n in order if n in joins], *[n for n in joins if n not in order]]}
+
+
+def _join_hint(rec: Recommender, column: str, joined: bool) -> str:
+    """Where a column the evaluation table lacks could come from."""
+    joins = _saved_joins(rec)
+    if not joins:
+        return ""
+    recorded = (rec.metadata.get("data_files") or {}).get("join") or {}
+    bring = [n for n in joins if column in ((recorded.get(n) or {}).get("columns") or [])]
+    if bring and not joined:
+        return (f". It comes from the model's data.join.{bring[0]} table: evaluate without --no-join "
+                "(joins=False), or give the column")
+    return (f". The model's data.join tables ({', '.join(joins)}) do not bring {column!r}, so the evaluation "
+            "table must have it")
+
+
+def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOverrides | None = None) -> pd.DataFrame:
+    """``table`` with the side columns the model reads joined from its ``data.join`` tables.
+
+    Each table is found as training found it: the file training read (recorded in the
+    model), else its configured path relative to the current folder, the config's folder
+    or ``$RECSTACK_DATA``. ``overrides`` maps a join name to another file (read with the
+    saved reader options when it has the training file's extension, else with defaults)
+    or a DataFrame. Columns the table already has are kept; a join the table needs
+    nothing from is not read.
+
+    Raises:
+        ConfigError: an override names no join of the model; a needed file is not found
+            (the message names the join and ``--join NAME=PATH``).
+        SchemaError: the table lacks a join's key, or has only part of a join's columns.
+    """
+    overrides = dict(overrides or {})
+    saved = _saved_joins(rec)
+    unknown = [n for n in overrides if n not in saved]
+    if unknown:
+        raise ConfigError(f"--join {unknown[0]}: the model's config joins no table named {unknown[0]!r}; "
+                          f"it joins: {', '.join(saved) if saved else 'no table'}")
+    schema = rec.preprocessor.schema
+    needed = [rec.query_column, schema[rec.model.candidate_key].source_column]
+    needed += [schema[f].source_column for f in rec.query_features]
+    if not saved or all(c in table.columns for c in needed):
+        return table
+    files = rec.metadata.get("data_files") or {}
+    recorded = files.get("join") or {}
+    loaded: dict[str, SideTable] = {}
+    spec: dict[str, tuple[str, list[str]]] = {}
+    for name, src in saved.items():
+        assert src.key is not None
+        columns = (recorded.get(name) or {}).get("columns")
+        if name in overrides or not isinstance(columns, list):  # columns unknown: read the table now
+            loaded[name] = _load_join(name, src, overrides.get(name), recorded.get(name), files.get("config_dir"))
+            columns = list(loaded[name].table.columns)
+        spec[name] = (src.key, [str(c) for c in columns])
+    plan = plan_joins(table.columns, spec, needed, where="the evaluation data", skip_hint=_SKIP_HINT)
+    table = table.reset_index(drop=True)
+    for name, cols in plan.items():
+        src = saved[name]
+        side = loaded.get(name) or _load_join(name, src, None, recorded.get(name), files.get("config_dir"))
+        hint = (f"when IDs are zero-padded, read them as text: --dtype {side.key}=str for the evaluation file "
+                f"(the {name} table is read with the model's data.join.{name}.dtype)")
+        table = _join(table, side.table, side.key, name, columns=cols, where="the evaluation data", dtype_hint=hint)
+    return table
+
+
+def _load_join(name: str, src: JoinSource, override: Any, recorded: Any, config_dir: Any) -> SideTable:
+    """Side table ``name``: the override (file or DataFrame), else the file training read."""
+    assert src.key is not None
+    hint = (f"Pass --join {name}=PATH to recstack evaluate (joins={{{name!r}: PATH}} in Python), or --no-join "
+            "(joins=False) when the evaluation table already has the side columns")
+    opts: dict[str, Any] = dict(format=src.format, sep=src.sep, names=src.names, header=src.header,
+                                encoding=src.encoding)
+    if isinstance(override, pd.DataFrame):
+        raw, where = override, "a DataFrame"
+    elif override is not None:
+        path = resolve_path(str(override), None, where=f"--join {name}",
+                            hint=f"Check the path given to --join {name} (a relative path starts at the current folder)")
+        if path.suffix.lower() != Path(src.path).suffix.lower():  # another format: its own defaults
+            opts = {}
+        raw, where = read_table(path, dtype=src.dtype, **opts), str(path.resolve())
+    else:
+        done = recorded.get("path") if isinstance(recorded, Mapping) else None
+        if isinstance(done, str) and Path(done).is_file():
+            path = Path(done)
+        else:
+            where_ = f"data.join.{name}" + (f" (training read {done})" if isinstance(done, str) else "")
+            path = resolve_path(src.path, config_dir if isinstance(config_dir, str) else None, where=where_, hint=hint)
+        raw, where = read_table(path, dtype=src.dtype, **opts), str(path.resolve())
+    return SideTable(_side_rows(raw, src.key, name)[0], src.key, where)

@@ -431,8 +431,8 @@ class RetrievalExperiment:
         columns, and the config's folder), so an evaluation file can be joined as training was."""
         joins = {name: {"path": side.path, "key": side.key, "columns": list(map(str, side.table.columns))}
                  for name, side in self.tables.joins.items() if name in self.config.data.join}
-        return {"experiment": self.config.to_dict(),
-                "data_files": {"config_dir": self.config.base_dir, "join": joins}}
+        return {"experiment": self.config.to_dict(),  # (the manifest sorts keys: the join order is kept apart)
+                "data_files": {"config_dir": self.config.base_dir, "join": joins, "join_order": list(joins)}}
 
     def save(self, directory: str | Path, *, metrics: dict[str, float] | None = None) -> Path:
         """Writes the artifact directory (see :mod:`recstack.artifacts`)."""
