@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.data.splits import check_times
-from recstack.errors import SchemaError
+from recstack.errors import ConfigError, SchemaError
 from recstack.preprocessing._cells import canonical_keys
 
 __all__ = ["add_history"]
@@ -28,8 +28,11 @@ def add_history(
 ) -> pd.DataFrame:
     """Adds ``output_col``: each row's earlier items of the same user, oldest first.
 
-    Without ``reference``: the items the user had **before** the row (by ``time_col``; ties
-    by row order), never the row itself or later rows. With ``reference`` (a training
+    Without ``reference``: the items the user had **before** the row: strictly earlier by
+    ``time_col`` (an item with the row's own time is not before it: ratings given in the
+    same second have no order), or earlier in row order without ``time_col``; never the row
+    itself or later rows. Users match by canonical key (``1``, ``1.0`` and ``"1"`` are one
+    user); a row without a user gets an empty history. With ``reference`` (a training
     table, for test rows): all of the user's items in ``reference``. The last
     ``max_length`` items are kept. Rows of users without history get an empty array.
     Each cell is a 1-D NumPy array (a view into one shared buffer): a Python list per row
@@ -47,36 +50,42 @@ def add_history(
         raise ValueError(f"max_length must be an integer >= 1, got {max_length!r}")
     if mode not in ("before", "others"):
         raise ValueError(f"mode must be 'before' or 'others', got {mode!r}")
+    if before_each_row and not time_col:
+        raise ConfigError("add_history: before_each_row needs a time column (time_col) to tell earlier items")
     src = df if reference is None else reference
     need = [user_col, item_col] + ([time_col] if time_col else [])
+    row_need = [user_col] + ([time_col] if time_col and before_each_row else [])
     for table, name in ((src, "reference" if reference is not None else "table"), (df, "table")):
-        missing = [c for c in (need if table is src else [user_col]) if c not in table.columns]
+        missing = [c for c in (need if table is src else row_need) if c not in table.columns]
         if missing:
             raise SchemaError(f"add_history: the {name} has no columns {missing}; available: {list(table.columns)}")
     if time_col:
         check_times(src[time_col], time_col, "add_history" if reference is None else "add_history (reference)")
-    order_cols = [user_col] + ([time_col] if time_col else []) + ["_row"]
-    s = src.assign(_row=np.arange(len(src))).sort_values(order_cols, kind="stable")
-    s_keys = canonical_keys(s[user_col])
-    users = pd.Index(pd.unique(s_keys))
-    s_user = users.get_indexer(s_keys)
+    # users as codes of their canonical keys (-1: missing): sorting the raw column would not
+    # keep 1 and "1" together, and their rows must be one run of the sorted table
+    codes, users = pd.factorize(pd.Series(canonical_keys(src[user_col], column=user_col), dtype=object))
+    order_cols = ["_user"] + ([time_col] if time_col else []) + ["_row"]
+    s = src.assign(_user=codes, _row=np.arange(len(src))).sort_values(order_cols, kind="stable")
+    s_user = s["_user"].to_numpy()
     items = s[item_col].to_numpy()
     starts = np.searchsorted(s_user, np.arange(len(users)))  # s_user is sorted by construction
+    stops = np.append(starts[1:], len(s))
     if reference is None:
         # position of each row inside its user's sorted list = number of earlier rows
         pos_in_sorted = np.empty(len(s), dtype=np.int64)
         pos_in_sorted[s["_row"].to_numpy()] = np.arange(len(s))
-        u = s_user[pos_in_sorted]
+        known = codes >= 0  # a row without a user has no history (not one shared by all such rows)
+        begin = np.where(known, starts[np.maximum(codes, 0)], pos_in_sorted)
         if mode == "others":
-            stops = np.append(starts[1:], len(s))
-            return _leave_one_out(df, output_col, items, starts[u], stops[u], pos_in_sorted, max_length)
+            stop = np.where(known, stops[np.maximum(codes, 0)], pos_in_sorted)
+            return _leave_one_out(df, output_col, items, begin, stop, pos_in_sorted, max_length)
         end = pos_in_sorted
-        begin = starts[u]
+        if time_col:  # strictly earlier: an item with the row's own time is not before it
+            end = np.where(known, _earlier_end(s_user, s[time_col], codes, df[time_col]), pos_in_sorted)
     else:
-        df_keys = canonical_keys(df[user_col])  # 1 and 1.0 name one user
-        u = np.where(pd.isna(df_keys), -1, users.get_indexer(df_keys))  # a missing user has no history
+        df_keys = canonical_keys(df[user_col], column=user_col)  # 1 and 1.0 name one user
+        u = np.where(pd.isna(df_keys), -1, pd.Index(users).get_indexer(df_keys))  # a missing user has no history
         known = u >= 0
-        stops = np.append(starts[1:], len(s))
         begin = np.where(known, starts[np.maximum(u, 0)], 0)
         end = np.where(known, stops[np.maximum(u, 0)], 0)
         if before_each_row and time_col:

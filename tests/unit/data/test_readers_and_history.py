@@ -41,7 +41,7 @@ def test_history_has_no_leakage():
     df = pd.DataFrame({"u": rng.integers(0, 5, 200), "i": rng.integers(0, 50, 200), "t": rng.integers(0, 30, 200)})
     out = add_history(df, user_col="u", item_col="i", time_col="t", max_length=4)
     for r in range(len(df)):
-        prior = df[(df.u == df.u[r]) & ((df.t < df.t[r]) | ((df.t == df.t[r]) & (df.index < r)))]
+        prior = df[(df.u == df.u[r]) & (df.t < df.t[r])]  # strictly earlier: same-time items have no order
         expect = prior.sort_values(["t"], kind="stable").i.tolist()[-4:]
         assert out.history[r].tolist() == expect
     loo = add_history(df, user_col="u", item_col="i", time_col="t", max_length=1000, mode="others")
@@ -58,6 +58,24 @@ def test_history_has_no_leakage():
     assert flat.tolist() == [x for h in loo.history for x in h.tolist()]
     same_length = pd.Series([np.array([1, 2]), np.array([3, 4])], dtype=object)  # no 2-D coercion
     assert split_ragged(same_length)[1].tolist() == [2, 2]
+
+
+def test_history_matches_users_by_canonical_key_and_rows_without_a_user_get_none():
+    # 1 and "1" are one user (as vocabularies match them); sorting the raw column split them apart
+    df = pd.DataFrame({"u": [1, "1", 2, 1.0, np.nan, np.nan], "i": [10, 11, 20, 12, 30, 40],
+                       "t": [1, 2, 1, 3, 1, 2]}).astype({"u": object})
+    before = add_history(df, user_col="u", item_col="i", time_col="t", max_length=10)
+    assert [h.tolist() for h in before.history] == [[], [10], [], [10, 11], [], []]
+    others = add_history(df, user_col="u", item_col="i", time_col="t", max_length=10, mode="others")
+    assert [h.tolist() for h in others.history] == [[11, 12], [10, 12], [], [10, 11], [], []]
+    ref = add_history(pd.DataFrame({"u": ["1", 2.0]}), user_col="u", item_col="i", time_col="t", max_length=10,
+                      reference=df)
+    assert [h.tolist() for h in ref.history] == [[10, 11, 12], [20]]
+    with pytest.raises(ConfigError, match="before_each_row needs a time column"):
+        add_history(df, user_col="u", item_col="i", time_col=None, reference=df, before_each_row=True)
+    with pytest.raises(SchemaError, match=r"the table has no columns \['t'\]"):
+        add_history(pd.DataFrame({"u": [1]}), user_col="u", item_col="i", time_col="t", reference=df,
+                    before_each_row=True)
 
 
 def test_rows_with_more_fields_than_names_are_an_error_not_a_lost_column(tmp_path):
