@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.data.readers import read_table
+from recstack.preprocessing.keys import key_codes
 from recstack.errors import ConfigError, DataError, SchemaError, empty_cells
 
 __all__ = ["random_split", "temporal_split", "leave_last_n", "given_split"]
@@ -45,7 +46,11 @@ def temporal_split(
         if test_fraction is None or not 0 < test_fraction < 1:
             raise ConfigError(f"give cutoff or test_fraction in (0, 1), got {test_fraction}")
         cutoff = df[time_col].quantile(1 - test_fraction, interpolation="higher")
-    test = (df[time_col] >= cutoff).to_numpy()
+    try:
+        test = (df[time_col] >= cutoff).to_numpy()
+    except TypeError:
+        raise ConfigError(f"temporal_split: cutoff {cutoff!r} cannot be compared with time column {time_col!r} "
+                          f"({df[time_col].dtype}); give a cutoff of the column's type") from None
     if test.all() or not test.any():
         side = "train" if test.all() else "test"
         raise DataError(
@@ -62,11 +67,15 @@ def leave_last_n(df: pd.DataFrame, user_col: str, time_col: str, *, n: int = 1) 
     """
     _need(df, user_col, time_col)
     check_times(df[time_col], time_col, "leave_last_n")
-    if n < 1:
-        raise ConfigError(f"n must be >= 1, got {n}")
-    order = df.assign(_row=np.arange(len(df))).sort_values([user_col, time_col, "_row"], kind="stable")
-    from_end = order.groupby(user_col, sort=False).cumcount(ascending=False)
-    size = order.groupby(user_col, sort=False)[time_col].transform("size")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ConfigError(f"n must be an integer >= 1, got {n!r}")
+    # users by canonical key, as vocabularies match them (1 and "1" are one user; True is not 1);
+    # rows without a user (-1) stay in train
+    users = key_codes(df[user_col], column=user_col)[0]
+    order = df.assign(_user=users, _row=np.arange(len(df))).sort_values(["_user", time_col, "_row"], kind="stable")
+    from_end = order.groupby("_user", sort=False).cumcount(ascending=False)
+    size = order.groupby("_user", sort=False)[time_col].transform("size")
+    size = size.where(order["_user"] >= 0, 0)
     is_test = np.zeros(len(df), dtype=bool)  # by position: index labels may repeat
     is_test[order["_row"].to_numpy()] = ((from_end < n) & (size > n)).to_numpy()
     return df[~is_test].reset_index(drop=True), df[is_test].reset_index(drop=True)

@@ -43,11 +43,17 @@ def test_the_offline_error_names_the_url_and_every_folder_searched(tmp_path, mon
     given.mkdir()
     monkeypatch.setenv("RECSTACK_DATA", str(data))
     with pytest.raises(DatasetUnavailableError) as err:
-        load_movielens_100k(given, cache_dir=str(cache))
+        load_movielens_100k(cache_dir=str(cache))
     msg = str(err.value)
     assert "files.grouplens.org" in msg
-    for folder in (given, data / "ml-100k", cache / "ml-100k"):
+    for folder in (data, data / "ml-100k", cache / "ml-100k"):
         assert str(folder) in msg
+    # a folder given on purpose is the only one searched: no silent fallback to another copy
+    (data / "ml-100k").mkdir(parents=True)
+    for name in ("u.data", "u.item", "u.user"):
+        (data / "ml-100k" / name).write_text("")
+    with pytest.raises(DatasetUnavailableError, match=r"data_dir '.*given' holds no MovieLens 100K files"):
+        load_movielens_100k(given, cache_dir=str(cache))
     with pytest.raises(DatasetUnavailableError, match=f"searched {cache}, {cache / 'ml-100k'}"):
         monkeypatch.delenv("RECSTACK_DATA")
         fetch_dataset("movielens-100k", cache_dir=str(cache))

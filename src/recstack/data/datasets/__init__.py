@@ -29,6 +29,7 @@ def fetch_dataset(name: str, *, cache_dir: str | None = None) -> str:
     if name == "synthetic":
         return "(synthetic data is generated, nothing to fetch)"
     if name != "movielens-100k":
-        DATASETS.get(name)
+        DATASETS.get(name)  # an unknown name: the registry's error lists the known ones
+        return f"({name} has no files to fetch: its loader reads them itself)"
     found, tried = find_movielens_100k(None, cache_dir)
     return str(found or download_movielens_100k(cache_dir, searched=tried))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,6 +49,11 @@ def _type_name(annotation: Any) -> str:
     return annotation.__name__ if isinstance(annotation, type) else str(annotation).replace("typing.", "")
 
 
+def _members(hint: Any) -> tuple[Any, ...]:
+    """The types a hint admits: the members of a union (``int | None``), else the hint itself."""
+    return typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+
+
 def validate_dataset_options(
     name: str, options: Mapping[str, Any], *, path: str = "data.dataset_options"
 ) -> dict[str, Any]:
@@ -81,6 +87,9 @@ def validate_dataset_options(
             continue
         if key not in hints:
             out[key] = value
+            continue
+        if isinstance(value, bool) and bool not in _members(hints[key]):  # True is not the number 1
+            problems.append(f"{path}.{key}: expected {_type_name(hints[key])}, got {value!r}")
             continue
         try:
             out[key] = TypeAdapter(hints[key]).validate_python(value)

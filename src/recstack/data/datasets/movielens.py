@@ -46,11 +46,16 @@ def _has_files(d: Path) -> bool:
 
 
 def find_movielens_100k(data_dir: str | os.PathLike[str] | None = None, cache: str | None = None) -> tuple[Path | None, list[Path]]:
-    """The folder holding ``u.data`` etc., and the folders searched."""
+    """The folder holding ``u.data`` etc., and the folders searched.
+
+    An explicit ``data_dir`` is the only place searched: a folder given on purpose that
+    lacks the files must not be replaced by another copy (``$RECSTACK_DATA``, the cache).
+    """
     roots = [Path(data_dir)] if data_dir else []
-    if os.environ.get("RECSTACK_DATA"):
-        roots.append(Path(os.environ["RECSTACK_DATA"]))
-    roots.append(cache_dir(cache))
+    if not data_dir:
+        if os.environ.get("RECSTACK_DATA"):
+            roots.append(Path(os.environ["RECSTACK_DATA"]))
+        roots.append(cache_dir(cache))
     tried = []
     for r in roots:
         for d in (r, r / "ml-100k"):
@@ -91,7 +96,8 @@ def download_movielens_100k(
     try:
         with opener(url) as resp, open(tmp, "wb") as fh:
             shutil.copyfileobj(resp, fh)
-    except (OSError, http.client.HTTPException) as err:  # URLError and TimeoutError are OSErrors
+    except (OSError, ValueError, http.client.HTTPException) as err:  # URLError, TimeoutError: OSErrors;
+        # ValueError: a malformed URL
         tmp.unlink(missing_ok=True)
         where = f"not found locally (searched {', '.join(map(str, searched))}) and " if searched else ""
         raise DatasetUnavailableError(
@@ -143,6 +149,12 @@ def load_movielens_100k(
         raise DatasetUnavailableError(f"data_dir {str(data_dir)!r} is not a folder; pass the folder that holds "
                                       "ml-100k/ (or its files)")
     d, tried = find_movielens_100k(data_dir, cache_dir)
+    if d is None and data_dir is not None:
+        raise DatasetUnavailableError(
+            f"data_dir {str(data_dir)!r} holds no MovieLens 100K files (u.data, u.item, u.user) in "
+            f"{' or '.join(map(str, tried))}; pass the folder that holds them, or leave data_dir out to use "
+            "RECSTACK_DATA, the cache or a download"
+        )
     if d is None:
         if not download:
             raise DatasetUnavailableError(
