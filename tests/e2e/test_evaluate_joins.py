@@ -126,3 +126,20 @@ def test_joins_that_build_on_each_other_are_applied_in_the_trained_order(tmp_pat
     rec = recstack.load(tmp_path / "m")
     raw = pd.read_csv(tmp_path / "test.csv")
     assert evaluate_recommender(rec, raw) == pytest.approx(exp.evaluate(), rel=1e-6)
+
+
+def test_a_model_trained_on_a_built_in_dataset_gets_its_side_tables(tmp_path):
+    from recstack.config import ExperimentConfig
+    from recstack.experiment import RetrievalExperiment
+    from recstack.experiment.offline import join_saved_tables
+    from tests.conftest import small_config
+
+    d = small_config(**{"train.epochs": 1}).to_dict()
+    d["features"]["age"] = {"type": "numeric", "normalize": True}
+    d["model"]["query"] = ["user_id", "age", "history"]
+    exp = RetrievalExperiment(ExperimentConfig.from_dict(d))
+    rec = exp.recommender()
+    raw = exp.tables.test[["user_id", "item_id"]].head(20)
+    joined = join_saved_tables(rec, raw)
+    expected = raw.merge(exp.tables.users, on="user_id", how="left")
+    assert joined.age.tolist() == expected.age.tolist() and "title" not in joined  # only what the model reads

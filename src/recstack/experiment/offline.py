@@ -13,9 +13,9 @@ import torch
 
 from recstack.artifacts.recommender import Recommender
 from recstack.config.experiment import JoinSource
-from recstack.data import read_table
+from recstack.data import load_dataset, read_table
 from recstack.errors import ArtifactError, ConfigError, SchemaError
-from recstack.experiment.tables import SideTable, _join, _side_rows, plan_joins, resolve_path
+from recstack.experiment.tables import SideTable, _join, _side_rows, dataset_joins, plan_joins, resolve_path
 from recstack.metrics import positive_ranks, topk_metrics
 from recstack.preprocessing.keys import key_codes, require_ids, require_items
 from recstack.tasks.retrieval_eval import warn_if_tied
@@ -125,10 +125,11 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
 
     Each table is found as training found it: the file training read (recorded in the
     model), else its configured path relative to the current folder, the config's folder
-    or ``$RECSTACK_DATA``. ``overrides`` maps a join name to another file (read with the
-    saved reader options when it has the training file's extension, else with defaults)
-    or a DataFrame. Columns the table already has are kept; a join the table needs
-    nothing from is not read.
+    or ``$RECSTACK_DATA``; a model trained on a built-in dataset gets the dataset's
+    ``users`` and ``items`` tables. ``overrides`` maps a join name to another file (read
+    with the saved reader options when it has the training file's extension, else with
+    defaults) or a DataFrame. Columns the table already has are kept; a join the table
+    needs nothing from is not read.
 
     Raises:
         ConfigError: an override names no join of the model; a needed file is not found
@@ -137,19 +138,25 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
     """
     overrides = dict(overrides or {})
     saved = _saved_joins(rec)
-    unknown = [n for n in overrides if n not in saved]
+    data = (rec.metadata.get("experiment") or {}).get("data") or {}
+    dataset = data.get("dataset")
+    names = list(saved) if saved else ["users", "items"] if isinstance(dataset, str) else []
+    unknown = [n for n in overrides if n not in names]
     if unknown:
         raise ConfigError(f"--join {unknown[0]}: the model's config joins no table named {unknown[0]!r}; "
-                          f"it joins: {', '.join(saved) if saved else 'no table'}")
+                          f"it joins: {', '.join(names) if names else 'no table'}")
     schema = rec.preprocessor.schema
     needed = [rec.query_column, schema[rec.model.candidate_key].source_column]
     needed += [schema[f].source_column for f in rec.query_features]
-    if not saved or all(c in table.columns for c in needed):
+    if not names or all(c in table.columns for c in needed):
         return table
     files = rec.metadata.get("data_files") or {}
     recorded = files.get("join") or {}
     loaded: dict[str, SideTable] = {}
     spec: dict[str, tuple[str, list[str]]] = {}
+    if not saved:  # a built-in dataset: its users and items tables, as it joined them
+        loaded = _dataset_tables(str(dataset), data.get("dataset_options") or {}, overrides)
+        spec = {n: (s.key, list(map(str, s.table.columns))) for n, s in loaded.items()}
     for name, src in saved.items():
         assert src.key is not None
         columns = (recorded.get(name) or {}).get("columns")
@@ -160,12 +167,23 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
     plan = plan_joins(table.columns, spec, needed, where="the evaluation data", skip_hint=_SKIP_HINT)
     table = table.reset_index(drop=True)
     for name, cols in plan.items():
-        src = saved[name]
-        side = loaded.get(name) or _load_join(name, src, None, recorded.get(name), files.get("config_dir"))
+        side = loaded.get(name) or _load_join(name, saved[name], None, recorded.get(name), files.get("config_dir"))
         hint = (f"when IDs are zero-padded, read them as text: --dtype {side.key}=str for the evaluation file "
                 f"(the {name} table is read with the model's data.join.{name}.dtype)")
         table = _join(table, side.table, side.key, name, columns=cols, where="the evaluation data", dtype_hint=hint)
     return table
+
+
+def _dataset_tables(dataset: str, options: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, SideTable]:
+    """A built-in dataset's side tables (``users``, ``items``); an override replaces one."""
+    ds = load_dataset(dataset, **options)
+    tables = dataset_joins(getattr(ds, "users", None), getattr(ds, "items", None))
+    for name, given in overrides.items():
+        where = f"--join {name}"
+        raw = given if isinstance(given, pd.DataFrame) else read_table(
+            resolve_path(str(given), None, where=where, hint=f"Check the path given to {where}"))
+        tables[name] = SideTable(raw, {"users": "user_id", "items": "item_id"}[name])
+    return {n: SideTable(_side_rows(s.table, s.key, n)[0], s.key, s.path) for n, s in tables.items()}
 
 
 def _load_join(name: str, src: JoinSource, override: Any, recorded: Any, config_dir: Any) -> SideTable:

@@ -17,7 +17,7 @@ from recstack.data import load_dataset, read_table
 from recstack.errors import ConfigError, SchemaError
 from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row
 
-__all__ = ["SideTable", "Tables", "integer_ids", "join_side_tables", "load_tables", "plan_joins", "read_source",
+__all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_tables", "load_tables", "plan_joins", "read_source",
            "resolve_path"]
 
 
@@ -238,16 +238,20 @@ def join_side_tables(
     return table
 
 
+def dataset_joins(users: pd.DataFrame | None, items: pd.DataFrame | None) -> dict[str, SideTable]:
+    """A built-in dataset's side tables as joins: ``users`` on ``user_id``, ``items`` on ``item_id``
+    (the dataset joined them so onto its interactions)."""
+    pairs = (("users", users, "user_id"), ("items", items, "item_id"))
+    return {name: SideTable(t, key) for name, t, key in pairs if t is not None and key in t.columns}
+
+
 def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
     """Reads/loads every table named by ``data`` and joins side tables onto interactions."""
     if cfg.dataset is not None:
         ds = load_dataset(cfg.dataset, **cfg.dataset_options)
         test = ds.test if ds.test is not None and len(ds.test) else None
         items, users = getattr(ds, "items", None), getattr(ds, "users", None)
-        joins = {name: SideTable(t, key) for name, t, key in (("users", users, cfg.user_column),
-                                                             ("items", items, cfg.item_column))
-                 if t is not None and key in t.columns and key in ds.train.columns}
-        return Tables(ds.train, test, items, users, joins)
+        return Tables(ds.train, test, items, users, dataset_joins(users, items))
     assert cfg.train is not None
     train = read_source(cfg.train, base_dir, "data.train")[0]
     test = read_source(cfg.test, base_dir, "data.test")[0] if cfg.test is not None else None
