@@ -11,6 +11,7 @@ Everything here works on whole columns; the only per-cell work is done inside pa
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -28,6 +29,7 @@ __all__ = [
     "as_series",
     "cell_kinds",
     "check_labels",
+    "explode_objects",
     "factorize_keys",
     "first_row",
     "take_codes",
@@ -45,19 +47,20 @@ _BOOL_TYPES = (bool, np.bool_)
 def as_series(values: Any) -> pd.Series:
     """``values`` as a pandas Series with positional index ``0..n-1`` (rows in errors).
 
-    A list of lists stays one row per inner list (object dtype).
+    A list of lists stays one row per inner list (object dtype). Strings that pandas' ``str``
+    dtype cannot hold (a lone surrogate such as ``"\\udce9"``, valid in JSON) keep object dtype.
     """
     if isinstance(values, pd.Series):
         s = values.reset_index(drop=True)
     elif isinstance(values, np.ndarray):
         if values.ndim != 1:
             raise SchemaError(f"expected a 1-D column of values, got an array of shape {values.shape}")
-        s = pd.Series(values)
+        s = _series(values)
     elif isinstance(values, (pd.Index, pd.api.extensions.ExtensionArray)):
-        s = pd.Series(values)
+        s = _series(values)
     elif isinstance(values, Iterable) and not isinstance(values, (str, bytes)):
         items = list(values)
-        s = pd.Series(items, dtype=None if _flat(items) else object)
+        s = _series(items, None if _flat(items) else object)
         if s.dtype.kind == "f" and any(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
             s = pd.Series(items, dtype=object)  # [id, None]: float64 would round IDs above 2**53
     else:
@@ -65,6 +68,27 @@ def as_series(values: Any) -> pd.Series:
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
     return s
+
+
+def _series(values: Any, dtype: Any = None) -> pd.Series:
+    """``pd.Series(values, dtype)``; object dtype where the inferred ``str`` dtype (UTF-8, Arrow)
+    cannot hold a string (a lone surrogate)."""
+    try:
+        return pd.Series(values, dtype=dtype)
+    except UnicodeEncodeError:
+        return pd.Series(values, dtype=object)
+
+
+def explode_objects(cells: pd.Series) -> pd.Series:
+    """List-like cells -> their elements as an object Series indexed by the cell's label.
+
+    Like ``Series.explode`` without its dtype inference (a ``str`` result cannot hold a lone
+    surrogate) and without a missing element for an empty list. One Python pass over the
+    elements: for the paths that are Python-bound already (Python ``re`` splits, surrogates).
+    """
+    lengths = cells.map(len).to_numpy(dtype=np.int64)
+    elements = np.fromiter(itertools.chain.from_iterable(cells), dtype=object, count=int(lengths.sum()))
+    return pd.Series(elements, index=np.repeat(cells.index.to_numpy(), lengths), dtype=object)
 
 
 def _flat(values: Any) -> bool:

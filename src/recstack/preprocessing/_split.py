@@ -10,6 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recstack.preprocessing._cells import explode_objects
+
 __all__ = ["split_strings"]
 
 
@@ -53,7 +55,11 @@ def split_strings(
         ``tokens``: ``(t,)`` object array of ``str``; ``cells``: ``(t,)`` int64, the position
         in ``strings`` of each token (non-decreasing, order kept within a cell).
     """
-    arr = pa.array(strings.to_numpy(dtype=object), type=pa.large_string())
+    try:
+        arr = pa.array(strings.to_numpy(dtype=object), type=pa.large_string())
+    except UnicodeEncodeError:  # a lone surrogate ("\udce9", valid JSON) has no UTF-8 form: Python str and re
+        cells = pd.Series(strings.to_numpy(dtype=object), dtype=object)
+        return _split_with_pandas(cells.str.lower() if lowercase else cells, pattern if regex else re.escape(pattern))
     if lowercase:
         arr = pc.utf8_lower(arr)
     python_re = regex and (
@@ -77,6 +83,7 @@ def split_strings(
 
 
 def _split_with_pandas(strings: pd.Series, pattern: str) -> tuple[np.ndarray, np.ndarray]:
-    tokens = strings.reset_index(drop=True).str.split(pattern, regex=True).explode().str.strip()
-    tokens = tokens[tokens.notna() & (tokens.str.len() > 0)]
+    """Python ``re`` split of object-dtype cells (Python-bound per cell, like any ``re`` call)."""
+    tokens = explode_objects(strings.reset_index(drop=True).str.split(pattern, regex=True)).str.strip()
+    tokens = tokens[tokens.str.len() > 0]
     return tokens.to_numpy(dtype=object), tokens.index.to_numpy(dtype=np.int64)

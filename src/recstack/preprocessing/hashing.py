@@ -21,12 +21,17 @@ def stable_hash(keys: np.ndarray) -> np.ndarray:
     """SipHash-2-4 of canonical string keys (``(n,)`` object array of ``str``) -> ``(n,)`` uint64.
 
     Unlike Python's ``hash()``, which is salted per process, this is deterministic, so
-    unseen IDs land in the same OOV bucket at training and serving time.
+    unseen IDs land in the same OOV bucket at training and serving time. A key with a lone
+    surrogate is hashed by its escaped UTF-8 bytes (``"\\udce9"`` as ``"\\xed\\xb3\\xa9"``).
     """
     arr = np.asarray(keys, dtype=object)
     if arr.size == 0:
         return np.zeros(0, dtype=np.uint64)
-    return pd.util.hash_array(arr, hash_key=_HASH_KEY, categorize=True)
+    try:
+        return pd.util.hash_array(arr, hash_key=_HASH_KEY, categorize=True)
+    except UnicodeEncodeError:  # a lone surrogate ("\udce9", valid JSON) has no UTF-8 form: hash an escaped one
+        escaped = pd.Series(arr, dtype=object).str.encode("utf-8", "surrogatepass").str.decode("utf-8", "backslashreplace")
+        return pd.util.hash_array(escaped.to_numpy(dtype=object), hash_key=_HASH_KEY, categorize=True)
 
 
 def _check_positive(name: str, value: Any) -> int:

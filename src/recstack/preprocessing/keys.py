@@ -55,7 +55,7 @@ class KeyIndex:
     def positions(self, values: Any, *, column: str = "key") -> np.ndarray:
         """``(n,)`` int64: each raw ID's row, ``-1`` where it is absent or missing."""
         keys = canonical_keys(values, column=column)
-        found = np.asarray(self._index.get_indexer(keys), dtype=np.int64)
+        found = np.asarray(self._index.get_indexer(pd.Index(keys, dtype=object)), dtype=np.int64)
         found[pd.isna(keys)] = -1
         out = np.full(len(found), -1, dtype=np.int64)
         hit = found >= 0

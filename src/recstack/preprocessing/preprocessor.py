@@ -115,7 +115,10 @@ class Preprocessor:
     def _columns(self, table: pd.DataFrame, names: list[str]) -> dict[str, pd.Series]:
         """The raw columns that features ``names`` read, validated, with defaults applied."""
         if isinstance(table, Mapping):
-            table = pd.DataFrame(dict(table))
+            try:
+                table = pd.DataFrame(dict(table))
+            except UnicodeEncodeError:  # a lone surrogate ("\udce9") cannot be a str column: keep object
+                table = pd.DataFrame({k: as_series(v) for k, v in table.items()})
         if not isinstance(table, pd.DataFrame):
             raise SchemaError(f"expected a pandas DataFrame, got {type(table).__name__}")
         if len(table) == 0:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.preprocessing._cells import LIST, MISSING, SCALAR, _short, as_series, cell_kinds, check_labels, first_row
@@ -74,7 +75,11 @@ class Tokenizer:
                 "needs one string per row; join the list, or use type: multi_hot / sequence"
             )
         present = kinds != MISSING
-        tokens, cells = split_strings(s[present].astype(str), self.split, regex=True, lowercase=self.lowercase)
+        try:
+            texts_ = s[present].astype(str)
+        except UnicodeEncodeError:  # pandas' str dtype cannot hold a lone surrogate ("\udce9")
+            texts_ = pd.Series(s[present].to_numpy(dtype=object).astype(str), dtype=object)
+        tokens, cells = split_strings(texts_, self.split, regex=True, lowercase=self.lowercase)
         rows = np.flatnonzero(present)[cells]
         return tokens, np.bincount(rows, minlength=len(s)).astype(np.int64)
 

@@ -66,30 +66,28 @@ class Vocabulary:
         per_unique = np.bincount(codes[codes >= 0], minlength=len(keys))
         # distinct raw values can share a key (42 and "42"): sum their counts
         counts = pd.Series(per_unique, dtype=np.int64).groupby(pd.Index(keys, dtype=object), sort=False).sum()
-        table = pd.DataFrame(
-            {"key": counts.index.to_numpy(dtype=object), "count": counts.to_numpy(dtype=np.int64)}
-        ).sort_values(["count", "key"], ascending=[False, True], kind="mergesort")
-        kept = table[table["count"] >= self.min_count]
-        if len(kept) == 0 and not allow_empty:  # every value would share the OOV rows: all scores equal
-            if len(table) == 0:
+        # most frequent first, ties by key: two stable sorts on object arrays (a pandas str column
+        # could not hold a lone surrogate such as "\udce9")
+        key, count = counts.index.to_numpy(dtype=object), counts.to_numpy(dtype=np.int64)
+        order = np.argsort(key, kind="stable")
+        order = order[np.argsort(-count[order], kind="stable")]
+        key, count = key[order], count[order]
+        keep = count >= self.min_count
+        if not keep.any() and not allow_empty:  # every value would share the OOV rows: all scores equal
+            if len(key) == 0:
                 raise SchemaError(
                     f"column {column!r} has no values to learn a vocabulary from (every entry is missing "
                     f"or empty); fill it (data.defaults: {{{column}: <value>}}), check the column, or remove the feature"
                 )
-            top = table.iloc[0]
             raise SchemaError(
                 f"column {column!r}: no value is seen min_count={self.min_count} times (the most frequent, "
-                f"{top['key']!r}, is seen {int(top['count'])} times), so the vocabulary would be empty and "
-                f"every value would share one out-of-vocabulary row; lower min_count to at most {int(top['count'])}"
+                f"{key[0]!r}, is seen {int(count[0])} times), so the vocabulary would be empty and "
+                f"every value would share one out-of-vocabulary row; lower min_count to at most {int(count[0])}"
             )
         if self.max_size is not None:
-            kept = kept.head(self.max_size)
-        dropped = table.drop(index=kept.index)
-        self._set_state(
-            kept["key"].to_numpy(dtype=object), kept["count"].to_numpy(dtype=np.int64), kind
-        )
-        oov = self._oov_index(dropped["key"].to_numpy(dtype=object))
-        np.add.at(self.counts_, oov, dropped["count"].to_numpy(dtype=np.int64))
+            keep &= np.cumsum(keep) <= self.max_size
+        self._set_state(key[keep], count[keep], kind)
+        np.add.at(self.counts_, self._oov_index(key[~keep]), count[~keep])
         return self
 
     def _set_state(self, keys: np.ndarray, known_counts: np.ndarray, kind: KeyKind) -> None:

@@ -15,6 +15,7 @@ from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.features import Schema
 from recstack.features.numeric import MAX_QUANTILE_BUCKETS
 from recstack.preprocessing import Discretizer, NumericTransformer, Preprocessor, Tokenizer, Vocabulary
+from recstack.preprocessing.keys import KeyIndex
 
 
 def _state() -> dict:
@@ -253,3 +254,37 @@ def test_text_split_follows_python_re(pattern, texts):
 def test_a_split_python_re_cannot_compile_is_a_config_error():
     with pytest.raises(ConfigError, match=r"split: '\\\\pL' is not a Python regular expression"):
         Tokenizer(split=r"\pL").fit(["a b"])
+
+
+SURROGATE = json.loads('"\\udce9"')  # valid JSON; no UTF-8 form, so pandas' str dtype cannot hold it
+
+
+def test_a_lone_surrogate_is_an_unseen_value_after_fit():
+    schema = Schema.from_dict({"c": {"type": "categorical"}, "h": {"type": "categorical", "num_buckets": 5},
+                               "g": {"type": "multi_hot"}, "s": {"type": "sequence", "separator": " "},
+                               "t": {"type": "text"}})
+    pp = Preprocessor(schema).fit(pd.DataFrame({"c": ["a", "b"], "h": ["a", "b"], "g": ["a|b", "c"],
+                                                "s": ["1 2", "3"], "t": ["x y", "z"]}))
+    u = SURROGATE
+    out = pp.transform({"c": [u, "a"], "h": [u, "a"], "g": [u + "|a", [u]], "s": [u, [u, "1"]], "t": [u + " x", "Z"]})
+    assert out["c"].tolist() == [1, 2]
+    assert 1 <= out["h"][0] <= 5
+    assert out["g"].tolist() == [[1, 2], [1, 0]]
+    assert out["s"][:, :2].tolist() == [[1, 0], [1, 2]]
+    assert out["t"].tolist() == [[1, 2], [4, 0]]
+    assert pp.encode("c", [u])["c"].tolist() == [1]
+    assert Vocabulary().fit(["a"]).transform(np.array([u], dtype=object)).tolist() == [1]
+    assert KeyIndex(["a", "b"]).positions([u, "b"]).tolist() == [-1, 1]
+
+
+def test_a_lone_surrogate_in_training_is_a_value_and_saves_as_json():
+    u = SURROGATE
+    schema = Schema.from_dict({"c": {"type": "categorical"}, "g": {"type": "multi_hot"}, "t": {"type": "text"}})
+    table = pd.DataFrame({"c": pd.Series([u, "a", u], dtype=object), "g": pd.Series([u + "|a", "b", "a"], dtype=object),
+                          "t": pd.Series([u + " X", "y", "x"], dtype=object)})
+    pp = Preprocessor(schema).fit(table)
+    assert pp.vocabulary("c").keys_.tolist() == [u, "a"]
+    again = Preprocessor.from_state(json.loads(json.dumps(pp.get_state())))
+    for k, v in pp.transform(table).items():
+        assert v.tolist() == again.transform(table)[k].tolist()
+    assert pp.vocabulary("t").keys_.tolist() == ["x", "y", u]  # lowercased; ties by code point
