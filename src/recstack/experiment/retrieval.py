@@ -395,7 +395,13 @@ class RetrievalExperiment:
         base_cols = [c for c in cols if hist is None or c != hist.column]
         time = self.config.data.time_column
         if time is not None and time in table.columns:  # the latest row by time (ties: the later in the table)
-            order = np.argsort(table[time].to_numpy(), kind="stable")
+            try:  # a row without a time counts as the oldest
+                order = table[time].reset_index(drop=True).sort_values(kind="stable", na_position="first").index
+            except TypeError:
+                log.warning("data.time_column %r holds values that cannot be ordered (mixed types); each user's "
+                            "stored row is their last in the table", time)
+                order = pd.RangeIndex(len(table))
+            order = np.asarray(order)
             latest = order[one_row_per_key(table[user].iloc[order], keep="last", column=user)]
             last = table.iloc[np.sort(latest)]
         else:

@@ -43,8 +43,9 @@ def test_a_query_feature_reading_the_item_column_is_an_error_when_the_candidate_
 
 
 def test_the_stored_row_per_user_is_the_latest_by_time_not_the_last_in_the_file():
-    train = pd.DataFrame({"user_id": [1, 1, 2, 2], "item_id": [1, 2, 3, 1], "ts": [200, 100, 5, 9],
-                          "age": [30.0, 20.0, 40.0, 41.0]})  # user 1's later row (age 30) comes first
+    train = pd.DataFrame({"user_id": [1, 1, 2, 2, 3, 3], "item_id": [1, 2, 3, 1, 2, 3],
+                          "ts": [200, 100, 5, 9, 7, None],  # a row without a time counts as the oldest
+                          "age": [30.0, 20.0, 40.0, 41.0, 51.0, 50.0]})  # user 1's later row (age 30) comes first
     cfg = ExperimentConfig.from_dict({
         "data": {"train": "unused.csv", "time_column": "ts"},
         "features": {"user_id": {"type": "categorical"}, "age": {"type": "numeric"},
@@ -54,9 +55,9 @@ def test_the_stored_row_per_user_is_the_latest_by_time_not_the_last_in_the_file(
     })
     exp = RetrievalExperiment(cfg, tables=Tables(train, None, None, None))
     known = exp.known_queries()
-    assert known.set_index("user_id").age.to_dict() == {1: 30.0, 2: 41.0}
-    assert known.user_id.tolist() == [1, 2]  # in table order
-    assert exp.recommender().known_queries.set_index("user_id").age.to_dict() == {1: 30.0, 2: 41.0}
+    assert known.set_index("user_id").age.to_dict() == {1: 30.0, 2: 41.0, 3: 51.0}
+    assert known.user_id.tolist() == [1, 2, 3]  # in table order
+    assert exp.recommender().known_queries.set_index("user_id").age.to_dict() == {1: 30.0, 2: 41.0, 3: 51.0}
 
 
 def test_evaluate_takes_a_raw_table_and_joins_side_columns_and_builds_histories_as_for_the_test_split(tmp_path):
