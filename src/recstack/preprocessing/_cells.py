@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from recstack.errors import SchemaError
 
@@ -65,7 +66,10 @@ def as_series(values: Any) -> pd.Series:
             s = pd.Series(items, dtype=object)  # [id, None]: float64 would round IDs above 2**53
     else:
         raise SchemaError(f"expected a column of values (Series, array or list), got {type(values).__name__}")
-    if isinstance(s.dtype, pd.CategoricalDtype):
+    if isinstance(s.dtype, pd.CategoricalDtype) or (  # Arrow list columns: cells as lists, as from read_table
+        isinstance(s.dtype, pd.ArrowDtype) and pa.types.is_list(s.dtype.pyarrow_dtype)
+        or isinstance(s.dtype, pd.ArrowDtype) and pa.types.is_large_list(s.dtype.pyarrow_dtype)
+    ):
         s = s.astype(object)
     return s
 

@@ -288,3 +288,12 @@ def test_a_lone_surrogate_in_training_is_a_value_and_saves_as_json():
     for k, v in pp.transform(table).items():
         assert v.tolist() == again.transform(table)[k].tolist()
     assert pp.vocabulary("t").keys_.tolist() == ["x", "y", u]  # lowercased; ties by code point
+
+
+def test_arrow_list_columns_are_ragged_rows():
+    labels = pd.Series(pd.array([["a", "b"], None, ["c"]], dtype=pd.ArrowDtype(pa.list_(pa.string()))))
+    ids = pd.Series(pd.array([[1, 2], [], [3]], dtype=pd.ArrowDtype(pa.large_list(pa.int64()))))
+    pp = Preprocessor(Schema.from_dict({"g": {"type": "multi_hot"}, "h": {"type": "sequence", "max_length": 2}}))
+    out = pp.fit_transform(pd.DataFrame({"g": labels, "h": ids}))
+    assert out["g"].tolist() == [[2, 3], [0, 0], [4, 0]]
+    assert out["h"].tolist() == [[2, 3], [0, 0], [4, 0]]
