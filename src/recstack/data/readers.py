@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import contextlib
 import gzip
+import importlib
 import importlib.util
+import logging
 import lzma
 import re
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Literal, get_args
 
@@ -21,6 +25,8 @@ import pandas as pd
 from recstack.errors import ConfigError, DataError, SchemaError
 
 __all__ = ["ColumnType", "read_table"]
+
+log = logging.getLogger(__name__)
 
 ColumnType = Literal["str", "int", "float"]
 """A column type a reader can be told to keep (``str`` keeps IDs like ``0007`` as written)."""
@@ -79,51 +85,204 @@ def _zip_member(zf: zipfile.ZipFile, where: str) -> str:
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _BLOCK = 1 << 24  # bytes scanned at once by the field-count check
+_MAX_RECORD = 4 * _BLOCK  # a longer record (an unclosed quote?) stops the check
 _BLANK_BYTES = np.array([9, 10, 13, 32], dtype=np.uint8)  # tab, newline, carriage return, space
+_STRIPPED = np.zeros(256, dtype=bool)  # bytes str.strip() removes (ASCII): pandas' regex-separator lines
+_STRIPPED[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_BYTE_ENCODINGS = ("utf-8", "ascii", "iso8859", "latin", "cp125", "koi8")  # ASCII bytes mean ASCII
+_NONE = np.empty(0, dtype=np.int64)
+_Scan = tuple[int, np.ndarray, np.ndarray, np.ndarray, int]
 
 
-def _short_row(path: Path, sep: str, encoding: str, expected: int) -> tuple[int, int] | None:
-    """``(line, fields)`` of the first non-blank line with fewer than ``expected`` fields.
+class _Unchecked(Exception):
+    """The field count of a file could not be checked: ``why``, at ``line`` of the block if known."""
 
-    pandas fills a short row with NaN without a word, shifting nothing but losing the row's
-    meaning. A file without quote characters has exactly ``separators + 1`` fields per line,
-    which is counted here in blocks with NumPy (bounded memory); files with quotes (fields may
-    hold separators or newlines) and multi-byte separators are not checked.
-    """
-    try:
-        sep_bytes = sep.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return None
+    def __init__(self, why: str, line: int | None = None) -> None:
+        super().__init__(why)
+        self.why, self.line = why, line
+
+
+@contextlib.contextmanager
+def _open_binary(path: Path) -> Iterator[IO[bytes]]:
+    """The decompressed bytes of a text file (by its suffix, as pandas reads it)."""
     suffix = path.suffix.lower()
-    if len(sep_bytes) != 1 or suffix in (".zip", ".zst"):
-        return None
-    opener: Callable[..., IO[bytes]] = _OPENERS.get(suffix, open)  # type: ignore[assignment]
-    blank = _BLANK_BYTES[_BLANK_BYTES != sep_bytes[0]]  # a line of separators is a row of empty fields
-    line, carry = 0, b""
-    with opener(path, "rb") as fh:
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as zf, zf.open(_zip_member(zf, str(path))) as member:
+            yield member
+    elif suffix == ".zst":
+        with importlib.import_module("zstandard").open(path, "rb") as stream:
+            yield stream
+    else:
+        opener: Callable[..., IO[bytes]] = _OPENERS.get(suffix, open)  # type: ignore[assignment]
+        with opener(path, "rb") as fh:
+            yield fh
+
+
+def _matches(arr: np.ndarray, sep: bytes) -> np.ndarray:
+    """Start positions of every occurrence of ``sep`` in ``arr`` (overlapping ones included)."""
+    k = len(sep)
+    if len(arr) < k:
+        return np.empty(0, dtype=np.int64)
+    hit = arr[: len(arr) - k + 1] == sep[0]
+    for j in range(1, k):
+        hit &= arr[j : len(arr) - k + 1 + j] == sep[j]
+    return np.flatnonzero(hit)
+
+
+def _non_overlapping(pos: np.ndarray, k: int) -> np.ndarray:
+    """The matches a left-to-right split takes among sorted match starts ``pos`` of a ``k``-byte
+    separator (``":::"`` holds one ``"::"``): the first of each run of overlapping matches, then
+    the next match at least ``k`` further, and so on; found by pointer doubling, no Python loop
+    per match."""
+    if k == 1 or pos.size < 2 or bool((np.diff(pos) >= k).all()):
+        return pos
+    n = pos.size
+    jump = np.append(np.searchsorted(pos, pos + k), n)  # the next match a split can take; n: none
+    keep = np.zeros(n + 1, dtype=bool)
+    keep[0] = True
+    keep[1:n] = np.diff(pos) >= k  # a match clear of the one before is always taken
+    while True:  # keep: chains of length < 2**t from those; jump: 2**t steps
+        grown = keep.copy()
+        grown[jump[keep]] = True
+        if bool((grown == keep).all()):
+            return pos[keep[:n]]
+        keep, jump = grown, jump[jump]
+
+
+def _scan_quoted(arr: np.ndarray, sep: bytes, python: bool = False) -> _Scan:
+    """Records of a delimited block as pandas reads them (double quotes may hold separators and
+    newlines): its C parser, or with ``python`` its python engine (``csv.reader``), which also
+    skips a row of one quoted blank field. Returns ``(cut, first_lines, fields, has_text, lines)``
+    for the whole records before byte ``cut``; see :func:`_short_row`."""
+    newlines = np.flatnonzero(arr == 10)
+    quotes = np.flatnonzero(arr == 34)
+    seps = _matches(arr, sep)
+    if quotes.size:  # inside quotes after an odd number of them
+        seps = seps[np.searchsorted(quotes, seps) % 2 == 0]
+        ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    else:
+        ends = newlines
+    if not ends.size:
+        return 0, _NONE, _NONE, _NONE, 0
+    cut = int(ends[-1]) + 1
+    seps = _non_overlapping(seps[seps < cut], len(sep))
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    opening = quotes[0::2]
+    opening = opening[opening < cut]
+    if opening.size:  # the parity model holds only if every opening quote starts a field
+        before = opening - 1
+        closing = np.concatenate([[-2], quotes[1::2]])[: opening.size]  # the quote before each opening one
+        field_end = np.zeros(cut, dtype=bool)  # a newline or a separator's last byte
+        field_end[newlines[newlines < cut]] = True
+        field_end[seps + len(sep) - 1] = True
+        ok = (opening == 0) | (before == closing) | field_end[before]
+        if not ok.all():
+            first = int(np.searchsorted(newlines, opening[~ok][0]))
+            raise _Unchecked("a quote character inside an unquoted field", first)
+    fields = np.searchsorted(seps, ends) - np.searchsorted(seps, starts) + 1
+    blank = _STRIPPED.copy() if python else np.isin(np.arange(256), _BLANK_BYTES)
+    blank[34] = python  # python: '" "' is a blank row (a quoted "" that is one '"' is taken as blank too)
+    blank[np.frombuffer(sep, dtype=np.uint8)] = False  # a line of separators is a row of empty fields
+    has_text = np.logical_or.reduceat(~blank[arr[:cut]], starts) | (fields > 1)
+    return cut, np.searchsorted(newlines, starts), fields, has_text, int(np.searchsorted(newlines, cut))
+
+
+def _scan_split(arr: np.ndarray, sep: bytes) -> _Scan:
+    """Lines of a block as pandas' python engine splits them at a separator of two or more
+    characters: each line stripped of surrounding whitespace, cut at non-overlapping
+    occurrences, quotes not special. Same returns as :func:`_scan_quoted`."""
+    ends = np.flatnonzero(arr == 10)
+    if not ends.size:
+        return 0, _NONE, _NONE, _NONE, 0
+    cut = int(ends[-1]) + 1
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    solid = ~_STRIPPED[arr[:cut]]
+    has_text = np.logical_or.reduceat(solid, starts)
+    k = len(sep)
+    seps = _matches(arr[:cut], sep)
+    if _STRIPPED[np.frombuffer(sep, dtype=np.uint8)].any():  # only then can stripping cut an occurrence
+        at = np.flatnonzero(solid)
+        lo_i, hi_i = np.searchsorted(at, starts), np.searchsorted(at, ends)
+        at = at if at.size else np.zeros(1, dtype=np.int64)
+        lo = at[np.minimum(lo_i, at.size - 1)]  # the stripped line is [lo, hi)
+        hi = at[np.maximum(hi_i - 1, 0)] + 1
+        line = np.searchsorted(ends, seps)
+        seps = seps[has_text[line] & (seps >= lo[line]) & (seps + k <= hi[line])]
+    seps = _non_overlapping(seps, k)
+    fields = np.bincount(np.searchsorted(ends, seps), minlength=ends.size) + 1
+    return cut, np.arange(ends.size), fields, has_text, ends.size
+
+
+def _short_row(path: Path, sep: bytes, *, split: bool, expected: int, skip: int) -> tuple[int, int] | None:
+    """``(line, fields)`` of the first data row with fewer than ``expected`` fields, else None.
+
+    pandas fills a short row with NaN without a word. Fields are counted on the raw bytes in
+    blocks with NumPy (bounded memory), as pandas splits them: with ``split`` (a separator of
+    two or more characters, pandas' python engine) each line stripped and cut at
+    non-overlapping occurrences; otherwise quoted separators and newlines do not count. Blank
+    rows are skipped as pandas skips them, and so are the first ``skip`` other rows (up to the
+    header).
+
+    Raises:
+        _Unchecked: a quote inside an unquoted field, or a record longer than ``_MAX_RECORD``.
+    """
+    scan = _scan_split if split else partial(_scan_quoted, python=len(sep) > 1)
+    line = records = 0
+    carry = b""
+    with _open_binary(path) as fh:
         while True:
             block = fh.read(_BLOCK)
             data = carry + block
-            if not block:
-                data = data if data.endswith(b"\n") or not data else data + b"\n"
-            if b'"' in data:
-                return None
-            cut = data.rfind(b"\n") + 1
-            data, carry = data[:cut], data[cut:]
-            arr = np.frombuffer(data, dtype=np.uint8)
-            ends = np.flatnonzero(arr == 10)
-            starts = np.concatenate([[0], ends[:-1] + 1])
-            seps = np.flatnonzero(arr == sep_bytes[0])
-            fields = np.searchsorted(seps, ends) - np.searchsorted(seps, starts) + 1
-            # pandas skips lines of only spaces, tabs and \r: count the other bytes per line
-            solid = np.concatenate([[0], np.cumsum(~np.isin(arr, blank))])
-            text = solid[ends] - solid[starts]
-            short = np.flatnonzero((fields < expected) & (text > 0))
+            if not block and data and not data.endswith(b"\n"):
+                data += b"\n"
+            try:
+                cut, first_lines, fields, has_text, lines = scan(np.frombuffer(data, dtype=np.uint8), sep)
+            except _Unchecked as err:
+                raise _Unchecked(f"{err.why}, line {line + (err.line or 0) + 1}") from None
+            ordinal = records + np.cumsum(has_text) - 1
+            short = np.flatnonzero(has_text & (ordinal >= skip) & (fields < expected))
             if short.size:
-                return line + int(short[0]) + 1, int(fields[short[0]])
-            line += len(ends)
+                return line + int(first_lines[short[0]]) + 1, int(fields[short[0]])
+            records += int(has_text.sum())
+            line += lines
+            carry = data[cut:]
             if not block:
+                if carry:
+                    raise _Unchecked("the file ends inside a quoted field")
                 return None
+            if len(carry) > _MAX_RECORD:
+                raise _Unchecked(f"a row longer than {_MAX_RECORD >> 20} MiB (an unclosed quote?)")
+
+
+def _check_fields(path: Path, where: str, df: pd.DataFrame, sep: str | None, encoding: str,
+                  header: int | None) -> tuple[int, int] | None:
+    """:func:`_short_row` where it can tell, else one warning; nothing to do when no row has an
+    empty last column (a short row always has)."""
+    empty = int(df.iloc[:, -1].isna().sum()) if len(df.columns) else 0
+    if not empty:
+        return None
+    sep_bytes = _byte_countable(encoding, sep) if sep is not None else None
+    try:
+        if sep_bytes is None:
+            raise _Unchecked("sep is a regular expression" if sep is None else f"the {encoding} encoding")
+        return _short_row(path, sep_bytes, split=len(sep or "") > 1, expected=len(df.columns),
+                          skip=0 if header is None else header + 1)
+    except _Unchecked as why:
+        log.warning("%s: could not check that every row has all %d fields (%s); %d rows have an empty last "
+                    "column: if some lack fields, pandas filled them with NaN", where, len(df.columns), why, empty)
+        return None
+
+
+def _byte_countable(encoding: str, sep: str) -> bytes | None:
+    """``sep`` encoded, if ``encoding`` writes newlines, quotes and ``sep`` as bytes that mean
+    nothing else (ASCII-compatible), else None."""
+    if not codecs.lookup(encoding).name.startswith(_BYTE_ENCODINGS):
+        return None
+    try:
+        sep_bytes = sep.encode(encoding)
+    except UnicodeEncodeError:
+        return None
+    return None if (b"\n" in sep_bytes or b"\r" in sep_bytes) else sep_bytes
 
 
 try:  # pandas' default missing-value strings ("NA", "null", "None", "nan", "N/A", ...)
@@ -234,7 +393,7 @@ def read_table(
             string (``"||"``, ``"**"``), which is taken literally; escape metacharacters to be sure
             (``re.escape("..")``).
         names: column names for a file without a header row (implies ``header=None``).
-        header: header row number, ``"infer"`` or ``None``.
+        header: header row number (``0`` = the first non-blank line), ``"infer"`` or ``None``.
         encoding: text encoding (MovieLens ``u.item`` is ``latin-1``).
         columns: keep only these columns (unknown names are an error listing the available ones).
         dtype: column types, ``{"user_id": "str"}`` etc. (``str``, ``int`` or ``float``); a
@@ -243,8 +402,17 @@ def read_table(
             missing; other columns treat pandas' usual strings as missing). ``int`` is exact
             within int64. A name that is not a column is an error.
 
+    A text file's rows are checked for fields missing at the end (pandas would fill them with
+    NaN): that is an error naming the line. Where the fields cannot be counted (a regex ``sep``,
+    a quote inside an unquoted field, an encoding that is not ASCII-compatible), one warning says
+    so. A text column of integers that pandas parses as float64 (a gap or a decimal point) with
+    values of 2**53 or more is an error (the values would be rounded), unless typed.
+
     Raises:
-        DataError: missing, empty or malformed file (names the file and, when known, the line).
+        DataError: missing, empty or malformed file, a row with too few fields, a ``.zip`` not of
+            exactly one file, a ``.zst`` without ``zstandard``, rounded integer IDs (names the
+            file and, when known, the line or column).
+        ConfigError: an invalid option (``header`` < 0, repeated ``names``, empty ``sep``).
     """
     try:
         codecs.lookup(encoding)
@@ -324,7 +492,7 @@ def read_table(
                                 "check that the file is what its name says") from None
             if names is not None and len(df.columns) != len(names):
                 raise DataError(f"{where}: {len(names)} names given for {len(df.columns)} columns")
-            short = _short_row(path, kwargs["sep"], encoding, len(df.columns)) if kwargs["header"] in (0, None) else None
+            short = _check_fields(path, where, df, literal_sep, encoding, kwargs["header"])
             if short is not None:  # pandas would fill the row (or add all-NaN columns) silently
                 line, fields = short
                 given = f"{len(names)} names given" if names is not None else f"the header has {len(df.columns)} columns"
