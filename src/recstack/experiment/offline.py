@@ -102,7 +102,8 @@ def _saved_joins(rec: Recommender) -> dict[str, JoinSource]:
     try:
         joins = {name: JoinSource.model_validate(src) for name, src in (data.get("join") or {}).items()}
     except (ValueError, TypeError, AttributeError) as err:
-        raise ArtifactError(f"the model's data.join in recstack.json is malformed ({err}); re-export the model") from None
+        raise ArtifactError(f"the model's data.join in recstack.json is malformed ({err}); "
+                            "re-export the model") from None
     return {n: joins[n] for n in [*[n for n in order if n in joins], *[n for n in joins if n not in order]]}
 
 
@@ -197,7 +198,7 @@ def _load_join(name: str, src: JoinSource, override: Any, recorded: Any, config_
         raw, where = override, "a DataFrame"
     elif override is not None:
         path = resolve_path(str(override), None, where=f"--join {name}",
-                            hint=f"Check the path given to --join {name} (a relative path starts at the current folder)")
+                            hint=f"Check the path given to --join {name} (relative: from the current folder)")
         if path.suffix.lower() != Path(src.path).suffix.lower():  # another format: its own defaults
             opts = {}
         raw, where = read_table(path, dtype=src.dtype, **opts), str(path.resolve())

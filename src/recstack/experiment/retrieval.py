@@ -207,13 +207,15 @@ class RetrievalExperiment:
             if not cols or side.key not in self.full_train.columns:
                 continue
             keys = canonical_keys(self.full_train[side.key], column=side.key)
-            lost = pd.notna(keys) & (pd.Index(canonical_keys(side.table[side.key], column=side.key)).get_indexer(keys) < 0)
+            side_keys = pd.Index(canonical_keys(side.table[side.key], column=side.key))
+            lost = pd.notna(keys) & (side_keys.get_indexer(keys) < 0)
             if lost.any():
-                notes.append(f"{int(lost.sum())} training rows have a {side.key} that the {name} table (data.join.{name}) "
-                             f"lacks, so their {cols} are empty")
+                notes.append(f"{int(lost.sum())} training rows have a {side.key} that the {name} table "
+                             f"(data.join.{name}) lacks, so their {cols} are empty")
         if not notes:
             return ""
-        return "; " + "; ".join(notes) + ": add those rows to the side table, or give the features a fill or data.defaults"
+        return "; " + "; ".join(notes) + (": add those rows to the side table, or give the features a fill "
+                                          "(or data.defaults)")
 
     def _check_query_columns(self, train: pd.DataFrame) -> None:
         """No query feature reads a column that describes the candidate: the item column, or a

@@ -17,8 +17,8 @@ from recstack.data import load_dataset, read_table
 from recstack.errors import ConfigError, SchemaError
 from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row
 
-__all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_tables", "load_tables", "plan_joins", "read_source",
-           "resolve_path"]
+__all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_tables", "load_tables", "plan_joins",
+           "read_source", "resolve_path"]
 
 
 log = logging.getLogger(__name__)
