@@ -103,7 +103,7 @@ class Recommender:
             if any(isinstance(q, Mapping) for q in ids):
                 raise ConfigError("queries mix raw IDs and row dicts; give all IDs or all rows (e.g. {'user_id': 2})")
             pos = self._known_positions(ids)
-            table = self._complete_known_rows(pd.DataFrame({self.query_column: ids}), pos)
+            table = self._complete_known_rows(_frame({self.query_column: ids}), pos)
             return table, pos, pos < 0
         else:
             raise ConfigError(
@@ -325,7 +325,7 @@ class Recommender:
         counts = valid.sum(1).numpy()
         flat_idx = idx[valid].numpy()
         starts = np.repeat(np.cumsum(counts) - counts, counts)  # each row's first output row
-        return pd.DataFrame(
+        return _frame(
             {
                 **{name: np.repeat(v, counts) for name, v in self._query_labels(table).items()},
                 "rank": np.arange(len(flat_idx)) - starts + 1,
@@ -427,6 +427,15 @@ class Recommender:
                 "score": scores[0][keep].numpy().astype(float),
             }
         )
+
+
+def _frame(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """A frame of raw ID (and other) columns; strings Arrow cannot encode (a lone surrogate
+    from a JSON escape such as ``"\\udce9"``) keep object columns instead of failing."""
+    try:
+        return pd.DataFrame(columns)
+    except UnicodeEncodeError:
+        return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
 
 
 def _check_result_size(n_queries: int, per_query: int, what: str) -> None:

@@ -368,3 +368,11 @@ def test_a_bytes_id_is_one_id_and_oversized_requests_are_refused(trained, monkey
     assert out["rank"].tolist() == [1, 2, 3, 4] * 2
     assert out["item_id"].tolist() == rec.recommend(1, k=4)["item_id"].tolist() + rec.recommend(2, k=4)["item_id"].tolist()
     assert out["item_id"].dtype == np.int64 and out["item_id"].tolist()[0] in rec.candidate_ids
+
+
+def test_an_id_holding_a_lone_surrogate_is_an_unknown_user_not_a_crash(trained):
+    _, d = trained
+    rec = recstack.load(d)
+    out = rec.recommend("\udce9", k=2)  # "\udce9" is what the JSON escape gives
+    assert out["user_id"].tolist() == ["\udce9", "\udce9"]
+    assert rec.is_known(["\udce9"]).tolist() == [False]
