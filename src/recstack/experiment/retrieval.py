@@ -13,9 +13,10 @@ Example:
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
@@ -195,15 +196,17 @@ class RetrievalExperiment:
                     action(self.full_train)
                 except SchemaError as full:
                     message = str(full)
-            raise SchemaError(f"{message} (rows are counted from 0 in the training data as read, after data.join)"
-                              f"{self._unmatched_join_hint()}") from None
+            if re.search(r"\brows? \d", message):
+                message += " (rows are counted from 0 in the training data as read, after data.join)"
+            raise SchemaError(message + self._unmatched_join_hint(message)) from None
 
-    def _unmatched_join_hint(self) -> str:
-        """Which joins left training rows without side columns the features read."""
+    def _unmatched_join_hint(self, message: str) -> str:
+        """Which joins left training rows without the side columns ``message`` names."""
         read = {self.schema[f].source_column for f in self.query_features + self.candidate_features}
         notes = []
         for name, side in self.tables.joins.items():
-            cols = sorted(c for c in map(str, side.table.columns) if c in read and c != side.key)
+            cols = sorted(c for c in map(str, side.table.columns)
+                          if c in read and c != side.key and repr(c) in message)
             if not cols or side.key not in self.full_train.columns:
                 continue
             keys = canonical_keys(self.full_train[side.key], column=side.key)
