@@ -27,7 +27,7 @@ from recstack.artifacts.io import save as save_artifact
 from recstack.artifacts.recommender import Recommender, undescribed_rows
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import TensorDataset, add_history, random_split
-from recstack.errors import ConfigError, SchemaError
+from recstack.errors import ConfigError, SchemaError, empty_cells
 from recstack.experiment.tables import SideTable, Tables, integer_ids, join_side_tables, load_tables
 from recstack.metrics import build_exclusion
 from recstack.models.base import build_model
@@ -121,6 +121,9 @@ class RetrievalExperiment:
         self._check_query_columns(train)
         key_col = self.schema[self.candidate_key].source_column
         require_items(train, key_col, "training data")
+        no_user = train[user].isna().to_numpy()
+        if no_user.any():  # no history, no seen items, no query ID: such a row trains nothing sound
+            raise empty_cells("training data", user, no_user, "every interaction needs a user: drop or fill those rows")
         if test is not None and key_col in test.columns:
             require_items(test, key_col, "the test table (data.test)")
         if data.validation_fraction > 0:

@@ -46,6 +46,19 @@ def test_an_interaction_without_an_item_is_an_error_that_names_the_column_and_ro
         RetrievalExperiment(base.config, tables=Tables(tables["train"], tables["test"], t.items, t.users))
 
 
+def test_a_training_interaction_without_a_user_is_an_error_that_names_the_column_and_row():
+    from recstack.experiment.tables import Tables
+
+    base = RetrievalExperiment(small_config(**{"train.epochs": 1}))
+    t = base.tables
+    train = t.train.copy()
+    train["user_id"] = train["user_id"].astype(float)
+    train.loc[train.index[7], "user_id"] = np.nan
+    with pytest.raises(SchemaError, match=r"column 'user_id' is empty in 1 of \d+ rows \(first: row 7\); every "
+                                          r"interaction needs a user"):
+        RetrievalExperiment(base.config, tables=Tables(train, t.test, t.items, t.users))
+
+
 def test_table_dtype_keeps_zero_padded_ids_and_role_columns_are_checked_even_without_history(tmp_path):
     rows = ["user_id,item_id,ts"] + [f"{u:04d},{i:04d},{u * 10 + i}" for u in range(1, 13) for i in range(1, 9)]
     (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
