@@ -29,10 +29,15 @@ def small_config(**overrides) -> ExperimentConfig:
                   "progress": False, "checkpoint_every": 1},
         "eval": {"metrics": ["hit_rate@10", "hit_rate@50", "recall@10", "ndcg@10", "mrr"]},
     }
+    return ExperimentConfig.from_dict(apply_overrides(d, overrides))
+
+
+def apply_overrides(d: dict, overrides: dict) -> dict:
+    """Sets ``{"train.lr": 0.5, ...}`` (dotted config paths) in the nested dict ``d``; returns it."""
     for path, value in overrides.items():
         node = d
         *head, last = path.split(".")
         for h in head:
             node = node[h]
         node[last] = value
-    return ExperimentConfig.from_dict(d)
+    return d

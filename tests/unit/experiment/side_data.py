@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from recstack.data import load_dataset
+from tests.conftest import apply_overrides
 
 
 def write_side_data(folder: Path, *, cold_users: int = 0, seed: int = 3) -> dict[str, pd.DataFrame]:
@@ -42,10 +43,4 @@ def side_config(**overrides: Any) -> dict[str, Any]:
         "train": {"optimizer": "adagrad", "lr": 0.2, "batch_size": 256, "epochs": 2, "seed": 1, "progress": False},
         "eval": {"metrics": ["hit_rate@5", "hit_rate@10", "ndcg@10", "mrr"], "exclude_seen": True, "ties": "mid"},
     }
-    for path, value in overrides.items():
-        node = d
-        *head, last = path.split(".")
-        for h in head:
-            node = node[h]
-        node[last] = value
-    return d
+    return apply_overrides(d, overrides)
