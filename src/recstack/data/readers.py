@@ -155,15 +155,18 @@ def _scan_quoted(arr: np.ndarray, sep: bytes, python: bool = False) -> _Scan:
     skips a row of one quoted blank field. Returns ``(cut, first_lines, fields, has_text, lines)``
     for the whole records before byte ``cut``; see :func:`_short_row`."""
     newlines = np.flatnonzero(arr == 10)
-    quotes = np.flatnonzero(arr == 34)
+    is_quote = arr == 34
     seps = _matches(arr, sep)
+    quotes = np.flatnonzero(is_quote)
     if quotes.size:  # inside quotes after an odd number of them
-        seps = seps[np.searchsorted(quotes, seps) % 2 == 0]
-        ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+        inside = np.bitwise_xor.accumulate(is_quote.view(np.uint8))
+        seps = seps[inside[seps] == 0]
+        end_at = np.flatnonzero(inside[newlines] == 0)  # which newlines end a record
     else:
-        ends = newlines
-    if not ends.size:
+        end_at = np.arange(newlines.size)
+    if not end_at.size:
         return 0, _NONE, _NONE, _NONE, 0
+    ends = newlines[end_at]
     cut = int(ends[-1]) + 1
     seps = _non_overlapping(seps[seps < cut], len(sep))
     starts = np.concatenate([[0], ends[:-1] + 1])
@@ -179,12 +182,14 @@ def _scan_quoted(arr: np.ndarray, sep: bytes, python: bool = False) -> _Scan:
         if not ok.all():
             first = int(np.searchsorted(newlines, opening[~ok][0]))
             raise _Unchecked("a quote character inside an unquoted field", first)
-    fields = np.searchsorted(seps, ends) - np.searchsorted(seps, starts) + 1
-    blank = _STRIPPED.copy() if python else np.isin(np.arange(256), _BLANK_BYTES)
-    blank[34] = python  # python: '" "' is a blank row (a quoted "" that is one '"' is taken as blank too)
-    blank[np.frombuffer(sep, dtype=np.uint8)] = False  # a line of separators is a row of empty fields
-    has_text = np.logical_or.reduceat(~blank[arr[:cut]], starts) | (fields > 1)
-    return cut, np.searchsorted(newlines, starts), fields, has_text, int(np.searchsorted(newlines, cut))
+    fields = np.diff(np.searchsorted(seps, ends), prepend=0) + 1  # no separator lies on a newline
+    has_text = fields > 1
+    if not has_text.all():  # a row of one field may be blank: look at its bytes
+        blank = _STRIPPED.copy() if python else np.isin(np.arange(256), _BLANK_BYTES)
+        blank[34] = python  # python: '" "' is a blank row (a quoted "" that is one '"' is taken as blank too)
+        blank[np.frombuffer(sep, dtype=np.uint8)] = False  # a line of separators is a row of empty fields
+        has_text |= np.logical_or.reduceat(~blank[arr[:cut]], starts)
+    return cut, np.concatenate([[0], end_at[:-1] + 1]), fields, has_text, int(end_at[-1]) + 1
 
 
 def _scan_split(arr: np.ndarray, sep: bytes) -> _Scan:

@@ -250,3 +250,23 @@ def test_non_overlapping_matches_are_those_a_split_takes():
         text = "".join(rng.choice("ab:|#") for _ in range(rng.randint(0, 40)))
         pos = _non_overlapping(_matches(np.frombuffer(text.encode(), dtype=np.uint8), sep.encode()), len(sep))
         assert pos.tolist() == [m.start() for m in re.finditer(re.escape(sep), text)]
+
+
+def test_the_field_check_is_the_same_across_block_boundaries(tmp_path, monkeypatch, caplog):
+    import recstack.data.readers as readers
+
+    monkeypatch.setattr(readers, "_BLOCK", 7)  # records and quoted newlines straddle blocks
+    (tmp_path / "m.csv").write_bytes(b'id,title,year\n1,"Heat, ""The""\nmovie",\n2,"a,b"\n3,c,1999\n')
+    with pytest.raises(DataError, match=r"m\.csv: line 4 has 2 fields but the header has 3 columns"):
+        read_table(tmp_path / "m.csv")
+    (tmp_path / "h.csv").write_text("# export\n\na,b,c\n1,2,3\n4,5,\n6,7\n")
+    with pytest.raises(DataError, match=r"h\.csv: line 6 has 2 fields"):
+        read_table(tmp_path / "h.csv", header=1)
+    (tmp_path / "r.dat").write_bytes(b"1::10::5\n2::20::\n3:::30\n")
+    with pytest.raises(DataError, match=r"line 3 has 2 fields but 3 names given"):
+        read_table(tmp_path / "r.dat", sep="::", names=["u", "i", "r"])
+    monkeypatch.setattr(readers, "_MAX_RECORD", 20)
+    (tmp_path / "long.csv").write_bytes(b'a,b\n1,"' + b"x" * 50 + b'"\n2,\n')
+    with caplog.at_level("WARNING", logger="recstack.data.readers"):
+        assert read_table(tmp_path / "long.csv").shape == (2, 2)
+    assert "a row longer than" in caplog.text
