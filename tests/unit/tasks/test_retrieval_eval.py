@@ -98,17 +98,14 @@ def test_an_evaluation_row_without_a_user_names_the_row():
         exp.evaluate(table)
 
 
-def test_a_training_row_without_a_user_id_still_yields_a_recommender():
-    from recstack.experiment.tables import Tables
-
-    base = RetrievalExperiment(small_config(**{"data.validation_fraction": 0.0, "train.epochs": 1}))
-    train = base.tables.train.assign(user_id=base.tables.train["user_id"].astype(object))
-    train.loc[5, "user_id"] = None
-    exp = RetrievalExperiment(base.config, tables=Tables(train, base.tables.test, base.tables.items, base.tables.users))
+def test_known_users_are_unique_and_a_missing_id_is_unknown():
+    # (a training row without a user is an error: test_experiment_inputs)
+    exp = RetrievalExperiment(small_config(**{"data.validation_fraction": 0.0, "train.epochs": 1}))
     exp.fit()
     rec = exp.recommender()
     known = rec.known_queries["user_id"]
     assert known.notna().all() and known.is_unique
+    train = exp.tables.train
     assert rec.is_known([train["user_id"][0], float(train["user_id"][0]), None]).tolist() == [True, True, False]
 
 
