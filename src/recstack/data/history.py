@@ -67,6 +67,11 @@ def add_history(
     order_cols = ["_user"] + ([time_col] if time_col else []) + ["_row"]
     s = src.assign(_user=codes, _row=np.arange(len(src))).sort_values(order_cols, kind="stable")
     s_user = s["_user"].to_numpy()
+    if len(users) == 0:  # no row names a user: nobody has a history
+        out = df.copy()
+        out[output_col] = _cells(np.empty(0, dtype=src[item_col].to_numpy().dtype), np.zeros(max(len(df) - 1, 0),
+                                                                                          dtype=np.int64), len(df))
+        return out
     items = s[item_col].to_numpy()
     starts = np.searchsorted(s_user, np.arange(len(users)))  # s_user is sorted by construction
     stops = np.append(starts[1:], len(s))

@@ -71,6 +71,10 @@ def test_history_matches_users_by_canonical_key_and_rows_without_a_user_get_none
     ref = add_history(pd.DataFrame({"u": ["1", 2.0]}), user_col="u", item_col="i", time_col="t", max_length=10,
                       reference=df)
     assert [h.tolist() for h in ref.history] == [[10, 11, 12], [20]]
+    nobody = pd.DataFrame({"u": pd.Series([None, None], dtype=object), "i": [1, 2], "t": [0, 1]})
+    for mode in ("before", "others"):  # no user at all: empty histories, not an IndexError
+        out = add_history(nobody, user_col="u", item_col="i", time_col="t", mode=mode)
+        assert [h.tolist() for h in out.history] == [[], []]
     with pytest.raises(ConfigError, match="before_each_row needs a time column"):
         add_history(df, user_col="u", item_col="i", time_col=None, reference=df, before_each_row=True)
     with pytest.raises(SchemaError, match=r"the table has no columns \['t'\]"):
