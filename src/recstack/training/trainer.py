@@ -186,8 +186,9 @@ class Trainer:
                              "best_epoch": self.best_epoch, "bad_evals": bad_evals, "optimizer_name": cfg.optimizer}
                     # the best epoch without a checkpoint of its own: its weights travel along, so a
                     # resumed run restores the same weights as an uninterrupted one
-                    unsaved_best = (best_state is not None and self.best_epoch is not None
-                                    and self.best_epoch % cfg.checkpoint_every != 0)
+                    unsaved_best = (best_state is not None and self.best_epoch is not None and not (
+                        epoch_dir(self.run_dir / "checkpoints", self.best_epoch) / "weights.safetensors").exists()
+                        and self.best_epoch != epoch)
                     save_checkpoint(self.run_dir / "checkpoints", epoch=epoch, model=self.model,
                                     task=self.task, optimizer=optimizer, extra=extra,
                                     best_weights=best_state if unsaved_best else None)
@@ -217,8 +218,8 @@ class Trainer:
         carried = load_best_weights(resume_from)
         if carried is None:
             log.warning(
-                "restore_best: no weights of the best epoch %d in %s (a checkpoint from an older version); the "
-                "final weights are kept unless a later epoch improves", best_epoch, root,
+                "restore_best: no weights of the best epoch %d in %s (neither its own checkpoint nor a copy in "
+                "the one resumed); the final weights are kept unless a later epoch improves", best_epoch, root,
             )
         return carried
 

@@ -218,3 +218,23 @@ def test_resume_uses_the_configured_learning_rate_and_says_so(tmp_path, caplog):
     assert "train.weight_decay is 0.001, the checkpoint used 0" in caplog.text
     assert res.trainer.optimizer is not None
     assert {(g["lr"], g["weight_decay"]) for g in res.trainer.optimizer.param_groups} == {(0.02, 0.001)}
+
+
+def test_the_best_weights_survive_resumes_that_change_checkpoint_every(tmp_path):
+    # only epoch 1 improves (min_delta 1); its weights must reach the end through every resume
+    es = {"metric": "hit_rate@10", "min_delta": 1.0, "patience": 10}
+
+    def cfg(epochs, every):
+        return small_config(**{"train.epochs": epochs, "train.checkpoint_every": every, "train.early_stopping": es})
+
+    ref = RetrievalExperiment(cfg(5, 2))
+    ref.fit()
+    run = tmp_path / "run"
+    RetrievalExperiment(cfg(2, 2), run_dir=run).fit()  # epoch 2 carries epoch 1's weights
+    RetrievalExperiment(cfg(3, 1), run_dir=run).fit(resume_from=run / "checkpoints")  # epoch 3 must carry them too
+    assert (run / "checkpoints" / "epoch-0003" / "best.safetensors").exists()
+    last = RetrievalExperiment(cfg(5, 2), run_dir=run)
+    last.fit(resume_from=run / "checkpoints")
+    assert last.trainer.best_epoch == 1
+    for k, v in ref.model.state_dict().items():
+        assert torch.equal(v, last.model.state_dict()[k]), k
