@@ -181,8 +181,11 @@ class RetrievalExperiment:
         key_ids = feats[self.candidate_key]
         counts = torch.bincount(key_ids, minlength=self.model.num_candidate_ids).float()
         self.task.set_candidate_counts(counts)
+        # per item too: items sharing an OOV or hashed ID are corrected and sampled by their own counts
+        item_counts = torch.bincount(feats[CANDIDATE_ROW], minlength=len(self.catalogue.ids)).float()
+        self.task.set_item_counts(item_counts)
         if self.task.needs_catalogue:
-            cat_counts = counts[self.catalogue.features[self.candidate_key]]
+            cat_counts = item_counts[: len(self.catalogue.ids)]
             self.task.attach_catalogue(
                 self.catalogue.features, cat_counts, seed=cfg.train.seed, key=self.candidate_key
             )

@@ -114,6 +114,7 @@ class RetrievalTask(Task):
         self._shared_ids = False
         self._shared_values = torch.zeros(0, dtype=torch.long)
         self._neg_p_by_id: Tensor | None = None
+        self._log_q_items: Tensor | None = None  # per item row (CANDIDATE_ROW), see set_item_counts
 
     def get_config(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
@@ -124,28 +125,55 @@ class RetrievalTask(Task):
         p = (p + 1e-6) / (p.sum() + 1e-6 * p.numel())  # unseen IDs get a tiny probability
         self.log_q = p.log().float()
 
+    def set_item_counts(self, counts: Tensor) -> None:
+        """Training frequencies ``(N,)`` per item row (``CANDIDATE_ROW``): the logQ of batches
+        that carry item rows, so an item below ``min_count`` (or in a shared hash bucket) is
+        corrected by its own frequency, not by its whole OOV bucket's."""
+        p = counts.double().clamp_min(0)
+        self._log_q_items = ((p + 1e-6) / (p.sum() + 1e-6 * p.numel())).log().float()
+
     @property
     def needs_catalogue(self) -> bool:
         """Whether :meth:`attach_catalogue` must run before training."""
         return self.config.candidates == "catalogue" or self.config.num_negatives > 0
 
-    def _log_q(self, ids: Tensor, outputs: dict[str, Tensor], dtype: torch.dtype) -> Tensor:
-        """logQ of candidate IDs: the log of how often each is expected among a batch's columns.
+    def _log_q(self, which: Literal["candidate", "negative"], outputs: dict[str, Tensor], dtype: torch.dtype) -> Tensor:
+        """logQ of the batch's ``"candidate"`` or ``"negative"`` columns: the log of how often
+        each is expected among a batch's columns.
 
         In-batch columns come with frequency ``q`` (B rows), sampled negatives with
         probability ``p`` (K draws): ``log(B q + K p)`` for every column, so an item rarely
         seen in training but drawn as a negative is not boosted by ``-log q``. Without
         sampled negatives this is ``log q`` up to the constant ``log B``, which cancels.
+        Per item when the batch carries item rows and :meth:`set_item_counts` ran, else per
+        candidate-key ID.
         """
+        item, neg_item, by_item = _identities(outputs)
+        by_item = by_item and self._log_q_items is not None
+        if by_item:
+            keys = item if which == "candidate" else neg_item
+            log_q, p_table = self._log_q_items, self._neg_probs
+        else:
+            keys = outputs["candidate_ids" if which == "candidate" else "negative_ids"]
+            log_q, p_table = self.log_q, self._neg_p_by_id
+        assert log_q is not None
+        if log_q.device != keys.device:
+            log_q = log_q.to(keys.device)
+            if by_item:
+                self._log_q_items = log_q  # moved once, not every step
+        keys_q = keys.clamp_max(log_q.numel() - 1)
         k = int(outputs["negative"].shape[0]) if "negative" in outputs else 0
-        if k == 0 or self._neg_p_by_id is None:
-            return self.log_q[ids].to(dtype)
+        if k == 0 or p_table is None:
+            return log_q[keys_q].to(dtype)
         b = int(outputs["positive"].shape[0])
-        table = self._neg_p_by_id
-        if table.device != ids.device:  # moved once, not every step
-            self._neg_p_by_id = table = table.to(ids.device)
-        p = torch.where(ids < table.numel(), table[ids.clamp_max(table.numel() - 1)], 0.0)
-        return torch.log(b * self.log_q[ids].double().exp() + k * p).to(dtype)
+        if p_table.device != keys.device:  # moved once, not every step
+            p_table = p_table.to(keys.device)
+            if by_item:
+                self._neg_probs = p_table
+            else:
+                self._neg_p_by_id = p_table
+        p = torch.where(keys < p_table.numel(), p_table[keys.clamp_max(p_table.numel() - 1)], 0.0).double()
+        return torch.log(b * log_q[keys_q].double().exp() + k * p).to(dtype)
 
     def get_rng_state(self) -> Tensor | None:
         """The negative sampler's generator state (None before a catalogue is attached)."""
@@ -292,16 +320,16 @@ class RetrievalTask(Task):
         if cfg.candidates == "catalogue":
             return self._catalogue_logits(outputs)
         q, c = _row_queries(outputs), outputs["candidate"]
-        ids, counts, pos = outputs["candidate_ids"], outputs["candidate_counts"], outputs["positive"]
+        counts, pos = outputs["candidate_counts"], outputs["positive"]
         scores = q @ c.T / cfg.temperature  # (B, U)
         rows = torch.arange(q.shape[0], device=q.device)
         log_c = counts.to(scores.dtype).log()
         pos_log_c = log_c[pos]
         logits = scores + log_c
         if cfg.logq_correction:
-            logits = logits - self._log_q(ids, outputs, scores.dtype)
+            logits = logits - self._log_q("candidate", outputs, scores.dtype)
         offset = torch.zeros_like(pos_log_c)
-        item, neg_item = _identities(outputs)
+        item, neg_item, _ = _identities(outputs)
         if cfg.remove_accidental_hits:
             # The positive's column counts once: drop its log c.
             logits[rows, pos] = logits[rows, pos] - pos_log_c
@@ -313,10 +341,9 @@ class RetrievalTask(Task):
             offset = pos_log_c
         if "negative" in outputs:
             neg = outputs["negative"]
-            neg_ids = outputs["negative_ids"]
             nlog = q @ neg.T / cfg.temperature
             if cfg.logq_correction:
-                nlog = nlog - self._log_q(neg_ids, outputs, nlog.dtype)
+                nlog = nlog - self._log_q("negative", outputs, nlog.dtype)
             if cfg.remove_accidental_hits:
                 hit = neg_item.unsqueeze(0) == item[pos].unsqueeze(1)
                 nlog = nlog.masked_fill(hit, torch.finfo(nlog.dtype).min / 2)
@@ -336,8 +363,8 @@ class RetrievalTask(Task):
         cfg = self.config
         if cfg.candidates == "catalogue":
             return self._catalogue_row_loss(outputs)
-        ids, counts, pos = outputs["candidate_ids"], outputs["candidate_counts"], outputs["positive"]
-        item, neg_item = _identities(outputs)
+        counts, pos = outputs["candidate_counts"], outputs["positive"]
+        item, neg_item, _ = _identities(outputs)
         if cfg.remove_accidental_hits and torch.unique(item).numel() != item.numel():
             # candidates not deduplicated: per-row masks; use the reference form
             logits, pos, offset = self.logits(outputs)
@@ -345,14 +372,14 @@ class RetrievalTask(Task):
         q = outputs["query"] / cfg.temperature  # (Q, d): scaling d columns, not U
         qi = _query_index(outputs)
         log_c = counts.to(q.dtype).log()
-        bias = log_c - self._log_q(ids, outputs, q.dtype) if cfg.logq_correction else log_c
+        bias = log_c - self._log_q("candidate", outputs, q.dtype) if cfg.logq_correction else log_c
         scores = torch.addmm(bias.unsqueeze(0), q, outputs["candidate"].T)  # (Q, U)
         pos_logit = scores[qi, pos]  # includes the positive's log c (and -logQ)
         blocks = [scores]
         nlog = None
         if "negative" in outputs:
             neg_ids = outputs["negative_ids"]
-            nbias = (-self._log_q(neg_ids, outputs, q.dtype) if cfg.logq_correction
+            nbias = (-self._log_q("negative", outputs, q.dtype) if cfg.logq_correction
                      else torch.zeros_like(neg_ids, dtype=q.dtype))
             nlog = torch.addmm(nbias.unsqueeze(0), q, outputs["negative"].T)  # (Q, K)
             blocks.append(nlog)
@@ -400,14 +427,14 @@ class RetrievalTask(Task):
         return per_row.mean()
 
 
-def _identities(outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+def _identities(outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, bool]:
     """What tells two candidates apart: item rows when the batch carries them for the
-    candidates and the sampled negatives alike, else candidate-key IDs."""
+    candidates and the sampled negatives alike, else candidate-key IDs; and which it is."""
     ids = outputs["candidate_ids"]
     neg_ids = outputs.get("negative_ids", ids[:0])
     if "candidate_rows" in outputs and ("negative" not in outputs or "negative_rows" in outputs):
-        return outputs["candidate_rows"], outputs.get("negative_rows", ids[:0])
-    return ids, neg_ids
+        return outputs["candidate_rows"], outputs.get("negative_rows", ids[:0]), True
+    return ids, neg_ids, False
 
 
 def _query_index(outputs: dict[str, Tensor]) -> Tensor:

@@ -54,3 +54,21 @@ def test_catalogue_softmax_takes_each_rows_own_item_as_the_positive():
         cat = model.candidate_embedding(exp.catalogue.features)
         want = F.cross_entropy(q @ cat.T, batch.features[CANDIDATE_ROW], reduction="none")
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_logq_and_popularity_sampling_use_each_items_own_frequency():
+    exp = RetrievalExperiment(small_config(task={"kind": "retrieval", "logq_correction": True}, **RARE))
+    rows = exp.train_data.column(CANDIDATE_ROW)
+    own = torch.log(torch.bincount(rows).double() / rows.numel())
+    batch = first_batch(exp)
+    with torch.no_grad():
+        out = exp.model(batch)
+    oov = out["candidate_ids"] == 1
+    assert oov.sum() > 5
+    got = exp.task._log_q("candidate", out, torch.float64)[oov]
+    torch.testing.assert_close(got, own[out["candidate_rows"][oov]], rtol=0, atol=1e-4)  # not the OOV bucket's
+    pop = RetrievalExperiment(small_config(task={"kind": "retrieval", "num_negatives": 8,
+                                                 "negative_sampling": "popularity"}, **RARE))
+    counts = torch.bincount(pop.train_data.column(CANDIDATE_ROW), minlength=len(pop.catalogue.ids)).double()
+    want = counts[: len(pop.catalogue.ids)] ** 0.75
+    torch.testing.assert_close(pop.task._neg_probs.double(), want / want.sum(), rtol=1e-5, atol=1e-7)
