@@ -239,12 +239,14 @@ class RetrievalExperiment:
         if not joins and self.tables.items is not None and key_col in self.tables.items.columns:
             joins["items"] = SideTable(self.tables.items, key_col)
         source: dict[str, str] = {}  # column -> the candidate-side join that brings it
+        done: set[str] = set()  # candidate-side joins taken in (one that brings no column, too)
         grew = True
         while grew:  # a join keyed on a candidate-side column describes the candidate; so do its columns
             grew = False
             for name, side in joins.items():
                 cols = {side.key, *map(str, side.table.columns)}
-                if name not in source.values() and (side.key in item_side or (cols - {side.key}) & item_side):
+                if name not in done and (side.key in item_side or (cols - {side.key}) & item_side):
+                    done.add(name)
                     source.update({c: name for c in cols if c not in source and c != side.key})
                     item_side |= cols
                     grew = True
