@@ -316,6 +316,7 @@ class RetrievalExperiment:
         exclude_seen = ev.exclude_seen if exclude_seen is None else exclude_seen
         # validation rows: only the fitted part was seen; any other table: all of train
         seen_train = self.fit_table if table is self.val_table else self.full_train
+        raw = table is not self.val_table and table is not self.test_table  # those were checked in _prepare
         table = self.prepare(table)
         self._check_columns(table, self.query_features, "evaluation data")
         key_col = self.schema[self.candidate_key].source_column
@@ -323,6 +324,8 @@ class RetrievalExperiment:
         if key_col not in table.columns or user not in table.columns:
             raise SchemaError(f"evaluation data needs columns {user!r} and {key_col!r}; it has "
                               f"{sorted(map(str, table.columns))}. {self._column_hint([key_col])}")
+        if raw:  # as evaluate_recommender does: a row without an item is an error, not a miss
+            require_items(table, key_col, "evaluation data")
         qfeats = self.preprocessor.transform(table, features=self.query_features)
         positives = torch.as_tensor(self.catalogue.rows_of(table[key_col]), dtype=torch.long)
         seen_codes, table_codes = key_codes(seen_train[user], table[user], column=user)
