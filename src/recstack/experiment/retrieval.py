@@ -33,7 +33,7 @@ from recstack.metrics import build_exclusion
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
-from recstack.preprocessing._cells import canonical_keys
+from recstack.preprocessing._cells import canonical_keys, check_labels
 from recstack.preprocessing.keys import KeyIndex, key_codes, one_row_per_key, require_ids, require_items
 from recstack.tasks.retrieval import CANDIDATE_ROW, RetrievalTask
 from recstack.tasks.retrieval_eval import RetrievalEvaluator
@@ -124,6 +124,8 @@ class RetrievalExperiment:
         no_user = train[user].isna().to_numpy()
         if no_user.any():  # no history, no seen items, no query ID: such a row trains nothing sound
             raise empty_cells("training data", user, no_user, "every interaction needs a user: drop or fill those rows")
+        # the model saves its users' raw IDs as JSON, whether or not a feature reads the column
+        check_labels(train[user], column=user, where=" in the training data (data.user_column)")
         if test is not None and key_col in test.columns:
             require_items(test, key_col, "the test table (data.test)")
         if data.validation_fraction > 0:
@@ -274,6 +276,7 @@ class RetrievalExperiment:
         else:
             frames = [self.full_train[cols]]
             table, where = pd.concat(frames, ignore_index=True), "the training data"
+        check_labels(table[key_col], column=key_col, where=f" in {where}")  # saved as JSON with the model
         keep = one_row_per_key(table[key_col], column=key_col)
         keyless = table[key_col].isna().to_numpy()
         if keyless.any():
