@@ -169,6 +169,13 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
     table = table.reset_index(drop=True)
     for name, cols in plan.items():
         side = loaded.get(name) or _load_join(name, saved[name], None, recorded.get(name), files.get("config_dir"))
+        lost = [c for c in cols if c not in side.table.columns]
+        if lost:  # the recorded columns said the table brings them; the file read now does not
+            raise SchemaError(
+                f"data.join.{name}: the {name} table read from {side.path} lacks columns {lost}, which training "
+                f"joined from it and the model reads; pass the table training used with --join {name}=PATH "
+                f"(joins={{{name!r}: PATH}} in Python), or give the evaluation data those columns"
+            )
         hint = (f"when IDs are zero-padded, read them as text: --dtype {side.key}=str for the evaluation file "
                 f"(the {name} table is read with the model's data.join.{name}.dtype)")
         table = _join(table, side.table, side.key, name, columns=cols, where="the evaluation data", dtype_hint=hint)
