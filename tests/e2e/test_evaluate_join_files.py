@@ -20,7 +20,7 @@ def test_a_join_file_that_lost_a_column_the_model_reads_names_the_join_file_colu
     tables = write_side_data(tmp_path)
     rec = RetrievalExperiment(ExperimentConfig.from_dict(side_config(), base_dir=str(tmp_path))).recommender()
     tables["users"].drop(columns=["country"]).to_csv(tmp_path / "users.csv", index=False)
-    message = (rf"data\.join\.users: the users table read from {re.escape(str(tmp_path / 'users.csv'))} lacks columns \['country'\],"
-               r" .*--join users=PATH")
+    file = re.escape(str(tmp_path / "users.csv"))
+    message = rf"data\.join\.users: the users table read from {file} lacks columns \['country'\], .*--join users=PATH"
     with pytest.raises(SchemaError, match=message):
         evaluate_recommender(rec, pd.read_csv(tmp_path / "test.csv"))
