@@ -19,14 +19,15 @@ _UNICODE_CLASSES = re.compile(r"\\[wWsSdDbB]")  # classes RE2 reads as ASCII, Py
 _SPACE_CLASSES = re.compile(r"\\[sS]")
 _PUNCT = r"!-/:-@\[-`{-~"  # ASCII punctuation: escaped, a literal in both engines
 # The constructs RE2 and Python ``re`` read alike (on ASCII text for the classes, checked apart).
-# Anything else runs with Python re: POSIX classes "[[:space:]]" (a set in Python), "x{,3}"
-# (a literal in RE2), "$" (Python's also matches before a final newline), flags such as "(?i)",
-# \b and \B, \A, \Z, octal and Unicode escapes, nested sets.
+# Anything else runs with Python re: anchors and look-arounds ("^": Arrow's splitter re-anchors
+# it after every match, so "^a" splits "aaa" into nothing; "$": Python's also matches before a
+# final newline; \A, \Z, \b, \B, (?=...), (?<=...)), POSIX classes "[[:space:]]" (a set in
+# Python), "x{,3}" (a literal in RE2), flags such as "(?i)", octal and Unicode escapes, nested sets.
 _RE2_SAME = re.compile(
     rf"""(?:
         \\[{_PUNCT}] | \\[tnrfv] | \\[dDwWsS]             # escaped literal, control escape, class
       | [^\\.^$*+?()\[\]{{}}|]                                # a literal character
-      | [.|^]                                               # any character, alternation, start anchor
+      | [.|]                                                # any character, alternation
       | (?:[*+?]|\{{\d+(?:,\d*)?\}})\??                        # a quantifier, greedy or lazy
       | \(\?: | \)                                           # a non-capturing group
       | \[\^?\]?(?:[^\\\[\]]|\\[{_PUNCT}]|\\[tnrfvdDwWsS])*\]    # a set, nothing nested in it
@@ -45,9 +46,9 @@ def split_strings(
         pattern: the delimiter, literal unless ``regex``.
         regex: treat ``pattern`` as a regular expression, with Python ``re`` semantics. It
             runs as RE2 via Arrow only when it is built from constructs both engines read
-            alike (literals, escapes, ``.``, sets, quantifiers, ``(?:...)``, ``|``, ``^``, and
+            alike (literals, escapes, ``.``, sets, quantifiers, ``(?:...)``, ``|``, and
             ``\\w \\s \\d`` on ASCII text); everything else runs with Python ``re``
-            (through pandas): look-arounds, flags, ``$``, ``\\b``, POSIX classes such as
+            (through pandas): anchors (``^ $ \\A \\b``), look-arounds, flags, POSIX classes such as
             ``[[:space:]]`` (a set of characters in Python), classes on non-ASCII text.
         lowercase: lowercase before splitting.
 
