@@ -242,7 +242,7 @@ def test_non_overlapping_matches_are_those_a_split_takes():
 
     import numpy as np
 
-    from recstack.data.readers import _matches, _non_overlapping
+    from recstack.data._field_check import _matches, _non_overlapping
 
     rng = random.Random(0)
     for _ in range(500):
@@ -253,9 +253,9 @@ def test_non_overlapping_matches_are_those_a_split_takes():
 
 
 def test_the_field_check_is_the_same_across_block_boundaries(tmp_path, monkeypatch, caplog):
-    import recstack.data.readers as readers
+    import recstack.data._field_check as field_check
 
-    monkeypatch.setattr(readers, "_BLOCK", 7)  # records and quoted newlines straddle blocks
+    monkeypatch.setattr(field_check, "_BLOCK", 7)  # records and quoted newlines straddle blocks
     (tmp_path / "m.csv").write_bytes(b'id,title,year\n1,"Heat, ""The""\nmovie",\n2,"a,b"\n3,c,1999\n')
     with pytest.raises(DataError, match=r"m\.csv: line 4 has 2 fields but the header has 3 columns"):
         read_table(tmp_path / "m.csv")
@@ -265,7 +265,7 @@ def test_the_field_check_is_the_same_across_block_boundaries(tmp_path, monkeypat
     (tmp_path / "r.dat").write_bytes(b"1::10::5\n2::20::\n3:::30\n")
     with pytest.raises(DataError, match=r"line 3 has 2 fields but 3 names given"):
         read_table(tmp_path / "r.dat", sep="::", names=["u", "i", "r"])
-    monkeypatch.setattr(readers, "_MAX_RECORD", 20)
+    monkeypatch.setattr(field_check, "_MAX_RECORD", 20)
     (tmp_path / "long.csv").write_bytes(b'a,b\n1,"' + b"x" * 50 + b'"\n2,\n')
     with caplog.at_level("WARNING", logger="recstack.data.readers"):
         assert read_table(tmp_path / "long.csv").shape == (2, 2)
