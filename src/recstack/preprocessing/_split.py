@@ -10,9 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recstack.errors import ConfigError
 from recstack.preprocessing._cells import explode_objects
 
-__all__ = ["split_strings"]
+__all__ = ["check_split", "split_strings"]
 
 
 _UNICODE_CLASSES = re.compile(r"\\[wWsSdDbB]")  # classes RE2 reads as ASCII, Python re as Unicode
@@ -36,6 +37,28 @@ _RE2_SAME = re.compile(
 )
 
 
+def check_split(pattern: str, *, regex: bool = True) -> None:
+    """Raises :class:`ConfigError` (a ``ValueError``) unless ``pattern`` is a delimiter that
+    needs at least one character: a Python regular expression (``regex``) or a literal.
+
+    A pattern that matches the empty string (``"[\\s,;]*"``, ``"^"``, ``""``) would split
+    between every character in Python and never end in RE2 (memory runs out).
+    """
+    if not regex:
+        if not isinstance(pattern, str) or pattern == "":
+            raise ConfigError(f"separator: expected a non-empty string, got {pattern!r}; e.g. separator: '|'")
+        return
+    try:
+        compiled = re.compile(pattern)
+    except (re.error, TypeError) as err:  # RE2 would run some (\pL, \x{41}) with its own meaning
+        raise ConfigError(f"split: {pattern!r} is not a Python regular expression ({err})") from None
+    if compiled.search("") is not None:
+        raise ConfigError(
+            f"split: {pattern!r} matches the empty string, so it would split between every character; "
+            "use a pattern that needs at least one character, e.g. '[\\s,;]+' instead of '[\\s,;]*'"
+        )
+
+
 def split_strings(
     strings: pd.Series, pattern: str, *, regex: bool = False, lowercase: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -55,7 +78,11 @@ def split_strings(
     Returns:
         ``tokens``: ``(t,)`` object array of ``str``; ``cells``: ``(t,)`` int64, the position
         in ``strings`` of each token (non-decreasing, order kept within a cell).
+
+    Raises:
+        ConfigError: ``pattern`` matches the empty string or is not a Python regex (:func:`check_split`).
     """
+    check_split(pattern, regex=regex)
     try:
         arr = pa.array(strings.to_numpy(dtype=object), type=pa.large_string())
     except UnicodeEncodeError:  # a lone surrogate ("\udce9", valid JSON) has no UTF-8 form: Python str and re

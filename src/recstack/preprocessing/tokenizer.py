@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.preprocessing._cells import LIST, MISSING, SCALAR, _short, as_series, cell_kinds, check_labels, first_row
 from recstack.preprocessing._fitted import check_is_fitted, check_state
-from recstack.preprocessing._split import split_strings
+from recstack.preprocessing._split import check_split, split_strings
 from recstack.preprocessing.ragged import pad
 from recstack.preprocessing.vocabulary import Vocabulary
 
@@ -23,7 +22,8 @@ class Tokenizer:
 
     Args:
         split: regular expression to split on (``r"\\s+"`` for words, ``":"`` for
-            ``viewer:123``-style keys); empty tokens are dropped.
+            ``viewer:123``-style keys); empty tokens are dropped. It must need at least one
+            character: ``"[\\s,]*"`` (matches the empty string) is a :class:`ConfigError`.
         lowercase: lowercase before splitting.
         max_tokens: keep at most this many most frequent tokens.
         min_count: tokens seen fewer times go to OOV.
@@ -88,10 +88,7 @@ class Tokenizer:
         (``allow_empty``: as for :meth:`Vocabulary.fit`)."""
         if self.max_length is not None and int(self.max_length) < 1:
             raise ConfigError(f"max_length: expected an integer >= 1, got {self.max_length!r}")
-        try:
-            re.compile(self.split)
-        except (re.error, TypeError) as err:  # RE2 would run some (\pL, \x{41}) with its own meaning
-            raise ConfigError(f"split: {self.split!r} is not a Python regular expression ({err})") from None
+        check_split(self.split)  # a Python regex that needs at least one character
         flat, lengths = self.tokenize(texts, column=column, strict=True)
         self.vocabulary_ = Vocabulary(self.min_count, self.max_tokens, self.num_oov).fit(
             flat, column=column, allow_empty=allow_empty
@@ -134,6 +131,10 @@ class Tokenizer:
         keys = ["split", "lowercase", "max_tokens", "min_count", "num_oov", "max_length"]
         check_state(state, cls, [*keys, "max_length_fitted", "vocabulary"])
         tok = cls(**{k: state[k] for k in keys})
+        try:
+            check_split(tok.split)
+        except ConfigError as err:
+            raise ArtifactError(f"Tokenizer state: {err}") from None
         tok.vocabulary_ = Vocabulary.from_state(state["vocabulary"])
         tok.max_length_ = int(state["max_length_fitted"])
         if tok.max_length_ < 1:

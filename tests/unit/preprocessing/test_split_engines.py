@@ -43,3 +43,37 @@ def test_anchors_and_lookarounds_never_take_the_re2_path(pattern):
 @pytest.mark.parametrize("pattern", [r"\s+", "[^,]+x", r"\^", "[$^]", r"[,;]\s*|\|"])
 def test_literal_carets_and_sets_keep_the_re2_path(pattern):
     assert _RE2_SAME.fullmatch(pattern) is not None
+
+
+@pytest.mark.parametrize("pattern", [r"[\s,;]*", "^", "$", "a|", "(?:x)?", "(?!a)", r"\A"])
+def test_a_split_that_matches_the_empty_string_is_a_config_error(pattern):
+    # RE2 (Arrow) never ended on "[\s,;]*": an ArrowMemoryError after 2 GB; Python re split every character
+    from recstack.errors import ArtifactError, ConfigError
+    from recstack.preprocessing._split import split_strings
+
+    message = rf"split: {re.escape(repr(pattern))} matches the empty string.*at least one character"
+    with pytest.raises(ConfigError, match=message):
+        Tokenizer(split=pattern).fit(["Toy Story, Jumanji", "Heat"])
+    with pytest.raises(ConfigError, match=message):
+        Tokenizer(split=pattern).tokenize(["Toy Story, Jumanji"])
+    with pytest.raises(ValueError, match=message):  # ConfigError is a ValueError
+        split_strings(pd.Series(["a b", "c"]), pattern, regex=True)
+    state = Tokenizer().fit(["a b"]).get_state()
+    with pytest.raises(ArtifactError, match=rf"Tokenizer state: {message}"):
+        Tokenizer.from_state({**state, "split": pattern})
+
+
+def test_an_empty_literal_separator_is_a_config_error():
+    from recstack.errors import ConfigError
+    from recstack.preprocessing.ragged import split_ragged
+
+    with pytest.raises(ConfigError, match="separator: expected a non-empty string, got ''"):
+        split_ragged(["a|b", "c"], separator="")  # was split into characters: 'a', '|', 'b', 'c'
+
+
+def test_a_split_that_needs_a_character_still_works():
+    # \b matches an empty string only next to a word character (never in ""): Python re splits on it
+    assert Tokenizer(split=r"\b", lowercase=False).tokenize(["ab, cd"])[0].tolist() == ["ab", ",", "cd"]
+    tok = Tokenizer(split=r"[\s,;]+").fit(["Toy Story, Jumanji", "Heat"])
+    assert tok.transform(["heat; toy"]).tolist() == [[tok.vocabulary_.transform(["heat"])[0],
+                                                      tok.vocabulary_.transform(["toy"])[0], 0]]
