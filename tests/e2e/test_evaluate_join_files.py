@@ -3,15 +3,18 @@ built-in dataset that is not needed."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
 import pytest
 
+from recstack.cli import main
 from recstack.config import ExperimentConfig
-from recstack.errors import SchemaError
-from recstack.experiment import RetrievalExperiment
-from recstack.experiment.offline import evaluate_recommender
+from recstack.errors import DatasetUnavailableError, SchemaError
+from recstack.experiment import RetrievalExperiment, offline
+from recstack.experiment.offline import evaluate_recommender, join_saved_tables
+from tests.conftest import small_config
 from tests.unit.experiment.side_data import side_config, write_side_data
 
 
@@ -24,3 +27,44 @@ def test_a_join_file_that_lost_a_column_the_model_reads_names_the_join_file_colu
     message = rf"data\.join\.users: the users table read from {file} lacks columns \['country'\], .*--join users=PATH"
     with pytest.raises(SchemaError, match=message):
         evaluate_recommender(rec, pd.read_csv(tmp_path / "test.csv"))
+
+
+def _no_dataset(*args, **kwargs):
+    raise DatasetUnavailableError("the dataset is not available here (test)")
+
+
+def test_a_model_trained_on_a_built_in_dataset_evaluates_without_it_when_nothing_is_joined(
+    tmp_path, monkeypatch, capsys
+):
+    """The history column is built, never joined: it made every evaluation load the dataset,
+    which failed offline (MovieLens without RECSTACK_DATA tried to download it). So did a query
+    column of the interactions (here the time), which the stored users give and no join brings."""
+    d = small_config(**{"train.epochs": 1, "data.validation_fraction": 0.0}).to_dict()
+    d["features"]["age"] = {"type": "numeric", "normalize": True}
+    d["features"]["time"] = {"type": "numeric", "column": "timestamp", "normalize": True}
+    d["model"]["query"] = ["user_id", "age", "time", "history"]
+    exp = RetrievalExperiment(ExperimentConfig.from_dict(d))
+    exp.save(tmp_path / "m")
+    test = exp.tables.test[["user_id", "item_id"]].merge(exp.tables.users[["user_id", "age"]], on="user_id")
+    test.to_csv(tmp_path / "test.csv", index=False)  # every side column the model reads
+    monkeypatch.delenv("RECSTACK_DATA", raising=False)
+    monkeypatch.setattr(offline, "load_dataset", _no_dataset)
+    assert main(["evaluate", str(tmp_path / "m"), "--data", str(tmp_path / "test.csv")]) == 0, capsys.readouterr().err
+    assert set(json.loads(capsys.readouterr().out)) == set(d["eval"]["metrics"])
+    # a column only the dataset's users table brings: the dataset is needed, and loaded
+    test.drop(columns=["age"]).to_csv(tmp_path / "no_age.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "m"), "--data", str(tmp_path / "no_age.csv")]) == 2
+    assert "the dataset is not available here" in capsys.readouterr().err
+
+
+def test_a_dataset_model_that_did_not_record_its_side_tables_loads_the_dataset_to_find_them():
+    d = small_config(**{"train.epochs": 1}).to_dict()
+    d["features"]["age"] = {"type": "numeric", "normalize": True}
+    d["model"]["query"] = ["user_id", "age", "history"]
+    exp = RetrievalExperiment(ExperimentConfig.from_dict(d))
+    rec = exp.recommender()
+    rec.metadata["data_files"]["join"] = {}  # as saved before the dataset's tables were recorded
+    raw = exp.tables.test[["user_id", "item_id"]].head(20)
+    joined = join_saved_tables(rec, raw)
+    assert joined.age.tolist() == raw.merge(exp.tables.users, on="user_id", how="left").age.tolist()
+    assert join_saved_tables(rec, raw.assign(age=1.0)).age.tolist() == [1.0] * 20  # a file joined beforehand

@@ -127,7 +127,8 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
     Each table is found as training found it: the file training read (recorded in the
     model), else its configured path relative to the current folder, the config's folder
     or ``$RECSTACK_DATA``; a model trained on a built-in dataset gets the dataset's
-    ``users`` and ``items`` tables. ``overrides`` maps a join name to another file (read
+    ``users`` and ``items`` tables (loaded only when one brings a column the table lacks;
+    the history column is built, never joined). ``overrides`` maps a join name to another file (read
     with the saved reader options when it has the training file's extension, else with
     defaults) or a DataFrame. Columns the table already has are kept; a join the table
     needs nothing from is not read.
@@ -149,6 +150,9 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
     schema = rec.preprocessor.schema
     needed = [rec.query_column, schema[rec.model.candidate_key].source_column]
     needed += [schema[f].source_column for f in rec.query_features]
+    history = data.get("history")  # built from the stored users, never joined
+    if isinstance(history, Mapping):
+        needed = [c for c in needed if c != history.get("column")]
     if not names or all(c in table.columns for c in needed):
         return table
     files = rec.metadata.get("data_files") or {}
@@ -156,8 +160,14 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
     loaded: dict[str, SideTable] = {}
     spec: dict[str, tuple[str, list[str]]] = {}
     if not saved:  # a built-in dataset: its users and items tables, as it joined them
-        loaded = _dataset_tables(str(dataset), data.get("dataset_options") or {}, overrides)
-        spec = {n: (s.key, list(map(str, s.table.columns))) for n, s in loaded.items()}
+        options = data.get("dataset_options") or {}
+        spec = {n: _recorded_spec(recorded.get(n)) for n in names if n not in overrides and n in recorded}
+        # the dataset is loaded now only for overrides, or for a model that did not record its tables
+        unrecorded = not any(n in recorded for n in names)
+        now = [n for n in names if n in overrides or unrecorded]
+        loaded = _dataset_tables(str(dataset), options, overrides, now) if now else {}
+        spec.update({n: (s.key, list(map(str, s.table.columns))) for n, s in loaded.items()})
+        spec = {n: spec[n] for n in names if n in spec}  # in the dataset's join order
     for name, src in saved.items():
         assert src.key is not None
         columns = (recorded.get(name) or {}).get("columns")
@@ -167,6 +177,13 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
         spec[name] = (src.key, [str(c) for c in columns])
     plan = plan_joins(table.columns, spec, needed, where="the evaluation data", skip_hint=_SKIP_HINT)
     table = table.reset_index(drop=True)
+    later = [n for n in plan if n not in loaded and n not in saved]
+    if later:  # a built-in dataset's tables whose columns were recorded, needed after all
+        loaded.update(_dataset_tables(str(dataset), data.get("dataset_options") or {}, {}, later))
+        gone = [n for n in later if n not in loaded]
+        if gone:
+            raise SchemaError(f"the {dataset} dataset has no {gone[0]} table now, which the model was trained "
+                              f"with; pass it with --join {gone[0]}=PATH (joins={{{gone[0]!r}: PATH}} in Python)")
     for name, cols in plan.items():
         side = loaded.get(name) or _load_join(name, saved[name], None, recorded.get(name), files.get("config_dir"))
         lost = [c for c in cols if c not in side.table.columns]
@@ -182,15 +199,31 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
     return table
 
 
-def _dataset_tables(dataset: str, options: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, SideTable]:
-    """A built-in dataset's side tables (``users``, ``items``); an override replaces one."""
-    ds = load_dataset(dataset, **options)
-    tables = dataset_joins(getattr(ds, "users", None), getattr(ds, "items", None))
-    for name, given in overrides.items():
-        where = f"--join {name}"
-        raw = given if isinstance(given, pd.DataFrame) else read_table(
-            resolve_path(str(given), None, where=where, hint=f"Check the path given to {where}"))
-        tables[name] = SideTable(raw, {"users": "user_id", "items": "item_id"}[name])
+def _recorded_spec(recorded: Any) -> tuple[str, list[str]]:
+    """A built-in dataset's side table as the model recorded it: its key and columns."""
+    if not (isinstance(recorded, Mapping) and isinstance(recorded.get("key"), str)
+            and isinstance(recorded.get("columns"), list)):
+        raise ArtifactError(f"data_files.join in recstack.json is malformed ({recorded!r}); re-export the model")
+    return recorded["key"], [str(c) for c in recorded["columns"]]
+
+
+def _dataset_tables(dataset: str, options: Mapping[str, Any], overrides: Mapping[str, Any], names: Sequence[str]
+                    ) -> dict[str, SideTable]:
+    """A built-in dataset's side tables ``names`` (of ``users``, ``items``); an override (file or
+    DataFrame) replaces one, and the dataset is loaded only for the others."""
+    tables: dict[str, SideTable] = {}
+    rest = [n for n in names if n not in overrides]
+    if rest:
+        ds = load_dataset(dataset, **options)
+        found = dataset_joins(getattr(ds, "users", None), getattr(ds, "items", None))
+        tables.update({n: SideTable(s.table, s.key, f"the {dataset} dataset") for n, s in found.items() if n in rest})
+    for name in names:
+        if name in overrides:
+            where, given = f"--join {name}", overrides[name]
+            raw = given if isinstance(given, pd.DataFrame) else read_table(
+                resolve_path(str(given), None, where=where, hint=f"Check the path given to {where}"))
+            tables[name] = SideTable(raw, {"users": "user_id", "items": "item_id"}[name],
+                                     "a DataFrame" if isinstance(given, pd.DataFrame) else str(given))
     return {n: SideTable(_side_rows(s.table, s.key, n)[0], s.key, s.path) for n, s in tables.items()}
 
 

@@ -453,9 +453,12 @@ class RetrievalExperiment:
 
     def _metadata(self) -> dict[str, Any]:
         """The config, plus where the ``data.join`` tables were read from (absolute paths, their
-        columns, and the config's folder), so an evaluation file can be joined as training was."""
+        columns, and the config's folder), so an evaluation file can be joined as training was;
+        for a built-in dataset, its side tables' keys and columns (no path), so evaluating a file
+        that needs nothing from them does not load the dataset."""
+        dataset = self.config.data.dataset is not None
         joins = {name: {"path": side.path, "key": side.key, "columns": list(map(str, side.table.columns))}
-                 for name, side in self.tables.joins.items() if name in self.config.data.join}
+                 for name, side in self.tables.joins.items() if dataset or name in self.config.data.join}
         return {"experiment": self.config.to_dict(),  # (the manifest sorts keys: the join order is kept apart)
                 "data_files": {"config_dir": self.config.base_dir, "join": joins, "join_order": list(joins)}}
 
