@@ -112,6 +112,11 @@ def split_strings(
 
 def _split_with_pandas(strings: pd.Series, pattern: str) -> tuple[np.ndarray, np.ndarray]:
     """Python ``re`` split of object-dtype cells (Python-bound per cell, like any ``re`` call)."""
-    tokens = explode_objects(strings.reset_index(drop=True).str.split(pattern, regex=True)).str.strip()
-    tokens = tokens[tokens.str.len() > 0]
+    lists = strings.reset_index(drop=True).str.split(pattern, regex=True)
+    try:
+        tokens = lists.explode()  # a pandas str column: strip and length run in Arrow
+    except UnicodeEncodeError:  # a lone surrogate ("\udce9") has no UTF-8 form: object elements
+        tokens = explode_objects(lists)
+    tokens = tokens.str.strip()
+    tokens = tokens[(tokens.str.len() > 0).to_numpy(dtype=bool, na_value=False)]
     return tokens.to_numpy(dtype=object), tokens.index.to_numpy(dtype=np.int64)
