@@ -278,7 +278,10 @@ class ExperimentConfig(StrictModel):
 
 def _check_towers(options: dict[str, Any], schema: Schema) -> None:
     """``model.query`` / ``model.candidate`` name known features, once each, on one side only,
-    and no query feature reads a column a candidate feature reads (the answer, under another name)."""
+    and no query feature reads a column a candidate feature reads (the answer, under another name).
+
+    The leaks only the data shows (the item column, side tables joined on the candidate) are
+    checked when the experiment reads it (``RetrievalExperiment``)."""
     names = schema.names
     sides = {side: list(options.get(side) or []) for side in ("query", "candidate")}
     for side, feats in sides.items():

@@ -229,11 +229,14 @@ class RetrievalExperiment:
                                           "(or data.defaults)")
 
     def _check_query_columns(self, train: pd.DataFrame) -> None:
-        """No query feature reads a column that describes the candidate: the item column, or a
-        column of a side table joined on the candidate (``data.join.items``), which holds the
-        positive item's value in every row; training metrics would look perfect, serving not."""
+        """No query feature reads a column that describes the candidate and that only the data
+        shows: the item column (when the data has it), or the key or a column of a side table
+        joined on the candidate (``data.join.items``), which holds the positive item's value in
+        every row; training metrics would look perfect, serving not. A candidate feature's own
+        column is refused by the config (``model.query``), which needs no data for it."""
         data = self.config.data
-        item_side = {self.schema[f].source_column for f in self.candidate_features}
+        candidate_columns = {self.schema[f].source_column for f in self.candidate_features}
+        item_side = set(candidate_columns)
         if data.item_column in train.columns:
             item_side.add(data.item_column)
         joins = dict(self.tables.joins)
@@ -241,6 +244,7 @@ class RetrievalExperiment:
         if not joins and self.tables.items is not None and key_col in self.tables.items.columns:
             joins["items"] = SideTable(self.tables.items, key_col)
         source: dict[str, str] = {}  # column -> the candidate-side join that brings it
+        keyed: dict[str, str] = {}  # key column -> the candidate-side join keyed on it
         done: set[str] = set()  # candidate-side joins taken in (one that brings no column, too)
         grew = True
         while grew:  # a join keyed on a candidate-side column describes the candidate; so do its columns
@@ -250,6 +254,7 @@ class RetrievalExperiment:
                 if name not in done and (side.key in item_side or (cols - {side.key}) & item_side):
                     done.add(name)
                     source.update({c: name for c in cols if c not in source and c != side.key})
+                    keyed.setdefault(side.key, name)
                     item_side |= cols
                     grew = True
         for f in self.query_features:
@@ -261,10 +266,12 @@ class RetrievalExperiment:
                     f"{col}, which tells the model the answer; move {f!r} to model.candidate (a user's taste for "
                     "it shows in their history)"
                 )
-            if col in item_side:
+            if col in item_side and col not in candidate_columns:
+                role = f"the key of data.join.{keyed[col]}, joined on the candidate" if col in keyed else (
+                    "data.item_column")
                 raise ConfigError(
-                    f"model.query: feature {f!r} reads column {col!r}, the candidate of each row (data.item_column"
-                    f" or a candidate feature's column): it tells the model the answer; remove it from model.query"
+                    f"model.query: feature {f!r} reads column {col!r}, the candidate of each row ({role}): it "
+                    "tells the model the answer; remove it from model.query"
                 )
 
     def _build_catalogue(self) -> Catalogue:
