@@ -15,7 +15,9 @@ from recstack.artifacts.recommender import Recommender
 from recstack.config.experiment import JoinSource
 from recstack.data import load_dataset, read_table
 from recstack.errors import ArtifactError, ConfigError, SchemaError
-from recstack.experiment.tables import SideTable, _join, _side_rows, dataset_joins, plan_joins, resolve_path
+from recstack.experiment.tables import (
+    SideTable, dataset_joins, join_side_table, plan_joins, resolve_path, side_table,
+)
 from recstack.metrics import positive_ranks, topk_metrics
 from recstack.preprocessing.keys import key_codes, require_ids, require_items
 from recstack.tasks.retrieval_eval import warn_if_tied
@@ -195,7 +197,7 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
             )
         hint = (f"when IDs are zero-padded, read them as text: --dtype {side.key}=str for the evaluation file "
                 f"(the {name} table is read with the model's data.join.{name}.dtype)")
-        table = _join(table, side.table, side.key, name, columns=cols, where="the evaluation data", dtype_hint=hint)
+        table = join_side_table(table, side, name, columns=cols, where="the evaluation data", dtype_hint=hint)
     return table
 
 
@@ -222,9 +224,9 @@ def _dataset_tables(dataset: str, options: Mapping[str, Any], overrides: Mapping
             where, given = f"--join {name}", overrides[name]
             raw = given if isinstance(given, pd.DataFrame) else read_table(
                 resolve_path(str(given), None, where=where, hint=f"Check the path given to {where}"))
-            tables[name] = SideTable(raw, {"users": "user_id", "items": "item_id"}[name],
-                                     "a DataFrame" if isinstance(given, pd.DataFrame) else str(given))
-    return {n: SideTable(_side_rows(s.table, s.key, n)[0], s.key, s.path) for n, s in tables.items()}
+            tables[name] = side_table(raw, {"users": "user_id", "items": "item_id"}[name], name,
+                                      "a DataFrame" if isinstance(given, pd.DataFrame) else str(given))
+    return {n: tables[n] for n in names if n in tables}
 
 
 def _load_join(name: str, src: JoinSource, override: Any, recorded: Any, config_dir: Any) -> SideTable:
@@ -250,4 +252,4 @@ def _load_join(name: str, src: JoinSource, override: Any, recorded: Any, config_
             where_ = f"data.join.{name}" + (f" (training read {done})" if isinstance(done, str) else "")
             path = resolve_path(src.path, config_dir if isinstance(config_dir, str) else None, where=where_, hint=hint)
         raw, where = read_table(path, dtype=src.dtype, **opts), str(path.resolve())
-    return SideTable(_side_rows(raw, src.key, name)[0], src.key, where)
+    return side_table(raw, src.key, name, where)

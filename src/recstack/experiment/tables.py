@@ -17,8 +17,8 @@ from recstack.data import load_dataset, read_table
 from recstack.errors import ConfigError, SchemaError
 from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row
 
-__all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_tables", "load_tables", "plan_joins",
-           "read_source", "resolve_path"]
+__all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_table", "join_side_tables", "load_tables",
+           "plan_joins", "read_source", "resolve_path", "side_table"]
 
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 class SideTable:
     """A side table joined onto interactions on its ``key`` column (``data.join.<name>``).
 
-    ``path``: the file it was read from (absolute), when it came from a file.
+    ``path``: where it was read from (the absolute file), when known. Build one with
+    :func:`side_table`, which cleans the rows once; :func:`join_side_table` cleans a table
+    built otherwise when it has to (keyless rows, repeated keys).
     """
 
     table: pd.DataFrame
@@ -147,19 +149,34 @@ def _side_rows(right: pd.DataFrame, on: str, name: str) -> tuple[pd.DataFrame, n
     return right.reset_index(drop=True), rk
 
 
-def _join(
-    left: pd.DataFrame, right: pd.DataFrame, on: str, name: str, *, columns: Collection[str] | None = None,
+def side_table(table: pd.DataFrame, key: str, name: str, path: str | None = None) -> SideTable:
+    """Side table ``name`` ready to be joined on ``key``: rows without a key are dropped with a
+    warning (integer keys stay integers), exact repeats are dropped.
+
+    Raises:
+        SchemaError: ``key`` is not a column; a key repeats with other values.
+    """
+    return SideTable(_side_rows(table, key, name)[0], key, path)
+
+
+def join_side_table(
+    left: pd.DataFrame, side: SideTable, name: str, *, columns: Collection[str] | None = None,
     where: str = "the interactions", dtype_hint: str | None = None,
 ) -> pd.DataFrame:
-    """Left join of side table ``name`` on ``on``; keys match canonically (1, 1.0 and "1" alike).
+    """Left join of side table ``name`` on its key; keys match canonically (1, 1.0 and "1" alike).
 
     ``columns``: the side columns to bring (default: all but the key). A brought column that
     ``left`` already has is an error (one of the two would be lost silently).
     """
+    on = side.key
     if on not in left.columns:
         raise SchemaError(f"data.join.{name}.key: {where} has no column {on!r} to join the {name} table on; "
                           f"columns: {sorted(map(str, left.columns))}")
-    right, rk = _side_rows(right, on, name)
+    right, rk = side.table, None
+    if on in right.columns:
+        rk = canonical_keys(right[on], column=on)
+    if rk is None or pd.isna(rk).any() or not pd.Index(rk).is_unique:  # not built by side_table
+        right, rk = _side_rows(right, on, name)
     bring = [c for c in right.columns if c != on] if columns is None else [c for c in columns if c != on]
     clash = [c for c in bring if c in left.columns]
     if clash:
@@ -233,8 +250,7 @@ def join_side_tables(
     plan = plan_joins(table.columns, {n: (s.key, list(s.table.columns)) for n, s in joins.items()}, needed,
                       where=where, skip_hint=skip_hint)
     for name, cols in plan.items():
-        side = joins[name]
-        table = _join(table, side.table, side.key, name, columns=cols, where=where, dtype_hint=dtype_hint)
+        table = join_side_table(table, joins[name], name, columns=cols, where=where, dtype_hint=dtype_hint)
     return table
 
 
@@ -242,7 +258,7 @@ def dataset_joins(users: pd.DataFrame | None, items: pd.DataFrame | None) -> dic
     """A built-in dataset's side tables as joins: ``users`` on ``user_id``, ``items`` on ``item_id``
     (the dataset joined them so onto its interactions)."""
     pairs = (("users", users, "user_id"), ("items", items, "item_id"))
-    return {name: SideTable(t, key) for name, t, key in pairs if t is not None and key in t.columns}
+    return {name: side_table(t, key, name) for name, t, key in pairs if t is not None and key in t.columns}
 
 
 def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
@@ -259,10 +275,9 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
     for name, src in cfg.join.items():
         raw, path = read_source(src, base_dir, f"data.join.{name}")
         assert src.key is not None
-        table = _side_rows(raw, src.key, name)[0]  # cleaned once: its warnings are given once
-        side[name] = SideTable(table, src.key, str(path))
-        train = _join(train, table, src.key, name, where="the training data (data.train)")
+        side[name] = side_table(raw, src.key, name, str(path))  # cleaned once: its warnings are given once
+        train = join_side_table(train, side[name], name, where="the training data (data.train)")
         if test is not None:
-            test = _join(test, table, src.key, name, where="the test data (data.test)")
+            test = join_side_table(test, side[name], name, where="the test data (data.test)")
     items, users = side.get("items"), side.get("users")
     return Tables(train, test, None if items is None else items.table, None if users is None else users.table, side)

@@ -111,7 +111,10 @@ def test_joins_match_keys_canonically_and_reject_conflicting_duplicates(tmp_path
     import pandas as pd
 
     from recstack.errors import SchemaError
-    from recstack.experiment.tables import _join
+    from recstack.experiment.tables import join_side_table, side_table
+
+    def _join(left, right, on, name):
+        return join_side_table(left, side_table(right, on, name), name)
 
     inter = pd.DataFrame({"item_id": [1.0, 2.0, float("nan"), 3.0], "r": [5, 4, 3, 2]})  # a NaN made it float
     items = pd.DataFrame({"item_id": [1, 2, 3], "title": ["a", "b", "c"]})

@@ -11,8 +11,13 @@ import pytest
 from recstack.config import ExperimentConfig
 from recstack.errors import SchemaError
 from recstack.experiment import RetrievalExperiment
-from recstack.experiment.tables import _join
+from recstack.experiment.tables import join_side_table, side_table
 from tests.unit.experiment.side_data import side_config, write_side_data
+
+
+def _join(left: pd.DataFrame, right: pd.DataFrame, on: str, name: str) -> pd.DataFrame:
+    """A raw side table joined as data.join joins it."""
+    return join_side_table(left, side_table(right, on, name), name)
 
 
 def _experiment(tmp_path, **overrides) -> RetrievalExperiment:
