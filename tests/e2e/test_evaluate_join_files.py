@@ -68,3 +68,19 @@ def test_a_dataset_model_that_did_not_record_its_side_tables_loads_the_dataset_t
     joined = join_saved_tables(rec, raw)
     assert joined.age.tolist() == raw.merge(exp.tables.users, on="user_id", how="left").age.tolist()
     assert join_saved_tables(rec, raw.assign(age=1.0)).age.tolist() == [1.0] * 20  # a file joined beforehand
+
+
+def test_a_join_override_is_read_with_the_saved_options_when_it_has_the_training_files_format(tmp_path):
+    tables = write_side_data(tmp_path, cold_users=3)
+    tables["users"].to_csv(tmp_path / "users.txt", sep=";", index=False, header=False)
+    d = side_config()
+    d["data"]["join"]["users"] = {"path": "users.txt", "key": "user_id", "sep": ";",
+                                  "names": ["user_id", "age", "country"], "header": None}
+    exp = RetrievalExperiment(ExperimentConfig.from_dict(d, base_dir=str(tmp_path)))
+    rec = exp.recommender()
+    raw = pd.read_csv(tmp_path / "test.csv")
+    expected = evaluate_recommender(rec, raw)
+    (tmp_path / "users.txt").rename(tmp_path / "moved.txt")  # same format: sep, names and header as saved
+    assert evaluate_recommender(rec, raw, joins={"users": tmp_path / "moved.txt"}) == pytest.approx(expected)
+    tables["users"].to_parquet(tmp_path / "users.parquet")  # another format: read with its defaults
+    assert evaluate_recommender(rec, raw, joins={"users": tmp_path / "users.parquet"}) == pytest.approx(expected)

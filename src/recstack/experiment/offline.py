@@ -12,11 +12,11 @@ import pandas as pd
 import torch
 
 from recstack.artifacts.recommender import Recommender
-from recstack.config.experiment import JoinSource
-from recstack.data import load_dataset, read_table
+from recstack.config.experiment import JoinSource, TableSource
+from recstack.data import load_dataset
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.experiment.tables import (
-    SideTable, dataset_joins, join_side_table, plan_joins, resolve_path, side_table,
+    SideTable, dataset_joins, join_side_table, plan_joins, read_source, side_table,
 )
 from recstack.metrics import positive_ranks, topk_metrics
 from recstack.preprocessing.keys import key_codes, require_ids, require_items
@@ -222,34 +222,32 @@ def _dataset_tables(dataset: str, options: Mapping[str, Any], overrides: Mapping
     for name in names:
         if name in overrides:
             where, given = f"--join {name}", overrides[name]
-            raw = given if isinstance(given, pd.DataFrame) else read_table(
-                resolve_path(str(given), None, where=where, hint=f"Check the path given to {where}"))
-            tables[name] = side_table(raw, {"users": "user_id", "items": "item_id"}[name], name,
-                                      "a DataFrame" if isinstance(given, pd.DataFrame) else str(given))
+            raw, path = (given, "a DataFrame") if isinstance(given, pd.DataFrame) else read_source(
+                str(given), None, where, hint=f"Check the path given to {where}")
+            tables[name] = side_table(raw, {"users": "user_id", "items": "item_id"}[name], name, str(path))
     return {n: tables[n] for n in names if n in tables}
 
 
 def _load_join(name: str, src: JoinSource, override: Any, recorded: Any, config_dir: Any) -> SideTable:
-    """Side table ``name``: the override (file or DataFrame), else the file training read."""
+    """Side table ``name``: the override (file or DataFrame), else the file training read, both
+    read with the saved reader options (an override of another format with its own defaults)."""
     assert src.key is not None
-    hint = (f"Pass --join {name}=PATH to recstack evaluate (joins={{{name!r}: PATH}} in Python), or --no-join "
-            "(joins=False) when the evaluation table already has the side columns")
-    opts: dict[str, Any] = dict(format=src.format, sep=src.sep, names=src.names, header=src.header,
-                                encoding=src.encoding)
     if isinstance(override, pd.DataFrame):
-        raw, where = override, "a DataFrame"
-    elif override is not None:
-        path = resolve_path(str(override), None, where=f"--join {name}",
-                            hint=f"Check the path given to --join {name} (relative: from the current folder)")
-        if path.suffix.lower() != Path(src.path).suffix.lower():  # another format: its own defaults
-            opts = {}
-        raw, where = read_table(path, dtype=src.dtype, **opts), str(path.resolve())
+        return side_table(override, src.key, name, "a DataFrame")
+    if override is not None:
+        where = f"--join {name}"
+        same_format = Path(str(override)).suffix.lower() == Path(src.path).suffix.lower()
+        given = (src.model_copy(update={"path": str(override)}) if same_format  # else the format's defaults
+                 else TableSource(path=str(override), dtype=src.dtype))
+        raw, path = read_source(given, None, where, hint=f"Check the path given to {where} (relative: from the "
+                                "current folder)")
+        return side_table(raw, src.key, name, str(path))
+    done = recorded.get("path") if isinstance(recorded, Mapping) else None
+    if isinstance(done, str) and Path(done).is_file():
+        raw, path = read_source(src.model_copy(update={"path": done}), None, f"data.join.{name}")
     else:
-        done = recorded.get("path") if isinstance(recorded, Mapping) else None
-        if isinstance(done, str) and Path(done).is_file():
-            path = Path(done)
-        else:
-            where_ = f"data.join.{name}" + (f" (training read {done})" if isinstance(done, str) else "")
-            path = resolve_path(src.path, config_dir if isinstance(config_dir, str) else None, where=where_, hint=hint)
-        raw, where = read_table(path, dtype=src.dtype, **opts), str(path.resolve())
-    return side_table(raw, src.key, name, where)
+        hint = (f"Pass --join {name}=PATH to recstack evaluate (joins={{{name!r}: PATH}} in Python), or --no-join "
+                "(joins=False) when the evaluation table already has the side columns")
+        where = f"data.join.{name}" + (f" (training read {done})" if isinstance(done, str) else "")
+        raw, path = read_source(src, config_dir if isinstance(config_dir, str) else None, where, hint=hint)
+    return side_table(raw, src.key, name, str(path))
