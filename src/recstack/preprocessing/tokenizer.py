@@ -16,6 +16,8 @@ from recstack.preprocessing.vocabulary import Vocabulary
 
 __all__ = ["Tokenizer"]
 
+_STR = np.frompyfunc(str, 1, 1)  # str() per cell, into an object array (Python str, any length)
+
 
 class Tokenizer:
     """Splits strings by a regular expression and maps tokens to IDs (vocabulary layout).
@@ -77,8 +79,8 @@ class Tokenizer:
         present = kinds != MISSING
         try:
             texts_ = s[present].astype(str)
-        except UnicodeEncodeError:  # pandas' str dtype cannot hold a lone surrogate ("\udce9")
-            texts_ = pd.Series(s[present].to_numpy(dtype=object).astype(str), dtype=object)
+        except UnicodeEncodeError:  # pandas' str dtype cannot hold a lone surrogate ("\udce9"); not NumPy's
+            texts_ = pd.Series(_STR(s[present].to_numpy(dtype=object)), dtype=object)  # fixed-width str drops "\x00"
         tokens, cells = split_strings(texts_, self.split, regex=True, lowercase=self.lowercase)
         rows = np.flatnonzero(present)[cells]
         return tokens, np.bincount(rows, minlength=len(s)).astype(np.int64)

@@ -102,3 +102,14 @@ def test_the_python_re_split_explodes_in_arrow_unless_a_cell_has_a_lone_surrogat
                                          regex=True)
     assert tokens.tolist() == ["x", "é", "a", f"{surrogate}b", "c"] and cells.tolist() == [0, 0, 1, 1, 2]
     assert calls == [3]
+
+
+def test_a_lone_surrogate_leaves_the_other_texts_as_they_are():
+    # the fallback went through NumPy's fixed-width str: a trailing "\x00" was cut from every text of
+    # the column (and one long text made every row that wide)
+    import json
+
+    surrogate = json.loads('"\\udce9"')
+    texts = pd.Series([f"{surrogate} a\x00", "b\x00 c", 7], dtype=object)
+    flat, lengths = Tokenizer(lowercase=False).tokenize(texts)
+    assert flat.tolist() == [surrogate, "a\x00", "b\x00", "c", "7"] and lengths.tolist() == [2, 2, 1]
