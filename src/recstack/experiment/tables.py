@@ -44,14 +44,21 @@ class Tables:
 
     ``joins``: the side tables by join name, in join order (also the ``items``/``users``
     tables of a built-in dataset), so further tables (e.g. an evaluation file) can be
-    joined as the training data was.
+    joined as the training data was. ``items`` (which defines the catalogue) and ``users``
+    default to the tables of the joins of those names.
     """
 
     train: pd.DataFrame
     test: pd.DataFrame | None
-    items: pd.DataFrame | None
-    users: pd.DataFrame | None
+    items: pd.DataFrame | None = None
+    users: pd.DataFrame | None = None
     joins: dict[str, SideTable] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.items is None and "items" in self.joins:
+            self.items = self.joins["items"].table
+        if self.users is None and "users" in self.joins:
+            self.users = self.joins["users"].table
 
 
 def resolve_path(path: str, base_dir: str | None, *, where: str, hint: str | None = None) -> Path:
@@ -267,7 +274,7 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
         ds = load_dataset(cfg.dataset, **cfg.dataset_options)
         test = ds.test if ds.test is not None and len(ds.test) else None
         items, users = getattr(ds, "items", None), getattr(ds, "users", None)
-        return Tables(ds.train, test, items, users, dataset_joins(users, items))
+        return Tables(ds.train, test, items, users, joins=dataset_joins(users, items))
     assert cfg.train is not None
     train = read_source(cfg.train, base_dir, "data.train")[0]
     test = read_source(cfg.test, base_dir, "data.test")[0] if cfg.test is not None else None
@@ -279,5 +286,4 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
         train = join_side_table(train, side[name], name, where="the training data (data.train)")
         if test is not None:
             test = join_side_table(test, side[name], name, where="the test data (data.test)")
-    items, users = side.get("items"), side.get("users")
-    return Tables(train, test, None if items is None else items.table, None if users is None else users.table, side)
+    return Tables(train, test, joins=side)

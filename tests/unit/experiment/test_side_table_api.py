@@ -33,3 +33,13 @@ def test_a_cleaned_side_table_warns_once(caplog):
         join_side_table(INTER, side, "items")
     assert caplog.text.count("have no item_id") == 1
     assert side.table.item_id.tolist() == [1]
+
+
+def test_tables_items_and_users_default_to_the_joins_of_those_names():
+    from recstack.experiment.tables import Tables
+
+    items = side_table(pd.DataFrame({"item_id": [1, 2], "title": ["a", "b"]}), "item_id", "items")
+    t = Tables(INTER, None, joins={"items": items})
+    assert t.items is items.table and t.users is None
+    given = pd.DataFrame({"item_id": [1]})
+    assert Tables(INTER, None, given, None, {"items": items}).items is given  # given explicitly: kept
