@@ -27,7 +27,7 @@ _STRIPPED = np.zeros(256, dtype=bool)  # bytes str.strip() removes (ASCII): pand
 _STRIPPED[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 _BYTE_ENCODINGS = ("utf-8", "ascii", "iso8859", "latin", "cp125", "koi8")  # ASCII bytes mean ASCII
 _NONE = np.empty(0, dtype=np.int64)
-_Scan = tuple[int, np.ndarray, np.ndarray, np.ndarray, int]
+_Scan = tuple[int, np.ndarray, np.ndarray, np.ndarray, int, int]
 
 
 class Unchecked(Exception):
@@ -69,12 +69,25 @@ def _non_overlapping(pos: np.ndarray, k: int) -> np.ndarray:
         keep, jump = grown, jump[jump]
 
 
-def _scan_quoted(arr: np.ndarray, sep: bytes, python: bool = False) -> _Scan:
+def _line_ends(data: bytes, arr: np.ndarray) -> np.ndarray:
+    """Positions of the bytes that end a line as pandas reads it: ``\\n``, and a ``\\r`` not
+    followed by ``\\n`` (old Mac files); a ``\\r`` last in ``arr`` waits for the next block."""
+    is_end = arr == 10
+    if b"\r" in data:  # a byte search: files without CR pay nothing more
+        cr = np.flatnonzero(arr[:-1] == 13)
+        is_end[cr[arr[cr + 1] != 10]] = True
+    return np.flatnonzero(is_end)
+
+
+def _scan_quoted(arr: np.ndarray, newlines: np.ndarray, sep: bytes, python: bool = False) -> _Scan:
     """Records of a delimited block as pandas reads them (double quotes may hold separators and
     newlines): its C parser, or with ``python`` its python engine (``csv.reader``), which also
-    skips a row of one quoted blank field. Returns ``(cut, first_lines, fields, has_text, lines)``
-    for the whole records before byte ``cut``; see :func:`_short_row`."""
-    newlines = np.flatnonzero(arr == 10)
+    skips a row of one quoted blank field. ``newlines``: the :func:`_line_ends` of ``arr``.
+    Returns ``(cut, first_lines, fields, has_text, lines, dropped)`` for the whole records
+    before byte ``cut``: the line (in the block) each starts on, its field count, whether it is
+    a row, the lines before ``cut``, and the first record whose leading separator pandas' C
+    parser drops (a row after a blank line ending in a lone ``\\r``; may be the one at ``cut``)
+    or -1."""
     is_quote = arr == 34
     seps = _matches(arr, sep)
     quotes = np.flatnonzero(is_quote)
@@ -85,7 +98,7 @@ def _scan_quoted(arr: np.ndarray, sep: bytes, python: bool = False) -> _Scan:
     else:
         end_at = np.arange(newlines.size)
     if not end_at.size:
-        return 0, _NONE, _NONE, _NONE, 0
+        return 0, _NONE, _NONE, _NONE, 0, -1
     ends = newlines[end_at]
     cut = int(ends[-1]) + 1
     seps = _non_overlapping(seps[seps < cut], len(sep))
@@ -104,21 +117,26 @@ def _scan_quoted(arr: np.ndarray, sep: bytes, python: bool = False) -> _Scan:
             raise Unchecked("a quote character inside an unquoted field", first)
     fields = np.diff(np.searchsorted(seps, ends), prepend=0) + 1  # no separator lies on a newline
     has_text = fields > 1
+    dropped = -1
     if not has_text.all():  # a row of one field may be blank: look at its bytes
         blank = _STRIPPED.copy() if python else np.isin(np.arange(256), _BLANK_BYTES)
         blank[34] = python  # python: '" "' is a blank row (a quoted "" that is one '"' is taken as blank too)
         blank[np.frombuffer(sep, dtype=np.uint8)] = False  # a line of separators is a row of empty fields
         has_text |= np.logical_or.reduceat(~blank[arr[:cut]], starts)
-    return cut, np.concatenate([[0], end_at[:-1] + 1]), fields, has_text, int(end_at[-1]) + 1
+        if not python:  # a lone CR is never last in arr (_line_ends), so the byte after it is there
+            after = np.flatnonzero(~has_text)
+            after = after[arr[ends[after]] == 13]
+            after = after[arr[ends[after] + 1] == sep[0]]
+            dropped = int(after[0]) + 1 if after.size else -1
+    return cut, np.concatenate([[0], end_at[:-1] + 1]), fields, has_text, int(end_at[-1]) + 1, dropped
 
 
-def _scan_split(arr: np.ndarray, sep: bytes) -> _Scan:
+def _scan_split(arr: np.ndarray, ends: np.ndarray, sep: bytes) -> _Scan:
     """Lines of a block as pandas' python engine splits them at a separator of two or more
     characters: each line stripped of surrounding whitespace, cut at non-overlapping
-    occurrences, quotes not special. Same returns as :func:`_scan_quoted`."""
-    ends = np.flatnonzero(arr == 10)
+    occurrences, quotes not special. Same arguments and returns as :func:`_scan_quoted`."""
     if not ends.size:
-        return 0, _NONE, _NONE, _NONE, 0
+        return 0, _NONE, _NONE, _NONE, 0, -1
     cut = int(ends[-1]) + 1
     starts = np.concatenate([[0], ends[:-1] + 1])
     solid = ~_STRIPPED[arr[:cut]]
@@ -135,7 +153,7 @@ def _scan_split(arr: np.ndarray, sep: bytes) -> _Scan:
         seps = seps[has_text[line] & (seps >= lo[line]) & (seps + k <= hi[line])]
     seps = _non_overlapping(seps, k)
     fields = np.bincount(np.searchsorted(ends, seps), minlength=ends.size) + 1
-    return cut, np.arange(ends.size), fields, has_text, ends.size
+    return cut, np.arange(ends.size), fields, has_text, ends.size, -1
 
 
 def _short_row(path: Path, sep: bytes, *, split: bool, expected: int, skip: int) -> tuple[int, int] | None:
@@ -144,16 +162,19 @@ def _short_row(path: Path, sep: bytes, *, split: bool, expected: int, skip: int)
     pandas fills a short row with NaN without a word. Fields are counted on the raw bytes in
     blocks with NumPy (bounded memory), as pandas splits them: with ``split`` (a separator of
     two or more characters, pandas' python engine) each line stripped and cut at
-    non-overlapping occurrences; otherwise quoted separators and newlines do not count. Blank
-    rows are skipped as pandas skips them, and so are the first ``skip`` other rows (up to the
-    header).
+    non-overlapping occurrences; otherwise quoted separators and newlines do not count. A line
+    ends at ``\\n``, ``\\r\\n`` or a lone ``\\r``. Blank rows are skipped as pandas skips them,
+    and so are the first ``skip`` other rows (up to the header).
 
     Raises:
-        Unchecked: a quote inside an unquoted field, or a record longer than ``_MAX_RECORD``.
+        Unchecked: a quote inside an unquoted field, a row pandas' C parser shifts (see
+            :func:`_scan_quoted`), or a record longer than ``_MAX_RECORD``.
     """
     scan = _scan_split if split else partial(_scan_quoted, python=len(sep) > 1)
     line = records = 0
     carry = b""
+    pending = False  # the next block's first record follows a blank line ending in a lone CR
+    shifted = 0  # the first line whose leading separator pandas drops, if any
     with open_binary(path) as fh:
         while True:
             block = fh.read(_BLOCK)
@@ -161,19 +182,28 @@ def _short_row(path: Path, sep: bytes, *, split: bool, expected: int, skip: int)
             if not block and data and not data.endswith(b"\n"):
                 data += b"\n"
             try:
-                cut, first_lines, fields, has_text, lines = scan(np.frombuffer(data, dtype=np.uint8), sep)
+                arr = np.frombuffer(data, dtype=np.uint8)
+                cut, first_lines, fields, has_text, lines, dropped = scan(arr, _line_ends(data, arr), sep)
             except Unchecked as err:
                 raise Unchecked(f"{err.why}, line {line + (err.line or 0) + 1}") from None
+            if pending and fields.size:
+                dropped, pending = 0, False
             ordinal = records + np.cumsum(has_text) - 1
             short = np.flatnonzero(has_text & (ordinal >= skip) & (fields < expected))
             if short.size:
                 return line + int(first_lines[short[0]]) + 1, int(fields[short[0]])
+            if 0 <= dropped < fields.size and not shifted:
+                shifted = line + int(first_lines[dropped]) + 1
+            pending = pending or dropped == fields.size
             records += int(has_text.sum())
             line += lines
             carry = data[cut:]
             if not block:
                 if carry:
                     raise Unchecked("the file ends inside a quoted field")
+                if shifted:
+                    raise Unchecked(f"line {shifted} starts with the separator after a blank line that ends in "
+                                    "a lone carriage return: pandas drops that separator, shifting the row left")
                 return None
             if len(carry) > _MAX_RECORD:
                 raise Unchecked(f"a row longer than {_MAX_RECORD >> 20} MiB (an unclosed quote?)")

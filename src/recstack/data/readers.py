@@ -66,11 +66,13 @@ def read_table(
             missing; other columns treat pandas' usual strings as missing). ``int`` is exact
             within int64. A name that is not a column is an error.
 
-    A text file's rows are checked for fields missing at the end (pandas would fill them with
-    NaN): that is an error naming the line. Where the fields cannot be counted (a regex ``sep``,
-    a quote inside an unquoted field, an encoding that is not ASCII-compatible), one warning says
-    so. A text column of integers that pandas parses as float64 (a gap or a decimal point) with
-    values of 2**53 or more is an error (the values would be rounded), unless typed.
+    A text file's rows (lines ending in ``\\n``, ``\\r\\n`` or ``\\r``) are checked for fields
+    missing at the end (pandas would fill them with NaN): that is an error naming the line. Where
+    the fields cannot be counted (a regex ``sep``, a quote inside an unquoted field, an encoding
+    that is not ASCII-compatible, a row pandas shifts because it starts with the separator after
+    a blank line ending in ``\\r``), one warning says so. A text column of integers that pandas
+    parses as float64 (a gap or a decimal point) with values of 2**53 or more is an error (the
+    values would be rounded), unless typed.
 
     Raises:
         DataError: missing, empty or malformed file, a row with too few fields, a ``.zip`` not of

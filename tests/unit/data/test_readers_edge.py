@@ -270,3 +270,39 @@ def test_the_field_check_is_the_same_across_block_boundaries(tmp_path, monkeypat
     with caplog.at_level("WARNING", logger="recstack.data.readers"):
         assert read_table(tmp_path / "long.csv").shape == (2, 2)
     assert "a row longer than" in caplog.text
+
+
+@pytest.mark.parametrize(("sep", "name"), [(",", "m.csv"), ("::", "m.dat"), ("§", "m.txt")])
+def test_short_rows_are_found_in_files_with_cr_line_endings(tmp_path, monkeypatch, sep, name):
+    import recstack.data._field_check as field_check
+
+    f = tmp_path / name
+    f.write_bytes(f"a{sep}b{sep}c\r1{sep}2{sep}3\r\r4{sep}5\r6{sep}7{sep}8\r".encode())  # old Mac: a lone CR ends a line
+    with pytest.raises(DataError, match=rf"{name}: line 4 has 2 fields but the header has 3 columns"):
+        read_table(f, sep=sep)
+    f.write_bytes(f'a{sep}b{sep}c\r\n1{sep}"x\ry"{sep}\r4{sep}5\r\n'.encode())  # mixed; quoted CR: text ("::": a line end)
+    with pytest.raises(DataError, match=rf"{name}: line {2 if sep == '::' else 4} has 2 fields"):
+        read_table(f, sep=sep)
+    f.write_bytes(f"ab{sep}c\r\n1{sep}\r\n2{sep}3\r\n4\r\n".encode())
+    for block in range(1, 8):  # a CRLF split between blocks is one line end, not two
+        monkeypatch.setattr(field_check, "_BLOCK", block)
+        with pytest.raises(DataError, match=rf"{name}: line 4 has 1 fields but the header has 2 columns"):
+            read_table(f, sep=sep)
+    f.write_bytes(f"ab{sep}c\r\n1{sep}\r\n2{sep}3\r\n".encode())
+    assert read_table(f, sep=sep)["ab"].tolist() == [1, 2]
+
+
+def test_a_row_pandas_shifts_after_a_blank_cr_line_is_a_warning(tmp_path, monkeypatch, caplog):
+    import recstack.data._field_check as field_check
+
+    f = tmp_path / "s.csv"
+    f.write_bytes(b"a,b,c\r1,2,3\r\r,5,6\r7,8,9\r")  # pandas' C parser reads line 4 as 5,6,NaN
+    for block in (3, 1 << 24):  # also when the blank line ends a block
+        monkeypatch.setattr(field_check, "_BLOCK", block)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="recstack.data.readers"):
+            assert read_table(f)["c"].isna().tolist() == [False, True, False]
+        assert len(caplog.records) == 1 and "line 4 starts with the separator after a blank line" in caplog.text
+    f.write_bytes(b"a,b,c\r1,2,3\r\r,5,6\r7,8\r")  # a row short as written is still an error
+    with pytest.raises(DataError, match=r"s\.csv: line 5 has 2 fields"):
+        read_table(f)
