@@ -27,9 +27,12 @@ __all__ = [
     "SCALAR",
     "STRING",
     "KeyKind",
+    "arrow_strings",
     "as_series",
+    "as_str_series",
     "cell_kinds",
     "check_labels",
+    "explode_lists",
     "explode_objects",
     "factorize_keys",
     "first_row",
@@ -42,6 +45,7 @@ KeyKind = Literal["int", "str"]
 _STR_TYPES = [str, np.str_]
 _LIST_TYPES = [list, tuple, np.ndarray, set, frozenset]
 _INT_LIMIT = 2.0**63
+_STR = np.frompyfunc(str, 1, 1)  # str() per cell into an object array (Python str of any length)
 _BOOL_TYPES = (bool, np.bool_)
 
 
@@ -81,6 +85,39 @@ def _series(values: Any, dtype: Any = None) -> pd.Series:
         return pd.Series(values, dtype=dtype)
     except UnicodeEncodeError:
         return pd.Series(values, dtype=object)
+
+
+# Lone surrogates ("\udce9", valid in JSON) have no UTF-8 form, so neither Arrow nor pandas' str
+# dtype can hold them: the helpers below take the Arrow path and fall back to Python objects.
+
+
+def as_str_series(values: pd.Series) -> pd.Series:
+    """Each cell as ``str(cell)``, in pandas' ``str`` dtype (Arrow: vectorized string methods),
+    or object dtype where a string has no UTF-8 form (a lone surrogate). The index is kept."""
+    try:
+        return values.astype(str)
+    except UnicodeEncodeError:
+        return pd.Series(_STR(values.to_numpy(dtype=object)), index=values.index, dtype=object)
+
+
+def arrow_strings(values: pd.Series | np.ndarray) -> pa.Array | None:
+    """``(n,)`` ``str`` cells as an Arrow ``large_string`` array, or ``None`` where a string has no
+    UTF-8 form (a lone surrogate): the caller then takes its Python ``str`` path."""
+    cells = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values
+    try:
+        return pa.array(cells, type=pa.large_string())
+    except UnicodeEncodeError:
+        return None
+
+
+def explode_lists(cells: pd.Series) -> pd.Series:
+    """List-like cells -> their elements, indexed by the cell's label: ``Series.explode`` (a ``str``
+    result where pandas infers one; an empty list gives one missing element), or
+    :func:`explode_objects` where a string has no UTF-8 form (a lone surrogate)."""
+    try:
+        return cells.explode()
+    except UnicodeEncodeError:
+        return explode_objects(cells)
 
 
 def explode_objects(cells: pd.Series) -> pd.Series:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recstack.errors import ConfigError
-from recstack.preprocessing._cells import explode_objects
+from recstack.preprocessing._cells import arrow_strings, explode_lists
 
 __all__ = ["check_split", "split_strings"]
 
@@ -83,9 +83,8 @@ def split_strings(
         ConfigError: ``pattern`` matches the empty string or is not a Python regex (:func:`check_split`).
     """
     check_split(pattern, regex=regex)
-    try:
-        arr = pa.array(strings.to_numpy(dtype=object), type=pa.large_string())
-    except UnicodeEncodeError:  # a lone surrogate ("\udce9", valid JSON) has no UTF-8 form: Python str and re
+    arr = arrow_strings(strings)
+    if arr is None:  # a lone surrogate ("\udce9", valid JSON) has no UTF-8 form: Python str and re
         cells = pd.Series(strings.to_numpy(dtype=object), dtype=object)
         return _split_with_pandas(cells.str.lower() if lowercase else cells, pattern if regex else re.escape(pattern))
     if lowercase:
@@ -112,11 +111,7 @@ def split_strings(
 
 def _split_with_pandas(strings: pd.Series, pattern: str) -> tuple[np.ndarray, np.ndarray]:
     """Python ``re`` split of object-dtype cells (Python-bound per cell, like any ``re`` call)."""
-    lists = strings.reset_index(drop=True).str.split(pattern, regex=True)
-    try:
-        tokens = lists.explode()  # a pandas str column: strip and length run in Arrow
-    except UnicodeEncodeError:  # a lone surrogate ("\udce9") has no UTF-8 form: object elements
-        tokens = explode_objects(lists)
-    tokens = tokens.str.strip()
+    # a pandas str column (strip and length run in Arrow), objects where a cell has a lone surrogate
+    tokens = explode_lists(strings.reset_index(drop=True).str.split(pattern, regex=True)).str.strip()
     tokens = tokens[(tokens.str.len() > 0).to_numpy(dtype=bool, na_value=False)]
     return tokens.to_numpy(dtype=object), tokens.index.to_numpy(dtype=np.int64)

@@ -26,7 +26,7 @@ from recstack.preprocessing._cells import (
     as_series,
     cell_kinds,
     check_labels,
-    explode_objects,
+    explode_lists,
     first_row,
 )
 from recstack.preprocessing._split import split_strings
@@ -98,10 +98,7 @@ def split_ragged(
         flats.append(s[is_scalar].to_numpy(dtype=object))
         rows.append(np.flatnonzero(is_scalar))
     if is_list.any():
-        try:
-            exploded = s[is_list].explode()  # index = row position of each element
-        except UnicodeEncodeError:  # pandas' str result cannot hold a lone surrogate ("\udce9")
-            exploded = explode_objects(s[is_list])
+        exploded = explode_lists(s[is_list])  # index = row position of each element
         elements = exploded.reset_index(drop=True)
         element_kinds = cell_kinds(elements)
         if (element_kinds == LIST).any():

@@ -5,18 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from recstack.errors import ArtifactError, ConfigError, SchemaError
-from recstack.preprocessing._cells import LIST, MISSING, SCALAR, _short, as_series, cell_kinds, check_labels, first_row
+from recstack.preprocessing._cells import (
+    LIST,
+    MISSING,
+    SCALAR,
+    _short,
+    as_series,
+    as_str_series,
+    cell_kinds,
+    check_labels,
+    first_row,
+)
 from recstack.preprocessing._fitted import check_is_fitted, check_state
 from recstack.preprocessing._split import check_split, split_strings
 from recstack.preprocessing.ragged import pad
 from recstack.preprocessing.vocabulary import Vocabulary
 
 __all__ = ["Tokenizer"]
-
-_STR = np.frompyfunc(str, 1, 1)  # str() per cell, into an object array (Python str, any length)
 
 
 class Tokenizer:
@@ -77,11 +84,7 @@ class Tokenizer:
                 "needs one string per row; join the list, or use type: multi_hot / sequence"
             )
         present = kinds != MISSING
-        try:
-            texts_ = s[present].astype(str)
-        except UnicodeEncodeError:  # pandas' str dtype cannot hold a lone surrogate ("\udce9"); not NumPy's
-            texts_ = pd.Series(_STR(s[present].to_numpy(dtype=object)), dtype=object)  # fixed-width str drops "\x00"
-        tokens, cells = split_strings(texts_, self.split, regex=True, lowercase=self.lowercase)
+        tokens, cells = split_strings(as_str_series(s[present]), self.split, regex=True, lowercase=self.lowercase)
         rows = np.flatnonzero(present)[cells]
         return tokens, np.bincount(rows, minlength=len(s)).astype(np.int64)
 

@@ -6,11 +6,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from recstack.errors import ArtifactError, ConfigError, DataError, SchemaError
-from recstack.preprocessing._cells import KeyKind, factorize_keys, take_codes
+from recstack.preprocessing._cells import KeyKind, arrow_strings, factorize_keys, take_codes
 from recstack.preprocessing._fitted import check_is_fitted, check_state
 from recstack.preprocessing.hashing import _check_positive, stable_hash
 
@@ -198,10 +197,10 @@ def _key_order(keys: np.ndarray) -> np.ndarray:
     """``(u,)`` int64 positions that sort distinct ``str`` keys as Python's ``sorted`` would.
 
     Arrow sorts the UTF-8 bytes, which is code point order (3-4x faster than sorting Python
-    objects); a key with no UTF-8 form (a lone surrogate, ``"\udce9"``) or that is not a
-    ``str`` falls back to the object sort.
+    objects); a key with no UTF-8 form (a lone surrogate, ``"\udce9"``) falls back to the
+    object sort.
     """
-    try:
-        return pc.array_sort_indices(pa.array(keys, type=pa.large_string())).to_numpy().astype(np.int64)
-    except (UnicodeEncodeError, pa.ArrowException):  # ArrowTypeError / ArrowInvalid: a key that is not a str
+    arr = arrow_strings(keys)  # canonical keys: always str (factorize_keys)
+    if arr is None:
         return np.argsort(keys, kind="stable")
+    return pc.array_sort_indices(arr).to_numpy().astype(np.int64)

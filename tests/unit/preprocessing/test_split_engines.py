@@ -83,16 +83,16 @@ def test_the_python_re_split_explodes_in_arrow_unless_a_cell_has_a_lone_surrogat
     # explode_objects (one Python pass per token) made ML-100K title transforms ~25% slower
     import json
 
-    from recstack.preprocessing import _split
+    from recstack.preprocessing import _cells, _split
 
     calls = []
-    explode_objects = _split.explode_objects
+    explode_objects = _cells.explode_objects
 
     def spy(cells):
         calls.append(len(cells))
         return explode_objects(cells)
 
-    monkeypatch.setattr(_split, "explode_objects", spy)
+    monkeypatch.setattr(_cells, "explode_objects", spy)
     texts = pd.Series(["Café  crème ", "naïve résumé", "   "])  # non-ASCII with \s: the Python re path
     tokens, cells = _split.split_strings(texts, r"\s+", regex=True)
     assert tokens.tolist() == ["Café", "crème", "naïve", "résumé"] and cells.tolist() == [0, 0, 1, 1]
