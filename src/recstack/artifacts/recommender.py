@@ -12,12 +12,13 @@ import torch
 
 from recstack.errors import ConfigError, SchemaError
 from recstack.index import ExactIndex
-from recstack.metrics import build_exclusion, select_rows
+from recstack.metrics import build_exclusion, positive_ranks, select_rows
 from recstack.models.two_tower import TwoTower
 from recstack.features import Schema
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
 from recstack.preprocessing.ragged import split_ragged
+from recstack.tasks.retrieval_eval import warn_if_tied
 
 __all__ = ["Recommender", "undescribed_rows"]
 
@@ -27,6 +28,7 @@ QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a 
 COLD_START = ("average", "oov")
 AVERAGE_CHUNK = 8192  # known users embedded at once for the average query
 SEARCH_CHUNK = 8192  # queries searched at once (their exclusion lists exist only then)
+RANK_CHUNK = 16384  # rows ranked at once by rank() (bounds the exclusion lists)
 MAX_RESULT_ROWS = 50_000_000  # rows one recommend()/score() call may return (a frame of ~2-4 GB)
 
 
@@ -347,6 +349,34 @@ class Recommender:
                 arr = arr.astype(np.int64)
             self._cand_array = arr
         return self._cand_array
+
+    def rank(
+        self, queries: QueryInput, items: Sequence[Any], *, exclude: Any = None, cold_start: str = "average",
+        ties: str = "optimistic",
+    ) -> torch.Tensor:
+        """``(n,)`` int64: where each query row's raw item ranks among all candidates (0 = first).
+
+        The quantity full-catalogue metrics are built from (``recstack.metrics.topk_metrics``);
+        an item not in the catalogue gets the catalogue size (a miss). ``exclude`` as in
+        :meth:`recommend` (the row's own item is never excluded); ``ties``: the item's place
+        among equal scores (``recstack.metrics.TIES``). Rows are ranked ``RANK_CHUNK`` at a
+        time, so exclusion lists exist for one chunk only.
+        """
+        items = _id_list(items, "items")
+        table, pos, q = self._queries(queries, cold_start)
+        if len(items) != len(table):
+            raise ConfigError(f"rank: {len(items)} items for {len(table)} query rows; give one item per row")
+        positives = torch.as_tensor(self._cand_pos.positions(items, column=self.candidate_column), dtype=torch.long)
+        plan = self._exclusion_plan(exclude)
+        ranks = torch.full_like(positives, len(self.candidate_ids))
+        rows = np.flatnonzero((positives >= 0).numpy())
+        if rows.size:
+            warn_if_tied(q[rows], self.index.embeddings, positives[rows], ties)
+        for start in range(0, rows.size, RANK_CHUNK):
+            r = rows[start : start + RANK_CHUNK]
+            ex = None if plan is None else self._exclusion_rows(table.iloc[r].reset_index(drop=True), pos[r], *plan)
+            ranks[r] = positive_ranks(q[r], self.index.embeddings, positives[r], exclude=ex, ties=ties)
+        return ranks
 
     def score(
         self, queries: QueryInput, candidates: Sequence[Any], *, cold_start: str = "average"

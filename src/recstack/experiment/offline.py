@@ -7,9 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import torch
 
 from recstack.artifacts.recommender import Recommender
 from recstack.config.experiment import JoinSource, TableSource
@@ -18,14 +16,12 @@ from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.experiment.tables import (
     SideTable, dataset_joins, join_side_table, plan_joins, read_source, side_table,
 )
-from recstack.metrics import positive_ranks, topk_metrics
+from recstack.metrics import topk_metrics
 from recstack.preprocessing.keys import key_codes, require_ids, require_items
-from recstack.tasks.retrieval_eval import warn_if_tied
 
 __all__ = ["DEFAULT_METRICS", "evaluate_recommender", "join_saved_tables", "saved_eval_settings"]
 
 logger = logging.getLogger(__name__)
-EVAL_CHUNK = 16384  # evaluation rows ranked at once (bounds the exclusion lists)
 DEFAULT_METRICS = ("hit_rate@10", "hit_rate@100", "recall@10", "ndcg@10", "mrr")
 JoinOverrides = Mapping[str, "str | Path | pd.DataFrame"]
 _SKIP_HINT = " (recstack evaluate --no-join, or joins=False in Python, evaluates the table as it is)"
@@ -75,25 +71,16 @@ def evaluate_recommender(
             raise SchemaError(f"evaluation table lacks column {col!r}; columns: {sorted(map(str, table.columns))}"
                               f"{_join_hint(rec, col, joins is not False)}")
     require_items(table, key, "evaluation data")  # as training does
+    groups = require_ids(key_codes(table[rec.query_column], column=rec.query_column)[0], rec.query_column)
     # query columns the table has are used, per cell; the rest come from the stored users
     qcols = [c for c in table.columns if c != key]
-    qtable, pos, q = rec._queries(table[qcols], cold_start)
-    positives = torch.as_tensor(rec._cand_pos.positions(table[key], column=key), dtype=torch.long)
-    unknown = int((positives < 0).sum())
+    ranks = rec.rank(table[qcols], table[key], exclude="seen" if exclude_seen else None, cold_start=cold_start,
+                     ties=ties)
+    unknown = int((ranks >= len(rec.candidate_ids)).sum())
     if unknown:
         logger.warning("evaluation data: %d of %d rows have a %s not in the catalogue; they count as misses "
                        "(check the separator, --names and the ID spelling if that is unexpected)",
                        unknown, len(table), key)
-    groups = require_ids(key_codes(table[rec.query_column], column=rec.query_column)[0], rec.query_column)
-    plan = rec._exclusion_plan("seen" if exclude_seen else None)
-    ranks = torch.full_like(positives, len(rec.candidate_ids))
-    rows = np.flatnonzero((positives >= 0).numpy())
-    if rows.size:
-        warn_if_tied(q[rows], rec.index.embeddings, positives[rows], ties)
-    for start in range(0, rows.size, EVAL_CHUNK):  # exclusion lists exist one chunk at a time
-        r = rows[start : start + EVAL_CHUNK]
-        ex = None if plan is None else rec._exclusion_rows(qtable.iloc[r].reset_index(drop=True), pos[r], *plan)
-        ranks[r] = positive_ranks(q[r], rec.index.embeddings, positives[r], exclude=ex, ties=ties)
     return topk_metrics(ranks, metrics=metrics, groups=groups, num_candidates=len(rec.candidate_ids))
 
 

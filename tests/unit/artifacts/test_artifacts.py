@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import recstack
-from recstack.errors import ArtifactError
+from recstack.errors import ArtifactError, ConfigError
 from recstack.experiment import RetrievalExperiment
 from tests.conftest import small_config
 
@@ -302,6 +302,7 @@ def test_a_model_saved_with_a_missing_known_user_still_loads_and_serves(trained)
 
 def test_offline_evaluation_in_chunks_gives_the_same_metrics(trained, monkeypatch):
     import recstack.experiment.offline as offline
+    from recstack.artifacts import recommender as rec_mod
 
     exp, d = trained
     rec = recstack.load(d)
@@ -309,9 +310,13 @@ def test_offline_evaluation_in_chunks_gives_the_same_metrics(trained, monkeypatc
     table.loc[2, "item_id"] = 10**9  # not in the catalogue: a miss, in any chunk
     metrics = ["hit_rate@10", "recall@10", "ndcg@10", "mrr"]
     whole = offline.evaluate_recommender(rec, table, metrics=metrics, exclude_seen=True)
-    monkeypatch.setattr(offline, "EVAL_CHUNK", 7)
+    monkeypatch.setattr(rec_mod, "RANK_CHUNK", 7)
     assert offline.evaluate_recommender(rec, table, metrics=metrics, exclude_seen=True) == pytest.approx(whole)
     assert whole != offline.evaluate_recommender(rec, table, metrics=metrics, exclude_seen=False)
+    ranks = rec.rank(table[["user_id"]], table["item_id"], exclude="seen")  # the public verb behind it
+    assert int(ranks[2]) == len(rec.candidate_ids) and ranks.dtype == torch.long
+    with pytest.raises(ConfigError, match="one item per row"):
+        rec.rank(table[["user_id"]], table["item_id"][:3])
 
 
 def rechecksum(bad, name):
