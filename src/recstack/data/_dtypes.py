@@ -15,7 +15,8 @@ import pandas as pd
 
 from recstack.errors import ConfigError, DataError, SchemaError
 
-__all__ = ["COLUMN_TYPES", "DEFAULT_NA", "ColumnType", "apply_dtype", "checked_dtype", "rounded_integers"]
+__all__ = ["COLUMN_TYPES", "DEFAULT_NA", "ColumnType", "apply_dtype", "checked_dtype", "inexact_integers",
+           "rounded_integers"]
 
 ColumnType = Literal["str", "int", "float"]
 """A column type a reader can be told to keep (``str`` keeps IDs like ``0007`` as written)."""
@@ -53,6 +54,36 @@ def rounded_integers(df: pd.DataFrame, dtype: Mapping[str, ColumnType]) -> list[
             finite = f[np.isfinite(f)]
             if bool(np.all(np.floor(finite) == finite)):
                 out.append(col)
+    return out
+
+
+def inexact_integers(text: pd.Series) -> np.ndarray:
+    """Cells of ``text`` written as integers (``[+-]?\\d+``) that float64 cannot hold exactly:
+    ``9007199254740993`` is read as ``9007199254740992``. Other spellings (``1.5e18``, ``7.0``)
+    and integers float64 holds (``225000000000000000000``) are not; missing cells are not."""
+    out = np.zeros(len(text), dtype=bool)
+    if pd.api.types.is_object_dtype(text.dtype):  # Arrow strings: vectorized string operations
+        text = text.astype("string[pyarrow]")
+    written = text.str.strip()
+    is_int = written.str.fullmatch(r"[+-]?\d+").fillna(False).to_numpy(dtype=bool)
+    digits = written[is_int].str.lstrip("+-").str.lstrip("0")
+    n = digits.str.len().to_numpy(dtype=np.int64)
+    long = n >= 16  # 10**15 < 2**53: shorter integers are exact
+    if not long.any():
+        return out
+    rows, digits, n = np.flatnonzero(is_int)[long], digits[long], n[long]
+    fits = (n < 19) | ((n == 19) & (digits <= _INT64_DIGITS[False]).to_numpy(dtype=bool))
+    v = digits[fits].astype(np.int64).to_numpy()
+    f = v.astype(np.float64)  # exact, or the nearest float: then it converts back to another integer
+    inexact = np.ones(len(rows), dtype=bool)
+    inexact[fits] = (f >= 2.0**63) | (np.where(f < 2.0**63, f, 0).astype(np.int64) != v)
+    beyond = np.flatnonzero(~fits)
+    if beyond.size:  # >= 2**63 is exact only as a multiple of 2**11, which its last 11 digits tell
+        round_ = (digits.iloc[beyond].str[-11:].astype(np.int64).to_numpy() % 2048) == 0
+        for i in beyond[round_]:  # round numbers written out in full (1e20 as 100000000000000000000): rare
+            f_i = float(digits.iloc[i])
+            inexact[i] = not np.isfinite(f_i) or int(f_i) != int(digits.iloc[i])
+    out[rows] = inexact
     return out
 
 
@@ -135,7 +166,7 @@ def _as_int64(values: pd.Series, col: str, where: str) -> pd.Series:
     is_int = text.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
     digits = text[is_int].str.lstrip("+-").str.lstrip("0")
     negative = text[is_int].str.startswith("-").to_numpy(dtype=bool)
-    n = digits.str.len().to_numpy()
+    n = digits.str.len().to_numpy(dtype=np.int64)
     over = (n > 19) | ((n == 19) & np.where(negative, (digits > _INT64_DIGITS[True]).to_numpy(dtype=bool),
                                               (digits > _INT64_DIGITS[False]).to_numpy(dtype=bool)))
     overflow = np.zeros(len(values), dtype=bool)

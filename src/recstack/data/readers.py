@@ -17,12 +17,14 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
+import numpy as np
 import pandas as pd
 
 from recstack.data._arrow import arrow_to_pandas
-from recstack.data._dtypes import COLUMN_TYPES, DEFAULT_NA, ColumnType, apply_dtype, checked_dtype, rounded_integers
+from recstack.data._dtypes import (COLUMN_TYPES, DEFAULT_NA, ColumnType, apply_dtype, checked_dtype, inexact_integers,
+                                   rounded_integers)
 from recstack.data._field_check import Unchecked, first_short_row
 from recstack.data._files import check_container, detect_format
 from recstack.errors import ConfigError, DataError, SchemaError
@@ -32,6 +34,7 @@ __all__ = ["ColumnType", "read_table"]
 log = logging.getLogger(__name__)
 
 _REGEX_META = frozenset(".^$*+?{}[]\\|()")
+_TEXT_CHUNK = 1 << 20  # rows of a column re-read as text at once
 
 
 def read_table(
@@ -70,9 +73,10 @@ def read_table(
     missing at the end (pandas would fill them with NaN): that is an error naming the line. Where
     the fields cannot be counted (a regex ``sep``, a quote inside an unquoted field, an encoding
     that is not ASCII-compatible, a row pandas shifts because it starts with the separator after
-    a blank line ending in ``\\r``), one warning says so. A text column of integers that pandas
-    parses as float64 (a gap or a decimal point) with values of 2**53 or more is an error (the
-    values would be rounded), unless typed.
+    a blank line ending in ``\\r``), one warning says so. In a text column that pandas parses as
+    float64 (a gap, or a decimal point elsewhere), a cell written as an integer of 2**53 or more
+    that float64 cannot hold exactly is an error (distinct IDs would merge), unless the column is
+    typed; numbers written as floats (``1.5e18``) are read as floats.
 
     Raises:
         DataError: missing, empty or malformed file, a row with too few fields, a ``.zip`` not of
@@ -222,20 +226,36 @@ def _check_row_lengths(path: Path, where: str, df: pd.DataFrame, *, sep: str | N
 
 def _exact_large_integers(path: Path, where: str, df: pd.DataFrame, kwargs: dict[str, Any],
                           dtype: dict[str, ColumnType]) -> pd.DataFrame:
-    """Columns of integers of 2**53 or more that pandas made float64 (a gap or a decimal point):
-    ``int`` ones re-read as text (converted exactly by :func:`apply_dtype`), others an error."""
-    rounded = rounded_integers(df, dtype)
-    as_int = [c for c in rounded if dtype.get(c) == "int"]
+    """Columns pandas made float64 whose values are all integers, some of 2**53 or more (a gap,
+    a decimal point or an exponent elsewhere), looked at as written: ``int`` ones take their text
+    (converted exactly by :func:`apply_dtype`); in others, a cell written as an integer that
+    float64 rounds is an error (distinct IDs would merge). Floats written as floats stay floats."""
+    suspects = rounded_integers(df, dtype)
+    as_int = [c for c in suspects if dtype.get(c) == "int"]
     if as_int:  # an int column written "7.0" somewhere: its text, converted exactly later
         df[as_int] = pd.read_csv(path, **{**kwargs, "usecols": as_int, "dtype": dict.fromkeys(as_int, str)})
-    rounded = [c for c in rounded if c not in as_int]
-    if rounded:
-        raise DataError(
-            f"{where}: column {rounded[0]!r} holds integers of 2**53 or more and a gap (or a decimal "
-            "point), so it is read as float64, which rounds them (9007199254740993 becomes "
-            "9007199254740992) and distinct IDs would merge; read it as text: "
-            f"dtype: {{{rounded[0]}: str}} (read_table(..., dtype={{{rounded[0]!r}: 'str'}}))")
+    others = [c for c in suspects if c not in as_int]
+    if not others:
+        return df
+    first = 0  # the text in chunks (bounded memory), up to the first rounded cell
+    for text in pd.read_csv(path, **{**kwargs, "usecols": others, "dtype": dict.fromkeys(others, str),
+                                     "chunksize": _TEXT_CHUNK}):
+        for col in others:
+            rounded = np.flatnonzero(inexact_integers(text[col]))
+            if rounded.size:
+                _refuse_rounded(where, col, first + int(rounded[0]), str(text[col].iloc[rounded[0]]).strip(),
+                                int(df[col].iloc[first + rounded[0]]))
+        first += len(text)
     return df
+
+
+def _refuse_rounded(where: str, col: Any, row: int, written: str, read: int) -> NoReturn:
+    raise DataError(
+        f"{where}: column {col!r} holds integers of 2**53 or more and a gap (or a decimal point or an "
+        f"exponent elsewhere), so it is read as float64, which rounds them (data row {row + 1}: {written} "
+        f"becomes {read}) and distinct IDs would merge; read it as text: dtype: {{{col}: str}} "
+        f"(read_table(..., dtype={{{col!r}: 'str'}})), or, for a numeric feature, as floats: "
+        f"dtype: {{{col}: float}}")
 
 
 def _select_columns(df: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:

@@ -277,10 +277,12 @@ def test_short_rows_are_found_in_files_with_cr_line_endings(tmp_path, monkeypatc
     import recstack.data._field_check as field_check
 
     f = tmp_path / name
-    f.write_bytes(f"a{sep}b{sep}c\r1{sep}2{sep}3\r\r4{sep}5\r6{sep}7{sep}8\r".encode())  # old Mac: a lone CR ends a line
+    # old Mac files: a lone CR ends a line
+    f.write_bytes(f"a{sep}b{sep}c\r1{sep}2{sep}3\r\r4{sep}5\r6{sep}7{sep}8\r".encode())
     with pytest.raises(DataError, match=rf"{name}: line 4 has 2 fields but the header has 3 columns"):
         read_table(f, sep=sep)
-    f.write_bytes(f'a{sep}b{sep}c\r\n1{sep}"x\ry"{sep}\r4{sep}5\r\n'.encode())  # mixed; quoted CR: text ("::": a line end)
+    # mixed endings; a quoted CR is text (with "::" quotes are not special: a line end)
+    f.write_bytes(f'a{sep}b{sep}c\r\n1{sep}"x\ry"{sep}\r4{sep}5\r\n'.encode())
     with pytest.raises(DataError, match=rf"{name}: line {2 if sep == '::' else 4} has 2 fields"):
         read_table(f, sep=sep)
     f.write_bytes(f"ab{sep}c\r\n1{sep}\r\n2{sep}3\r\n4\r\n".encode())
@@ -306,3 +308,46 @@ def test_a_row_pandas_shifts_after_a_blank_cr_line_is_a_warning(tmp_path, monkey
     f.write_bytes(b"a,b,c\r1,2,3\r\r,5,6\r7,8\r")  # a row short as written is still an error
     with pytest.raises(DataError, match=r"s\.csv: line 5 has 2 fields"):
         read_table(f)
+
+
+def test_large_floats_with_a_gap_are_floats_and_only_long_integers_written_out_are_refused(tmp_path, monkeypatch):
+    import recstack.data.readers as readers
+
+    monkeypatch.setattr(readers, "_TEXT_CHUNK", 2)  # the text is looked at in chunks: rows count on across them
+    f = tmp_path / "wei.csv"
+    f.write_text("user_id,amount_wei\n1,1.5e18\n2,\n3,2.25e20\n4,9007199254740992\n5,225000000000000000000\n")
+    got = read_table(f)["amount_wei"].tolist()  # all exact: written as floats, or integers float64 holds
+    assert got[0] == 1.5e18 and pd.isna(got[1]) and got[2:] == [2.25e20, 2.0**53, 2.25e20]
+    for cell, rounded in [("9007199254740993", "9007199254740992"), ("-0009007199254740993", "-9007199254740992"),
+                          ("123456789012345678901", "123456789012345683968")]:
+        f.write_text(f"user_id,amount\n1,1.5e18\n2,\n3,{cell}\n")
+        with pytest.raises(DataError, match=rf"wei\.csv: column 'amount' holds integers of 2\*\*53 or more .*"
+                                            rf"\(data row 3: {cell} becomes {rounded}\).*dtype: \{{amount: str\}}"
+                                            r".*numeric feature.*dtype: \{amount: float\}"):
+            read_table(f)
+        assert read_table(f, dtype={"amount": "float"})["amount"].iloc[2] == float(cell)
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_inexact_integers_are_the_cells_float64_rounds(dtype):
+    import random
+
+    from recstack.data._dtypes import inexact_integers
+
+    rng = random.Random(0)
+
+    def cell() -> str | None:
+        kind = rng.random()
+        if kind < 0.1:
+            return rng.choice([None, "1.5e18", "7.0", "x", "", " ", "+", "-0", "9007199254740993.0"])
+        value = rng.randint(1, 2**53) << rng.randint(0, 80) if kind < 0.5 else rng.randint(0, 10 ** rng.randint(1, 30))
+        return rng.choice(["", "+", "-"]) + "0" * rng.randint(0, 2) + str(value) + rng.choice(["", " "])
+
+    def rounded(text: str | None) -> bool:
+        if text is None or not re.fullmatch(r"[+-]?\d+", text.strip()):
+            return False
+        return int(float(int(text))) != int(text)
+
+    edges = [str(v) for v in (2**53, 2**53 + 1, 2**63 - 1, 2**63, -(2**63), 2**64, 2**64 + 1, 10**22, 10**23)]
+    cells = edges + [cell() for _ in range(3000)]
+    assert inexact_integers(pd.Series(cells, dtype=dtype)).tolist() == [rounded(c) for c in cells]
