@@ -74,8 +74,7 @@ def _line_ends(data: bytes, arr: np.ndarray) -> np.ndarray:
     followed by ``\\n`` (old Mac files); a ``\\r`` last in ``arr`` waits for the next block."""
     is_end = arr == 10
     if b"\r" in data:  # a byte search: files without CR pay nothing more
-        cr = np.flatnonzero(arr[:-1] == 13)
-        is_end[cr[arr[cr + 1] != 10]] = True
+        is_end[:-1] |= (arr[:-1] == 13) & (arr[1:] != 10)
     return np.flatnonzero(is_end)
 
 
