@@ -115,6 +115,7 @@ class RetrievalTask(Task):
         self._shared_values = torch.zeros(0, dtype=torch.long)
         self._neg_p_by_id: Tensor | None = None
         self._log_q_items: Tensor | None = None  # per item row (CANDIDATE_ROW), see set_item_counts
+        self._neg_probs_on_device: Tensor | None = None  # _neg_probs on the batches' device, for logQ
 
     def get_config(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
@@ -152,7 +153,9 @@ class RetrievalTask(Task):
         by_item = by_item and self._log_q_items is not None
         if by_item:
             keys = item if which == "candidate" else neg_item
-            log_q, p_table = self._log_q_items, self._neg_probs
+            moved = self._neg_probs_on_device
+            log_q, p_table = self._log_q_items, moved if moved is not None and moved.device == keys.device else (
+                self._neg_probs)
         else:
             keys = outputs["candidate_ids" if which == "candidate" else "negative_ids"]
             log_q, p_table = self.log_q, self._neg_p_by_id
@@ -168,8 +171,8 @@ class RetrievalTask(Task):
         b = int(outputs["positive"].shape[0])
         if p_table.device != keys.device:  # moved once, not every step
             p_table = p_table.to(keys.device)
-            if by_item:
-                self._neg_probs = p_table
+            if by_item:  # a copy: _neg_probs stays with the sampler's (CPU) generator
+                self._neg_probs_on_device = p_table
             else:
                 self._neg_p_by_id = p_table
         p = torch.where(keys < p_table.numel(), p_table[keys.clamp_max(p_table.numel() - 1)], 0.0).double()
@@ -218,6 +221,7 @@ class RetrievalTask(Task):
             probs = torch.ones(n, dtype=torch.float64)
         self._catalogue = features
         self._neg_probs = (probs / probs.sum()).float()
+        self._neg_probs_on_device = None
         # each ID's probability of being drawn as a sampled negative (logQ for mixed negatives)
         if key is None and len(features) == 1:
             key = next(iter(features))

@@ -110,20 +110,24 @@ def checkpoint_root(path: str | Path) -> Path:
     return p if (p / "LATEST").exists() else p.parent
 
 
-def clear_checkpoints(directory: str | Path) -> int:
+def clear_checkpoints(directory: str | Path, *, after: int | None = None) -> int:
     """Removes the checkpoints of an earlier run in ``directory`` (``epoch-*`` and ``LATEST``).
 
     A fresh run that writes into the same folder must not leave them beside its own: a later
-    resume with ``restore_best`` would load an old run's epoch of the same number.
-    Returns how many were removed.
+    resume with ``restore_best`` would load an old run's epoch of the same number. ``after``:
+    remove only the epochs after it (a run resumed from that epoch in the same folder replaces
+    the ones it abandoned). Returns how many were removed.
     """
     root = Path(directory)
     if not root.is_dir():
         return 0
     old = [p for p in root.glob("epoch-*") if p.is_dir()]
+    if after is not None:
+        old = [p for p in old if p.name[len("epoch-"):].isdigit() and int(p.name[len("epoch-"):]) > after]
     for p in old:
         shutil.rmtree(p)
-    (root / "LATEST").unlink(missing_ok=True)
+    if after is None or old:
+        (root / "LATEST").unlink(missing_ok=True)
     return len(old)
 
 

@@ -142,6 +142,14 @@ class Trainer:
                     f"{cfg.optimizer!r}; resume with the same optimizer or start afresh"
                 )
             _apply_config_hyperparameters(optimizer, cfg, resume_from)
+            if self.run_dir is not None and cfg.checkpoint_every:
+                # this run's folder must hold only this run's epochs: resumed in place, the epochs
+                # after the resumed one belong to the abandoned future; elsewhere, all are foreign
+                target = self.run_dir / "checkpoints"
+                same = target.resolve() == checkpoint_root(resume_from).resolve()
+                removed = clear_checkpoints(target, after=state["epoch"] if same else None)
+                if removed:
+                    log.warning("removed %d checkpoints of another run from %s", removed, target)
             start_epoch = state["epoch"] + 1
             self.history = History(state.get("history"))
             self.best_metric, self.best_epoch = state.get("best_metric"), state.get("best_epoch")
@@ -209,19 +217,20 @@ class Trainer:
 
     @staticmethod
     def _best_weights(resume_from: str | Path, best_epoch: int) -> dict[str, torch.Tensor] | None:
-        """The best epoch's weights, for ``restore_best`` after a resume: from its own
-        checkpoint, else from the copy the resumed checkpoint carries (``best.safetensors``)."""
+        """The best epoch's weights, for ``restore_best`` after a resume: the copy the resumed
+        checkpoint carries (``best.safetensors``), else the best epoch's own checkpoint."""
+        carried = load_best_weights(resume_from)  # written with the resumed checkpoint: trusted first
+        if carried is not None:
+            return carried
         root = checkpoint_root(resume_from)
         best = epoch_dir(root, best_epoch)
         if (best / "weights.safetensors").exists():
             return load_model_weights(best)
-        carried = load_best_weights(resume_from)
-        if carried is None:
-            log.warning(
-                "restore_best: no weights of the best epoch %d in %s (neither its own checkpoint nor a copy in "
-                "the one resumed); the final weights are kept unless a later epoch improves", best_epoch, root,
-            )
-        return carried
+        log.warning(
+            "restore_best: no weights of the best epoch %d in %s (neither its own checkpoint nor a copy in "
+            "the one resumed); the final weights are kept unless a later epoch improves", best_epoch, root,
+        )
+        return None
 
     def _improved(self, value: float) -> bool:
         es = self.config.early_stopping

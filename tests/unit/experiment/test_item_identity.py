@@ -72,3 +72,15 @@ def test_logq_and_popularity_sampling_use_each_items_own_frequency():
     counts = torch.bincount(pop.train_data.column(CANDIDATE_ROW), minlength=len(pop.catalogue.ids)).double()
     want = counts[: len(pop.catalogue.ids)] ** 0.75
     torch.testing.assert_close(pop.task._neg_probs.double(), want / want.sum(), rtol=1e-5, atol=1e-7)
+
+
+def test_logq_on_another_device_leaves_the_sampling_distribution_where_the_sampler_is():
+    # 'meta' stands in for a GPU: the loss may run there while negatives are drawn on the CPU
+    exp = RetrievalExperiment(small_config(task={"kind": "retrieval", "logq_correction": True, "num_negatives": 8},
+                                           **RARE))
+    batch = first_batch(exp)
+    with torch.no_grad():
+        out = exp.model(batch)
+    exp.task._log_q("negative", {k: v.to("meta") for k, v in out.items()}, torch.float32)
+    assert exp.task._neg_probs.device.type == "cpu"
+    first_batch(exp)  # the sampler still draws from its CPU distribution

@@ -238,3 +238,26 @@ def test_the_best_weights_survive_resumes_that_change_checkpoint_every(tmp_path)
     assert last.trainer.best_epoch == 1
     for k, v in ref.model.state_dict().items():
         assert torch.equal(v, last.model.state_dict()[k]), k
+
+
+def test_a_run_resumed_in_place_replaces_the_epochs_it_abandoned(tmp_path, caplog):
+    def cfg(epochs, every, lr, min_delta=0.0):
+        return small_config(**{"train.epochs": epochs, "train.checkpoint_every": every, "train.lr": lr,
+                               "train.early_stopping": {"metric": "hit_rate@10", "patience": 10,
+                                                        "min_delta": min_delta}})
+
+    run = tmp_path / "run"
+    RetrievalExperiment(cfg(4, 1, 0.05), run_dir=run).fit()  # epochs 1-4 of a run then abandoned
+    b = RetrievalExperiment(cfg(3, 3, 0.1), run_dir=run)
+    with caplog.at_level("WARNING"):
+        b.fit(resume_from=run / "checkpoints" / "epoch-0001")
+    assert "removed 3 checkpoints of another run" in caplog.text
+    assert sorted(p.name for p in (run / "checkpoints").glob("epoch-*")) == ["epoch-0001", "epoch-0003"]
+    best = b.trainer.best_epoch
+    assert best == 2  # not checkpointed by b; run A's stale epoch-0002 must not stand in for it
+    want = {k: v.clone() for k, v in b.model.state_dict().items()}  # restore_best: b's own best epoch
+    c = RetrievalExperiment(cfg(4, 3, 0.1, min_delta=1.0), run_dir=run)  # epoch 4 cannot improve
+    c.fit(resume_from=run / "checkpoints" / "epoch-0003")
+    assert c.trainer.best_epoch == best
+    for k, v in want.items():
+        assert torch.equal(v, c.model.state_dict()[k]), k
