@@ -7,11 +7,17 @@ from recstack.config import ExperimentConfig
 
 
 def ml100k_dir() -> Path | None:
+    """``$RECSTACK_DATA/ml-100k`` when it holds MovieLens 100K, else None (those tests skip:
+    `make test` defaults RECSTACK_DATA to ../shared/data, which a clone elsewhere lacks)."""
     root = os.environ.get("RECSTACK_DATA")
-    return Path(root) / "ml-100k" if root else None
+    d = Path(root) / "ml-100k" if root else None
+    return d if d is not None and (d / "u.data").is_file() else None
 
 
-needs_ml100k = pytest.mark.skipif(ml100k_dir() is None, reason="RECSTACK_DATA is not set")
+needs_ml100k = pytest.mark.skipif(
+    ml100k_dir() is None,
+    reason=f"no MovieLens 100K in RECSTACK_DATA={os.environ.get('RECSTACK_DATA')!r} (set it to the folder holding ml-100k/)",
+)
 
 
 def small_config(**overrides) -> ExperimentConfig:

@@ -186,3 +186,20 @@ def test_hex_separators_and_the_current_folder_as_output(tmp_path, capsys, monke
     for target in (".", str(tmp_path)):
         assert main(["train", str(cfg), "-o", target, "-q"]) == 2
         assert "that is the current folder (or one above it)" in capsys.readouterr().err
+
+
+def test_output_piped_into_a_reader_that_stops_is_not_an_error(monkeypatch):
+    import importlib
+    import sys
+
+    cli = importlib.import_module("recstack.cli.main")  # the module (recstack.cli.main is also the function)
+
+    def closed_pipe(args):
+        raise BrokenPipeError(32, "Broken pipe")  # `recstack datasets list | head -0`
+
+    real_stdout = sys.stdout
+    monkeypatch.setattr(cli, "_cmd_datasets", closed_pipe)
+    try:
+        assert cli.main(["datasets", "list"]) == 0
+    finally:
+        sys.stdout = real_stdout

@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("recommend", help="top-K items for users")
     r.add_argument("model", help="model directory")
     r.add_argument("--user", action="append", required=True, help="raw user ID (repeatable)")
-    r.add_argument("-k", type=int, default=10)
+    r.add_argument("-k", type=int, default=10, help="how many items per user (default: 10)")
     r.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
     r.add_argument("--json", action="store_true", help="print JSON records")
     r.add_argument("--cold-start", choices=["average", "oov"], default="average",
@@ -229,9 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_cmd_quickstart)
 
     d = sub.add_parser("datasets", help="list or download built-in datasets")
-    d.add_argument("action", choices=["list", "fetch"])
+    d.add_argument("action", choices=["list", "fetch"], help="list the built-in datasets, or make one available "
+                   "locally and print its folder")
     d.add_argument("name", nargs="?", help="dataset to fetch (default: movielens-100k)")
-    d.add_argument("--cache-dir", help="download folder (default: RECSTACK_CACHE or ~/.cache/recstack)")
+    d.add_argument("--cache-dir", help="download folder (default: RECSTACK_CACHE or ~/.cache/recstack); a local "
+                   "copy found first under RECSTACK_DATA or in the cache is used instead of downloading")
     d.set_defaults(func=_cmd_datasets)
     return p
 
@@ -248,6 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FloatingPointError as err:  # a diverging run: the message says what to change
         print(f"recstack: error: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (Python flushes stdout at exit)
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -87,6 +87,7 @@ class RetrievalEvaluator:
         self.ties = ties
         self.cold = cold if cold is not None and bool(cold.any()) else None
         self.known_features = dict(known_features or {})
+        self._tie_warned = False
 
     def ranks(self, model: torch.nn.Module) -> Tensor:
         """``(Q,)`` rank of each positive among all candidates (ties per ``self.ties``)."""
@@ -105,7 +106,9 @@ class RetrievalEvaluator:
             exclude = self.exclude
             if exclude is not None and not bool(known.all()):
                 exclude = select_rows(exclude, known.nonzero().squeeze(1))
-            warn_if_tied(query[known], cand, self.positives[known], self.ties)
+            if not self._tie_warned:  # said once per evaluator, not every epoch; checked until then
+                share = warn_if_tied(query[known], cand, self.positives[known], self.ties)
+                self._tie_warned = self.ties == "optimistic" and share > TIE_WARN_SHARE
             ranks[known] = positive_ranks(
                 query[known], cand, self.positives[known], exclude=exclude, chunk_size=self.chunk_size,
                 ties=self.ties,

@@ -44,6 +44,12 @@ def test_a_constant_model_is_flagged_and_only_optimistic_ties_reward_it(caplog):
         assert evaluator(40, 100, "optimistic")(model)["hit_rate@10"] == 1.0
     assert "eval.ties: mid" in caplog.text and "100% of sampled positives" in caplog.text
     caplog.clear()
+    ev = evaluator(40, 100, "optimistic")
+    with caplog.at_level(logging.WARNING, logger="recstack.tasks.retrieval_eval"):
+        for _ in range(3):  # one evaluator per run, called every epoch: said once
+            ev(model)
+    assert caplog.text.count("sampled positives") == 1
+    caplog.clear()
     with caplog.at_level(logging.WARNING, logger="recstack.tasks.retrieval_eval"):
         assert evaluator(40, 100, "mid")(model)["hit_rate@10"] == 0.0  # middle of 100: rank 49
         assert evaluator(40, 100, "pessimistic")(model)["hit_rate@10"] == 0.0
