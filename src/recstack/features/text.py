@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from recstack.features.base import FeatureSpec
 
-__all__ = ["TextFeature"]
+__all__ = ["TextFeature", "split_problem"]
 
 
 class TextFeature(FeatureSpec):
@@ -37,14 +37,26 @@ class TextFeature(FeatureSpec):
     @field_validator("split")
     @classmethod
     def _compiles(cls, v: str) -> str:
-        import re
-
-        try:
-            pattern = re.compile(v)
-        except re.error as err:
-            raise ValueError(f"split is not a valid regular expression: {err}") from None
-        if pattern.search("") is not None:  # e.g. "\\s*": splitting on empty matches never ends
-            raise ValueError(f"split {v!r} matches the empty string; use a pattern that needs a character, e.g. '[\\s,]+'")
-        if pattern.groups:  # engines disagree on whether captured separators become tokens
-            raise ValueError(f"split {v!r} has a capturing group; write it as a non-capturing one, (?:...)")
+        problem = split_problem(v)
+        if problem is not None:
+            raise ValueError(problem)
         return v
+
+
+def split_problem(pattern: str) -> str | None:
+    """What is wrong with a split pattern, or ``None``: it must be a Python regular expression
+    that needs at least one character (an empty match splits between every character in
+    Python and never ends in RE2) and has no capturing group (Python ``re`` keeps captured
+    separators as tokens, RE2 drops them). Shared by the spec and the tokenizer."""
+    import re
+
+    try:
+        compiled = re.compile(pattern)
+    except (re.error, TypeError) as err:
+        return f"split: {pattern!r} is not a Python regular expression ({err})"
+    if compiled.search("") is not None:
+        return (f"split: {pattern!r} matches the empty string, so it would split between every character; use a "
+                "pattern that needs at least one character, e.g. '[\\s,;]+' instead of '[\\s,;]*'")
+    if compiled.groups:
+        return f"split: {pattern!r} has a capturing group; write it as a non-capturing one, (?:...)"
+    return None

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recstack.errors import ConfigError
+from recstack.features.text import split_problem
 from recstack.preprocessing._cells import arrow_strings, explode_lists
 
 __all__ = ["check_split", "split_strings"]
@@ -48,15 +49,9 @@ def check_split(pattern: str, *, regex: bool = True) -> None:
         if not isinstance(pattern, str) or pattern == "":
             raise ConfigError(f"separator: expected a non-empty string, got {pattern!r}; e.g. separator: '|'")
         return
-    try:
-        compiled = re.compile(pattern)
-    except (re.error, TypeError) as err:  # RE2 would run some (\pL, \x{41}) with its own meaning
-        raise ConfigError(f"split: {pattern!r} is not a Python regular expression ({err})") from None
-    if compiled.search("") is not None:
-        raise ConfigError(
-            f"split: {pattern!r} matches the empty string, so it would split between every character; "
-            "use a pattern that needs at least one character, e.g. '[\\s,;]+' instead of '[\\s,;]*'"
-        )
+    problem = split_problem(pattern)
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 def split_strings(

@@ -83,6 +83,10 @@ def test_a_split_pattern_with_a_capturing_group_is_refused():
     with pytest.raises(ConfigError, match=r"capturing group.*\(\?:\.\.\.\)"):
         Schema.from_dict({"title": {"type": "text", "split": "(,)"}})
     Schema.from_dict({"title": {"type": "text", "split": "(?:,|;)"}})
+    import pandas as pd
+
+    with pytest.raises(ConfigError, match="capturing group"):  # the public Tokenizer too, not only the spec
+        Tokenizer(split="(,)").fit(pd.Series(["a,b"]))
 
 
 def test_space_class_covers_the_ascii_separators_python_re_knows():
