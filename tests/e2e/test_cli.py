@@ -14,7 +14,10 @@ def test_quickstart_train_recommend_evaluate(tmp_path, capsys):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump(small_config().to_dict()))
     assert main(["train", str(cfg), "-o", str(tmp_path / "m"), "-q"]) == 0
-    assert "hit_rate@10" in json.loads(capsys.readouterr().out)["test"]
+    first = capsys.readouterr()
+    assert "hit_rate@10" in json.loads(first.out)["test"] and "will be replaced" not in first.err
+    assert main(["quickstart", "--dataset", "synthetic", "-o", str(tmp_path / "q"), "--epochs", "1", "-q"]) == 0
+    assert f"-o {tmp_path / 'q'} holds a saved model; it will be replaced" in capsys.readouterr().err
     assert main(["recommend", str(tmp_path / "m"), "--user", "1", "-k", "5", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 5
     assert main(["recommend", str(tmp_path / "m"), "--user", "1", "--user", "no-such-user", "-k", "2", "--json"]) == 0

@@ -61,6 +61,8 @@ def _check_output(out: Path, given: str) -> None:
     if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK):
         raise ConfigError(f"-o {given}: cannot write there ({base} is {'not a folder' if not base.is_dir() else 'not writable'}); "
                           "choose another output folder")
+    if (target / "recstack.json").is_file():  # allowed (a re-run), but not silently
+        print(f"recstack: -o {given} holds a saved model; it will be replaced when this run saves", file=sys.stderr)
 
 
 _ESCAPES = {"\\t": "\t", "\\n": "\n", "\\r": "\r", "\\\\": "\\"}
