@@ -126,6 +126,13 @@ class RetrievalExperiment:
             raise empty_cells("training data", user, no_user, "every interaction needs a user: drop or fill those rows")
         # the model saves its users' raw IDs as JSON, whether or not a feature reads the column
         check_labels(train[user], column=user, where=" in the training data (data.user_column)")
+        # so are the stored users' query IDs, from every training row (validation rows too, which
+        # the preprocessor never fits on)
+        for name in self.query_features:
+            spec = self.schema[name]
+            if spec.type == "categorical" and spec.source_column in train.columns and spec.source_column != user:
+                check_labels(train[spec.source_column], column=spec.source_column,
+                             where=f" in the training data (features.{name})")
         if test is not None and key_col in test.columns:
             require_items(test, key_col, "the test table (data.test)")
         if data.validation_fraction > 0:

@@ -49,3 +49,17 @@ def test_catalogue_ids_from_an_items_table_that_cannot_be_saved_are_an_error_bef
     items.loc[2, "item_id"] = decimal.Decimal(int(items.loc[2, "item_id"]))
     with pytest.raises(SchemaError, match=r"column 'item_id': row 2 holds .* \(type Decimal\) in the items table; "):
         RetrievalExperiment(_history_only_config(), tables=Tables(train, None, items, None))
+
+
+def test_a_query_id_that_cannot_be_saved_is_refused_even_in_a_validation_row():
+    # the preprocessor fits on the fitted part only; the stored users come from every training row
+    train = _train().assign(country="fr")
+    train["country"] = train["country"].astype(object)
+    train.loc[len(train) - 1, "country"] = decimal.Decimal(3)
+    cfg = _history_only_config().to_dict()
+    cfg["features"]["country"] = {"type": "categorical"}
+    cfg["model"]["query"] = ["history", "country"]
+    cfg["data"]["validation_fraction"] = 0.5
+    with pytest.raises(SchemaError, match=r"column 'country': row \d+ holds .* \(type Decimal\) in the training "
+                                          r"data \(features\.country\)"):
+        RetrievalExperiment(ExperimentConfig.from_dict(cfg), tables=Tables(train, None, None, None))
