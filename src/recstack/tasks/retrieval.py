@@ -49,48 +49,18 @@ from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, model_validator
 from torch import Tensor
 
-from recstack._validation import StrictModel
 from recstack.data.batch import Batch
 from recstack.errors import ConfigError
+from recstack.tasks._retrieval_outputs import (
+    CANDIDATE_ROW, NEG_PREFIX, identities, query_index, remove_from_normalizer, row_queries,
+)
 from recstack.tasks.base import TASKS, Task
+from recstack.tasks.catalogue_softmax import catalogue_logits, catalogue_row_loss
+from recstack.tasks.retrieval_config import RetrievalTaskConfig
 
-__all__ = ["RetrievalTask", "RetrievalTaskConfig"]
-
-NEG_PREFIX = "negative:"
-CANDIDATE_ROW = ".candidate_row"
-"""Batch feature: each row's item identity (catalogue row). The leading dot keeps it apart from
-feature outputs, whose names cannot start with one."""
-
-
-class RetrievalTaskConfig(StrictModel):
-    """Settings of :class:`RetrievalTask` (config section ``task``)."""
-
-    kind: Literal["retrieval"] = "retrieval"
-    candidates: Literal["in_batch", "catalogue"] = "in_batch"
-    temperature: float = Field(default=1.0, gt=0)
-    remove_accidental_hits: bool = True
-    logq_correction: bool = False
-    num_negatives: int = Field(default=0, ge=0)
-    negative_sampling: Literal["uniform", "popularity"] = "uniform"
-
-    @model_validator(mode="after")
-    def _catalogue_samples_nothing(self) -> RetrievalTaskConfig:
-        if self.candidates == "catalogue":
-            if self.logq_correction:
-                raise ValueError(
-                    "logq_correction corrects the bias of sampled candidates; candidates: catalogue scores "
-                    "every item, so set logq_correction: false"
-                )
-            if self.num_negatives:
-                raise ValueError(
-                    "num_negatives adds sampled candidates; candidates: catalogue already scores every "
-                    "item, so set num_negatives: 0"
-                )
-        return self
-
+__all__ = ["CANDIDATE_ROW", "NEG_PREFIX", "RetrievalTask", "RetrievalTaskConfig"]
 
 @TASKS.register("retrieval")
 class RetrievalTask(Task):
@@ -149,7 +119,7 @@ class RetrievalTask(Task):
         Per item when the batch carries item rows and :meth:`set_item_counts` ran, else per
         candidate-key ID.
         """
-        item, neg_item, by_item = _identities(outputs)
+        item, neg_item, by_item = identities(outputs)
         by_item = by_item and self._log_q_items is not None
         if by_item:
             keys = item if which == "candidate" else neg_item
@@ -260,58 +230,6 @@ class RetrievalTask(Task):
             extras[NEG_PREFIX + CANDIDATE_ROW] = rows  # the items drawn, for accidental hits by item
         return Batch(batch.features, batch.labels, batch.weights, extras)
 
-    def _catalogue_positives(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-        """Each row's positive ID and its catalogue column; a clear error when one is missing."""
-        if "negative" not in outputs or self._row_of is None:
-            raise ConfigError("task.candidates=catalogue: the batch carries no catalogue; call prepare_batch(...)")
-        positive_ids = outputs["candidate_ids"][outputs["positive"]]
-        if "candidate_rows" in outputs:  # the item itself is known: its own row, even for an OOV ID
-            cols = outputs["candidate_rows"][outputs["positive"]]
-            outside = (cols < 0) | (cols >= outputs["negative"].shape[0])
-            if bool(outside.any()):
-                raise ConfigError(
-                    f"task.candidates=catalogue: {int(outside.sum())} training rows have an item that is not in the "
-                    "catalogue; build the catalogue from every training item (or use candidates: in_batch)"
-                )
-            return positive_ids, cols
-        row_of = self._row_of.to(positive_ids.device)
-        cols = row_of[positive_ids.clamp_max(row_of.numel() - 1)]
-        missing = (cols < 0) | (positive_ids >= row_of.numel())
-        if bool(missing.any()):
-            bad = positive_ids[missing][:5].tolist()
-            raise ConfigError(
-                f"task.candidates=catalogue: positives with candidate-key indices {bad} are not in the "
-                "catalogue; build the catalogue from every training item (or use candidates: in_batch)"
-            )
-        return positive_ids, cols
-
-    def _shared_id_hits(
-        self, outputs: dict[str, Tensor], positive_ids: Tensor, cols: Tensor
-    ) -> tuple[Tensor, Tensor] | None:
-        """``(rows, columns)``: other catalogue rows carrying a row's positive (OOV) ID; None if none.
-
-        Only rows whose positive ID occurs more than once in the catalogue are compared
-        with it (usually none: training positives are known IDs), not a ``(B, C)`` mask.
-        """
-        if not (self._shared_ids and self.config.remove_accidental_hits) or "candidate_rows" in outputs:
-            return None  # with item identities, other items sharing the OOV ID are true negatives
-        rows = torch.isin(positive_ids, self._shared_values.to(positive_ids.device)).nonzero().squeeze(1)
-        if rows.numel() == 0:
-            return None
-        same = outputs["negative_ids"].unsqueeze(0) == positive_ids[rows].unsqueeze(1)  # (R, C)
-        same[torch.arange(rows.numel(), device=rows.device), cols[rows]] = False
-        r, c = same.nonzero(as_tuple=True)
-        return rows[r], c
-
-    def _catalogue_logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
-        q = _row_queries(outputs)
-        positive_ids, cols = self._catalogue_positives(outputs)
-        logits = q @ outputs["negative"].T / self.config.temperature  # (B, C)
-        same = self._shared_id_hits(outputs, positive_ids, cols)
-        if same is not None:  # other catalogue rows with the positive's (OOV) ID are not negatives
-            logits = logits.index_put(same, logits.new_tensor(torch.finfo(logits.dtype).min / 2))
-        return logits, cols, torch.zeros(q.shape[0], device=q.device)
-
     def logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         """Corrected ``(B, U[+K])`` logits, the positive column per row, the per-row loss offset.
 
@@ -322,8 +240,8 @@ class RetrievalTask(Task):
         """
         cfg = self.config
         if cfg.candidates == "catalogue":
-            return self._catalogue_logits(outputs)
-        q, c = _row_queries(outputs), outputs["candidate"]
+            return catalogue_logits(outputs, **self._catalogue_state())
+        q, c = row_queries(outputs), outputs["candidate"]
         counts, pos = outputs["candidate_counts"], outputs["positive"]
         scores = q @ c.T / cfg.temperature  # (B, U)
         rows = torch.arange(q.shape[0], device=q.device)
@@ -333,7 +251,7 @@ class RetrievalTask(Task):
         if cfg.logq_correction:
             logits = logits - self._log_q("candidate", outputs, scores.dtype)
         offset = torch.zeros_like(pos_log_c)
-        item, neg_item, _ = _identities(outputs)
+        item, neg_item, _ = identities(outputs)
         if cfg.remove_accidental_hits:
             # The positive's column counts once: drop its log c.
             logits[rows, pos] = logits[rows, pos] - pos_log_c
@@ -366,15 +284,15 @@ class RetrievalTask(Task):
         """
         cfg = self.config
         if cfg.candidates == "catalogue":
-            return self._catalogue_row_loss(outputs)
+            return catalogue_row_loss(outputs, **self._catalogue_state())
         counts, pos = outputs["candidate_counts"], outputs["positive"]
-        item, neg_item, _ = _identities(outputs)
+        item, neg_item, _ = identities(outputs)
         if cfg.remove_accidental_hits and torch.unique(item).numel() != item.numel():
             # candidates not deduplicated: per-row masks; use the reference form
             logits, pos, offset = self.logits(outputs)
             return F.cross_entropy(logits, pos, reduction="none") + offset
         q = outputs["query"] / cfg.temperature  # (Q, d): scaling d columns, not U
-        qi = _query_index(outputs)
+        qi = query_index(outputs)
         log_c = counts.to(q.dtype).log()
         bias = log_c - self._log_q("candidate", outputs, q.dtype) if cfg.logq_correction else log_c
         scores = torch.addmm(bias.unsqueeze(0), q, outputs["candidate"].T)  # (Q, U)
@@ -398,31 +316,13 @@ class RetrievalTask(Task):
             hit_rows, hit_cols = (neg_item.unsqueeze(0) == item[pos].unsqueeze(1)).nonzero(as_tuple=True)
             extra = torch.exp(nlog[qi[hit_rows], hit_cols] - lse[hit_rows]).double()
             removed = removed.index_add(0, hit_rows, extra)
-        return _remove_from_normalizer(lse, removed) - target
+        return remove_from_normalizer(lse, removed) - target
 
-    def _catalogue_row_loss(self, outputs: dict[str, Tensor]) -> Tensor:
-        positive_ids, cols = self._catalogue_positives(outputs)
-        q = outputs["query"] / self.config.temperature
-        qi = _query_index(outputs)
-        neg = outputs["negative"]
-        scores = q @ neg.T  # (Q, C)
-        same = self._shared_id_hits(outputs, positive_ids, cols)
-        if same is None and "query_index" not in outputs:
-            return F.cross_entropy(scores, cols, reduction="none")  # one row per example: fused log-softmax
-        lse = torch.logsumexp(scores, dim=1)[qi]
-
-        def row_logits(rows: Tensor, columns: Tensor) -> Tensor:
-            # per-pair dot products: gathering from the (Q, C) scores would make backward
-            # allocate and fill a (Q, C) zero gradient
-            return (q.index_select(0, qi[rows]) * neg.index_select(0, columns)).sum(1)
-
-        pos_logit = row_logits(torch.arange(len(cols), device=cols.device), cols)
-        if same is None:
-            return lse - pos_logit
-        hit_rows, hit_cols = same
-        hit_share = torch.exp(row_logits(hit_rows, hit_cols).to(lse.dtype) - lse[hit_rows])
-        removed = torch.zeros_like(lse).index_add(0, hit_rows, hit_share)
-        return _remove_from_normalizer(lse, removed) - pos_logit
+    def _catalogue_state(self) -> dict[str, Any]:
+        """What the catalogue softmax needs of this task: temperature, ID -> catalogue row, and
+        the IDs several catalogue rows share (when accidental hits are removed)."""
+        shared = self._shared_values if self._shared_ids and self.config.remove_accidental_hits else None
+        return {"temperature": self.config.temperature, "row_of": self._row_of, "shared_values": shared}
 
     def loss(self, outputs: dict[str, Tensor], batch: Batch) -> Tensor:
         per_row = self.per_row_loss(outputs)
@@ -431,34 +331,3 @@ class RetrievalTask(Task):
         return per_row.mean()
 
 
-def _identities(outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, bool]:
-    """What tells two candidates apart: item rows when the batch carries them for the
-    candidates and the sampled negatives alike, else candidate-key IDs; and which it is."""
-    ids = outputs["candidate_ids"]
-    neg_ids = outputs.get("negative_ids", ids[:0])
-    if "candidate_rows" in outputs and ("negative" not in outputs or "negative_rows" in outputs):
-        return outputs["candidate_rows"], outputs.get("negative_rows", ids[:0]), True
-    return ids, neg_ids, False
-
-
-def _query_index(outputs: dict[str, Tensor]) -> Tensor:
-    """Row -> unique query (the model may deduplicate queries); identity when it did not."""
-    if "query_index" in outputs:
-        return outputs["query_index"]
-    return torch.arange(outputs["positive"].shape[0], device=outputs["positive"].device)
-
-
-def _row_queries(outputs: dict[str, Tensor]) -> Tensor:
-    """``(B, d)`` one query vector per example."""
-    q = outputs["query"]
-    return q.index_select(0, outputs["query_index"]) if "query_index" in outputs else q
-
-
-def _remove_from_normalizer(lse: Tensor, removed: Tensor) -> Tensor:
-    """``log(exp(lse) * (1 - removed))``; ``removed`` < 1 is the share of mass to drop.
-
-    In float64: when the removed columns dominate, ``1 - removed`` is small and float32
-    would lose most of its digits.
-    """
-    keep = (1.0 - removed.double()).clamp_min(1e-300)
-    return lse + torch.log(keep).to(lse.dtype)
