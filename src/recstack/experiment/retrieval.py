@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,13 +27,15 @@ from recstack.artifacts.recommender import Recommender, undescribed_rows
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import TensorDataset, add_history, random_split
 from recstack.errors import ConfigError, SchemaError, empty_cells
-from recstack.experiment.tables import SideTable, Tables, integer_ids, join_side_tables, load_tables
+from recstack.experiment.catalogue import Catalogue, build_catalogue
+from recstack.experiment.checks import ExperimentChecks
+from recstack.experiment.tables import Tables, join_side_tables, load_tables
 from recstack.metrics import build_exclusion
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
-from recstack.preprocessing._cells import canonical_keys, check_labels
-from recstack.preprocessing.keys import KeyIndex, key_codes, one_row_per_key, require_ids, require_items
+from recstack.preprocessing._cells import check_labels
+from recstack.preprocessing.keys import key_codes, one_row_per_key, require_ids, require_items
 from recstack.tasks.retrieval import CANDIDATE_ROW, RetrievalTask
 from recstack.tasks.retrieval_eval import RetrievalEvaluator
 from recstack.training import History, Trainer, seed_everything
@@ -45,21 +46,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass
-class Catalogue:
-    """All candidates: raw IDs, raw attribute rows and their preprocessed features."""
-
-    ids: list[Any]
-    table: pd.DataFrame
-    features: dict[str, torch.Tensor]
-    index: KeyIndex  # raw ID (canonical key) -> row
-
-    def rows_of(self, raw_ids: pd.Series) -> np.ndarray:
-        """Catalogue row of each raw ID (``-1`` when absent)."""
-        return self.index.positions(raw_ids)
-
-
-class RetrievalExperiment:
+class RetrievalExperiment(ExperimentChecks):
     """Runs one two-tower retrieval experiment described by an :class:`ExperimentConfig`.
 
     Args:
@@ -81,31 +68,6 @@ class RetrievalExperiment:
         self._prepare()
 
     # ------------------------------------------------------------ preparation
-    def _check_columns(self, table: pd.DataFrame, features: list[str], where: str) -> None:
-        missing = [
-            (f, self.schema[f].source_column) for f in features if self.schema[f].source_column not in table.columns
-        ]
-        if missing:
-            raise SchemaError(
-                f"{where} lacks columns for features {', '.join(f'{f} (column {c!r})' for f, c in missing)}; "
-                f"available columns: {sorted(map(str, table.columns))}. {self._column_hint([c for _, c in missing])}"
-            )
-
-    def _column_hint(self, columns: list[str]) -> str:
-        """Where missing feature columns come from: data.history builds the history column,
-        side columns are joined from data.join tables."""
-        hist = self.config.data.history
-        sequences = {self.schema[f].source_column for f in self.schema.names if self.schema[f].type == "sequence"}
-        if hist is None and any(c in sequences for c in columns):
-            c = next(c for c in columns if c in sequences)
-            return (f"A history column is built from each user's other rows by data.history, which is not set: add "
-                    f"data.history: {{column: {c}, max_length: 50}} (or give {c!r} in the data)")
-        joins = self.tables.joins
-        if not joins:
-            return "Side columns (user or item attributes) come from tables joined with data.join; none is set"
-        listed = "; ".join(f"{n} (on {s.key}): {sorted(map(str, s.table.columns))}" for n, s in joins.items())
-        return f"Side columns come from the data.join tables, none of which has them: {listed}"
-
     def _prepare(self) -> None:
         cfg, data = self.config, self.config.data
         # positional indexes: splits and history joins align rows by index label
@@ -176,10 +138,12 @@ class RetrievalExperiment:
             self._check_columns(test, self.query_features, "the test table (data.test)")
 
         self.preprocessor = self._on_training_rows(lambda t: Preprocessor(self.schema).fit(t), fit_part)
-        self.catalogue = self._build_catalogue()
+        self.catalogue = build_catalogue(self.schema, self.candidate_features, self.candidate_key,
+                                         items_table=self.tables.items, train=self.full_train,
+                                         preprocessor=self.preprocessor)
         feats = self._on_training_rows(self.preprocessor.transform, fit_part)
         # each row's item, told apart even where items share an ID index (OOV, hashing)
-        feats[CANDIDATE_ROW] = self._item_rows(fit_part[key_col])
+        feats[CANDIDATE_ROW] = self.catalogue.item_rows(fit_part[key_col])
         self.train_data = TensorDataset(feats)
         seed_everything(cfg.train.seed)  # initial weights depend on the seed only
         model = build_model(cfg.model.kind, cfg.model_options(), self.preprocessor.outputs)
@@ -214,101 +178,6 @@ class RetrievalExperiment:
             if re.search(r"\brows? \d", message):
                 message += " (rows are counted from 0 in the training data as read, after data.join)"
             raise SchemaError(message + self._unmatched_join_hint(message)) from None
-
-    def _unmatched_join_hint(self, message: str) -> str:
-        """Which joins left training rows without the side columns ``message`` names."""
-        read = {self.schema[f].source_column for f in self.query_features + self.candidate_features}
-        notes = []
-        for name, side in self.tables.joins.items():
-            cols = sorted(c for c in map(str, side.table.columns)
-                          if c in read and c != side.key and repr(c) in message)
-            if not cols or side.key not in self.full_train.columns:
-                continue
-            keys = canonical_keys(self.full_train[side.key], column=side.key)
-            side_keys = pd.Index(canonical_keys(side.table[side.key], column=side.key))
-            lost = pd.notna(keys) & (side_keys.get_indexer(keys) < 0)
-            if lost.any():
-                notes.append(f"{int(lost.sum())} training rows have a {side.key} that the {name} table "
-                             f"(data.join.{name}) lacks, so their {cols} are empty")
-        if not notes:
-            return ""
-        return "; " + "; ".join(notes) + (": add those rows to the side table, or give the features a fill "
-                                          "(or data.defaults)")
-
-    def _check_query_columns(self, train: pd.DataFrame) -> None:
-        """No query feature reads a column that describes the candidate and that only the data
-        shows: the item column (when the data has it), or the key or a column of a side table
-        joined on the candidate (``data.join.items``), which holds the positive item's value in
-        every row; training metrics would look perfect, serving not. A candidate feature's own
-        column is refused by the config (``model.query``), which needs no data for it."""
-        data = self.config.data
-        candidate_columns = {self.schema[f].source_column for f in self.candidate_features}
-        item_side = set(candidate_columns)
-        if data.item_column in train.columns:
-            item_side.add(data.item_column)
-        joins = dict(self.tables.joins)
-        key_col = self.schema[self.candidate_key].source_column
-        if not joins and self.tables.items is not None and key_col in self.tables.items.columns:
-            joins["items"] = SideTable(self.tables.items, key_col)
-        source: dict[str, str] = {}  # column -> the candidate-side join that brings it
-        keyed: dict[str, str] = {}  # key column -> the candidate-side join keyed on it
-        done: set[str] = set()  # candidate-side joins taken in (one that brings no column, too)
-        grew = True
-        while grew:  # a join keyed on a candidate-side column describes the candidate; so do its columns
-            grew = False
-            for name, side in joins.items():
-                cols = {side.key, *map(str, side.table.columns)}
-                if name not in done and (side.key in item_side or (cols - {side.key}) & item_side):
-                    done.add(name)
-                    source.update({c: name for c in cols if c not in source and c != side.key})
-                    keyed.setdefault(side.key, name)
-                    item_side |= cols
-                    grew = True
-        for f in self.query_features:
-            col = self.schema[f].source_column
-            if col in source:
-                raise ConfigError(
-                    f"model.query: feature {f!r} reads column {col!r} of the {source[col]} table (data.join."
-                    f"{source[col]}), joined on the candidate: every training row would see its own positive's "
-                    f"{col}, which tells the model the answer; move {f!r} to model.candidate (a user's taste for "
-                    "it shows in their history)"
-                )
-            if col in item_side and col not in candidate_columns:
-                role = f"the key of data.join.{keyed[col]}, joined on the candidate" if col in keyed else (
-                    "data.item_column")
-                raise ConfigError(
-                    f"model.query: feature {f!r} reads column {col!r}, the candidate of each row ({role}): it "
-                    "tells the model the answer; remove it from model.query"
-                )
-
-    def _build_catalogue(self) -> Catalogue:
-        key_col = self.schema[self.candidate_key].source_column
-        cols = list(dict.fromkeys(self.schema[f].source_column for f in self.candidate_features))
-        items = self.tables.items
-        if items is not None and all(c in items.columns for c in cols):
-            table, where = items[cols], "the items table"
-        else:
-            frames = [self.full_train[cols]]
-            table, where = pd.concat(frames, ignore_index=True), "the training data"
-        check_labels(table[key_col], column=key_col, where=f" in {where}")  # saved as JSON with the model
-        keep = one_row_per_key(table[key_col], column=key_col)
-        keyless = table[key_col].isna().to_numpy()
-        if keyless.any():
-            log.warning("catalogue: %d of %d rows of %s have no %s and are left out", int(keyless.sum()),
-                        len(table), where, key_col)
-        table = table[keep].reset_index(drop=True)
-        table[key_col] = integer_ids(table[key_col])  # an empty ID cell made the IDs floats (514.0)
-        index = KeyIndex(table[key_col], column=key_col)
-        features = self.preprocessor.transform(table, features=self.candidate_features)
-        return Catalogue(table[key_col].tolist(), table, features, index)
-
-    def _item_rows(self, items: pd.Series) -> torch.Tensor:
-        """``(N,)`` each raw item's catalogue row; items outside the catalogue get rows after it."""
-        rows = self.catalogue.rows_of(items)
-        outside = rows < 0
-        if outside.any():
-            rows[outside] = len(self.catalogue.ids) + key_codes(items[outside], column=str(items.name))[0]
-        return torch.as_tensor(rows, dtype=torch.long)
 
     def prepare(self, table: pd.DataFrame) -> pd.DataFrame:
         """Raw interaction rows (e.g. a test file) made like the test split: the side columns
@@ -366,28 +235,6 @@ class RetrievalExperiment:
             metrics=ev.metrics, groups=groups, exclude=exclude, chunk_size=ev.chunk_size, ties=ev.ties,
             cold=cold, known_features=known,
         )
-
-    def _check_history_vocabulary(self) -> None:
-        """A history that shares another feature's vocabulary must hold that feature's values.
-
-        The history lists ``data.item_column`` values; looked up in the vocabulary of a
-        feature of another column, every element would be OOV and every user's query the same.
-        """
-        data = self.config.data
-        assert data.history is not None
-        names = set(self.schema.names)
-        for spec in self.schema:
-            shared = getattr(spec, "source", None)
-            if spec.source_column != data.history.column or not shared or shared not in names:
-                continue
-            name = spec.name
-            column = self.schema[shared].source_column
-            if column != data.item_column:
-                raise ConfigError(
-                    f"features.{name}.source: {shared!r} reads column {column!r}, but data.history lists values "
-                    f"of data.item_column {data.item_column!r}, so every history item would be OOV; set "
-                    f"data.item_column: {column} (or drop features.{name}.source for a vocabulary of its own)"
-                )
 
     def _cold_rows(self, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
         """Rows of unknown users that no query feature describes: the user ID and the history

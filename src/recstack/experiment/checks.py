@@ -1,0 +1,143 @@
+"""Checks of an experiment's config against its data, with errors that say where columns come from.
+
+Kept apart from :class:`~recstack.experiment.retrieval.RetrievalExperiment`, which runs the
+experiment: these read the schema, the config and the tables, and either pass or explain.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from recstack.config.experiment import ExperimentConfig
+from recstack.errors import ConfigError, SchemaError
+from recstack.experiment.tables import SideTable, Tables
+from recstack.features import Schema
+from recstack.preprocessing._cells import canonical_keys
+
+__all__ = ["ExperimentChecks"]
+
+
+class ExperimentChecks:
+    """The checks :class:`~recstack.experiment.retrieval.RetrievalExperiment` runs (a mixin:
+    they read the experiment's schema, config, tables and feature lists)."""
+
+    config: ExperimentConfig
+    schema: Schema
+    tables: Tables
+    query_features: list[str]
+    candidate_features: list[str]
+    candidate_key: str
+    full_train: pd.DataFrame
+
+    def _check_columns(self, table: pd.DataFrame, features: list[str], where: str) -> None:
+        missing = [
+            (f, self.schema[f].source_column) for f in features if self.schema[f].source_column not in table.columns
+        ]
+        if missing:
+            raise SchemaError(
+                f"{where} lacks columns for features {', '.join(f'{f} (column {c!r})' for f, c in missing)}; "
+                f"available columns: {sorted(map(str, table.columns))}. {self._column_hint([c for _, c in missing])}"
+            )
+
+    def _column_hint(self, columns: list[str]) -> str:
+        """Where missing feature columns come from: data.history builds the history column,
+        side columns are joined from data.join tables."""
+        hist = self.config.data.history
+        sequences = {self.schema[f].source_column for f in self.schema.names if self.schema[f].type == "sequence"}
+        if hist is None and any(c in sequences for c in columns):
+            c = next(c for c in columns if c in sequences)
+            return (f"A history column is built from each user's other rows by data.history, which is not set: add "
+                    f"data.history: {{column: {c}, max_length: 50}} (or give {c!r} in the data)")
+        joins = self.tables.joins
+        if not joins:
+            return "Side columns (user or item attributes) come from tables joined with data.join; none is set"
+        listed = "; ".join(f"{n} (on {s.key}): {sorted(map(str, s.table.columns))}" for n, s in joins.items())
+        return f"Side columns come from the data.join tables, none of which has them: {listed}"
+
+    def _unmatched_join_hint(self, message: str) -> str:
+        """Which joins left training rows without the side columns ``message`` names."""
+        read = {self.schema[f].source_column for f in self.query_features + self.candidate_features}
+        notes = []
+        for name, side in self.tables.joins.items():
+            cols = sorted(c for c in map(str, side.table.columns)
+                          if c in read and c != side.key and repr(c) in message)
+            if not cols or side.key not in self.full_train.columns:
+                continue
+            keys = canonical_keys(self.full_train[side.key], column=side.key)
+            side_keys = pd.Index(canonical_keys(side.table[side.key], column=side.key))
+            lost = pd.notna(keys) & (side_keys.get_indexer(keys) < 0)
+            if lost.any():
+                notes.append(f"{int(lost.sum())} training rows have a {side.key} that the {name} table "
+                             f"(data.join.{name}) lacks, so their {cols} are empty")
+        if not notes:
+            return ""
+        return "; " + "; ".join(notes) + (": add those rows to the side table, or give the features a fill "
+                                          "(or data.defaults)")
+
+    def _check_query_columns(self, train: pd.DataFrame) -> None:
+        """No query feature reads a column that describes the candidate and that only the data
+        shows: the item column (when the data has it), or the key or a column of a side table
+        joined on the candidate (``data.join.items``), which holds the positive item's value in
+        every row; training metrics would look perfect, serving not. A candidate feature's own
+        column is refused by the config (``model.query``), which needs no data for it."""
+        data = self.config.data
+        candidate_columns = {self.schema[f].source_column for f in self.candidate_features}
+        item_side = set(candidate_columns)
+        if data.item_column in train.columns:
+            item_side.add(data.item_column)
+        joins = dict(self.tables.joins)
+        key_col = self.schema[self.candidate_key].source_column
+        if not joins and self.tables.items is not None and key_col in self.tables.items.columns:
+            joins["items"] = SideTable(self.tables.items, key_col)
+        source: dict[str, str] = {}  # column -> the candidate-side join that brings it
+        keyed: dict[str, str] = {}  # key column -> the candidate-side join keyed on it
+        done: set[str] = set()  # candidate-side joins taken in (one that brings no column, too)
+        grew = True
+        while grew:  # a join keyed on a candidate-side column describes the candidate; so do its columns
+            grew = False
+            for name, side in joins.items():
+                cols = {side.key, *map(str, side.table.columns)}
+                if name not in done and (side.key in item_side or (cols - {side.key}) & item_side):
+                    done.add(name)
+                    source.update({c: name for c in cols if c not in source and c != side.key})
+                    keyed.setdefault(side.key, name)
+                    item_side |= cols
+                    grew = True
+        for f in self.query_features:
+            col = self.schema[f].source_column
+            if col in source:
+                raise ConfigError(
+                    f"model.query: feature {f!r} reads column {col!r} of the {source[col]} table (data.join."
+                    f"{source[col]}), joined on the candidate: every training row would see its own positive's "
+                    f"{col}, which tells the model the answer; move {f!r} to model.candidate (a user's taste for "
+                    "it shows in their history)"
+                )
+            if col in item_side and col not in candidate_columns:
+                role = f"the key of data.join.{keyed[col]}, joined on the candidate" if col in keyed else (
+                    "data.item_column")
+                raise ConfigError(
+                    f"model.query: feature {f!r} reads column {col!r}, the candidate of each row ({role}): it "
+                    "tells the model the answer; remove it from model.query"
+                )
+
+    def _check_history_vocabulary(self) -> None:
+        """A history that shares another feature's vocabulary must hold that feature's values.
+
+        The history lists ``data.item_column`` values; looked up in the vocabulary of a
+        feature of another column, every element would be OOV and every user's query the same.
+        """
+        data = self.config.data
+        assert data.history is not None
+        names = set(self.schema.names)
+        for spec in self.schema:
+            shared = getattr(spec, "source", None)
+            if spec.source_column != data.history.column or not shared or shared not in names:
+                continue
+            name = spec.name
+            column = self.schema[shared].source_column
+            if column != data.item_column:
+                raise ConfigError(
+                    f"features.{name}.source: {shared!r} reads column {column!r}, but data.history lists values "
+                    f"of data.item_column {data.item_column!r}, so every history item would be OOV; set "
+                    f"data.item_column: {column} (or drop features.{name}.source for a vocabulary of its own)"
+                )
