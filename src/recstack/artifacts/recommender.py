@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recstack.errors import ConfigError, SchemaError
+from recstack.artifacts.exclusions import Exclusions
+from recstack.artifacts.requests import frame, id_list, rows_table, undescribed_rows
+from recstack.errors import ConfigError
 from recstack.index import ExactIndex
-from recstack.metrics import build_exclusion, positive_ranks, select_rows
+from recstack.metrics import positive_ranks
 from recstack.models.two_tower import TwoTower
-from recstack.features import Schema
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
-from recstack.preprocessing.ragged import split_ragged
 from recstack.tasks.retrieval_eval import warn_if_tied
 
 __all__ = ["Recommender", "undescribed_rows"]
@@ -32,7 +32,7 @@ RANK_CHUNK = 16384  # rows ranked at once by rank() (bounds the exclusion lists)
 MAX_RESULT_ROWS = 50_000_000  # rows one recommend()/score() call may return (a frame of ~2-4 GB)
 
 
-class Recommender:
+class Recommender(Exclusions):
     """Top-K recommendations, scores and similar items from a trained two-tower model.
 
     Built by :func:`recstack.load` (or ``Recommender.from_parts`` right after training).
@@ -93,19 +93,19 @@ class Recommender:
         if isinstance(queries, pd.DataFrame):
             table = queries.reset_index(drop=True)
         elif isinstance(queries, Mapping):
-            table = _rows_table([queries])
+            table = rows_table([queries])
         elif isinstance(queries, (str, bytes, int, float, np.integer, np.floating)):
             return self._query_table([queries])  # one ID (bytes too: iterating b"1" gives [49])
         elif isinstance(queries, (np.ndarray, pd.Series, pd.Index)):
-            return self._query_table(_id_list(queries, "queries"))
+            return self._query_table(id_list(queries, "queries"))
         elif isinstance(queries, Sequence) and queries and all(isinstance(q, Mapping) for q in queries):
-            table = _rows_table(queries)
+            table = rows_table(queries)
         elif isinstance(queries, Sequence) and len(queries) > 0:
             ids = list(queries)
             if any(isinstance(q, Mapping) for q in ids):
                 raise ConfigError("queries mix raw IDs and row dicts; give all IDs or all rows (e.g. {'user_id': 2})")
             pos = self._known_positions(ids)
-            table = self._complete_known_rows(_frame({self.query_column: ids}), pos)
+            table = self._complete_known_rows(frame({self.query_column: ids}), pos)
             return table, pos, pos < 0
         else:
             raise ConfigError(
@@ -153,7 +153,7 @@ class Recommender:
         column defaults and an empty history. Use this to tell them apart, e.g. to route
         cold-start users elsewhere.
         """
-        return self._known_positions(_id_list(ids, "ids")) >= 0
+        return self._known_positions(id_list(ids, "ids")) >= 0
 
     def _known_positions(self, ids: list[Any]) -> np.ndarray:
         if self._query_pos is None:
@@ -236,62 +236,6 @@ class Recommender:
         the output names it like the query column, by the column users know."""
         return self.preprocessor.schema[self.model.candidate_key].source_column
 
-    @property
-    def history_column(self) -> str | None:
-        """The query column that lists a user's past candidates (``data.history.column``), if any."""
-        data = (self.metadata.get("experiment") or {}).get("data") or {}
-        column = (data.get("history") or {}).get("column")
-        return column if isinstance(column, str) else None
-
-    def _exclusion_plan(self, exclude: Any) -> tuple[np.ndarray, bool] | None:
-        """``exclude`` checked once per request: the catalogue rows it names, and whether it
-        asks for each user's seen items. It may be ``"seen"`` (the user's training items plus
-        the items of a history given in the row), a list of raw IDs (for every query), or both
-        (a list holding ``"seen"``, when no candidate is named ``"seen"``); :meth:`_exclusion_rows`
-        turns it into the CSR of one chunk of queries."""
-        if exclude is None:
-            return None
-        ids = [exclude] if isinstance(exclude, str) else _id_list(exclude, "exclude")
-        found = self._cand_pos.positions(ids, column="exclude")
-        is_seen = np.array([isinstance(v, str) and v == "seen" for v in ids], dtype=bool) & (found < 0)
-        if isinstance(exclude, str) and not is_seen.any():
-            raise ConfigError(f"exclude must be 'seen', a list of item IDs or None; got {exclude!r}")
-        missing = (found < 0) & ~is_seen
-        if missing.any():
-            logger.warning("exclude: %d of %d IDs are not in the catalogue and exclude nothing (e.g. %s)",
-                           int(missing.sum()), len(ids), [ids[i] for i in np.flatnonzero(missing)[:5]])
-        return found[found >= 0], bool(is_seen.any())
-
-    def _exclusion_rows(
-        self, table: pd.DataFrame, pos: np.ndarray, listed: np.ndarray, seen: bool
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        n = len(table)
-        rows = [np.repeat(np.arange(n), len(listed))]
-        items = [np.tile(listed, n)]
-        if seen:
-            for r, c in (self._seen_pairs(pos), self._given_history_pairs(table)):
-                rows.append(r)
-                items.append(c)
-        return build_exclusion(torch.arange(n), torch.as_tensor(np.concatenate(rows), dtype=torch.long),
-                               torch.as_tensor(np.concatenate(items), dtype=torch.long))
-
-    def _seen_pairs(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(query row, catalogue row) of each known user's training items."""
-        if self.seen is None:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        offsets, items = select_rows(self.seen, torch.as_tensor(pos, dtype=torch.long))  # -1: unknown, none
-        return np.repeat(np.arange(len(pos)), offsets.diff().numpy()), items.numpy().astype(np.int64)
-
-    def _given_history_pairs(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(query row, catalogue row) of the items in each row's history cell, when one is given."""
-        col = self.history_column
-        if col is None or col not in table.columns:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        flat, lengths = _split_history(table[col], self.preprocessor.schema, self.query_features, col)
-        found = self._cand_pos.positions(flat, column=col) if len(flat) else np.empty(0, dtype=np.int64)
-        row = np.repeat(np.arange(len(table)), lengths)
-        return row[found >= 0], found[found >= 0]
-
     # ----------------------------------------------------------------- API
     def recommend(
         self, queries: QueryInput, k: int = 10, *, exclude: Any = None, cold_start: str = "average"
@@ -327,7 +271,7 @@ class Recommender:
         counts = valid.sum(1).numpy()
         flat_idx = idx[valid].numpy()
         starts = np.repeat(np.cumsum(counts) - counts, counts)  # each row's first output row
-        return _frame(
+        return frame(
             {
                 **{name: np.repeat(v, counts) for name, v in self._query_labels(table).items()},
                 "rank": np.arange(len(flat_idx)) - starts + 1,
@@ -362,7 +306,7 @@ class Recommender:
         among equal scores (``recstack.metrics.TIES``). Rows are ranked ``RANK_CHUNK`` at a
         time, so exclusion lists exist for one chunk only.
         """
-        items = _id_list(items, "items")
+        items = id_list(items, "items")
         table, pos, q = self._queries(queries, cold_start)
         if len(items) != len(table):
             raise ConfigError(f"rank: {len(items)} items for {len(table)} query rows; give one item per row")
@@ -386,7 +330,7 @@ class Recommender:
         Candidates not in the catalogue get ``NaN`` (they have no stored embedding).
         ``cold_start`` as in :meth:`recommend`.
         """
-        candidates = _id_list(candidates, "candidates")
+        candidates = id_list(candidates, "candidates")
         self._warn_unused_columns(queries)
         table, _, q = self._queries(queries, cold_start)
         _check_result_size(len(table), len(candidates), "the number of candidates")
@@ -459,15 +403,6 @@ class Recommender:
         )
 
 
-def _frame(columns: Mapping[str, Any]) -> pd.DataFrame:
-    """A frame of raw ID (and other) columns; strings Arrow cannot encode (a lone surrogate
-    from a JSON escape such as ``"\\udce9"``) keep object columns instead of failing."""
-    try:
-        return pd.DataFrame(columns)
-    except UnicodeEncodeError:
-        return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
-
-
 def _check_result_size(n_queries: int, per_query: int, what: str) -> None:
     """Refuses a request whose answer would exceed ``MAX_RESULT_ROWS`` rows (memory), before any work."""
     if n_queries * per_query > MAX_RESULT_ROWS:
@@ -476,50 +411,3 @@ def _check_result_size(n_queries: int, per_query: int, what: str) -> None:
             f"{MAX_RESULT_ROWS:,} at once; split the queries into batches (e.g. "
             f"{max(MAX_RESULT_ROWS // max(per_query, 1), 1):,} at a time) or lower {what}"
         )
-
-
-def _id_list(values: Any, what: str) -> list[Any]:
-    """One raw ID, or an iterable of them, as a list (a string is one ID, not its characters)."""
-    if isinstance(values, (str, bytes, int, float, np.integer, np.floating)):
-        return [values]
-    try:
-        return list(values)
-    except TypeError:
-        raise ConfigError(f"{what} must be an ID or a list of IDs, got {type(values).__name__}") from None
-
-
-def _rows_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Row dicts as a table of object columns: values stay as given. (``pd.DataFrame`` of
-    dicts makes an integer column float when a row lacks it, rounding IDs above 2**53 and
-    echoing ``5`` back as ``5.0``.)"""
-    columns = dict.fromkeys(c for r in rows for c in r)
-    return pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in columns},
-                        index=pd.RangeIndex(len(rows)))
-
-
-def _split_history(cells: pd.Series, schema: Schema, query_features: Sequence[str], column: str
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Raw items and per-row lengths of history cells (lists, or strings split as the
-    feature reading ``column`` splits them)."""
-    feats = [f for f in query_features if schema[f].source_column == column]
-    separator = getattr(schema[feats[0]], "separator", None) if feats else None
-    return split_ragged(cells, separator=separator, column=column)
-
-
-def undescribed_rows(table: pd.DataFrame, schema: Schema, query_features: Sequence[str], id_column: str,
-                     history_column: str | None) -> np.ndarray:
-    """``(n,)`` bool: rows whose query columns, other than the ID, say nothing (every cell
-    missing; an empty history says nothing either). An unknown user's such row is *cold*.
-
-    The one rule for serving (:meth:`Recommender.recommend`) and for an experiment's
-    evaluation, so both score such rows alike.
-    """
-    given = list(dict.fromkeys(c for f in query_features
-                               if (c := schema[f].source_column) != id_column and c in table.columns))
-    if not given:
-        return np.ones(len(table), dtype=bool)
-    empty = np.array(table[given].isna(), dtype=bool)
-    if history_column is not None and history_column in given:
-        lengths = _split_history(table[history_column], schema, query_features, history_column)[1]
-        empty[:, given.index(history_column)] = lengths == 0
-    return np.asarray(empty.all(axis=1), dtype=bool)

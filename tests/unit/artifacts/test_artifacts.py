@@ -276,7 +276,7 @@ def test_row_dict_ids_stay_exact_when_another_row_has_none(trained):
     mixed = rec.recommend([{"user_id": 3}, {"history": [1, 2]}], k=4)
     assert mixed.user_id.tolist()[:4] == [3] * 4 and type(mixed.user_id.iloc[0]) is int  # not 3.0
     assert mixed.item_id.tolist()[:4] == alone.item_id.tolist()  # still the known user, not cold
-    from recstack.artifacts.recommender import _rows_table
+    from recstack.artifacts.requests import rows_table as _rows_table
 
     big = 2**60 + 7
     assert _rows_table([{"user_id": big}, {"age": 1.5}]).user_id.tolist() == [big, None]

@@ -1,0 +1,92 @@
+"""Which candidates a request excludes: named IDs, each known user's training items, and the
+items of a history given in the row (``exclude="seen"``), one chunk of queries at a time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recstack.artifacts.requests import id_list, split_history
+from recstack.errors import ConfigError
+from recstack.metrics import build_exclusion, select_rows
+from recstack.preprocessing import Preprocessor
+from recstack.preprocessing.keys import KeyIndex
+
+__all__ = ["Exclusions"]
+
+logger = logging.getLogger("recstack.artifacts.recommender")  # the Recommender's messages, as before
+
+
+class Exclusions:
+    """The exclusion half of :class:`~recstack.artifacts.recommender.Recommender` (a mixin: it
+    reads the recommender's candidate index, stored seen items and metadata)."""
+
+    preprocessor: Preprocessor
+    seen: tuple[torch.Tensor, torch.Tensor] | None
+    metadata: Mapping[str, Any]
+    _cand_pos: KeyIndex
+
+    @property
+    def query_features(self) -> list[str]:  # the recommender's (its model's query features)
+        raise NotImplementedError
+
+    @property
+    def history_column(self) -> str | None:
+        """The query column that lists a user's past candidates (``data.history.column``), if any."""
+        data = (self.metadata.get("experiment") or {}).get("data") or {}
+        column = (data.get("history") or {}).get("column")
+        return column if isinstance(column, str) else None
+
+    def _exclusion_plan(self, exclude: Any) -> tuple[np.ndarray, bool] | None:
+        """``exclude`` checked once per request: the catalogue rows it names, and whether it
+        asks for each user's seen items. It may be ``"seen"`` (the user's training items plus
+        the items of a history given in the row), a list of raw IDs (for every query), or both
+        (a list holding ``"seen"``, when no candidate is named ``"seen"``); :meth:`_exclusion_rows`
+        turns it into the CSR of one chunk of queries."""
+        if exclude is None:
+            return None
+        ids = [exclude] if isinstance(exclude, str) else id_list(exclude, "exclude")
+        found = self._cand_pos.positions(ids, column="exclude")
+        is_seen = np.array([isinstance(v, str) and v == "seen" for v in ids], dtype=bool) & (found < 0)
+        if isinstance(exclude, str) and not is_seen.any():
+            raise ConfigError(f"exclude must be 'seen', a list of item IDs or None; got {exclude!r}")
+        missing = (found < 0) & ~is_seen
+        if missing.any():
+            logger.warning("exclude: %d of %d IDs are not in the catalogue and exclude nothing (e.g. %s)",
+                           int(missing.sum()), len(ids), [ids[i] for i in np.flatnonzero(missing)[:5]])
+        return found[found >= 0], bool(is_seen.any())
+
+    def _exclusion_rows(
+        self, table: pd.DataFrame, pos: np.ndarray, listed: np.ndarray, seen: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        n = len(table)
+        rows = [np.repeat(np.arange(n), len(listed))]
+        items = [np.tile(listed, n)]
+        if seen:
+            for r, c in (self._seen_pairs(pos), self._given_history_pairs(table)):
+                rows.append(r)
+                items.append(c)
+        return build_exclusion(torch.arange(n), torch.as_tensor(np.concatenate(rows), dtype=torch.long),
+                               torch.as_tensor(np.concatenate(items), dtype=torch.long))
+
+    def _seen_pairs(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, catalogue row) of each known user's training items."""
+        if self.seen is None:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        offsets, items = select_rows(self.seen, torch.as_tensor(pos, dtype=torch.long))  # -1: unknown, none
+        return np.repeat(np.arange(len(pos)), offsets.diff().numpy()), items.numpy().astype(np.int64)
+
+    def _given_history_pairs(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, catalogue row) of the items in each row's history cell, when one is given."""
+        col = self.history_column
+        if col is None or col not in table.columns:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        flat, lengths = split_history(table[col], self.preprocessor.schema, self.query_features, col)
+        found = self._cand_pos.positions(flat, column=col) if len(flat) else np.empty(0, dtype=np.int64)
+        row = np.repeat(np.arange(len(table)), lengths)
+        return row[found >= 0], found[found >= 0]
