@@ -6,7 +6,6 @@ the config path (``train.lr: Input should be greater than 0 (got -1)``).
 
 from __future__ import annotations
 
-import codecs
 
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from recstack._validation import StrictModel, validate_model
 from recstack.data.datasets import validate_dataset_options
-from recstack.data.readers import ColumnType
+from recstack.data.readers import ColumnType, encoding_problem
 from recstack.errors import ConfigError
 from recstack.features.schema import Schema
 from recstack.metrics import parse_metric_name
@@ -61,10 +60,9 @@ class TableSource(StrictModel):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, v: str) -> str:
-        try:
-            codecs.lookup(v)
-        except LookupError:
-            raise ValueError(f"unknown text encoding {v!r}; e.g. utf-8 or latin-1") from None
+        problem = encoding_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @field_validator("header")

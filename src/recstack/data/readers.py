@@ -29,7 +29,16 @@ from recstack.data._field_check import Unchecked, first_short_row
 from recstack.data._files import check_container, detect_format
 from recstack.errors import ConfigError, DataError, SchemaError
 
-__all__ = ["ColumnType", "read_table"]
+__all__ = ["ColumnType", "encoding_problem", "read_table"]
+
+
+def encoding_problem(encoding: str) -> str | None:
+    """Why ``encoding`` cannot decode a text file, or ``None`` (for read_table and the config)."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return f"unknown text encoding {encoding!r}; e.g. utf-8 or latin-1"
+    return None
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +93,9 @@ def read_table(
             file and, when known, the line or column).
         ConfigError: an invalid option (``header`` < 0, repeated ``names``, empty ``sep``).
     """
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise ConfigError(f"encoding: unknown text encoding {encoding!r}; e.g. utf-8 or latin-1") from None
+    problem = encoding_problem(encoding)
+    if problem:
+        raise ConfigError(f"encoding: {problem}")
     types = checked_dtype(dtype)
     if isinstance(source, pd.DataFrame):
         df, where = source.copy(), "the DataFrame"
