@@ -16,6 +16,10 @@ def test_quickstart_train_recommend_evaluate(tmp_path, capsys):
     assert main(["train", str(cfg), "-o", str(tmp_path / "m"), "-q"]) == 0
     first = capsys.readouterr()
     assert "hit_rate@10" in json.loads(first.out)["test"] and "will be replaced" not in first.err
+    # the training log is written beside the model without --keep-checkpoints, one row per epoch
+    log = (tmp_path / "m" / "history.csv").read_text().splitlines()
+    assert log[0].startswith("epoch,train/loss") and len(log) == 1 + small_config().train.epochs
+    assert json.loads((tmp_path / "m" / "history.json").read_text())[-1]["epoch"] == small_config().train.epochs
     assert main(["quickstart", "--dataset", "synthetic", "-o", str(tmp_path / "q"), "--epochs", "1", "-q"]) == 0
     assert f"-o {tmp_path / 'q'} holds a saved model; it will be replaced" in capsys.readouterr().err
     assert main(["recommend", str(tmp_path / "m"), "--user", "1", "-k", "5", "--json"]) == 0

@@ -7,6 +7,8 @@ An artifact directory::
     model.safetensors       model weights
     candidates.safetensors  candidate embeddings (C, d) [+ seen-item CSR]
     candidates.json         the candidates' raw IDs, and known query rows
+    history.csv, .json      the training log, when the model was trained by an experiment
+                            (for people and plots; not read by ``load``, not checksummed)
 
 Everything is JSON or safetensors: no pickle, nothing executable.
 """

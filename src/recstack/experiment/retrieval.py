@@ -324,15 +324,19 @@ class RetrievalExperiment(ExperimentChecks):
                 "data_files": {"config_dir": self.config.base_dir, "join": joins, "join_order": list(joins)}}
 
     def save(self, directory: str | Path, *, metrics: dict[str, float] | None = None) -> Path:
-        """Writes the artifact directory (see :mod:`recstack.artifacts`)."""
+        """Writes the artifact directory (see :mod:`recstack.artifacts`), and the training log
+        (``history.csv``, ``history.json``; not part of the checksummed artifact) beside it."""
         rec = self.recommender()
         extra: dict[str, Any] = self._metadata()
         if metrics is not None:
             extra["metrics"] = metrics
         if self.history is not None:
             extra["history"] = self.history.to_list()
-        return save_artifact(
+        path = save_artifact(
             directory, model=self.model, preprocessor=self.preprocessor, candidate_ids=rec.candidate_ids,
             candidate_embeddings=rec.index.embeddings, query_column=rec.query_column,
             known_queries=rec.known_queries, seen=rec.seen, extra=extra,
         )
+        if self.history is not None:  # the training log beside the model, with or without a run folder
+            self.history.write(path)
+        return path
