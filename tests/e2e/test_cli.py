@@ -23,7 +23,8 @@ def test_quickstart_train_recommend_evaluate(tmp_path, capsys):
     assert main(["quickstart", "--dataset", "synthetic", "-o", str(tmp_path / "q"), "--epochs", "1", "-q"]) == 0
     assert f"-o {tmp_path / 'q'} holds a saved model; it will be replaced" in capsys.readouterr().err
     assert main(["recommend", str(tmp_path / "m"), "--user", "1", "-k", "5", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 5
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 5 and {r["user_id"] for r in rows} == {1}  # the integer ID, not the argv string "1"
     assert main(["recommend", str(tmp_path / "m"), "--user", "1", "--user", "no-such-user", "-k", "2", "--json"]) == 0
     captured = capsys.readouterr()
     assert len(json.loads(captured.out)) == 4

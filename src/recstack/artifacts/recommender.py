@@ -155,6 +155,20 @@ class Recommender(Exclusions):
         """
         return self._known_positions(id_list(ids, "ids")) >= 0
 
+    def stored_ids(self, ids: Any) -> list[Any]:
+        """Each raw query ID as the training table spelled it (``"42"`` → ``42`` for an integer
+        column), unknown IDs as given: for callers whose IDs arrive as text, like the CLI."""
+        given = id_list(ids, "ids")
+        pos = self._known_positions(given)
+        if self.known_queries is None:
+            return given
+        stored = self.known_queries[self.query_column].to_numpy(dtype=object)
+        out = []
+        for g, p in zip(given, pos.tolist()):
+            v = stored[p] if p >= 0 else g
+            out.append(v.item() if isinstance(v, np.generic) else v)  # plain Python, as JSON writes it
+        return out
+
     def _known_positions(self, ids: list[Any]) -> np.ndarray:
         if self._query_pos is None:
             return np.full(len(ids), -1)

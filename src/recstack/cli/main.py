@@ -133,7 +133,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     from recstack.artifacts import load
 
     rec = load(args.model)
-    users = [u for u in args.user]
+    users = rec.stored_ids(args.user)  # "42" from the command line is user 42 of an integer column
     unknown = [u for u, known in zip(users, rec.is_known(users)) if not known]
     if unknown:
         average = args.cold_start == "average" and rec.stores_known_users

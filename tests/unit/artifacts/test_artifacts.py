@@ -28,7 +28,9 @@ def test_save_load_identical(trained):
     assert torch.equal(rec.index.embeddings, mem.index.embeddings)
     cols = ["rank", "item_id", "score"]
     assert rec.recommend([1], k=5)[cols].equals(rec.recommend(["1"], k=5)[cols])
-    assert sorted(p.suffix for p in d.iterdir()) == [".json"] * 3 + [".safetensors"] * 2
+    assert sorted(p.name for p in d.iterdir()) == [  # JSON and safetensors, and the training log
+        "candidates.json", "candidates.safetensors", "history.csv", "history.json", "model.safetensors",
+        "preprocessor.json", "recstack.json"]
 
 
 def test_exclusions_unseen_and_other_verbs(trained):
@@ -42,6 +44,8 @@ def test_exclusions_unseen_and_other_verbs(trained):
     # every training user is known, so the OOV row was never trained: it is still the zero it started as
     assert rec.model.embedding.table_of("user_id").weight[1].abs().sum() == 0
     assert rec.is_known(987654).tolist() == [False]
+    # text IDs (the CLI's) in the training table's spelling; unknown IDs as given
+    assert rec.stored_ids(["3", 3.0, "x"]) == [3, 3, "x"] and type(rec.stored_ids("3")[0]) is int
     first = rec.recommend([3], k=1).item_id[0]
     assert first not in set(rec.recommend([3], k=5, exclude=[first]).item_id)
     s = rec.score([3], [first, 10 ** 9])
