@@ -155,6 +155,11 @@ class Recommender(Exclusions):
         """
         return self._known_positions(id_list(ids, "ids")) >= 0
 
+    def is_candidate(self, ids: Any) -> np.ndarray:
+        """``(n,)`` bool: which raw IDs are in the candidate catalogue (the others cannot be
+        recommended, and :meth:`rank` places them last)."""
+        return self._cand_pos.positions(id_list(ids, "ids"), column=self.candidate_column) >= 0
+
     def stored_ids(self, ids: Any) -> list[Any]:
         """Each raw query ID as the training table spelled it (``"42"`` → ``42`` for an integer
         column), unknown IDs as given: for callers whose IDs arrive as text, like the CLI."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 
 from recstack.artifacts.recommender import Recommender
 from recstack.config.experiment import JoinSource, TableSource
@@ -76,11 +77,17 @@ def evaluate_recommender(
     qcols = [c for c in table.columns if c != key]
     ranks = rec.rank(table[qcols], table[key], exclude="seen" if exclude_seen else None, cold_start=cold_start,
                      ties=ties)
-    unknown = int((ranks >= len(rec.candidate_ids)).sum())
+    in_catalogue = torch.as_tensor(rec.is_candidate(table[key]))
+    unknown = int((~in_catalogue).sum())
     if unknown:
         logger.warning("evaluation data: %d of %d rows have a %s not in the catalogue; they count as misses "
                        "(check the separator, --names and the ID spelling if that is unexpected)",
                        unknown, len(table), key)
+    unscored = int((in_catalogue & (ranks >= len(rec.candidate_ids))).sum())
+    if unscored:  # a NaN score: rank() places the item last
+        logger.warning("evaluation data: %d of %d rows score NaN for their %s; they count as misses "
+                       "(the model's weights or these rows' query features hold NaN or infinite values)",
+                       unscored, len(table), key)
     return topk_metrics(ranks, metrics=metrics, groups=groups, num_candidates=len(rec.candidate_ids))
 
 

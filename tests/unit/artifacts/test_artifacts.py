@@ -321,6 +321,23 @@ def test_offline_evaluation_in_chunks_gives_the_same_metrics(trained, monkeypatc
     assert int(ranks[2]) == len(rec.candidate_ids) and ranks.dtype == torch.long
     with pytest.raises(ConfigError, match="one item per row"):
         rec.rank(table[["user_id"]], table["item_id"][:3])
+    assert rec.is_candidate(table["item_id"][:3]).tolist() == [True, True, False]
+
+
+def test_offline_evaluation_tells_nan_scores_from_items_outside_the_catalogue(trained, caplog):
+    from recstack.experiment.offline import evaluate_recommender
+
+    exp, d = trained
+    rec = recstack.load(d)
+    table = exp.test_table[["user_id", "item_id"]].reset_index(drop=True).head(20).copy()
+    table.loc[2, "item_id"] = 10**9
+    row = int(np.flatnonzero(rec.is_candidate(table["item_id"]))[0])
+    rec.index.embeddings[rec.candidate_ids.index(table["item_id"][row])] = float("nan")
+    with caplog.at_level("WARNING"):
+        evaluate_recommender(rec, table, metrics=["hit_rate@10"])
+    nan_rows = int((table["item_id"] == table["item_id"][row]).sum())
+    assert "1 of 20 rows have a item_id not in the catalogue" in caplog.text
+    assert f"{nan_rows} of 20 rows score NaN for their item_id" in caplog.text
 
 
 def rechecksum(bad, name):
