@@ -85,7 +85,7 @@ class RetrievalTask(Task):
         self._shared_values = torch.zeros(0, dtype=torch.long)
         self._neg_p_by_id: Tensor | None = None
         self._log_q_items: Tensor | None = None  # per item row (CANDIDATE_ROW), see set_item_counts
-        self._neg_probs_on_device: Tensor | None = None  # _neg_probs on the batches' device, for logQ
+        self._moved: dict[str, tuple[tuple[int, int, str], Tensor]] = {}  # logQ tables on the batches' device
 
     def get_config(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
@@ -95,6 +95,7 @@ class RetrievalTask(Task):
         p = counts.double().clamp_min(0)
         p = (p + 1e-6) / (p.sum() + 1e-6 * p.numel())  # unseen IDs get a tiny probability
         self.log_q = p.log().float()
+        self._moved.clear()
 
     def set_item_counts(self, counts: Tensor) -> None:
         """Training frequencies ``(N,)`` per item row (``CANDIDATE_ROW``): the logQ of batches
@@ -102,6 +103,7 @@ class RetrievalTask(Task):
         corrected by its own frequency, not by its whole OOV bucket's."""
         p = counts.double().clamp_min(0)
         self._log_q_items = ((p + 1e-6) / (p.sum() + 1e-6 * p.numel())).log().float()
+        self._moved.clear()
 
     @property
     def needs_catalogue(self) -> bool:
@@ -120,33 +122,33 @@ class RetrievalTask(Task):
         candidate-key ID.
         """
         item, neg_item, by_item = identities(outputs)
-        by_item = by_item and self._log_q_items is not None
-        if by_item:
+        if by_item and self._log_q_items is not None:
             keys = item if which == "candidate" else neg_item
-            moved = self._neg_probs_on_device
-            log_q, p_table = self._log_q_items, moved if moved is not None and moved.device == keys.device else (
-                self._neg_probs)
+            log_q, p_table = self._on(keys.device, "_log_q_items"), self._on(keys.device, "_neg_probs")
         else:
             keys = outputs["candidate_ids" if which == "candidate" else "negative_ids"]
-            log_q, p_table = self.log_q, self._neg_p_by_id
+            log_q, p_table = self._on(keys.device, "log_q"), self._on(keys.device, "_neg_p_by_id")
         assert log_q is not None
-        if log_q.device != keys.device:
-            log_q = log_q.to(keys.device)
-            if by_item:
-                self._log_q_items = log_q  # moved once, not every step
         keys_q = keys.clamp_max(log_q.numel() - 1)
         k = int(outputs["negative"].shape[0]) if "negative" in outputs else 0
         if k == 0 or p_table is None:
             return log_q[keys_q].to(dtype)
         b = int(outputs["positive"].shape[0])
-        if p_table.device != keys.device:  # moved once, not every step
-            p_table = p_table.to(keys.device)
-            if by_item:  # a copy: _neg_probs stays with the sampler's (CPU) generator
-                self._neg_probs_on_device = p_table
-            else:
-                self._neg_p_by_id = p_table
         p = torch.where(keys < p_table.numel(), p_table[keys.clamp_max(p_table.numel() - 1)], 0.0).double()
         return torch.log(b * log_q[keys_q].double().exp() + k * p).to(dtype)
+
+    def _on(self, device: torch.device, name: str) -> Tensor | None:
+        """The table ``name`` on ``device``: a copy made once and kept (the original stays where
+        it is, e.g. ``_neg_probs`` with the sampler's CPU generator) until the table changes,
+        in place or by assignment."""
+        table: Tensor | None = getattr(self, name)
+        if table is None or table.device == device:
+            return table
+        stamp = (id(table), table._version, str(device))  # in-place changes too (load_state_dict)
+        cached = self._moved.get(name)
+        if cached is None or cached[0] != stamp:
+            cached = self._moved[name] = (stamp, table.to(device))
+        return cached[1]
 
     def get_rng_state(self) -> Tensor | None:
         """The negative sampler's generator state (None before a catalogue is attached)."""
@@ -191,7 +193,7 @@ class RetrievalTask(Task):
             probs = torch.ones(n, dtype=torch.float64)
         self._catalogue = features
         self._neg_probs = (probs / probs.sum()).float()
-        self._neg_probs_on_device = None
+        self._moved.clear()
         # each ID's probability of being drawn as a sampled negative (logQ for mixed negatives)
         if key is None and len(features) == 1:
             key = next(iter(features))

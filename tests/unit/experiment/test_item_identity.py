@@ -84,3 +84,14 @@ def test_logq_on_another_device_leaves_the_sampling_distribution_where_the_sampl
     exp.task._log_q("negative", {k: v.to("meta") for k, v in out.items()}, torch.float32)
     assert exp.task._neg_probs.device.type == "cpu"
     first_batch(exp)  # the sampler still draws from its CPU distribution
+
+
+def test_logq_tables_are_moved_once_and_again_when_they_change():
+    # 'meta' stands in for a GPU; a resumed run's load_state_dict changes log_q in place
+    exp = RetrievalExperiment(small_config(task={"kind": "retrieval", "logq_correction": True}, **RARE))
+    meta = torch.device("meta")
+    first = exp.task._on(meta, "log_q")
+    assert first.device == meta and exp.task._on(meta, "log_q") is first  # kept, not moved every step
+    exp.task.load_state_dict({k: v + 1 for k, v in exp.task.state_dict().items()})
+    assert exp.task._on(meta, "log_q") is not first
+    assert exp.task._on(torch.device("cpu"), "log_q") is exp.task.log_q  # already there: no copy
