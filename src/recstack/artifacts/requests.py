@@ -11,6 +11,7 @@ import pandas as pd
 
 from recstack.errors import ConfigError
 from recstack.features import Schema
+from recstack.preprocessing._cells import text_safe_series
 from recstack.preprocessing.ragged import split_ragged
 
 __all__ = ["frame", "id_list", "rows_table", "split_history", "undescribed_rows"]
@@ -19,10 +20,7 @@ __all__ = ["frame", "id_list", "rows_table", "split_history", "undescribed_rows"
 def frame(columns: Mapping[str, Any]) -> pd.DataFrame:
     """A frame of raw ID (and other) columns; strings Arrow cannot encode (a lone surrogate
     from a JSON escape such as ``"\\udce9"``) keep object columns instead of failing."""
-    try:
-        return pd.DataFrame(columns)
-    except UnicodeEncodeError:
-        return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
+    return pd.DataFrame({k: text_safe_series(v) for k, v in columns.items()})
 
 
 def id_list(values: Any, what: str) -> list[Any]:

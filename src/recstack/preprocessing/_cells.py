@@ -30,6 +30,7 @@ __all__ = [
     "arrow_strings",
     "as_series",
     "as_str_series",
+    "text_safe_series",
     "cell_kinds",
     "check_labels",
     "explode_lists",
@@ -60,12 +61,12 @@ def as_series(values: Any) -> pd.Series:
     elif isinstance(values, np.ndarray):
         if values.ndim != 1:
             raise SchemaError(f"expected a 1-D column of values, got an array of shape {values.shape}")
-        s = _series(values)
+        s = text_safe_series(values)
     elif isinstance(values, (pd.Index, pd.api.extensions.ExtensionArray)):
-        s = _series(values)
+        s = text_safe_series(values)
     elif isinstance(values, Iterable) and not isinstance(values, (str, bytes)):
         items = list(values)
-        s = _series(items, None if _flat(items) else object)
+        s = text_safe_series(items, None if _flat(items) else object)
         if s.dtype.kind == "f" and any(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
             s = pd.Series(items, dtype=object)  # [id, None]: float64 would round IDs above 2**53
     else:
@@ -78,7 +79,7 @@ def as_series(values: Any) -> pd.Series:
     return s
 
 
-def _series(values: Any, dtype: Any = None) -> pd.Series:
+def text_safe_series(values: Any, dtype: Any = None) -> pd.Series:
     """``pd.Series(values, dtype)``; object dtype where the inferred ``str`` dtype (UTF-8, Arrow)
     cannot hold a string (a lone surrogate)."""
     try:
