@@ -14,11 +14,11 @@ from recstack.artifacts.exclusions import Exclusions
 from recstack.artifacts.requests import frame, id_list, rows_table, undescribed_rows
 from recstack.errors import ConfigError
 from recstack.index import ExactIndex
-from recstack.metrics import positive_ranks
+from recstack.metrics import drop_group_items, positive_ranks
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
-from recstack.tasks.retrieval_eval import warn_if_tied
+from recstack.tasks.retrieval_eval import warn_if_not_finite, warn_if_tied
 
 __all__ = ["Recommender", "undescribed_rows"]
 
@@ -315,30 +315,44 @@ class Recommender(Exclusions):
 
     def rank(
         self, queries: QueryInput, items: Sequence[Any], *, exclude: Any = None, cold_start: str = "average",
-        ties: str = "optimistic",
+        ties: str = "optimistic", groups: Sequence[int] | np.ndarray | torch.Tensor | None = None,
+        chunk_size: int = 1024,
     ) -> torch.Tensor:
         """``(n,)`` int64: where each query row's raw item ranks among all candidates (0 = first).
 
         The quantity full-catalogue metrics are built from (``recstack.metrics.topk_metrics``);
         an item not in the catalogue gets the catalogue size (a miss). ``exclude`` as in
         :meth:`recommend` (the row's own item is never excluded); ``ties``: the item's place
-        among equal scores (``recstack.metrics.TIES``). Rows are ranked ``RANK_CHUNK`` at a
-        time, so exclusion lists exist for one chunk only.
+        among equal scores (``recstack.metrics.TIES``). ``groups``: an integer per row (e.g. a
+        user code) whose rows are ranked as one list: an item that is one row's item is not
+        excluded from its group's other rows. Rows are ranked ``RANK_CHUNK`` at a time, so
+        exclusion lists exist for one chunk only; ``chunk_size`` rows are scored at once
+        (memory ``chunk_size x C`` floats).
         """
         items = id_list(items, "items")
         table, pos, q = self._queries(queries, cold_start)
         if len(items) != len(table):
             raise ConfigError(f"rank: {len(items)} items for {len(table)} query rows; give one item per row")
+        if not isinstance(chunk_size, (int, np.integer)) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}")
         positives = torch.as_tensor(self._cand_pos.positions(items, column=self.candidate_column), dtype=torch.long)
+        group_of = None if groups is None else torch.as_tensor(np.asarray(groups), dtype=torch.long)
+        if group_of is not None and group_of.shape != positives.shape:
+            raise ConfigError(f"rank: {len(group_of)} groups for {len(table)} query rows; give one group per row")
         plan = self._exclusion_plan(exclude)
         ranks = torch.full_like(positives, len(self.candidate_ids))
         rows = np.flatnonzero((positives >= 0).numpy())
         if rows.size:
-            warn_if_tied(q[rows], self.index.embeddings, positives[rows], ties)
+            warn_if_not_finite(self.index.embeddings)
         for start in range(0, rows.size, RANK_CHUNK):
             r = rows[start : start + RANK_CHUNK]
             ex = None if plan is None else self._exclusion_rows(table.iloc[r].reset_index(drop=True), pos[r], *plan)
-            ranks[r] = positive_ranks(q[r], self.index.embeddings, positives[r], exclude=ex, ties=ties)
+            if ex is not None and group_of is not None:  # a group's items are one list (see the docstring)
+                ex = drop_group_items(ex, group_of[r], (group_of[rows], positives[rows]))
+            if start == 0:
+                warn_if_tied(q[r], self.index.embeddings, positives[r], ties, exclude=ex, chunk_size=chunk_size)
+            ranks[r] = positive_ranks(q[r], self.index.embeddings, positives[r], exclude=ex, ties=ties,
+                                      chunk_size=int(chunk_size))
         return ranks
 
     def score(

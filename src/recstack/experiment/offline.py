@@ -75,8 +75,9 @@ def evaluate_recommender(
     groups = require_ids(key_codes(table[rec.query_column], column=rec.query_column)[0], rec.query_column)
     # query columns the table has are used, per cell; the rest come from the stored users
     qcols = [c for c in table.columns if c != key]
+    chunk = saved.get("chunk_size")
     ranks = rec.rank(table[qcols], table[key], exclude="seen" if exclude_seen else None, cold_start=cold_start,
-                     ties=ties)
+                     ties=ties, groups=groups, chunk_size=chunk if isinstance(chunk, int) and chunk > 0 else 1024)
     in_catalogue = torch.as_tensor(rec.is_candidate(table[key]))
     unknown = int((~in_catalogue).sum())
     if unknown:

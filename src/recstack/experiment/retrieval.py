@@ -24,6 +24,7 @@ import torch
 
 from recstack.artifacts.io import save as save_artifact
 from recstack.artifacts.recommender import Recommender, undescribed_rows
+from recstack.artifacts.requests import split_history
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import TensorDataset, add_history, random_split
 from recstack.errors import ConfigError, SchemaError, empty_cells
@@ -221,7 +222,7 @@ class RetrievalExperiment(ExperimentChecks):
             seen_rows = torch.as_tensor(self.catalogue.rows_of(seen_train[key_col]), dtype=torch.long)
             seen_users = torch.as_tensor(seen_codes)
             ok = (seen_rows >= 0) & (seen_users >= 0)
-            exclude = build_exclusion(groups, seen_users[ok], seen_rows[ok])
+            exclude = self._with_history_items(build_exclusion(groups, seen_users[ok], seen_rows[ok]), table)
         cold, known = None, None
         if ev.cold_start == "average":
             cold = torch.as_tensor(self._cold_rows(table, ~np.isin(table_codes, seen_codes)))
@@ -235,6 +236,23 @@ class RetrievalExperiment(ExperimentChecks):
             metrics=ev.metrics, groups=groups, exclude=exclude, chunk_size=ev.chunk_size, ties=ev.ties,
             cold=cold, known_features=known,
         )
+
+    def _with_history_items(self, exclude: tuple[torch.Tensor, torch.Tensor], table: pd.DataFrame
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each row's exclusion list plus the items of its history cell (``data.history.column``,
+        when the table has it): "seen" as a saved model's ``exclude="seen"`` reads it, so
+        ``recstack evaluate`` reports what this evaluation reports."""
+        hist = self.config.data.history
+        if hist is None or hist.column not in table.columns:
+            return exclude
+        flat, lengths = split_history(table[hist.column], self.schema, self.query_features, hist.column)
+        found = self.catalogue.rows_of(pd.Series(flat, dtype=object)) if len(flat) else np.empty(0, dtype=np.int64)
+        hist_rows = np.repeat(np.arange(len(table)), lengths)[found >= 0]
+        offsets, items = exclude
+        rows = torch.cat([torch.repeat_interleave(torch.arange(len(table)), offsets.diff()),
+                          torch.as_tensor(hist_rows, dtype=torch.long)])
+        return build_exclusion(torch.arange(len(table)), rows,
+                               torch.cat([items, torch.as_tensor(found[found >= 0], dtype=torch.long)]))
 
     def _cold_rows(self, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
         """Rows of unknown users that no query feature describes: the user ID and the history

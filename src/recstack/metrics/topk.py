@@ -38,7 +38,8 @@ from torch import Tensor
 from recstack.errors import ConfigError
 
 __all__ = [
-    "positive_ranks", "tied_share", "topk_metrics", "parse_metric_name", "build_exclusion", "TOPK_METRICS", "TIES",
+    "positive_ranks", "tied_share", "topk_metrics", "parse_metric_name", "build_exclusion", "drop_group_items",
+    "TOPK_METRICS", "TIES",
 ]
 
 TOPK_METRICS = ("hit_rate", "recall", "ndcg", "mrr")
@@ -134,21 +135,12 @@ def positive_ranks(
     if n and (int(positives.min()) < 0 or int(positives.max()) >= c):
         raise ValueError(f"positives must be candidate rows in [0, {c}), got range "
                          f"[{int(positives.min())}, {int(positives.max())}]")
+    _check_csr(exclude, n)
     ranks = torch.empty(n, dtype=torch.long)
     cand_t = candidate_emb.T.contiguous()
     for start in range(0, n, chunk_size):
         stop = min(start + chunk_size, n)
-        scores = query_emb[start:stop] @ cand_t  # (q, C)
-        rows = torch.arange(stop - start)
-        pos = positives[start:stop]
-        pos_score = scores[rows, pos].unsqueeze(1)
-        if exclude is not None:
-            offsets, items = exclude
-            lo, hi = int(offsets[start]), int(offsets[stop])
-            lengths = offsets[start + 1 : stop + 1] - offsets[start:stop]
-            r = torch.repeat_interleave(rows, lengths)
-            scores[r, items[lo:hi]] = float("nan")  # fails both > and ==: never above, never tied
-            scores[rows, pos] = pos_score.squeeze(1)  # the positive is never excluded
+        scores, pos_score = _chunk_scores(query_emb, cand_t, positives, exclude, start, stop)
         rank = (scores > pos_score).sum(dim=1)
         if ties != "optimistic":
             tied = (scores == pos_score).sum(dim=1) - 1  # the positive ties with itself
@@ -157,17 +149,78 @@ def positive_ranks(
     return ranks
 
 
-def tied_share(query_emb: Tensor, candidate_emb: Tensor, positives: Tensor) -> float:
-    """Share of rows whose positive scores exactly like at least one other candidate.
+def _check_csr(exclude: tuple[Tensor, Tensor] | None, n: int) -> None:
+    if exclude is not None and exclude[0].shape != (n + 1,):
+        raise ValueError(f"exclude offsets must be (Q+1,) = ({n + 1},), got {tuple(exclude[0].shape)}")
+
+
+def _chunk_scores(
+    query_emb: Tensor, cand_t: Tensor, positives: Tensor, exclude: tuple[Tensor, Tensor] | None, start: int, stop: int
+) -> tuple[Tensor, Tensor]:
+    """Rows ``start:stop``: their ``(q, C)`` scores, excluded candidates NaN (they fail both
+    ``>`` and ``==``: never above the positive, never tied with it), and each row's positive's
+    score ``(q, 1)`` (the positive itself is never excluded)."""
+    scores = query_emb[start:stop] @ cand_t  # (q, C)
+    rows = torch.arange(stop - start)
+    pos = positives[start:stop]
+    pos_score = scores[rows, pos].unsqueeze(1)
+    if exclude is not None:
+        offsets, items = exclude
+        lo, hi = int(offsets[start]), int(offsets[stop])
+        r = torch.repeat_interleave(rows, offsets[start + 1 : stop + 1] - offsets[start:stop])
+        scores[r, items[lo:hi]] = float("nan")
+        scores[rows, pos] = pos_score.squeeze(1)
+    return scores, pos_score
+
+
+def tied_share(
+    query_emb: Tensor, candidate_emb: Tensor, positives: Tensor, *, exclude: tuple[Tensor, Tensor] | None = None,
+    chunk_size: int = 1024,
+) -> float:
+    """Share of rows whose positive scores exactly like at least one other candidate that
+    counts (excluded candidates do not), scored ``chunk_size`` rows at a time.
 
     A cheap check on a sample (e.g. the first 1,024 evaluation rows): a large share means
     the tie rule (``ties``) decides the metrics, as with a degenerate constant model.
     """
-    if len(positives) == 0:
+    n = len(positives)
+    if n == 0:
         return 0.0
-    scores = query_emb @ candidate_emb.T
-    pos_score = scores[torch.arange(len(positives)), positives].unsqueeze(1)
-    return float(((scores == pos_score).sum(dim=1) > 1).double().mean())
+    _check_csr(exclude, n)
+    cand_t = candidate_emb.T.contiguous()
+    tied = 0
+    for start in range(0, n, chunk_size):
+        scores, pos_score = _chunk_scores(query_emb, cand_t, positives, exclude, start, min(start + chunk_size, n))
+        tied += int(((scores == pos_score).sum(dim=1) > 1).sum())
+    return tied / n
+
+
+def drop_group_items(
+    exclude: tuple[Tensor, Tensor], row_groups: Tensor, group_items: tuple[Tensor, Tensor]
+) -> tuple[Tensor, Tensor]:
+    """``exclude`` without the items its row's group holds in ``group_items``.
+
+    Evaluation ranks a user's held-out items as one list: an item that is the positive of one
+    of the user's rows must not be excluded from the user's other rows (a test item that is
+    also a training item, as with repeat purchases), or each row would be ranked against a
+    different list (recall@K and ndcg@K too high).
+
+    Args:
+        exclude: CSR ``(offsets (Q+1,), items)``, as from :func:`build_exclusion`.
+        row_groups: ``(Q,)`` group (user code) of each row.
+        group_items: ``(groups (N,), items (N,))`` pairs to keep, e.g. every evaluation row's
+            (user, positive).
+    """
+    offsets, items = exclude
+    _check_csr(exclude, len(row_groups))
+    groups, kept = group_items[0].long(), group_items[1].long()
+    if items.numel() == 0 or kept.numel() == 0:
+        return exclude
+    span = int(max(int(items.max()), int(kept.max()))) + 1
+    row_of = torch.repeat_interleave(torch.arange(len(row_groups)), offsets.diff())
+    keep = ~torch.isin(row_groups.long()[row_of] * span + items, groups * span + kept)
+    lengths = torch.zeros(len(row_groups), dtype=torch.long).index_add_(0, row_of, keep.long())
+    return torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)]), items[keep]
 
 
 def topk_metrics(
@@ -194,6 +247,8 @@ def topk_metrics(
         ranks = ranks.clamp_max(num_candidates)  # bounded, for the list positions below
     if groups is None:
         groups = torch.arange(len(ranks))
+    if groups.shape != ranks.shape:
+        raise ValueError(f"groups must be one per rank, (Q,) = ({len(ranks)},); got {tuple(groups.shape)}")
     gid, gidx = torch.unique(groups, return_inverse=True)
     ng = len(gid)
     n_pos = torch.bincount(gidx, minlength=ng).double()
@@ -215,7 +270,8 @@ def topk_metrics(
             listed = _list_positions(ranks, gidx).double()
             gain = torch.where((listed < k) & ~missed, 1.0 / torch.log2(listed + 2.0), torch.zeros_like(listed))
             dcg = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, gain)
-            ideal_cum = torch.cumsum(1.0 / torch.log2(torch.arange(k, dtype=torch.float64) + 2.0), 0)
+            depth = min(k, int(n_pos.max()))  # IDCG needs no more terms than a group has positives
+            ideal_cum = torch.cumsum(1.0 / torch.log2(torch.arange(depth, dtype=torch.float64) + 2.0), 0)
             idcg = ideal_cum[(n_pos.long().clamp_max(k) - 1)]
             out[name] = float((dcg / idcg).mean())
         else:  # mrr / mrr@K

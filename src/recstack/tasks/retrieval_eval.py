@@ -10,27 +10,45 @@ import torch
 from torch import Tensor
 
 from recstack.errors import DataError
-from recstack.metrics import positive_ranks, select_rows, tied_share, topk_metrics
+from recstack.metrics import drop_group_items, positive_ranks, select_rows, tied_share, topk_metrics
 
-__all__ = ["RetrievalEvaluator", "warn_if_tied"]
+__all__ = ["RetrievalEvaluator", "warn_if_not_finite", "warn_if_tied"]
 
 logger = logging.getLogger(__name__)
 TIE_SAMPLE = 1024  # evaluation rows checked for ties
 TIE_WARN_SHARE = 0.01
 
 
-def warn_if_tied(query: Tensor, cand: Tensor, positives: Tensor, ties: str) -> float:
-    """Checks a sample of rows for positives that tie with other candidates; warns when
-    the optimistic tie rule would decide the metrics. Returns the share found."""
-    share = tied_share(query[:TIE_SAMPLE], cand, positives[:TIE_SAMPLE])
-    if ties == "optimistic" and share > TIE_WARN_SHARE:
+def warn_if_tied(query: Tensor, cand: Tensor, positives: Tensor, ties: str, *,
+                 exclude: tuple[Tensor, Tensor] | None = None, chunk_size: int = 1024) -> bool:
+    """Under optimistic ties, checks a sample of rows (``chunk_size`` at a time) for positives
+    that tie with a candidate that counts (not an excluded one); warns when the tie rule would
+    decide the metrics. Returns whether it warned. Other tie rules cannot be inflated by ties:
+    nothing is checked."""
+    if ties != "optimistic":
+        return False
+    n = min(TIE_SAMPLE, len(positives))
+    sample = None if exclude is None else select_rows(exclude, torch.arange(n))
+    share = tied_share(query[:n], cand, positives[:n], exclude=sample, chunk_size=chunk_size)
+    if share > TIE_WARN_SHARE:
         logger.warning(
             "%.0f%% of sampled positives score exactly like another candidate; with ties counted in the "
             "positive's favour (eval.ties: optimistic, as TFRS) the metrics are inflated (all-equal scores "
             "give hit_rate 1.0); set eval.ties: mid (the positive in the middle of its tie) or pessimistic",
             100 * share,
         )
-    return share
+        return True
+    return False
+
+
+def warn_if_not_finite(cand: Tensor) -> bool:
+    """Warns when candidate vectors hold NaN or infinite values: such a candidate's NaN score
+    never ranks above a positive, so the metrics would look better than the model is."""
+    bad = int((~torch.isfinite(cand).all(dim=1)).sum()) if cand.numel() else 0
+    if bad:
+        logger.warning("%d of %d candidates have NaN or infinite vectors; they rank below every item, which "
+                       "inflates the metrics (the model diverged or its weights are damaged)", bad, len(cand))
+    return bool(bad)
 
 
 class _Towers(Protocol):
@@ -82,12 +100,16 @@ class RetrievalEvaluator:
         self.catalogue_features = dict(catalogue_features)
         self.metrics = list(metrics)
         self.groups = groups
+        if exclude is not None and groups is not None:  # a user's held-out items form one list
+            known = self.positives >= 0
+            exclude = drop_group_items(exclude, groups, (groups[known], self.positives[known]))
         self.exclude = exclude
         self.chunk_size = chunk_size
         self.ties = ties
         self.cold = cold if cold is not None and bool(cold.any()) else None
         self.known_features = dict(known_features or {})
         self._tie_warned = False
+        self._nan_warned = False
 
     def ranks(self, model: torch.nn.Module) -> Tensor:
         """``(Q,)`` rank of each positive among all candidates (ties per ``self.ties``)."""
@@ -107,8 +129,10 @@ class RetrievalEvaluator:
             if exclude is not None and not bool(known.all()):
                 exclude = select_rows(exclude, known.nonzero().squeeze(1))
             if not self._tie_warned:  # said once per evaluator, not every epoch; checked until then
-                share = warn_if_tied(query[known], cand, self.positives[known], self.ties)
-                self._tie_warned = self.ties == "optimistic" and share > TIE_WARN_SHARE
+                self._tie_warned = warn_if_tied(query[known], cand, self.positives[known], self.ties,
+                                                exclude=exclude, chunk_size=self.chunk_size)
+            if not self._nan_warned:
+                self._nan_warned = warn_if_not_finite(cand)
             ranks[known] = positive_ranks(
                 query[known], cand, self.positives[known], exclude=exclude, chunk_size=self.chunk_size,
                 ties=self.ties,

@@ -394,3 +394,31 @@ def test_an_id_holding_a_lone_surrogate_is_an_unknown_user_not_a_crash(trained):
     out = rec.recommend("\udce9", k=2)  # "\udce9" is what the JSON escape gives
     assert out["user_id"].tolist() == ["\udce9", "\udce9"]
     assert rec.is_known(["\udce9"]).tolist() == [False]
+
+
+def test_rank_with_groups_keeps_a_groups_items_in_every_row_of_it(trained, monkeypatch):
+    import recstack.metrics.topk as topk
+
+    _, d = trained
+    rec = recstack.load(d)
+    user = rec.known_queries["user_id"].iloc[0]
+    offsets, items = rec.seen
+    seen = [rec.candidate_ids[i] for i in items[int(offsets[0]):int(offsets[1])].tolist()]
+    scores = rec.score([user], rec.candidate_ids).set_index("item_id").score
+    b = scores[seen].idxmax()  # a test item the user also had in training (bought again), scored high
+    a = scores.drop(seen)[lambda s: s < scores[b]].idxmax()  # an unseen test item just below it
+    rows = [{"user_id": user}, {"user_id": user}]
+    apart = rec.rank(rows, [a, b], exclude="seen")
+    one_list = rec.rank(rows, [a, b], exclude="seen", groups=[0, 0])
+    others = [i for i in seen if i != b]
+    assert int(one_list[0]) == int(rec.rank([user], [a], exclude=others)[0])  # b is in a's list
+    assert int(apart[0]) == int(rec.rank([user], [a], exclude=seen)[0]) and one_list[1] == apart[1]
+    assert one_list[0] == apart[0] + 1  # b above a in the user's one list
+    chunks = []
+    real = topk.positive_ranks
+    monkeypatch.setattr("recstack.artifacts.recommender.positive_ranks",
+                        lambda *a, **k: chunks.append(k["chunk_size"]) or real(*a, **k))
+    rec.rank(rows, [a, b], chunk_size=3)
+    assert chunks == [3]
+    with pytest.raises(ConfigError, match="1 groups for 2 query rows"):
+        rec.rank(rows, [a, b], groups=[0])

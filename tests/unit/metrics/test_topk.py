@@ -1,3 +1,4 @@
+import math
 import numpy as np
 import pytest
 import torch
@@ -104,3 +105,36 @@ def test_select_rows_takes_rows_in_order_with_minus_one_as_empty():
     assert off.tolist() == [0, 3, 3, 5, 5] and vals.tolist() == [1, 2, 3, 7, 8]
     off, vals = select_rows((torch.zeros(1, dtype=torch.long), torch.zeros(0, dtype=torch.long)), torch.tensor([-1, -1]))
     assert off.tolist() == [0, 0, 0] and vals.numel() == 0
+
+
+def test_a_users_held_out_items_are_one_list_when_one_is_also_a_training_item():
+    # scores B .9, X .85, A .8, Y .1; the user's test rows A and B; training items B (bought again) and Y
+    from recstack.metrics import drop_group_items
+
+    c = torch.tensor([[0.9], [0.85], [0.8], [0.1]])
+    q, groups, pos = torch.ones(2, 1), torch.tensor([0, 0]), torch.tensor([2, 0])
+    ex = build_exclusion(groups, torch.tensor([0, 0]), torch.tensor([0, 3]))
+    assert positive_ranks(q, c, pos, exclude=ex).tolist() == [1, 0]  # two lists: A ranked without B
+    kept = drop_group_items(ex, groups, (groups, pos))
+    assert kept[0].tolist() == [0, 1, 2] and kept[1].tolist() == [3, 3]  # only Y excluded
+    ranks = positive_ranks(q, c, pos, exclude=kept)
+    assert ranks.tolist() == [2, 0]  # one list: B, X, A
+    m = topk_metrics(ranks, metrics=["recall@2", "ndcg@2"], groups=groups, num_candidates=4)
+    assert m["recall@2"] == 0.5 and m["ndcg@2"] == pytest.approx(1 / (1 + 1 / math.log2(3)))
+
+
+def test_the_tie_check_counts_only_candidates_that_count_and_is_chunked():
+    c = torch.tensor([[1.0], [1.0], [0.5]])
+    q, pos = torch.ones(3, 1), torch.tensor([0, 0, 2])
+    assert tied_share(q, c, pos) == pytest.approx(2 / 3)
+    ex = build_exclusion(torch.arange(3), torch.tensor([0, 1]), torch.tensor([1, 1]))  # rows 0 and 1 exclude item 1
+    assert tied_share(q, c, pos, exclude=ex) == 0.0 and tied_share(q, c, pos, chunk_size=1) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match=r"exclude offsets must be \(Q\+1,\) = \(4,\)"):
+        positive_ranks(q, c, pos, exclude=(ex[0][:3], ex[1]))
+
+
+def test_groups_must_match_the_ranks_and_ndcg_depth_does_not_depend_on_k():
+    with pytest.raises(ValueError, match=r"groups must be one per rank, \(Q,\) = \(3,\)"):
+        topk_metrics(torch.tensor([0, 1, 2]), metrics=["mrr"], groups=torch.tensor([0, 1]))
+    big = topk_metrics(torch.tensor([0, 3]), metrics=["ndcg@1000000000"], groups=torch.tensor([0, 0]))
+    assert big["ndcg@1000000000"] == pytest.approx((1 + 1 / math.log2(5)) / (1 + 1 / math.log2(3)))

@@ -154,3 +154,36 @@ def test_an_empty_evaluation_table_is_a_clear_error():
     with pytest.raises(DataError, match="no rows"):
         RetrievalEvaluator({"user_id": torch.zeros(0, dtype=torch.long)}, torch.zeros(0, dtype=torch.long),
                            {"item_id": torch.arange(3)}, metrics=["hit_rate@1"])
+
+
+def test_the_evaluator_ranks_a_users_test_items_as_one_list_under_exclusion():
+    from recstack.metrics import build_exclusion
+
+    model = Towers(torch.ones(2, 1), torch.tensor([[0.9], [0.85], [0.8], [0.1]]))
+    groups = torch.tensor([0, 0])
+    ev = RetrievalEvaluator({"row": torch.arange(2)}, torch.tensor([2, 0]), {"item": torch.arange(4)},
+                            metrics=["recall@2"], groups=groups,
+                            exclude=build_exclusion(groups, torch.tensor([0, 0]), torch.tensor([0, 3])))
+    assert ev.ranks(model).tolist() == [2, 0] and ev(model)["recall@2"] == 0.5  # was [1, 0] and 1.0
+
+
+def test_the_tie_check_runs_only_where_ties_can_inflate_and_nan_candidates_are_flagged(caplog, monkeypatch):
+    import recstack.tasks.retrieval_eval as mod
+
+    calls = []
+    real = mod.tied_share
+    monkeypatch.setattr(mod, "tied_share", lambda *a, **k: calls.append(k) or real(*a, **k))
+    model = Towers(torch.randn(40, 4), torch.randn(100, 4))
+    evaluator(40, 100, "mid")(model)
+    assert calls == []  # mid/pessimistic: ties cannot inflate, nothing to check
+    ev = RetrievalEvaluator({"row": torch.arange(40)}, torch.arange(40), {"item": torch.arange(100)},
+                            metrics=["hit_rate@10"], chunk_size=8)
+    ev(model)
+    assert calls[0]["chunk_size"] == 8  # the sample is scored chunk_size rows at a time
+    bad = model.c.clone()
+    bad[5] = float("nan")
+    with caplog.at_level(logging.WARNING, logger="recstack.tasks.retrieval_eval"):
+        ev = evaluator(40, 100, "optimistic")
+        for _ in range(2):
+            ev(Towers(model.q, bad))
+    assert caplog.text.count("1 of 100 candidates have NaN or infinite vectors") == 1  # once per evaluator
