@@ -119,11 +119,17 @@ def split_ragged(
 
 
 def _numeric_arrays(s: pd.Series) -> list[np.ndarray] | None:
-    """The cells as 1-D integer NumPy arrays, or None when any cell is something else."""
+    """The cells as 1-D integer NumPy arrays of one common integer dtype, or None when any cell
+    is something else or the dtypes have no common integer type (int64 with uint64: NumPy would
+    promote to float64 and round IDs above 2**53, so the exact object path takes them)."""
     cells = s.tolist()
-    if all(type(c) is np.ndarray and c.ndim == 1 and c.dtype.kind in "iu" for c in cells):
-        return cells
-    return None
+    if not all(type(c) is np.ndarray and c.ndim == 1 and c.dtype.kind in "iu" for c in cells):
+        return None
+    dtypes = {c.dtype for c in cells if c.shape[0]}  # an empty cell's dtype holds no value
+    common = np.result_type(*dtypes) if dtypes else np.dtype(np.int64)
+    if common.kind not in "iu":
+        return None
+    return [c.astype(common, copy=False) for c in cells]
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:

@@ -99,3 +99,21 @@ def test_strings_and_lists_in_one_column_keep_row_order():
 def test_integer_lists_come_back_as_int64():
     flat, _ = split_ragged(pd.Series([[1, 2], [3]]))
     assert flat.dtype == np.int64 and flat.tolist() == [1, 2, 3]
+
+
+@pytest.mark.parametrize("big", [2**60 + 1, 2**63 + 1])
+def test_integer_array_cells_of_different_dtypes_keep_ids_exact(big):
+    # uint64 IDs next to an int64 (empty or not) history: NumPy would promote to float64 and
+    # round IDs above 2**53, merging distinct IDs into one that appears nowhere in the data
+    col = pd.Series([np.array([big, big + 1], dtype=np.uint64), np.zeros(0, dtype=np.int64),
+                     np.array([5], dtype=np.int64)], dtype=object)
+    flat, lengths = split_ragged(col)
+    assert [int(v) for v in flat] == [big, big + 1, 5]
+    assert flat.dtype.kind != "f" and lengths.tolist() == [2, 0, 1]
+
+
+def test_integer_array_cells_with_a_common_integer_dtype_stay_numeric():
+    col = pd.Series([np.array([2**40], dtype=np.int64), np.array([7], dtype=np.int32),
+                     np.zeros(0, dtype=np.float64).astype(np.uint8)], dtype=object)
+    flat, lengths = split_ragged(col)
+    assert flat.dtype == np.int64 and flat.tolist() == [2**40, 7] and lengths.tolist() == [1, 1, 0]
