@@ -120,7 +120,7 @@ class Recommender(Exclusions):
             else np.full(len(table), -1)
         )
         unknown = pos < 0
-        cold = unknown & undescribed_rows(table, self.preprocessor.schema, self.query_features, self.query_column,
+        cold = unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.query_column,
                                           self.history_column) if unknown.any() else unknown
         return self._complete_known_rows(table, pos), pos, cold
 
@@ -278,6 +278,12 @@ class Recommender(Exclusions):
         self._warn_unused_columns(queries)
         table, pos, q = self._queries(queries, cold_start)
         _check_result_size(len(table), min(int(k), len(self.candidate_ids)), "k")
+        blank = (q == 0).all(dim=1) if q.numel() else torch.zeros(0, dtype=torch.bool)
+        if blank.any():  # e.g. a known user's history given as [] (an unknown user's would be cold)
+            logger.warning("%d of %d queries have a zero query vector: every candidate scores the same and "
+                           "their lists are catalogue order, not recommendations; give features the model "
+                           "knows (e.g. history items seen in training) or leave them out to use the stored ones",
+                           int(blank.sum()), len(table))
         plan = self._exclusion_plan(exclude)
         parts = []
         for start in range(0, len(table), SEARCH_CHUNK):  # exclusion lists built per chunk: bounded memory

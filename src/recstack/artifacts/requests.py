@@ -11,10 +11,11 @@ import pandas as pd
 
 from recstack.errors import ConfigError
 from recstack.features import Schema
+from recstack.preprocessing import Preprocessor
 from recstack.preprocessing._cells import text_safe_series
 from recstack.preprocessing.ragged import split_ragged
 
-__all__ = ["frame", "id_list", "rows_table", "split_history", "undescribed_rows"]
+__all__ = ["frame", "id_list", "known_history_lengths", "rows_table", "split_history", "undescribed_rows"]
 
 
 def frame(columns: Mapping[str, Any]) -> pd.DataFrame:
@@ -51,20 +52,40 @@ def split_history(cells: pd.Series, schema: Schema, query_features: Sequence[str
     return split_ragged(cells, separator=separator, column=column)
 
 
-def undescribed_rows(table: pd.DataFrame, schema: Schema, query_features: Sequence[str], id_column: str,
-                     history_column: str | None) -> np.ndarray:
+def undescribed_rows(table: pd.DataFrame, preprocessor: Preprocessor, query_features: Sequence[str],
+                     id_column: str, history_column: str | None) -> np.ndarray:
     """``(n,)`` bool: rows whose query columns, other than the ID, say nothing (every cell
-    missing; an empty history says nothing either). An unknown user's such row is *cold*.
+    missing; a history with no item the model knows says nothing either: an empty one, or
+    one of items unseen in training, which all share the OOV rows). An unknown user's such
+    row is *cold*.
 
     The one rule for serving (:meth:`Recommender.recommend`) and for an experiment's
     evaluation, so both score such rows alike.
     """
+    schema = preprocessor.schema
     given = list(dict.fromkeys(c for f in query_features
                                if (c := schema[f].source_column) != id_column and c in table.columns))
     if not given:
         return np.ones(len(table), dtype=bool)
     empty = np.array(table[given].isna(), dtype=bool)
     if history_column is not None and history_column in given:
-        lengths = split_history(table[history_column], schema, query_features, history_column)[1]
-        empty[:, given.index(history_column)] = lengths == 0
+        empty[:, given.index(history_column)] = known_history_lengths(
+            table[history_column], preprocessor, query_features, history_column) == 0
     return np.asarray(empty.all(axis=1), dtype=bool)
+
+
+def known_history_lengths(cells: pd.Series, preprocessor: Preprocessor, query_features: Sequence[str],
+                          column: str) -> np.ndarray:
+    """``(n,)`` per history cell, how many of its items the model knows (not OOV); every item
+    counts when the history feature hashes (no vocabulary)."""
+    flat, lengths = split_history(cells, preprocessor.schema, query_features, column)
+    feats = [f for f in query_features if preprocessor.schema[f].source_column == column]
+    try:
+        vocab = preprocessor.vocabulary(feats[0]) if feats and len(flat) else None
+    except ConfigError:  # hashed: no vocabulary, no OOV rows
+        vocab = None
+    if vocab is None:
+        return lengths
+    known = vocab.transform(flat, column=column) > vocab.num_oov
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    return np.bincount(rows[known], minlength=len(lengths))

@@ -261,7 +261,7 @@ class RetrievalExperiment(ExperimentChecks):
         if not unknown.any():
             return unknown
         hist = self.config.data.history
-        return unknown & undescribed_rows(table, self.schema, self.query_features, self.config.data.user_column,
+        return unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.config.data.user_column,
                                           None if hist is None else hist.column)
 
     # ------------------------------------------------------------ actions

@@ -1,0 +1,37 @@
+"""Serving requests whose features carry nothing the model knows."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from recstack.experiment import RetrievalExperiment
+from tests.conftest import small_config
+
+
+@pytest.fixture(scope="module")
+def rec():
+    exp = RetrievalExperiment(small_config(**{"model.query": ["history"], "model.layers": [], "model.candidate": ["item_id"],
+                                             "train.epochs": 1}))
+    exp.fit()
+    return exp.recommender()
+
+
+def test_a_history_of_items_the_model_never_saw_is_a_cold_start(rec):
+    """It scored every item 0 and answered the first catalogue IDs (1, 2, 3, 4)."""
+    average = rec.recommend({"user_id": 99999}, k=4)
+    for history in ([999998, 999999], ["x"], []):
+        got = rec.recommend({"user_id": 99999, "history": history}, k=4)
+        assert got.item_id.tolist() == average.item_id.tolist() and (got.score > 0).all()
+    known = int(rec.candidate_ids[0])
+    assert rec.recommend({"user_id": 99999, "history": [known, 999999]}, k=4).score.nunique() > 1  # described
+    assert not rec.recommend({"user_id": 99999, "history": [999999]}, k=4, cold_start="oov").empty
+
+
+def test_a_zero_query_vector_is_said(rec, caplog):
+    user = rec.known_queries["user_id"].iloc[0]
+    with caplog.at_level(logging.WARNING, logger="recstack.artifacts.recommender"):
+        out = rec.recommend([{"user_id": user, "history": []}, {"user_id": user}], k=3)
+    assert "1 of 2 queries have a zero query vector" in caplog.text
+    assert (out.score[:3] == 0).all()  # what the request asked for: a known user with no history
