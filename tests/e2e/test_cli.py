@@ -95,7 +95,7 @@ def test_a_non_empty_foreign_output_folder_is_refused_before_training(tmp_path, 
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 
-def _zero_padded_model(tmp_path):
+def _zero_padded_model(tmp_path, train_dtype=None):
     """A model trained on string IDs 0007.. (as ``dtype: {user_id: str}`` reads them)."""
     import pandas as pd
 
@@ -104,7 +104,8 @@ def _zero_padded_model(tmp_path):
     from recstack.experiment.tables import Tables
 
     cfg = ExperimentConfig.from_dict({
-        "data": {"train": "unused.csv", "time_column": None},
+        "data": {"train": {"path": "unused.csv", "dtype": train_dtype} if train_dtype else "unused.csv",
+                 "time_column": None},
         "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"}},
         "model": {"kind": "two_tower", "query": ["user_id"], "candidate": ["item_id"], "embedding_dim": 4},
         "train": {"batch_size": 8, "epochs": 1, "progress": False},
@@ -129,6 +130,19 @@ def test_evaluate_dtype_keeps_zero_padded_ids(tmp_path, capsys):
     assert "dtype.userid: 'userid' is not a column of" in capsys.readouterr().err
     assert main(args + ["--dtype", "user_id:str"]) == 2
     assert "--dtype: 'user_id:str' must be COLUMN=TYPE with TYPE one of str, int, float" in capsys.readouterr().err
+
+
+def test_evaluate_reads_ids_as_the_training_file_did_and_names_dtype_otherwise(tmp_path, capsys, caplog):
+    model, data = _zero_padded_model(tmp_path, {"user_id": "str", "item_id": "str"})
+    capsys.readouterr()
+    assert main(["evaluate", model, "--data", data, "--metrics", "hit_rate@10"]) == 0
+    assert json.loads(capsys.readouterr().out)["hit_rate@10"] == 1  # 0042 stays 0042, as in training
+    untyped, data = _zero_padded_model(tmp_path / "b")
+    capsys.readouterr()
+    with caplog.at_level("WARNING"):
+        assert main(["evaluate", untyped, "--data", data, "--metrics", "hit_rate@10"]) == 0
+    assert "2 of 2 rows have a user_id not seen in training; they are scored as cold starts" in caplog.text
+    assert "--dtype user_id=str" in caplog.text
 
 
 def test_evaluate_data_that_is_a_folder_says_so(tmp_path, capsys):

@@ -113,14 +113,19 @@ def _parse_joins(specs: list[str] | None) -> dict[str, str]:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from recstack.artifacts import load
     from recstack.data import read_table
-    from recstack.experiment.offline import evaluate_recommender
+    from recstack.experiment.offline import evaluate_recommender, saved_id_types
 
     if args.no_join and args.join:
         raise ConfigError("--no-join and --join exclude each other: --no-join evaluates the table as it is")
     joins = _parse_joins(args.join)
     rec = load(args.model)
-    table = read_table(args.data, sep=_separator(args.sep), names=args.names.split(",") if args.names else None,
-                       dtype=_parse_dtype(args.dtype), encoding=args.encoding)
+    options = {"sep": _separator(args.sep), "names": args.names.split(",") if args.names else None,
+               "encoding": args.encoding}
+    table = read_table(args.data, dtype=_parse_dtype(args.dtype), **options)
+    if args.dtype is None:  # the ID columns typed as the training file typed them (zero-padded IDs stay text)
+        saved = {c: t for c, t in saved_id_types(rec).items() if c in table.columns}
+        if saved:
+            table = read_table(args.data, dtype=cast("dict[str, ColumnType]", saved), **options)
     metrics = evaluate_recommender(
         rec, table, metrics=args.metrics.split(",") if args.metrics else None, exclude_seen=args.exclude_seen,
         ties=args.ties, cold_start=args.cold_start, joins=False if args.no_join else joins,

@@ -34,6 +34,17 @@ def saved_eval_settings(rec: Recommender) -> dict[str, Any]:
     return dict(ev) if isinstance(ev, Mapping) else {}
 
 
+def saved_id_types(rec: Recommender) -> dict[str, str]:
+    """The types the training file gave the query and candidate-key columns (``data.train.dtype``,
+    e.g. ``{"user_id": "str"}`` for zero-padded IDs): an evaluation file must be read alike."""
+    train = ((rec.metadata.get("experiment") or {}).get("data") or {}).get("train")
+    types = train.get("dtype") if isinstance(train, Mapping) else None
+    if not isinstance(types, Mapping):
+        return {}
+    key = rec.preprocessor.schema[rec.model.candidate_key].source_column
+    return {str(c): str(t) for c, t in types.items() if c in (rec.query_column, key)}
+
+
 def evaluate_recommender(
     rec: Recommender,
     table: pd.DataFrame,
@@ -84,12 +95,31 @@ def evaluate_recommender(
         logger.warning("evaluation data: %d of %d rows have a %s not in the catalogue; they count as misses "
                        "(check the separator, --names and the ID spelling if that is unexpected)",
                        unknown, len(table), key)
+    _warn_unknown_queries(rec, table, cold_start)
     unscored = int((in_catalogue & (ranks >= len(rec.candidate_ids))).sum())
     if unscored:  # a NaN score: rank() places the item last
         logger.warning("evaluation data: %d of %d rows score NaN for their %s; they count as misses "
                        "(the model's weights or these rows' query features hold NaN or infinite values)",
                        unscored, len(table), key)
     return topk_metrics(ranks, metrics=metrics, groups=groups, num_candidates=len(rec.candidate_ids))
+
+
+def _warn_unknown_queries(rec: Recommender, table: pd.DataFrame, cold_start: str) -> None:
+    """Says how many rows' users training never saw (they are scored as cold starts), and
+    names ``--dtype`` when the model's IDs are text and the table's are numbers."""
+    if not rec.stores_known_users:
+        return
+    unknown = int((~rec.is_known(table[rec.query_column])).sum())
+    if not unknown:
+        return
+    column = table[rec.query_column]
+    stored = rec.known_queries[rec.query_column] if rec.known_queries is not None else column
+    hint = ""
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_numeric_dtype(stored.dtype):
+        hint = (f"; the model's {rec.query_column} values are text and this table's are numbers: read it with "
+                f"--dtype {rec.query_column}=str (read_table(..., dtype=...)) to keep IDs such as 0007")
+    logger.warning("evaluation data: %d of %d rows have a %s not seen in training; they are scored as cold "
+                   "starts (cold_start=%s)%s", unknown, len(table), rec.query_column, cold_start, hint)
 
 
 def _saved_joins(rec: Recommender) -> dict[str, JoinSource]:
