@@ -11,6 +11,7 @@ from recstack._validation import format_validation_error
 from recstack.errors import ConfigError
 from recstack.features.base import FeatureSpec
 from recstack.features.categorical import CategoricalFeature
+from recstack.features.defaults import check_defaults
 from recstack.features.multi_hot import MultiHotFeature
 from recstack.features.numeric import NumericFeature
 from recstack.features.sequence import SequenceFeature
@@ -55,7 +56,10 @@ class Schema:
     Args:
         features: the specs; names must be unique.
         defaults: per raw column, the value that replaces missing entries before any
-            feature sees it (the ``fillna`` step written by hand today).
+            feature sees it (the ``fillna`` step written by hand today): a string, number or
+            boolean; for a column read only by ``multi_hot``/``sequence`` features also a
+            list, one row's labels. Checked here (:func:`~recstack.features.defaults.check_defaults`),
+            NumPy scalars stored as Python values.
 
     Example:
         >>> s = Schema.from_dict({"user_id": {"type": "categorical"},
@@ -76,9 +80,9 @@ class Schema:
             raise ConfigError(f"features.{dotted[0]}: a feature name cannot contain '.' (reserved for derived "
                               f"outputs such as age.bucket); rename it, e.g. {dotted[0].replace('.', '_')}")
         self.features: list[Any] = list(features)
-        self.defaults: dict[str, Any] = dict(defaults or {})
         self._by_name = {f.name: f for f in self.features}
         self._check_sources()
+        self.defaults: dict[str, Any] = check_defaults({} if defaults is None else defaults, self.features)
 
     def _check_sources(self) -> None:
         for f in self.features:
@@ -109,7 +113,8 @@ class Schema:
             d = f.to_dict()
             d.pop("name")
             feats[f.name] = d
-        return {"features": feats, "defaults": dict(self.defaults)}
+        return {"features": feats, "defaults": {k: list(v) if isinstance(v, list) else v
+                                                for k, v in self.defaults.items()}}
 
     @classmethod
     def from_json_dict(cls, data: Mapping[str, Any]) -> Schema:

@@ -12,6 +12,7 @@ import torch
 
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.features import CategoricalFeature, Schema
+from recstack.features.defaults import is_ragged_column
 from recstack.preprocessing._cells import as_series
 from recstack.preprocessing._features import FeatureTransformer, make_feature_transformer
 from recstack.preprocessing._fitted import check_is_fitted
@@ -146,13 +147,26 @@ class Preprocessor:
         return columns
 
     def _fill_default(self, s: pd.Series, column: str) -> pd.Series:
-        """Applies ``schema.defaults[column]`` to missing entries (a scalar fill value)."""
+        """Applies ``schema.defaults[column]`` (checked by the schema) to missing entries.
+
+        In a column read only by ``multi_hot``/``sequence`` features, a list default is one
+        row's labels and a number (or a string where a feature has no separator) a one-label
+        row; both fill missing cells as a tuple, which mixes with list and string cells.
+        """
         if column not in self.schema.defaults or not s.hasnans:
             return s
         value = self.schema.defaults[column]
-        if value is None or pd.api.types.is_list_like(value):
-            raise ConfigError(f"data.defaults.{column}: expected a scalar fill value, got {value!r}")
-        numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+        if is_ragged_column(column, self.schema.features):
+            as_string = isinstance(value, str) and all(
+                getattr(f, "separator", None) is not None for f in self.schema if f.source_column == column
+            )
+            if not as_string:  # a row of labels: a tuple cell, so it mixes with lists and strings
+                row = tuple(value) if isinstance(value, list) else (value,)
+                out = s.astype(object).to_numpy(copy=True)
+                for i in np.flatnonzero(s.isna().to_numpy(dtype=bool)):  # the missing cells only
+                    out[i] = row
+                return pd.Series(out, index=s.index, dtype=object, name=s.name)
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
         if pd.api.types.is_float_dtype(s.dtype) and numeric:
             return s.fillna(float(value))
         if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object and isinstance(value, str):

@@ -225,10 +225,9 @@ def test_transform_checks_columns_too(fitted):
         fitted.transform(make_table().iloc[:0])
 
 
-def test_list_default_is_a_config_error():
-    schema = Schema.from_dict({"g": {"type": "multi_hot"}}, defaults={"g": ["a"]})
-    with pytest.raises(ConfigError, match="defaults.g"):
-        Preprocessor(schema).fit(pd.DataFrame({"g": ["a", None]}))
+def test_list_default_of_a_scalar_column_is_a_config_error_when_the_schema_is_built():
+    with pytest.raises(ConfigError, match=r"data\.defaults\.g: a list .* read by g \(categorical\)"):
+        Schema.from_dict({"g": {"type": "categorical"}}, defaults={"g": ["a"]})
 
 
 def test_row_positions_ignore_the_frame_index():

@@ -1,0 +1,114 @@
+"""Per-column default values (``data.defaults``), checked when the schema is built.
+
+A default replaces the missing entries of its raw column before any feature reads it, in
+training and at serving time alike; it is saved with the model as JSON. So it is checked
+up front, not when a missing value first shows up (possibly only at serving time):
+
+- a JSON scalar: ``str``, ``int``, ``float`` (finite) or ``bool``; NumPy scalars
+  (``df.c.mode()[0]``) become the Python value, so the saved state stays JSON;
+- never missing itself (``None``, NaN, ``pd.NA``): it would fill nothing;
+- a column read only by ``multi_hot``/``sequence`` features may take a list: one row's labels
+  (``[Drama, Comedy]``); a scalar default there is a one-label row (a string is read like the
+  column's strings: split on the feature's ``separator`` where it has one).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from recstack.errors import ConfigError
+from recstack.features.multi_hot import MultiHotFeature
+from recstack.features.sequence import SequenceFeature
+
+__all__ = ["check_defaults", "is_ragged_column"]
+
+_RAGGED = (MultiHotFeature, SequenceFeature)
+
+
+def is_ragged_column(column: str, features: list[Any]) -> bool:
+    """True when ``column`` is read, and read only, by ``multi_hot``/``sequence`` features."""
+    readers = [f for f in features if f.source_column == column]
+    return bool(readers) and all(isinstance(f, _RAGGED) for f in readers)
+
+
+def check_defaults(defaults: Mapping[Any, Any], features: list[Any]) -> dict[str, Any]:
+    """``defaults`` checked against the features that read each column, as plain JSON values.
+
+    Returns:
+        ``{column: value}``: a Python ``str``/``int``/``float``/``bool``, or a list of them
+        for a ragged column.
+
+    Raises:
+        ConfigError: naming ``data.defaults.<column>``, what was received and the fix.
+    """
+    if not isinstance(defaults, Mapping):
+        raise ConfigError(f"data.defaults: expected a mapping of column -> value, got {type(defaults).__name__}")
+    out: dict[str, Any] = {}
+    for column, value in defaults.items():
+        if not isinstance(column, str):
+            raise ConfigError(
+                f"data.defaults: the key {column!r} ({type(column).__name__}) is not a column name; "
+                f"columns are named by strings, e.g. {str(column)!r}"
+            )
+        path = f"data.defaults.{column}"
+        if isinstance(value, (list, tuple, np.ndarray)):
+            if any(not isinstance(f, _RAGGED) for f in features if f.source_column == column):
+                raise ConfigError(
+                    f"{path}: a list ({_short(value)}) fills one row of a multi_hot/sequence column, but column "
+                    f"{column!r} is read by {_readers(column, features)}; give one value, e.g. {column}: unknown"
+                )
+            out[column] = [_scalar(path, v, f"{path}[{i}]") for i, v in enumerate(list(value))]
+            continue
+        out[column] = _scalar(path, value, path)
+    return out
+
+
+def _scalar(path: str, value: Any, where: str) -> Any:
+    """``value`` as a Python JSON scalar, or a ConfigError naming ``where``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise ConfigError(
+                f"{where}: NaN is itself a missing value, so it would fill nothing; give a value "
+                "(e.g. 0, or 'unknown'), or remove the entry to keep missing values missing"
+            )
+        if not math.isfinite(value):
+            raise ConfigError(f"{where}: {value} is not a finite number; give a finite value such as 0")
+        return float(value)
+    if value is None or _is_na(value):
+        raise ConfigError(
+            f"{where}: {value!r} is itself a missing value, so it would fill nothing; give a value "
+            f"(e.g. 0, or 'unknown'), or remove {path} to keep missing values missing"
+        )
+    raise ConfigError(
+        f"{where}: expected a string, number or boolean (saved as JSON), got {_short(value)} "
+        f"({type(value).__name__}); convert it, e.g. str(value)"
+    )
+
+
+def _is_na(value: Any) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _readers(column: str, features: list[Any]) -> str:
+    readers = [f"{f.name} ({f.type})" for f in features if f.source_column == column]
+    return ", ".join(readers) if readers else "no feature"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
