@@ -53,7 +53,8 @@ _BOOL_TYPES = (bool, np.bool_)
 def as_series(values: Any) -> pd.Series:
     """``values`` as a pandas Series with positional index ``0..n-1`` (rows in errors).
 
-    A list of lists stays one row per inner list (object dtype). Strings that pandas' ``str``
+    A list of lists stays one row per inner list (object dtype). Categorical columns (pandas
+    ``category``, Arrow ``dictionary``) are decoded. Strings that pandas' ``str``
     dtype cannot hold (a lone surrogate such as ``"\\udce9"``, valid in JSON) keep object dtype.
     """
     if isinstance(values, pd.Series):
@@ -76,6 +77,10 @@ def as_series(values: Any) -> pd.Series:
         or isinstance(s.dtype, pd.ArrowDtype) and pa.types.is_large_list(s.dtype.pyarrow_dtype)
     ):
         s = s.astype(object)
+    elif isinstance(s.dtype, pd.ArrowDtype) and pa.types.is_dictionary(s.dtype.pyarrow_dtype):
+        # pd.read_parquet(dtype_backend="pyarrow") of a saved category column: decoded to its value
+        # type (string, int, ...), then checked and keyed like any column of that type
+        s = s.astype(pd.ArrowDtype(s.dtype.pyarrow_dtype.value_type))
     return s
 
 
