@@ -24,11 +24,16 @@ from typing import Any
 from recstack._version import __version__
 from recstack.errors import ArtifactError
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MANIFEST", "write_manifest", "read_manifest", "sha256_file"]
+__all__ = ["DIGEST", "FORMAT_NAME", "FORMAT_VERSION", "MANIFEST", "manifest_digest", "write_manifest",
+           "read_manifest", "sha256_file"]
 
 FORMAT_NAME = "recstack.artifact"
 FORMAT_VERSION = 1
 MANIFEST = "recstack.json"
+# The sha256 of the manifest itself (every field but this one, as canonical JSON): the model
+# config, query column and experiment settings are checked like the other files. Manifests of
+# format 1 written before the digest existed have none; they still load.
+DIGEST = "manifest_sha256"
 
 
 def sha256_file(path: Path) -> str:
@@ -39,8 +44,17 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """The sha256 of ``manifest`` without its :data:`DIGEST` field, as canonical JSON (sorted keys,
+    fixed separators): what :func:`write_manifest` stores and :func:`read_manifest` checks."""
+    body = {k: v for k, v in manifest.items() if k != DIGEST}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 def write_manifest(directory: Path, body: dict[str, Any], files: list[str]) -> None:
-    """Writes ``recstack.json`` with the checksums of ``files`` (already in ``directory``)."""
+    """Writes ``recstack.json`` with the checksums of ``files`` (already in ``directory``) and the
+    digest of the manifest itself."""
     manifest = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -48,7 +62,11 @@ def write_manifest(directory: Path, body: dict[str, Any], files: list[str]) -> N
         **body,
         "files": {f: sha256_file(directory / f) for f in files},
     }
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    # the digest is taken of what a reader will parse (a JSON round trip turns tuples into lists
+    # and non-string keys into strings), so it matches whatever ``body`` held
+    stored = json.loads(json.dumps(manifest))
+    stored[DIGEST] = manifest_digest(stored)
+    (directory / MANIFEST).write_text(json.dumps(stored, indent=1, sort_keys=True))
 
 
 def read_manifest(
@@ -73,7 +91,8 @@ def read_manifest(
         raise ArtifactError(f"{path} is not a recstack manifest (a JSON {type(manifest).__name__}, not an object)")
     if manifest.get("format") != FORMAT_NAME:
         raise ArtifactError(f"{path} is not a recstack manifest (format {manifest.get('format')!r})")
-    _check_version(path, manifest.get("format_version"))
+    _check_version(path, manifest.get("format_version"))  # first: a newer format may digest otherwise
+    _check_digest(path, manifest)
     files = manifest.get("files")
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
         raise ArtifactError(f"{path}: 'files' must map file names to sha256 checksums; re-export the model")
@@ -91,6 +110,18 @@ def read_manifest(
             if sha256_file(f) != digest:
                 raise ArtifactError(f"{f} is corrupted (checksum mismatch); re-copy or re-export the model")
     return manifest
+
+
+def _check_digest(path: Path, manifest: dict[str, Any]) -> None:
+    """The manifest's own checksum, when it has one (every manifest written since it was added)."""
+    if DIGEST not in manifest:
+        return  # written before the digest existed (format 1): nothing to check
+    if manifest[DIGEST] != manifest_digest(manifest):
+        raise ArtifactError(
+            f"{path} was edited after the model was saved ({DIGEST} does not match its content): its "
+            "model config, query column and experiment settings may no longer fit the weights; "
+            "re-export the model (edits to recstack.json are not supported)"
+        )
 
 
 def _check_version(path: Path, version: Any) -> None:

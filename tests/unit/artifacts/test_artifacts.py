@@ -343,8 +343,11 @@ def test_offline_evaluation_tells_nan_scores_from_items_outside_the_catalogue(tr
 def rechecksum(bad, name):
     import hashlib
 
+    from recstack.artifacts.manifest import DIGEST, manifest_digest
+
     manifest = json.loads((bad / "recstack.json").read_text())
     manifest["files"][name] = hashlib.sha256((bad / name).read_bytes()).hexdigest()
+    manifest[DIGEST] = manifest_digest(manifest)  # the manifest's own checksum, updated too
     (bad / "recstack.json").write_text(json.dumps(manifest))
 
 
@@ -374,9 +377,20 @@ def test_a_bytes_id_is_one_id_and_oversized_requests_are_refused(trained, monkey
 
     exp, d = trained
     rec = recstack.load(d)
-    out = rec.recommend(b"1", k=3)
-    assert len(out) == 3 and out["user_id"].tolist() == [b"1"] * 3  # not the IDs 49 (ord("1"))
+    from recstack.errors import SchemaError
+
+    for bad in (b"1", [1, b"1"], [{"user_id": 1 + 2j}], np.array([np.datetime64("2020-01-01")])):
+        with pytest.raises(SchemaError, match="in the request; IDs, labels and text must be strings"):
+            rec.recommend(bad, k=3)  # as fitting refuses them; b"1" matched user 1 (and was not [49])
+    with pytest.raises(SchemaError, match=r"holds b'1' \(type bytes\) in the request.*decode"):
+        rec.score([1], [b"1"])
+    with pytest.raises(ConfigError, match="no queries given"):
+        rec.recommend([], k=3)
     monkeypatch.setattr(rec_mod, "MAX_RESULT_ROWS", 100)
+    with monkeypatch.context() as m:
+        m.setattr(rec, "_embed_queries", lambda *a: pytest.fail("embedded before the size check"))
+        with pytest.raises(ConfigError, match="would return"):
+            rec.recommend(list(range(1, 12)), k=10)
     assert len(rec.recommend(list(range(1, 11)), k=10)) == 100
     with pytest.raises(ConfigError, match=r"11 queries x k 10 would return 110 rows.*split the queries"):
         rec.recommend(list(range(1, 12)), k=10)

@@ -1,0 +1,94 @@
+"""A saved model loads whole or not at all: the manifest is checksummed too, the files it names
+stay inside the folder, a damaged file is named, and a folder replaced while loading is never
+read half old, half new."""
+
+import hashlib
+import json
+import shutil
+
+import pytest
+import torch
+
+import recstack
+from recstack.artifacts.manifest import DIGEST, manifest_digest, read_manifest, write_manifest
+from recstack.errors import ArtifactError
+from recstack.experiment import RetrievalExperiment
+from tests.conftest import small_config
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    exp = RetrievalExperiment(small_config(**{"train.epochs": 1}))
+    exp.fit()
+    return exp.save(tmp_path_factory.mktemp("integrity") / "model", metrics=exp.evaluate())
+
+
+@pytest.fixture
+def copy(saved, tmp_path):
+    d = tmp_path / "copy"
+    shutil.copytree(saved, d)
+    return d
+
+
+def edit_manifest(d, change, *, reseal=False):
+    """Edits ``recstack.json`` in place; ``reseal`` recomputes its digest, as a tool that knows the
+    format would (the checks after the digest must hold on their own)."""
+    m = json.loads((d / "recstack.json").read_text())
+    change(m)
+    if reseal:
+        m[DIGEST] = manifest_digest(m)
+    (d / "recstack.json").write_text(json.dumps(m))
+
+
+def rewrite(d, name, data):
+    """Replaces a data file and updates its checksum (and the manifest's digest): damage that the
+    checksums cannot see, left to the parsers."""
+    (d / name).write_bytes(data)
+    edit_manifest(d, lambda m: m["files"].update({name: hashlib.sha256(data).hexdigest()}), reseal=True)
+
+
+# --------------------------------------------------------------------------- the manifest's digest
+def _reverse_query(m):
+    m["model"]["config"]["query"].reverse()
+
+
+@pytest.mark.parametrize("change", [
+    _reverse_query,  # same shapes, the query tower's inputs in another order
+    lambda m: m["model"]["config"].update(normalize=True),
+    lambda m: m["model"]["config"].update(dropout=0.5),
+    lambda m: m.update(query_column="history"),  # a stored column, but not the users' IDs
+    lambda m: m["experiment"]["eval"].update(metrics=["mrr"]),
+    lambda m: m.update(library_version="9.9.9"),
+], ids=["query-order", "normalize", "dropout", "query-column", "experiment", "library-version"])
+def test_an_edited_manifest_is_refused_naming_it(copy, change):
+    edit_manifest(copy, change)
+    with pytest.raises(ArtifactError, match=r"recstack\.json was edited after the model was saved .*re-export"):
+        recstack.load(copy)
+
+
+def test_the_digest_covers_everything_but_itself(copy):
+    m = json.loads((copy / "recstack.json").read_text())
+    assert m[DIGEST] == manifest_digest(m) == manifest_digest({**m, DIGEST: "anything"})
+    body = json.dumps({k: v for k, v in m.items() if k != DIGEST}, sort_keys=True, separators=(",", ":"))
+    assert m[DIGEST] == hashlib.sha256(body.encode()).hexdigest()
+    edit_manifest(copy, lambda m: m.update({DIGEST: "0" * 64}))  # the digest alone edited
+    with pytest.raises(ArtifactError, match=r"recstack\.json was edited"):
+        recstack.load(copy)
+
+
+def test_a_manifest_without_a_digest_still_loads(saved, copy):
+    """Format-1 artifacts written before the digest existed have none (see tests/golden)."""
+    edit_manifest(copy, lambda m: m.pop(DIGEST))
+    old, new = recstack.load(copy), recstack.load(saved)
+    assert old.recommend([1, 2], k=5).equals(new.recommend([1, 2], k=5))
+    # the digest is not a lock: a format-1 manifest may still be edited, with the old checks only
+    edit_manifest(copy, lambda m: m["model"]["config"].update(embedding_dim=4))
+    with pytest.raises(ArtifactError, match=r"does not match model\.safetensors"):
+        recstack.load(copy)
+
+
+def test_the_digest_is_of_what_a_reader_parses(tmp_path):
+    """Tuples and non-string keys come back from JSON as lists and strings: the digest matches."""
+    write_manifest(tmp_path, {"extra": {"pair": (1, 2), "by_k": {10: 0.5, 9: float("nan")}}}, [])
+    m = read_manifest(tmp_path)
+    assert m["extra"]["pair"] == [1, 2] and sorted(m["extra"]["by_k"]) == ["10", "9"]
