@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from recstack.errors import SchemaError
 
@@ -81,7 +82,20 @@ def as_series(values: Any) -> pd.Series:
         # pd.read_parquet(dtype_backend="pyarrow") of a saved category column: decoded to its value
         # type (string, int, ...), then checked and keyed like any column of that type
         s = s.astype(pd.ArrowDtype(s.dtype.pyarrow_dtype.value_type))
+    if isinstance(s.dtype, pd.ArrowDtype) and pa.types.is_floating(s.dtype.pyarrow_dtype):
+        s = _nan_as_null(s)
     return s
+
+
+def _nan_as_null(s: pd.Series) -> pd.Series:
+    """An Arrow float column with NaN (a value to Arrow, not a null) as one with nulls there: NaN
+    is missing, as in a NumPy float column, so it is never counted as an ID nor hashed to OOV."""
+    arr = pa.array(s.array)  # the Arrow data (ArrowExtensionArray.__arrow_array__)
+    nan = pc.is_nan(arr)
+    if not pc.any(nan).as_py():
+        return s
+    fixed = pc.if_else(nan, pa.scalar(None, type=arr.type), arr)
+    return pd.Series(pd.arrays.ArrowExtensionArray(fixed), index=s.index, name=s.name)
 
 
 def text_safe_series(values: Any, dtype: Any = None) -> pd.Series:

@@ -35,3 +35,18 @@ def test_arrow_dictionary_columns_of_strings_and_integers_fit_like_plain_ones(va
         assert Tokenizer().fit(col).vocabulary_.keys_.tolist() == ["y", "x"]
         flat, lengths = split_ragged(col, separator=" ", strict=True)
         assert flat.tolist() == ["x", "y", "y", "y"] and lengths.tolist() == [2, 1, 0, 1]
+
+
+def arrow_floats_with_nan() -> pd.Series:
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.array([float("nan"), float("nan"), 2.0, None], from_pandas=False)))
+
+
+def test_nan_in_an_arrow_float_column_is_missing_in_fit_and_transform():
+    col = arrow_floats_with_nan()
+    assert col.isna().tolist() == [False, False, False, True]  # Arrow: NaN is a value, not a null
+    vocab = Vocabulary().fit(col)
+    assert vocab.keys_.tolist() == ["2"] and vocab.counts_.tolist() == [0, 0, 1]
+    assert vocab.transform(col).tolist() == [0, 0, 2, 0]  # padding, as a NumPy NaN, not an OOV bucket
+    schema = Schema.from_dict({"c": {"type": "categorical", "num_buckets": 5}, "t": {"type": "text", "column": "c"}})
+    out = Preprocessor(schema).fit_transform(pd.DataFrame({"c": col}))
+    assert out["c"].tolist()[:2] == [0, 0] and out["t"].tolist()[:2] == [[0], [0]]
