@@ -96,6 +96,12 @@ def read_manifest(
     files = manifest.get("files")
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
         raise ArtifactError(f"{path}: 'files' must map file names to sha256 checksums; re-export the model")
+    outside = [name for name in files if not _plain_name(name)]
+    if outside:  # never read a path the manifest names outside the folder ("/etc/passwd", "../x")
+        raise ArtifactError(
+            f"{path}: 'files' lists {outside[0]!r}, which is not a file name in the model folder (plain "
+            "names only, no folders, '..' or absolute paths); the manifest was edited; re-export the model"
+        )
     unlisted = [name for name in required if name not in files]
     if unlisted:
         raise ArtifactError(
@@ -110,6 +116,12 @@ def read_manifest(
             if sha256_file(f) != digest:
                 raise ArtifactError(f"{f} is corrupted (checksum mismatch); re-copy or re-export the model")
     return manifest
+
+
+def _plain_name(name: str) -> bool:
+    """A file directly in the model folder: no separator of any platform, no drive (``C:``), not
+    ``.`` or ``..``, no NUL."""
+    return name not in ("", ".", "..") and not any(c in name for c in "/\\\0") and ":" not in name[1:2]
 
 
 def _check_digest(path: Path, manifest: dict[str, Any]) -> None:

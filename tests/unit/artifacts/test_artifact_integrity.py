@@ -4,6 +4,7 @@ read half old, half new."""
 
 import hashlib
 import json
+import re
 import shutil
 
 import pytest
@@ -92,3 +93,24 @@ def test_the_digest_is_of_what_a_reader_parses(tmp_path):
     write_manifest(tmp_path, {"extra": {"pair": (1, 2), "by_k": {10: 0.5, 9: float("nan")}}}, [])
     m = read_manifest(tmp_path)
     assert m["extra"]["pair"] == [1, 2] and sorted(m["extra"]["by_k"]) == ["10", "9"]
+
+
+# --------------------------------------------------------------------------- file names in the manifest
+@pytest.mark.parametrize("name", ["/etc/passwd", "../outside.txt", "sub/model.safetensors", "..", ".",
+                                  "..\\outside.txt", "C:outside.txt", ""])
+def test_files_outside_the_folder_are_never_read(copy, name):
+    outside = copy.parent / "outside.txt"
+    outside.write_text("a local file the model's author should learn nothing about")
+    digest = hashlib.sha256(outside.read_bytes()).hexdigest()
+    # with the right checksum, an entry pointing at a local file would load: an existence/hash oracle
+    edit_manifest(copy, lambda m: m["files"].update({name: digest}), reseal=True)
+    with pytest.raises(ArtifactError, match=rf"recstack\.json: 'files' lists {re.escape(repr(name))}, "
+                                            "which is not a file name in the model folder"):
+        recstack.load(copy)
+
+
+def test_a_plain_extra_entry_is_still_checked_inside_the_folder(copy):
+    (copy / "notes.txt").write_text("x")
+    edit_manifest(copy, lambda m: m["files"].update({"notes.txt": "0" * 64}), reseal=True)
+    with pytest.raises(ArtifactError, match=r"notes\.txt is corrupted \(checksum mismatch\)"):
+        recstack.load(copy)
