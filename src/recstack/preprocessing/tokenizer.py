@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.preprocessing._cells import (
@@ -14,6 +15,7 @@ from recstack.preprocessing._cells import (
     _short,
     as_series,
     as_str_series,
+    canonical_keys,
     cell_kinds,
     check_labels,
     first_row,
@@ -68,7 +70,9 @@ class Tokenizer:
     def tokenize(self, texts: Any, *, column: str = "values", strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Texts ``(n,)`` -> ``flat`` tokens ``(total,)`` object and ``lengths`` ``(n,)`` int64.
 
-        Missing texts give no tokens; numbers are read as their string form. Dicts are an
+        Missing texts give no tokens; numbers are read as the canonical key of an ID (``42``,
+        ``42.0`` and ``np.int64(42)`` are ``"42"``; ``4.5`` is ``"4.5"``), so a token does not
+        depend on whether a column was read as int or float. Dicts are an
         error naming the row, and with ``strict`` (fitting) so are other non-string objects
         (bytes, dates), which would be tokenized from their ``str()``.
         """
@@ -84,9 +88,14 @@ class Tokenizer:
                 "needs one string per row; join the list, or use type: multi_hot / sequence"
             )
         present = kinds != MISSING
-        tokens, cells = split_strings(as_str_series(s[present]), self.split, regex=True, lowercase=self.lowercase)
-        rows = np.flatnonzero(present)[cells]
-        return tokens, np.bincount(rows, minlength=len(s)).astype(np.int64)
+        cells = s[present]
+        if scalar.any():  # numbers as the canonical keys IDs use: 42 and 42.0 (an int column with a gap) alike
+            text = cells.to_numpy(dtype=object, copy=True)
+            numbers = scalar[present]
+            text[numbers] = canonical_keys(cells[numbers], column=column)
+            cells = pd.Series(text, index=cells.index, dtype=object)
+        tokens, rows = split_strings(as_str_series(cells), self.split, regex=True, lowercase=self.lowercase)
+        return tokens, np.bincount(np.flatnonzero(present)[rows], minlength=len(s)).astype(np.int64)
 
     def fit(self, texts: Any, *, column: str = "values", allow_empty: bool = True) -> Tokenizer:
         """Learns the token vocabulary and ``max_length_`` from training texts ``(n,)``

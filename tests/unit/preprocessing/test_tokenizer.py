@@ -96,3 +96,15 @@ def test_space_class_covers_the_ascii_separators_python_re_knows():
 
     tokens, _ = split_strings(pd.Series(["a\x0bb c", "x\x1cy z"]), r"\s+", regex=True)
     assert tokens.tolist() == ["a", "b", "c", "x", "y", "z"]
+
+
+def test_numbers_are_tokenized_by_their_canonical_key_so_int_and_float_columns_match():
+    import numpy as np
+    import pandas as pd
+
+    t = Tokenizer().fit(pd.Series([94105, None, 10001]))  # an int column with a gap: read as float64
+    assert t.vocabulary_.keys_.tolist() == ["10001", "94105"]
+    assert t.transform(pd.Series([94105, 10001])).tolist() == [[3], [2]]  # an int column at serving
+    assert t.transform(pd.Series(["94105", np.int64(10001), 10001.0], dtype=object)).tolist() == [[3], [2], [2]]
+    mixed = Tokenizer().fit(pd.Series(["a b", 4.5, 7.0, True], dtype=object))
+    assert mixed.vocabulary_.keys_.tolist() == ["4.5", "7", "a", "b", "true"]
