@@ -325,7 +325,7 @@ def _canonical(s: pd.Series) -> tuple[np.ndarray, KeyKind]:
     kinds = cell_kinds(s)
     is_str = kinds == STRING
     keys = s.to_numpy(dtype=object).copy()
-    keys[is_str] = keys[is_str].astype(str).astype(object)  # np.str_ -> str
+    keys[is_str] = _STR(keys[is_str])  # np.str_ -> str (not NumPy's fixed-width str: it cuts a trailing "\x00")
     scalar = ~is_str
     all_int = not is_str.any()
     if scalar.any():

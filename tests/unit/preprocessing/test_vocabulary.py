@@ -183,3 +183,9 @@ def test_values_of_uint64_ids_above_int64():
     v = Vocabulary().fit(big)
     assert sorted(v.values.tolist()) == [7, 2**63 + 5, 2**64 - 1]
     assert v.inverse(v.transform(big)).tolist() == big.tolist()
+
+
+def test_strings_with_a_trailing_nul_stay_distinct_in_a_mixed_column():
+    v = Vocabulary().fit(pd.Series(["a\x00", "a", 7], dtype=object))
+    assert sorted(v.keys_.tolist()) == ["7", "a", "a\x00"]
+    assert len(set(v.transform(pd.Series(["a\x00", "a"], dtype=object)).tolist())) == 2
