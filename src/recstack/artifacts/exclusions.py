@@ -45,7 +45,7 @@ class Exclusions:
     def _exclusion_plan(self, exclude: Any) -> tuple[np.ndarray, bool] | None:
         """``exclude`` checked once per request: the catalogue rows it names, and whether it
         asks for each user's seen items. It may be ``"seen"`` (the user's training items plus
-        the items of a history given in the row), a list of raw IDs (for every query), or both
+        the items of a history given in the row), a raw ID or a list of them (for every query), or both
         (a list holding ``"seen"``, when no candidate is named ``"seen"``); :meth:`_exclusion_rows`
         turns it into the CSR of one chunk of queries."""
         if exclude is None:
@@ -53,8 +53,9 @@ class Exclusions:
         ids = [exclude] if isinstance(exclude, str) else id_list(exclude, "exclude")
         found = self._cand_pos.positions(ids, column="exclude")
         is_seen = np.array([isinstance(v, str) and v == "seen" for v in ids], dtype=bool) & (found < 0)
-        if isinstance(exclude, str) and not is_seen.any():
-            raise ConfigError(f"exclude must be 'seen', a list of item IDs or None; got {exclude!r}")
+        if isinstance(exclude, str) and not is_seen.any() and found[0] < 0:  # a string ID of the catalogue is one ID
+            raise ConfigError(f"exclude must be 'seen', an item ID, a list of item IDs or None; got {exclude!r}, "
+                              "which is no candidate ID")
         missing = (found < 0) & ~is_seen
         if missing.any():
             logger.warning("exclude: %d of %d IDs are not in the catalogue and exclude nothing (e.g. %s)",

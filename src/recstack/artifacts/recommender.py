@@ -12,6 +12,7 @@ import torch
 
 from recstack.artifacts.exclusions import Exclusions
 from recstack.artifacts.requests import frame, id_list, rows_table, undescribed_rows
+from recstack.preprocessing._cells import check_labels
 from recstack.errors import ConfigError
 from recstack.index import ExactIndex
 from recstack.metrics import drop_group_items, positive_ranks
@@ -35,7 +36,7 @@ MAX_RESULT_ROWS = 50_000_000  # rows one recommend()/score() call may return (a 
 class Recommender(Exclusions):
     """Top-K recommendations, scores and similar items from a trained two-tower model.
 
-    Built by :func:`recstack.load` (or ``Recommender.from_parts`` right after training).
+    Built by :func:`recstack.load` (or :meth:`RetrievalExperiment.recommender` right after training).
     Queries may be given as raw user IDs (their feature rows are looked up among the
     users seen in training), as row dicts, or as a DataFrame with the query features'
     columns.
@@ -44,9 +45,14 @@ class Recommender(Exclusions):
     query feature besides that ID, so nothing is known about it. With
     ``cold_start="average"`` (the default) it gets the mean query vector of the known
     users: the model's answer for a typical user. With ``"oov"`` it goes through the model
-    with its OOV index and default features (an OOV embedding that training never updated,
-    or an empty history, which ranks close to arbitrarily). A query that gives other
-    features (e.g. age, or a non-empty history) always goes through the model.
+    with its OOV index and default features (OOV rows start at zero and training never
+    updates them, so with nothing else every item scores the same and the list is catalogue
+    order). A query that gives other features (e.g. age, or a history with an item seen in
+    training) always goes through the model.
+
+    Scores are float32 dot products: the same user's scores can differ in the last digits
+    (about 1e-6) between a request alone and one in a batch (different BLAS kernels), which
+    can swap items whose scores are that close.
 
     Example:
         >>> rec = recstack.load("runs/ml100k")                      # doctest: +SKIP
@@ -95,9 +101,11 @@ class Recommender(Exclusions):
         elif isinstance(queries, Mapping):
             table = rows_table([queries])
         elif isinstance(queries, (str, bytes, int, float, np.integer, np.floating)):
-            return self._query_table([queries])  # one ID (bytes too: iterating b"1" gives [49])
+            return self._query_table([queries])  # one ID (bytes too, refused as one: not [49])
         elif isinstance(queries, (np.ndarray, pd.Series, pd.Index)):
             return self._query_table(id_list(queries, "queries"))
+        elif isinstance(queries, Sequence) and len(queries) == 0:
+            raise ConfigError("no queries given")
         elif isinstance(queries, Sequence) and queries and all(isinstance(q, Mapping) for q in queries):
             table = rows_table(queries)
         elif isinstance(queries, Sequence) and len(queries) > 0:
@@ -175,6 +183,7 @@ class Recommender(Exclusions):
         return out
 
     def _known_positions(self, ids: list[Any]) -> np.ndarray:
+        check_labels(pd.Series(ids, dtype=object), column=self.query_column, where=" in the request")
         if self._query_pos is None:
             return np.full(len(ids), -1)
         return self._query_pos.positions(ids, column=self.query_column)
@@ -227,11 +236,16 @@ class Recommender(Exclusions):
         """Whether the model keeps its training users' query rows (needed by ``cold_start="average"``)."""
         return self.known_queries is not None and len(self.known_queries) > 0
 
-    def _queries(self, queries: QueryInput, cold_start: str) -> tuple[pd.DataFrame, np.ndarray, torch.Tensor]:
-        """Query rows, their known positions and their vectors, cold rows per ``cold_start``."""
+    def _queries(self, queries: QueryInput, cold_start: str, per_query: tuple[int, str] | None = None
+                 ) -> tuple[pd.DataFrame, np.ndarray, torch.Tensor]:
+        """Query rows, their known positions and their vectors, cold rows per ``cold_start``.
+        ``per_query``: result rows per query and what sets them, checked against
+        ``MAX_RESULT_ROWS`` before any query is embedded."""
         if cold_start not in COLD_START:
             raise ConfigError(f"cold_start must be one of {list(COLD_START)}, got {cold_start!r}")
         table, pos, cold = self._query_table(queries)
+        if per_query is not None:
+            _check_result_size(len(table), *per_query)
         average = cold_start == "average" and bool(cold.any())
         if average and not self.stores_known_users:
             logger.warning(
@@ -264,20 +278,24 @@ class Recommender(Exclusions):
         Args:
             queries: raw user IDs, row dicts or a DataFrame (see the class docstring).
             k: list length (clipped to the catalogue size).
-            exclude: ``"seen"`` (each known user's training items), a list of raw
-                candidate IDs excluded for every query, or ``None``.
+            exclude: ``"seen"`` (each known user's training items and the items of a history
+                given in the row), one raw candidate ID or a list of them excluded for every
+                query, both (``["seen", 69, 121]``), or ``None``.
             cold_start: ``"average"`` or ``"oov"``: how an unknown bare ID is answered
                 (see the class docstring; :meth:`is_known` tells which IDs are unknown).
 
         Returns:
-            A DataFrame ``[<query column>, rank, <candidate key>, score]``, ``k`` rows per query
-            (plus ``query_row``, the row's position, when some query has no ID).
+            A DataFrame ``[<query column>, rank, <candidate key>, score]``, up to ``k`` rows per
+            query: fewer when the catalogue minus the excluded items is smaller, none when
+            everything is excluded (plus ``query_row``, the row's position, when some query
+            has no ID). Equal scores are ordered by catalogue row; :meth:`rank` places a tied
+            item by its ``ties`` rule instead, so ``rank + 1`` equals this ``rank`` only
+            without ties.
         """
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
         self._warn_unused_columns(queries)
-        table, pos, q = self._queries(queries, cold_start)
-        _check_result_size(len(table), min(int(k), len(self.candidate_ids)), "k")
+        table, pos, q = self._queries(queries, cold_start, (min(int(k), len(self.candidate_ids)), "k"))
         blank = (q == 0).all(dim=1) if q.numel() else torch.zeros(0, dtype=torch.bool)
         if blank.any():  # e.g. a known user's history given as [] (an unknown user's would be cold)
             logger.warning("%d of %d queries have a zero query vector: every candidate scores the same and "
@@ -371,8 +389,7 @@ class Recommender(Exclusions):
         """
         candidates = id_list(candidates, "candidates")
         self._warn_unused_columns(queries)
-        table, _, q = self._queries(queries, cold_start)
-        _check_result_size(len(table), len(candidates), "the number of candidates")
+        table, _, q = self._queries(queries, cold_start, (len(candidates), "the number of candidates"))
         rows = self._cand_pos.positions(candidates, column="candidates")
         emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
         s = (q @ emb.T).numpy().astype(float)

@@ -12,7 +12,7 @@ import pandas as pd
 from recstack.errors import ConfigError
 from recstack.features import Schema
 from recstack.preprocessing import Preprocessor
-from recstack.preprocessing._cells import text_safe_series
+from recstack.preprocessing._cells import check_labels, text_safe_series
 from recstack.preprocessing.ragged import split_ragged
 
 __all__ = ["frame", "id_list", "known_history_lengths", "rows_table", "split_history", "undescribed_rows"]
@@ -25,13 +25,21 @@ def frame(columns: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def id_list(values: Any, what: str) -> list[Any]:
-    """One raw ID, or an iterable of them, as a list (a string is one ID, not its characters)."""
+    """One raw ID, or an iterable of them, as a list (a string is one ID, not its characters).
+
+    Raises:
+        SchemaError: an ID that is not a string, integer, float or boolean (bytes, dates,
+            complex numbers...), as fitting refuses it: it would match nothing, or the wrong ID.
+    """
     if isinstance(values, (str, bytes, int, float, np.integer, np.floating)):
-        return [values]
-    try:
-        return list(values)
-    except TypeError:
-        raise ConfigError(f"{what} must be an ID or a list of IDs, got {type(values).__name__}") from None
+        out = [values]
+    else:
+        try:
+            out = list(values)
+        except TypeError:
+            raise ConfigError(f"{what} must be an ID or a list of IDs, got {type(values).__name__}") from None
+    check_labels(pd.Series(out, dtype=object), column=what, where=" in the request")
+    return out
 
 
 def rows_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

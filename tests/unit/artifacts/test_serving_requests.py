@@ -35,3 +35,26 @@ def test_a_zero_query_vector_is_said(rec, caplog):
         out = rec.recommend([{"user_id": user, "history": []}, {"user_id": user}], k=3)
     assert "1 of 2 queries have a zero query vector" in caplog.text
     assert (out.score[:3] == 0).all()  # what the request asked for: a known user with no history
+
+
+def test_one_string_item_id_can_be_excluded_like_one_integer_id():
+    import pandas as pd
+
+    from recstack.config import ExperimentConfig
+    from recstack.errors import ConfigError
+    from recstack.experiment.tables import Tables
+
+    cfg = ExperimentConfig.from_dict({
+        "data": {"train": "unused.csv", "time_column": None},
+        "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"}},
+        "model": {"kind": "two_tower", "query": ["user_id"], "candidate": ["item_id"], "embedding_dim": 4},
+        "train": {"batch_size": 8, "epochs": 1, "progress": False},
+    })
+    train = pd.DataFrame({"user_id": ["a", "a", "b", "c"], "item_id": ["065", "066", "065", "067"]})
+    exp = RetrievalExperiment(cfg, tables=Tables(train, None, None, None))
+    exp.fit()
+    rec = exp.recommender()
+    assert "065" not in set(rec.recommend("a", k=3, exclude="065").item_id)  # was: "exclude must be 'seen'"
+    assert len(rec.recommend("a", k=3, exclude="065")) == 2
+    with pytest.raises(ConfigError, match="got '65', which is no candidate ID"):
+        rec.recommend("a", k=3, exclude="65")
