@@ -27,7 +27,7 @@ class CategoricalFeature(FeatureSpec):
     Attributes:
         min_count: values seen fewer times in training go to OOV.
         max_size: keep at most this many most frequent values.
-        num_oov: number of OOV buckets.
+        num_oov: number of OOV buckets (vocabulary only: an error with ``num_buckets``).
         num_buckets: hash into this many buckets instead of learning a vocabulary; at most
             ``MAX_HASH_BUCKETS`` (100,000,000).
     """
@@ -42,4 +42,8 @@ class CategoricalFeature(FeatureSpec):
     def _hashing_excludes_vocabulary(self) -> CategoricalFeature:
         if self.num_buckets is not None and (self.max_size is not None or self.min_count != 1):
             raise ValueError("num_buckets (hashing) cannot be combined with min_count/max_size (vocabulary)")
+        if self.num_buckets is not None and self.num_oov != 1:  # the Hasher has no OOV buckets: unused
+            raise ValueError(f"num_oov ({self.num_oov}) has no effect with num_buckets (hashing sends every value, "
+                             "seen or not, to one of the num_buckets buckets); remove num_oov, or num_buckets to "
+                             "learn a vocabulary with OOV buckets")
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from recstack.features.base import FeatureSpec
 
@@ -21,7 +21,8 @@ class SequenceFeature(FeatureSpec):
         max_length: longest sequence kept.
         keep: which end survives truncation: ``"last"`` (most recent) or ``"first"``.
         encoder: how the model turns the sequence into one vector.
-        min_count / max_size / num_oov: vocabulary settings when there is no ``source``.
+        min_count / max_size / num_oov: vocabulary settings when there is no ``source``
+            (with ``source`` they are the source's: setting them here is an error).
     """
 
     type: Literal["sequence"] = "sequence"
@@ -33,3 +34,16 @@ class SequenceFeature(FeatureSpec):
     min_count: int = Field(default=1, ge=1)
     max_size: int | None = Field(default=None, ge=1)
     num_oov: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _source_owns_the_vocabulary(self) -> SequenceFeature:
+        if self.source is None:
+            return self
+        given = [f"{k}: {v}" for k, v, default in (("min_count", self.min_count, 1), ("max_size", self.max_size, None),
+                                                   ("num_oov", self.num_oov, 1)) if v != default]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} {'has' if len(given) == 1 else 'have'} no effect with source: {self.source} (the sequence uses {self.source}'s "
+                f"vocabulary); set it on the feature {self.source!r}, or remove source to learn a vocabulary of its own"
+            )
+        return self
