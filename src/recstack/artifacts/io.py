@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -136,12 +136,18 @@ def _write_files(
 def _check_weight_shapes(d: Path, kind: str, config: Any, outputs: list[OutputSpec]) -> None:
     """Builds the model on the meta device (no memory) and compares its shapes with the weights
     file's header, so an edited config (e.g. a huge ``embedding_dim``) fails before allocating."""
-    with torch.device("meta"):
-        state = build_model(kind, config, outputs).state_dict()
+    def build() -> dict[str, torch.Tensor]:
+        with torch.device("meta"):
+            return build_model(kind, config, outputs).state_dict()
+
+    def header(path: Path) -> tuple[dict[str, tuple[int, ...]], dict[str, str]]:
+        with safe_open(str(path), framework="pt") as f:
+            return ({k: tuple(f.get_slice(k).get_shape()) for k in f.keys()},
+                    {k: f.get_slice(k).get_dtype() for k in f.keys()})
+
+    state = _step(d, MODEL_IN_MANIFEST, build)
+    stored, kinds = _step(d, "model.safetensors", lambda: header(d / "model.safetensors"))
     shapes = {k: tuple(v.shape) for k, v in state.items()}
-    with safe_open(str(d / "model.safetensors"), framework="pt") as f:
-        stored = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
-        kinds = {k: f.get_slice(k).get_dtype() for k in f.keys()}
     wrong = sorted(k for k, v in state.items() if k in kinds and _dtype_kind(kinds[k]) != _dtype_kind(v.dtype))
     if wrong:  # loading would cast, e.g. I32 bit patterns read as integers: scores around 1e10
         raise ArtifactError(
@@ -152,9 +158,32 @@ def _check_weight_shapes(d: Path, kind: str, config: Any, outputs: list[OutputSp
         diff = sorted(k for k in set(shapes) | set(stored) if shapes.get(k) != stored.get(k))[:3]
         raise ArtifactError(
             f"{d}: the model config in recstack.json does not match model.safetensors (e.g. {diff}: "
-            f"{[shapes.get(k) for k in diff]} vs {[stored.get(k) for k in diff]}); the manifest was edited; "
+            f"{[shapes.get(k) for k in diff]} vs {[stored.get(k) for k in diff]}); one of them was edited; "
             "re-export the model"
         )
+
+
+MODEL_IN_MANIFEST = "the model in recstack.json"
+# what a parser may raise on a checksum-consistent file of the wrong content (truncated, edited)
+_PARSE_ERRORS = (RuntimeError, KeyError, TypeError, ValueError, IndexError, RecursionError, SafetensorError,
+                 RecstackError)
+_T = TypeVar("_T")
+
+
+def _step(d: Path, what: str, parse: Callable[[], _T]) -> _T:
+    """Runs one step of :func:`load`; a parser's error becomes an ArtifactError naming ``what``
+    (a file, or the model in the manifest)."""
+    fix = "re-export the model" if what == MODEL_IN_MANIFEST else "re-copy or re-export the model"
+    verb = "is invalid" if what == MODEL_IN_MANIFEST else "is malformed or truncated"
+    try:
+        return parse()
+    except ArtifactError as err:  # it is a ValueError too: wrapped once, only when it names no file
+        if what in str(err) or str(d) in str(err):
+            raise
+        raise ArtifactError(f"cannot load the model in {d}: {what} {verb} ({err}); {fix}") from None
+    except _PARSE_ERRORS as err:
+        raise ArtifactError(
+            f"cannot load the model in {d}: {what} {verb} ({type(err).__name__}: {err}); {fix}") from None
 
 
 def _dtype_kind(dtype: str | torch.dtype) -> str:
@@ -174,20 +203,16 @@ def load(directory: str | Path) -> Recommender:
     d = Path(directory)
     manifest = read_manifest(d, required=FILES)
     query_column = manifest.get("query_column")
-    try:
-        pstate = json.loads((d / "preprocessor.json").read_text())
-        preprocessor = Preprocessor.from_state(pstate["state"])
-        outputs = [OutputSpec.from_dict(o) for o in pstate["outputs"]]
-        _check_weight_shapes(d, manifest["model"]["kind"], manifest["model"]["config"], outputs)
-        model = build_model(manifest["model"]["kind"], manifest["model"]["config"], outputs)
-        weights = load_file(str(d / "model.safetensors"))
-        model.load_state_dict(weights, strict=True)
-        cands = load_file(str(d / "candidates.safetensors"))
-        meta = json.loads((d / "candidates.json").read_text())
-    except ArtifactError:
-        raise
-    except (RuntimeError, KeyError, TypeError, ValueError, SafetensorError, RecstackError) as err:
-        raise ArtifactError(f"cannot load the model in {d}: {type(err).__name__}: {err}") from None
+    pstate = _step(d, "preprocessor.json", lambda: json.loads((d / "preprocessor.json").read_bytes()))
+    preprocessor, outputs = _step(d, "preprocessor.json", lambda: (
+        Preprocessor.from_state(pstate["state"]), [OutputSpec.from_dict(o) for o in pstate["outputs"]]))
+    kind, config = _step(d, MODEL_IN_MANIFEST, lambda: (manifest["model"]["kind"], manifest["model"]["config"]))
+    _check_weight_shapes(d, kind, config, outputs)
+    model = _step(d, MODEL_IN_MANIFEST, lambda: build_model(kind, config, outputs))
+    _step(d, "model.safetensors",
+          lambda: model.load_state_dict(load_file(str(d / "model.safetensors")), strict=True))
+    cands = _step(d, "candidates.safetensors", lambda: load_file(str(d / "candidates.safetensors")))
+    meta = _step(d, "candidates.json", lambda: json.loads((d / "candidates.json").read_bytes()))
     if not isinstance(model, TwoTower):
         raise ArtifactError(f"{d}: model kind {model.kind!r} has no Recommender yet")
     try:  # the files passed their checksums; a malformed structure is still an ArtifactError
@@ -209,6 +234,8 @@ def _recommender(
     ids = meta["ids"]
     if len({str(i) for i in ids}) != len(ids):
         raise ArtifactError(f"{d}: candidates.json lists a candidate ID twice; re-export the model")
+    if "embeddings" not in cands:
+        raise ArtifactError(f"{d}: candidates.safetensors has no 'embeddings' tensor; re-export the model")
     emb = cands["embeddings"]
     if not emb.is_floating_point():
         raise ArtifactError(f"{d}: candidate embeddings are stored as {emb.dtype}, not floats; re-export the model")
@@ -219,7 +246,7 @@ def _recommender(
     known = None
     if meta.get("known_queries"):
         kq = meta["known_queries"]
-        known = pd.DataFrame(kq["rows"], columns=kq["columns"])
+        known = _step(d, "candidates.json", lambda: pd.DataFrame(kq["rows"], columns=kq["columns"]))
     if not isinstance(query_column, str) or known is not None and query_column not in known.columns or (
         known is None and query_column not in set(model.config.query)
     ):

@@ -114,3 +114,31 @@ def test_a_plain_extra_entry_is_still_checked_inside_the_folder(copy):
     edit_manifest(copy, lambda m: m["files"].update({"notes.txt": "0" * 64}), reseal=True)
     with pytest.raises(ArtifactError, match=r"notes\.txt is corrupted \(checksum mismatch\)"):
         recstack.load(copy)
+
+
+# --------------------------------------------------------------------------- damaged files are named
+@pytest.mark.parametrize("name", ["preprocessor.json", "model.safetensors", "candidates.safetensors",
+                                  "candidates.json"])
+def test_a_truncated_file_with_a_matching_checksum_is_named(copy, name):
+    data = (copy / name).read_bytes()
+    rewrite(copy, name, data[: len(data) // 2])
+    with pytest.raises(ArtifactError, match=rf"{re.escape(name)} is malformed or truncated \(.*re-copy or re-export"):
+        recstack.load(copy)
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("preprocessor.json", b'{"state": {}}', r"preprocessor\.json is malformed .*expected a dict with format"),
+    ("preprocessor.json", b"\xff\xfe{", r"preprocessor\.json is malformed"),
+    ("candidates.json", b"[1, 2", r"candidates\.json is malformed"),
+    ("candidates.json", lambda m: {**m, "known_queries": {"rows": [[1]], "columns": 5}},
+     r"candidates\.json is malformed"),
+    ("model.safetensors", b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ",
+     r"recstack\.json does not match model\.safetensors .*one of them was edited"),
+    ("candidates.safetensors", b"\x02\x00\x00\x00\x00\x00\x00\x00{}", r"candidates\.safetensors has no 'embeddings'"),
+], ids=["pre-no-outputs", "pre-not-utf8", "cand-json-cut", "cand-json-columns", "model-empty", "cand-empty"])
+def test_a_garbled_file_with_a_matching_checksum_is_named(copy, name, content, message):
+    if callable(content):  # an edit of the JSON file as saved
+        content = json.dumps(content(json.loads((copy / name).read_text()))).encode()
+    rewrite(copy, name, content)
+    with pytest.raises(ArtifactError, match=message):
+        recstack.load(copy)
