@@ -98,6 +98,14 @@ class Schema:
                 raise ConfigError(
                     f"features.{f.name}.source: {src!r} must be a categorical feature with a vocabulary"
                 )
+            if f.embedding_dim is not None and f.embedding_dim != target.embedding_dim:
+                theirs = ("sets none, so the model's embedding_dim sizes the table" if target.embedding_dim is None
+                          else f"sets {target.embedding_dim}")
+                raise ConfigError(
+                    f"features.{f.name}.embedding_dim: {f.embedding_dim}, but its source {src!r} {theirs}; "
+                    f"{f.name} and {src} share one embedding table of one size: set embedding_dim on "
+                    f"features.{src} (e.g. {f.embedding_dim}) and remove it from features.{f.name}"
+                )
 
     @classmethod
     def from_dict(cls, features: Mapping[str, Any], *, defaults: Mapping[str, Any] | None = None) -> Schema:

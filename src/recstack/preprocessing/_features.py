@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recstack.errors import ConfigError, SchemaError
+from recstack.errors import SchemaError
 from recstack.features import CategoricalFeature, MultiHotFeature, NumericFeature, SequenceFeature, TextFeature
 from recstack.preprocessing._cells import canonical_keys
 from recstack.preprocessing.hashing import Hasher
@@ -164,13 +164,7 @@ class RaggedTransformer(FeatureTransformer):
         assert source_vocab is None or isinstance(source_vocab, Vocabulary)
         self.source: Vocabulary | None = source_vocab
         self.embedding_dim = spec.embedding_dim
-        if source is not None and source.spec.embedding_dim is not None:
-            if spec.embedding_dim not in (None, source.spec.embedding_dim):
-                raise ConfigError(
-                    f"features.{spec.name}.embedding_dim: {spec.embedding_dim} differs from its source "
-                    f"{source.spec.name!r} ({source.spec.embedding_dim}); a shared table has one size, "
-                    "so drop one of them or make them equal"
-                )
+        if source is not None:  # one shared table, one size (the Schema checks the two agree)
             self.embedding_dim = source.spec.embedding_dim
 
     @property

@@ -237,12 +237,19 @@ def test_row_positions_ignore_the_frame_index():
         Preprocessor(schema).fit(table)
 
 
-def test_sequence_embedding_dim_must_match_its_source():
-    schema = Schema.from_dict(
-        {"item_id": {"type": "categorical", "embedding_dim": 8}, "h": {"type": "sequence", "source": "item_id", "embedding_dim": 4}}
-    )
-    with pytest.raises(ConfigError, match=r"features.h.embedding_dim: 4 differs .*'item_id' \(8\)"):
-        Preprocessor(schema).fit(pd.DataFrame({"item_id": [1], "h": [[1]]}))
+def test_sequence_embedding_dim_must_match_its_source_when_the_schema_is_built():
+    with pytest.raises(ConfigError, match=r"features.h.embedding_dim: 4, but its source 'item_id' sets 8;.*"
+                                          r"set embedding_dim on features.item_id \(e.g. 4\) and remove it from features.h"):
+        Schema.from_dict({"item_id": {"type": "categorical", "embedding_dim": 8},
+                          "h": {"type": "sequence", "source": "item_id", "embedding_dim": 4}})
+    with pytest.raises(ConfigError, match=r"features.h.embedding_dim: 4, but its source 'item_id' sets none, so the "
+                                          r"model's embedding_dim sizes the table"):
+        Schema.from_dict({"item_id": {"type": "categorical"},
+                          "h": {"type": "sequence", "source": "item_id", "embedding_dim": 4}})
+    schema = Schema.from_dict({"item_id": {"type": "categorical", "embedding_dim": 4},
+                               "h": {"type": "sequence", "source": "item_id", "embedding_dim": 4}})
+    pp = Preprocessor(schema).fit(pd.DataFrame({"item_id": [1], "h": [[1]]}))
+    assert {o.key: o.embedding_dim for o in pp.outputs} == {"item_id": 4, "h": 4}
 
 
 def test_transform_a_subset_of_features_needs_only_their_columns(fitted):
