@@ -24,7 +24,7 @@ class NumericFeature(FeatureSpec):
     Attributes:
         fill: value for missing entries: a finite number, ``"mean"`` or ``"median"`` (fitted on
             training data); ``None`` makes a missing value an error naming the row.
-        log: apply ``log1p`` (values must be > -1).
+        log: apply ``log1p`` (values, and a numeric ``fill``, must be > -1).
         normalize: standardize to zero mean, unit variance.
         buckets: number of quantile buckets (like Keras ``Discretization(num_bins=...)``),
             at most ``MAX_QUANTILE_BUCKETS`` (100,000); fitting keeps one boundary between two
@@ -65,6 +65,9 @@ class NumericFeature(FeatureSpec):
             b = self.boundaries
             if not b or any(x >= y for x, y in zip(b, b[1:])):
                 raise ValueError(f"boundaries must be a non-empty strictly increasing list, got {b}")
+        if self.log and isinstance(self.fill, (int, float)) and self.fill <= -1:
+            raise ValueError(f"fill must be > -1 with log: true (log1p of {self.fill} is undefined), got "
+                             f"fill: {self.fill}; give a fill above -1 (e.g. 0), or remove log: true")
         if not self.as_value and not self.bucketized:
             raise ValueError("as_value=false needs buckets or boundaries, else the feature feeds nothing")
         return self

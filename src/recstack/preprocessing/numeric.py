@@ -116,6 +116,9 @@ class NumericTransformer:
             self.fill is not None and not isinstance(self.fill, str) and not np.isfinite(float(self.fill))
         ):
             raise ConfigError(f"fill: expected a finite number, 'mean', 'median' or None, got {self.fill!r}")
+        if self.log and self.fill is not None and not isinstance(self.fill, str) and float(self.fill) <= -1:
+            raise ConfigError(f"fill: {self.fill!r} with log=True: log1p needs values > -1; give a fill above -1 "
+                              "(e.g. 0), or log=False")
         x = to_float(values, column=column)
         if self.normalize or self.fill in ("mean", "median"):
             inf = np.isinf(x)

@@ -31,3 +31,18 @@ def test_num_oov_with_hashing_is_refused_at_config_time():
     d["features"]["user_id"] = {"type": "categorical", "num_buckets": 10}
     schema = ExperimentConfig.from_dict(d).schema()
     assert Schema.from_json_dict(schema.to_dict()) == schema  # the saved num_oov: 1 (the default) still loads
+
+
+@pytest.mark.parametrize("fill", [-1, -5.5])
+def test_log_with_a_fill_at_or_below_minus_one_is_refused_by_the_spec(fill):
+    with pytest.raises(ConfigError, match=r"features\.price: .*fill must be > -1 with log: true.*remove log: true"):
+        Schema.from_dict({"price": {"type": "numeric", "log": True, "fill": fill}})
+    Schema.from_dict({"price": {"type": "numeric", "log": True, "fill": -0.5}})
+    Schema.from_dict({"price": {"type": "numeric", "fill": fill}})  # no log: any finite fill
+
+
+def test_the_numeric_transformer_refuses_it_before_reading_data():
+    from recstack.preprocessing import NumericTransformer
+
+    with pytest.raises(ConfigError, match=r"fill: -1 with log=True: log1p needs values > -1"):
+        NumericTransformer(fill=-1, log=True).fit([1.0, 2.0])  # no missing value: it used to pass
