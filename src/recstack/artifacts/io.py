@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -14,15 +15,18 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from recstack.artifacts.manifest import read_manifest, write_manifest
+from recstack.artifacts.manifest import DIGEST, read_manifest, write_manifest
 from recstack.artifacts.recommender import Recommender
 from recstack._atomic import replace_dir
 from recstack.errors import ArtifactError, RecstackError
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import OutputSpec, Preprocessor
+from recstack.preprocessing._cells import canonical_keys, first_row
 
 __all__ = ["save", "load"]
+
+logger = logging.getLogger(__name__)
 
 FILES = ["preprocessor.json", "model.safetensors", "candidates.safetensors", "candidates.json"]
 
@@ -224,6 +228,31 @@ def load(directory: str | Path) -> Recommender:
                             f"({type(err).__name__}: {err}); re-export the model") from None
 
 
+def _check_candidate_ids(d: Path, ids: list[Any], *, strict: bool) -> None:
+    """Every candidate has an ID, and no two share a canonical key (``1``, ``1.0``, ``"1"``): the
+    lookup would keep the first row, and the other could never be recommended or excluded.
+
+    ``strict`` (a manifest with a digest: written since IDs are checked at fit) refuses either;
+    older artifacts may hold such rows, so they load with a warning, as the Recommender allows."""
+    keys = _step(d, "candidates.json", lambda: canonical_keys(ids, column="candidate ID"))
+    missing = pd.isna(keys)
+    repeated = pd.Series(keys, dtype=object).duplicated().to_numpy() & ~missing
+    if missing.any():
+        row = first_row(missing)
+        problem = f"candidate row {row} has no ID ({ids[row]!r})"
+    elif repeated.any():
+        row = first_row(repeated)
+        twin = first_row(keys == keys[row])
+        problem = (f"lists candidate ID {ids[row]!r} twice (rows {twin} and {row}: {ids[twin]!r} and {ids[row]!r}; "
+                   "IDs compare canonically: 1, 1.0 and '1' are one ID)")
+    else:
+        return
+    if strict or len({str(i) for i in ids}) != len(ids):  # exact repeats were always refused
+        raise ArtifactError(f"{d / 'candidates.json'}: {problem}; the file was edited; re-export the model")
+    logger.warning("%s: %s; loaded anyway (an artifact written before IDs were checked): that row is never "
+                   "recommended; re-export the model", d / "candidates.json", problem)
+
+
 def _recommender(
     d: Path, manifest: dict[str, Any], model: TwoTower, preprocessor: Preprocessor,
     cands: dict[str, torch.Tensor], meta: Any, query_column: Any,
@@ -232,8 +261,7 @@ def _recommender(
     if not isinstance(meta, dict) or not isinstance(meta.get("ids"), list):
         raise ArtifactError(f"{d}: candidates.json needs an object with an 'ids' list; re-export the model")
     ids = meta["ids"]
-    if len({str(i) for i in ids}) != len(ids):
-        raise ArtifactError(f"{d}: candidates.json lists a candidate ID twice; re-export the model")
+    _check_candidate_ids(d, ids, strict=DIGEST in manifest)
     if "embeddings" not in cands:
         raise ArtifactError(f"{d}: candidates.safetensors has no 'embeddings' tensor; re-export the model")
     emb = cands["embeddings"]

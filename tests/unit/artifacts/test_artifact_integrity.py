@@ -142,3 +142,35 @@ def test_a_garbled_file_with_a_matching_checksum_is_named(copy, name, content, m
     rewrite(copy, name, content)
     with pytest.raises(ArtifactError, match=message):
         recstack.load(copy)
+
+
+# --------------------------------------------------------------------------- candidate IDs
+def _ids_edited(d, change):
+    meta = json.loads((d / "candidates.json").read_text())
+    change(meta["ids"])
+    return json.dumps(meta).encode()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda ids: ids.__setitem__(1, float(ids[0])), r"lists candidate ID 1\.0 twice \(rows 0 and 1: 1 and 1\.0"),
+    (lambda ids: ids.__setitem__(2, str(ids[0])), r"lists candidate ID '1' twice \(rows 0 and 2"),
+    (lambda ids: ids.__setitem__(3, None), r"candidate row 3 has no ID \(None\)"),
+], ids=["int-and-float", "int-and-str", "missing"])
+def test_candidate_ids_are_checked_by_canonical_key(copy, change, message):
+    assert json.loads((copy / "candidates.json").read_text())["ids"][0] == 1
+    rewrite(copy, "candidates.json", _ids_edited(copy, change))
+    with pytest.raises(ArtifactError, match=rf"candidates\.json: {message}.*re-export the model"):
+        recstack.load(copy)
+
+
+def test_an_old_artifact_with_a_repeated_candidate_still_loads_with_a_warning(copy, caplog):
+    rewrite(copy, "candidates.json", _ids_edited(copy, lambda ids: ids.__setitem__(1, 1.0)))
+    edit_manifest(copy, lambda m: m.pop(DIGEST))  # written before the digest (and the ID checks)
+    with caplog.at_level("WARNING", logger="recstack.artifacts.io"):
+        rec = recstack.load(copy)
+    assert "candidates.json: lists candidate ID 1.0 twice" in caplog.text and "loaded anyway" in caplog.text
+    assert rec.is_candidate([1, 2]).tolist() == [True, False]  # row 1 (was 2) is now unreachable
+    rewrite(copy, "candidates.json", _ids_edited(copy, lambda ids: ids.__setitem__(1, ids[0])))
+    edit_manifest(copy, lambda m: m.pop(DIGEST))
+    with pytest.raises(ArtifactError, match="twice"):  # an exact repeat was always refused
+        recstack.load(copy)
