@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+import numpy as np
+from pydantic import BeforeValidator, Field, Strict
 
 from recstack._validation import StrictModel
 
-__all__ = ["FeatureSpec"]
+__all__ = ["FeatureSpec", "Int", "Real", "number_setting"]
+
+
+def number_setting(value: Any) -> Any:
+    """Refuses booleans (``max_length: true`` would be 1); NumPy numbers as Python ones."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"expected a number, got the boolean {bool(value)}; write the number itself (e.g. 1)")
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+Int = Annotated[int, BeforeValidator(number_setting), Strict()]
+"""An integer setting: ``3`` (YAML/JSON ints, NumPy ints); not ``true``, ``"3"`` or ``3.0``."""
+Real = Annotated[float, BeforeValidator(number_setting), Strict()]
+"""A real-number setting: ints and floats; not ``true`` or ``"2.5"``."""
 
 
 class FeatureSpec(StrictModel):
@@ -23,7 +41,7 @@ class FeatureSpec(StrictModel):
     type: str
     name: str = Field(default="", description="feature name; filled from the config key")
     column: str | None = None
-    embedding_dim: int | None = Field(default=None, ge=1)
+    embedding_dim: Int | None = Field(default=None, ge=1)
 
     @property
     def source_column(self) -> str:

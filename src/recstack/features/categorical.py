@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from recstack.features.base import FeatureSpec
+from recstack.features.base import FeatureSpec, Int
 
 __all__ = ["MAX_HASH_BUCKETS", "CategoricalFeature"]
 
@@ -33,10 +33,10 @@ class CategoricalFeature(FeatureSpec):
     """
 
     type: Literal["categorical"] = "categorical"
-    min_count: int = Field(default=1, ge=1)
-    max_size: int | None = Field(default=None, ge=1)
-    num_oov: int = Field(default=1, ge=1)
-    num_buckets: int | None = Field(default=None, ge=1, le=MAX_HASH_BUCKETS)
+    min_count: Int = Field(default=1, ge=1)
+    max_size: Int | None = Field(default=None, ge=1)
+    num_oov: Int = Field(default=1, ge=1)
+    num_buckets: Int | None = Field(default=None, ge=1, le=MAX_HASH_BUCKETS)
 
     @model_validator(mode="after")
     def _hashing_excludes_vocabulary(self) -> CategoricalFeature:

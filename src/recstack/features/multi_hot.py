@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from recstack.features.base import FeatureSpec
+from recstack.features.base import FeatureSpec, Int
 
 __all__ = ["MultiHotFeature"]
 
@@ -26,8 +26,8 @@ class MultiHotFeature(FeatureSpec):
 
     type: Literal["multi_hot"] = "multi_hot"
     separator: str = Field(default="|", min_length=1)
-    min_count: int = Field(default=1, ge=1)
-    max_size: int | None = Field(default=None, ge=1)
-    num_oov: int = Field(default=1, ge=1)
-    max_length: int | None = Field(default=None, ge=1)
+    min_count: Int = Field(default=1, ge=1)
+    max_size: Int | None = Field(default=None, ge=1)
+    num_oov: Int = Field(default=1, ge=1)
+    max_length: Int | None = Field(default=None, ge=1)
     pooling: Literal["mean", "sum", "sqrtn", "max"] = "mean"

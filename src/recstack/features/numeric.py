@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, Strict, field_validator, model_validator
 
-from recstack.features.base import FeatureSpec
+from recstack.features.base import FeatureSpec, Int, Real, number_setting
 
 __all__ = ["MAX_QUANTILE_BUCKETS", "NumericFeature"]
 
@@ -34,12 +34,17 @@ class NumericFeature(FeatureSpec):
     """
 
     type: Literal["numeric"] = "numeric"
-    fill: float | Literal["mean", "median"] | None = None
+    fill: Annotated[float, Strict()] | Literal["mean", "median"] | None = None
     log: bool = False
     normalize: bool = False
-    buckets: int | None = Field(default=None, ge=2, le=MAX_QUANTILE_BUCKETS)
-    boundaries: list[float] | None = None
+    buckets: Int | None = Field(default=None, ge=2, le=MAX_QUANTILE_BUCKETS)
+    boundaries: list[Real] | None = None
     as_value: bool = True
+
+    @field_validator("fill", mode="before")
+    @classmethod
+    def _no_bool_fill(cls, v: Any) -> Any:
+        return v if isinstance(v, str) else number_setting(v)  # fill: true is not 1.0
 
     @field_validator("fill")
     @classmethod

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from recstack.features.base import FeatureSpec
+from recstack.features.base import FeatureSpec, Int
 
 __all__ = ["SequenceFeature"]
 
@@ -28,12 +28,12 @@ class SequenceFeature(FeatureSpec):
     type: Literal["sequence"] = "sequence"
     source: str | None = None
     separator: str | None = Field(default=None, min_length=1)
-    max_length: int = Field(default=50, ge=1)
+    max_length: Int = Field(default=50, ge=1)
     keep: Literal["last", "first"] = "last"
     encoder: Literal["mean", "sum", "sqrtn", "max"] = "mean"
-    min_count: int = Field(default=1, ge=1)
-    max_size: int | None = Field(default=None, ge=1)
-    num_oov: int = Field(default=1, ge=1)
+    min_count: Int = Field(default=1, ge=1)
+    max_size: Int | None = Field(default=None, ge=1)
+    num_oov: Int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _source_owns_the_vocabulary(self) -> SequenceFeature:

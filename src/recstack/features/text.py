@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from recstack.features.base import FeatureSpec
+from recstack.features.base import FeatureSpec, Int
 
 __all__ = ["TextFeature", "split_problem"]
 
@@ -28,10 +28,10 @@ class TextFeature(FeatureSpec):
     type: Literal["text"] = "text"
     split: str = r"\s+"
     lowercase: bool = True
-    max_tokens: int | None = Field(default=None, ge=1)
-    min_count: int = Field(default=1, ge=1)
-    num_oov: int = Field(default=1, ge=1)
-    max_length: int | None = Field(default=None, ge=1)
+    max_tokens: Int | None = Field(default=None, ge=1)
+    min_count: Int = Field(default=1, ge=1)
+    num_oov: Int = Field(default=1, ge=1)
+    max_length: Int | None = Field(default=None, ge=1)
     pooling: Literal["mean", "sum", "sqrtn", "max"] = "mean"
 
     @field_validator("split")

@@ -27,6 +27,10 @@ _TIME_FIX = (
 )
 
 
+_COMPLEX_FIX = ("a numeric feature needs real numbers, and the imaginary part would be dropped; "
+                "take the part you need, e.g. df[{c!r}] = np.real(df[{c!r}]) or df[{c!r}].map(abs)")
+
+
 class NumericOutput(NamedTuple):
     """What :meth:`NumericTransformer.transform` returns for ``n`` rows.
 
@@ -50,9 +54,15 @@ def to_float(values: Any, *, column: str = "values") -> np.ndarray:
     s = as_series(values)
     if getattr(s.dtype, "kind", None) in ("M", "m") or isinstance(s.dtype, pd.PeriodDtype):
         raise SchemaError(f"column {column!r} holds {s.dtype} values; {_TIME_FIX.format(c=column)}")
+    if getattr(s.dtype, "kind", None) == "c":
+        raise SchemaError(f"column {column!r} holds complex numbers ({s.dtype}); {_COMPLEX_FIX.format(c=column)}")
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
         return s.to_numpy(dtype=np.float64, na_value=np.nan)
     num = pd.to_numeric(s, errors="coerce")
+    if num.dtype.kind == "c":  # complex cells in an object column
+        row = first_row(s.map(lambda v: isinstance(v, (complex, np.complexfloating))).to_numpy(dtype=bool))
+        raise SchemaError(f"column {column!r}: row {row} holds {_short(s.iloc[row])}, a complex number; "
+                          f"{_COMPLEX_FIX.format(c=column)}")
     bad = num.isna().to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
     if bad.any():
         row = first_row(bad)

@@ -46,3 +46,33 @@ def test_the_numeric_transformer_refuses_it_before_reading_data():
 
     with pytest.raises(ConfigError, match=r"fill: -1 with log=True: log1p needs values > -1"):
         NumericTransformer(fill=-1, log=True).fit([1.0, 2.0])  # no missing value: it used to pass
+
+
+INT_SETTINGS = [
+    ("categorical", "min_count"), ("categorical", "max_size"), ("categorical", "num_oov"),
+    ("categorical", "num_buckets"), ("categorical", "embedding_dim"),
+    ("multi_hot", "max_length"), ("multi_hot", "min_count"), ("multi_hot", "max_size"), ("multi_hot", "num_oov"),
+    ("sequence", "max_length"), ("sequence", "min_count"), ("sequence", "max_size"), ("sequence", "num_oov"),
+    ("text", "max_length"), ("text", "max_tokens"), ("text", "min_count"), ("text", "num_oov"),
+    ("numeric", "buckets"),
+]
+
+
+@pytest.mark.parametrize("ftype, key", INT_SETTINGS)
+def test_integer_settings_are_strict_ints(ftype, key):
+    for bad, message in ((True, "got the boolean True"), ("2", "valid integer"), (2.0, "valid integer")):
+        with pytest.raises(ConfigError, match=rf"features\.f\.{key}: .*{message}"):
+            Schema.from_dict({"f": {"type": ftype, key: bad}})
+    assert getattr(Schema.from_dict({"f": {"type": ftype, key: 3}})["f"], key) == 3  # a YAML int
+    import numpy as np
+
+    assert type(getattr(Schema.from_dict({"f": {"type": ftype, key: np.int64(3)}})["f"], key)) is int
+
+
+def test_real_settings_take_ints_but_not_booleans():
+    spec = Schema.from_dict({"x": {"type": "numeric", "fill": 2, "boundaries": [0, 2.5]}})["x"]
+    assert spec.fill == 2.0 and spec.boundaries == [0.0, 2.5]
+    with pytest.raises(ConfigError, match=r"features\.x\.fill: .*got the boolean True"):
+        Schema.from_dict({"x": {"type": "numeric", "fill": True}})
+    with pytest.raises(ConfigError, match=r"features\.x\.boundaries\.1: .*got the boolean False"):
+        Schema.from_dict({"x": {"type": "numeric", "boundaries": [-1, False]}})

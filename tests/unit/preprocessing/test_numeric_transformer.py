@@ -101,3 +101,12 @@ def test_not_fitted_and_state_round_trip():
 def test_infinite_training_values_are_an_error_when_a_mean_or_std_is_learned(kw):
     with pytest.raises(SchemaError, match=r"column 'x': row 2 is inf"):
         NumericTransformer(**kw).fit([1.0, np.nan, np.inf], column="x")
+
+
+@pytest.mark.parametrize("values, where", [
+    (np.array([1 + 2j, 3]), r"holds complex numbers \(complex128\)"),
+    (pd.Series([1.5, 2 + 1j], dtype=object), r"row 1 holds \(2\+1j\), a complex number"),
+])
+def test_complex_numbers_are_refused_not_cut_to_their_real_part(values, where):
+    with pytest.raises(SchemaError, match=rf"column 'z'.*{where}.*np\.real"):
+        NumericTransformer().fit(values, column="z")
