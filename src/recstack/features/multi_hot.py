@@ -20,7 +20,9 @@ class MultiHotFeature(FeatureSpec):
     Attributes:
         separator: delimiter for string values.
         min_count / max_size / num_oov: vocabulary settings, as for categorical.
-        max_length: keep at most this many labels per row (``None``: longest seen).
+        max_length: keep at most this many labels per row (``None``: longest seen in training;
+            a warning is logged when that row is far longer than typical). A longer row keeps
+            its known labels ahead of out-of-vocabulary ones.
         pooling: how the model combines the label embeddings.
     """
 

@@ -21,7 +21,9 @@ class TextFeature(FeatureSpec):
         max_tokens: keep at most this many most frequent tokens.
         min_count: tokens seen fewer times go to OOV.
         num_oov: OOV buckets.
-        max_length: tokens kept per row (``None``: longest seen in training).
+        max_length: tokens kept per row, the first ones (``None``: longest seen in training; a
+            warning is logged when that row is far longer than typical, as one long text sets the
+            width of every batch).
         pooling: how the model combines the token embeddings.
     """
 

@@ -16,6 +16,7 @@ import pandas as pd
 from recstack.errors import SchemaError
 from recstack.features import CategoricalFeature, MultiHotFeature, NumericFeature, SequenceFeature, TextFeature
 from recstack.preprocessing._cells import canonical_keys
+from recstack.preprocessing._lengths import fitted_width
 from recstack.preprocessing.hashing import Hasher
 from recstack.preprocessing.numeric import NumericTransformer
 from recstack.preprocessing.outputs import OutputSpec
@@ -153,6 +154,19 @@ def _first_of_each_label(flat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndar
     return flat[keep], np.bincount(row[keep], minlength=len(lengths)).astype(lengths.dtype)
 
 
+def _known_first(ids: np.ndarray, lengths: np.ndarray, width: int, num_oov: int) -> np.ndarray:
+    """A multi-hot set is cut to ``width`` labels keeping the first ones: in rows longer than that,
+    known labels move ahead of OOV ones (order otherwise kept), so an unseen label never pushes
+    out a known one. Other rows are unchanged."""
+    cut = lengths > width
+    if not cut.any():
+        return ids
+    row = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    oov = (ids <= num_oov) & cut[row]  # 0 is never produced for a present label
+    order = np.lexsort((np.arange(len(ids)), oov, row))  # by row, then known before OOV, then position
+    return ids[order]
+
+
 class RaggedTransformer(FeatureTransformer):
     """``ids`` (n, L) for ``multi_hot`` and ``sequence`` (own vocabulary or the source's)."""
 
@@ -187,11 +201,13 @@ class RaggedTransformer(FeatureTransformer):
             self.vocab = Vocabulary(s.min_count, s.max_size, s.num_oov).fit(
                 flat, column=s.source_column, allow_empty=False
             )
-        self.max_length = int(s.max_length or max(int(lengths.max(initial=0)), 1))
+        self.max_length = fitted_width(lengths, s.max_length, feature=s.name, unit="labels")
 
     def transform(self, column: pd.Series) -> dict[str, np.ndarray]:
         flat, lengths = self._split(column)
         ids = self.vocab.transform(flat, column=self.spec.source_column)
+        if isinstance(self.spec, MultiHotFeature):
+            ids = _known_first(ids, lengths, self.max_length, self.vocab.num_oov)
         return {self.spec.name: pad(ids, lengths, self.max_length, keep=self.keep)}  # type: ignore[arg-type]
 
     def outputs(self) -> list[OutputSpec]:
@@ -223,7 +239,7 @@ class TextTransformer(FeatureTransformer):
         s = self.spec
         self.transformer = Tokenizer(
             s.split, s.lowercase, s.max_tokens, s.min_count, s.num_oov, s.max_length
-        ).fit(column, column=s.source_column, allow_empty=False)
+        ).fit(column, column=s.source_column, allow_empty=False, feature=s.name)
 
     def transform(self, column: pd.Series) -> dict[str, np.ndarray]:
         return {self.spec.name: self.transformer.transform(column, column=self.spec.source_column)}

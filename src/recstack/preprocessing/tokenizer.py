@@ -21,6 +21,7 @@ from recstack.preprocessing._cells import (
     first_row,
 )
 from recstack.preprocessing._fitted import check_is_fitted, check_state
+from recstack.preprocessing._lengths import fitted_width
 from recstack.preprocessing._split import check_split, split_strings
 from recstack.preprocessing.ragged import pad
 from recstack.preprocessing.vocabulary import Vocabulary
@@ -97,9 +98,12 @@ class Tokenizer:
         tokens, rows = split_strings(as_str_series(cells), self.split, regex=True, lowercase=self.lowercase)
         return tokens, np.bincount(np.flatnonzero(present)[rows], minlength=len(s)).astype(np.int64)
 
-    def fit(self, texts: Any, *, column: str = "values", allow_empty: bool = True) -> Tokenizer:
+    def fit(
+        self, texts: Any, *, column: str = "values", allow_empty: bool = True, feature: str | None = None
+    ) -> Tokenizer:
         """Learns the token vocabulary and ``max_length_`` from training texts ``(n,)``
-        (``allow_empty``: as for :meth:`Vocabulary.fit`)."""
+        (``allow_empty``: as for :meth:`Vocabulary.fit`). With ``max_length`` unset, a longest
+        row far above the typical one logs a warning naming ``feature`` (default: ``column``)."""
         if self.max_length is not None and int(self.max_length) < 1:
             raise ConfigError(f"max_length: expected an integer >= 1, got {self.max_length!r}")
         check_split(self.split)  # a Python regex that needs at least one character
@@ -107,7 +111,7 @@ class Tokenizer:
         self.vocabulary_ = Vocabulary(self.min_count, self.max_tokens, self.num_oov).fit(
             flat, column=column, allow_empty=allow_empty
         )
-        self.max_length_ = int(self.max_length or max(int(lengths.max(initial=0)), 1))
+        self.max_length_ = fitted_width(lengths, self.max_length, feature=feature or column, unit="tokens")
         return self
 
     @property
