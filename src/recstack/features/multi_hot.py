@@ -17,6 +17,11 @@ class MultiHotFeature(FeatureSpec):
     Values arrive as delimited strings or lists; they become padded IDs (index 0 = padding)
     with the same vocabulary layout as :class:`CategoricalFeature`.
 
+    Labels of a delimited string are stripped and empty ones dropped (``"Drama| Comedy|"`` is
+    ``{Drama, Comedy}``). List elements are taken exactly as given: ``[" Drama", ""]`` holds
+    the labels ``" Drama"`` and ``""`` (only missing elements are dropped); clean lists before
+    fitting if they need it, e.g. ``df.g.map(lambda xs: [x.strip() for x in xs if x.strip()])``.
+
     Attributes:
         separator: delimiter for string values.
         min_count / max_size / num_oov: vocabulary settings, as for categorical.

@@ -17,7 +17,9 @@ class SequenceFeature(FeatureSpec):
     Attributes:
         source: name of a categorical feature whose vocabulary (and embedding table) this
             sequence shares, e.g. a watch history of ``item_id``. ``None``: own vocabulary.
-        separator: delimiter for string values (lists are accepted as they are).
+        separator: delimiter for string values, whose labels are stripped and empty ones
+            dropped; list elements are taken exactly as given (``" a"`` and ``""`` are labels;
+            only missing elements are dropped).
         max_length: longest sequence kept.
         keep: which end survives truncation: ``"last"`` (most recent) or ``"first"``.
         encoder: how the model turns the sequence into one vector.

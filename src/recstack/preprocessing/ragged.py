@@ -40,8 +40,9 @@ def split_ragged(
     """Parses a ragged column into its labels and per-row lengths.
 
     Strings are split on ``separator`` (literal, not a regex; Arrow kernels); labels are
-    stripped and empty ones dropped (``"a||b "`` -> ``["a", "b"]``). List-likes are taken as
-    they are (missing elements dropped). A missing cell is an empty row. A number or bool cell
+    stripped and empty ones dropped (``"a||b "`` -> ``["a", "b"]``). List-likes are taken
+    exactly as given, neither stripped nor filtered (``[" a", ""]`` is two labels); only
+    missing elements are dropped. A missing cell is an empty row. A number or bool cell
     (no lists in the column) is one label, not split: ``["a|b", 7]`` -> ``["a", "b", 7]``, and
     ``7`` is the same label as ``"7"``.
 

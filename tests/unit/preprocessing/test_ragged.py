@@ -117,3 +117,9 @@ def test_integer_array_cells_with_a_common_integer_dtype_stay_numeric():
                      np.zeros(0, dtype=np.float64).astype(np.uint8)], dtype=object)
     flat, lengths = split_ragged(col)
     assert flat.dtype == np.int64 and flat.tolist() == [2**40, 7] and lengths.tolist() == [1, 1, 0]
+
+
+def test_list_elements_are_taken_exactly_as_given_unlike_delimited_strings():
+    flat, lengths = split_ragged(pd.Series([["Drama", " Drama", "", None], "Drama| Drama|"], dtype=object),
+                                 separator="|")
+    assert flat.tolist() == ["Drama", " Drama", "", "Drama", "Drama"] and lengths.tolist() == [3, 2]
