@@ -15,7 +15,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from recstack.artifacts.manifest import DIGEST, read_manifest, write_manifest
+from recstack.artifacts.manifest import DIGEST, Stamp, changed_since, read_manifest, write_manifest
 from recstack.artifacts.recommender import Recommender
 from recstack._atomic import replace_dir
 from recstack.errors import ArtifactError, RecstackError
@@ -200,12 +200,34 @@ def _dtype_kind(dtype: str | torch.dtype) -> str:
 def load(directory: str | Path) -> Recommender:
     """Loads an artifact directory into a :class:`Recommender` (strict: checksums, shapes).
 
+    A folder replaced while it is read (``save`` renames a new model into place) is read again,
+    once: the files' identities recorded when their checksums were verified are compared with the
+    files' after everything is parsed, so the answer is one model, never a mix of two.
+
     Raises:
         ArtifactError: missing/corrupted files, unknown format version, weights that do
-            not fit the saved config.
+            not fit the saved config, a folder that kept changing while it was read.
     """
     d = Path(directory)
-    manifest = read_manifest(d, required=FILES)
+    for _ in range(2):
+        stamps: dict[str, Stamp | None] = {}
+        try:
+            rec = _load_once(d, stamps)
+        except (ArtifactError, OSError):
+            if not changed_since(d, stamps):
+                raise  # the folder is as it was read: the error is about its content
+            continue  # e.g. the old manifest with a new file's checksum: read the new model
+        if not changed_since(d, stamps):
+            return rec
+    raise ArtifactError(
+        f"{d}: the model folder changed while loading (replaced by a save, twice in a row); retry the load "
+        "once the save has finished"
+    )
+
+
+def _load_once(d: Path, stamps: dict[str, Stamp | None]) -> Recommender:
+    """One pass of :func:`load`; ``stamps`` receives the files' identities as they were hashed."""
+    manifest = read_manifest(d, required=FILES, stamps=stamps)
     query_column = manifest.get("query_column")
     pstate = _step(d, "preprocessor.json", lambda: json.loads((d / "preprocessor.json").read_bytes()))
     preprocessor, outputs = _step(d, "preprocessor.json", lambda: (

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
@@ -24,8 +25,8 @@ from typing import Any
 from recstack._version import __version__
 from recstack.errors import ArtifactError
 
-__all__ = ["DIGEST", "FORMAT_NAME", "FORMAT_VERSION", "MANIFEST", "manifest_digest", "write_manifest",
-           "read_manifest", "sha256_file"]
+__all__ = ["DIGEST", "FORMAT_NAME", "FORMAT_VERSION", "MANIFEST", "Stamp", "changed_since", "file_stamp",
+           "manifest_digest", "write_manifest", "read_manifest", "sha256_file"]
 
 FORMAT_NAME = "recstack.artifact"
 FORMAT_VERSION = 1
@@ -42,6 +43,38 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+# A file's identity and version: (st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns). A folder
+# renamed into place holds new inodes; ctime (which no tool can set back, unlike the mtime that
+# `cp -p` keeps) tells a reused inode number from the file that had it.
+Stamp = tuple[int, int, int, int, int]
+
+
+def _stamp(st: os.stat_result) -> Stamp:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def file_stamp(path: Path) -> Stamp | None:
+    """The identity of the file now at ``path``; ``None`` where there is none."""
+    try:
+        return _stamp(os.stat(path))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def changed_since(directory: Path, stamps: dict[str, Stamp | None]) -> bool:
+    """Whether any file recorded by :func:`read_manifest` is no longer the one it hashed."""
+    return any(file_stamp(directory / name) != stamp for name, stamp in stamps.items())
+
+
+def _sha256_stamped(path: Path) -> tuple[str, Stamp]:
+    """The file's sha256 and the stamp of the very file hashed (``fstat`` of the open file)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+        return h.hexdigest(), _stamp(os.fstat(fh.fileno()))
 
 
 def manifest_digest(manifest: dict[str, Any]) -> str:
@@ -70,21 +103,32 @@ def write_manifest(directory: Path, body: dict[str, Any], files: list[str]) -> N
 
 
 def read_manifest(
-    directory: str | Path, *, verify: bool = True, required: Sequence[str] = ()
+    directory: str | Path, *, verify: bool = True, required: Sequence[str] = (),
+    stamps: dict[str, Stamp | None] | None = None,
 ) -> dict[str, Any]:
     """Reads and checks the manifest: format, version, every file present and intact.
 
     ``required`` names files that must carry a checksum in the manifest: without it a
     manifest with an entry removed would let a corrupted file load unverified.
+
+    ``stamps``, when given, receives the :func:`file_stamp` of ``recstack.json`` and of every file
+    as it was hashed (``None`` for one found missing), so a caller that reads the files again can
+    tell whether the folder was replaced in between (see :func:`changed_since`).
     """
     d = Path(directory)
-    if not d.is_dir():
-        raise ArtifactError(f"{str(d)!r} is not a directory; pass the folder written by save()/`recstack train -o`")
+    stamps = {} if stamps is None else stamps
     path = d / MANIFEST
+    if not d.is_dir():
+        stamps[MANIFEST] = None  # a folder being replaced is absent between two renames
+        raise ArtifactError(f"{str(d)!r} is not a directory; pass the folder written by save()/`recstack train -o`")
     if not path.is_file():
+        stamps[MANIFEST] = None
         raise ArtifactError(f"{d} has no {MANIFEST}: not a recstack model directory (or an incomplete copy)")
+    with open(path, "rb") as fh:
+        text = fh.read()
+        stamps[MANIFEST] = _stamp(os.fstat(fh.fileno()))
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ArtifactError(f"{path} is corrupted (not valid JSON: {err}); re-export the model") from None
     if not isinstance(manifest, dict):
@@ -112,8 +156,10 @@ def read_manifest(
         for name, digest in files.items():
             f = d / name
             if not f.is_file():
+                stamps[name] = None
                 raise ArtifactError(f"{d} is missing {name}; copy the whole model directory")
-            if sha256_file(f) != digest:
+            actual, stamps[name] = _sha256_stamped(f)
+            if actual != digest:
                 raise ArtifactError(f"{f} is corrupted (checksum mismatch); re-copy or re-export the model")
     return manifest
 

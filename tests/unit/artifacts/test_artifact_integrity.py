@@ -174,3 +174,117 @@ def test_an_old_artifact_with_a_repeated_candidate_still_loads_with_a_warning(co
     edit_manifest(copy, lambda m: m.pop(DIGEST))
     with pytest.raises(ArtifactError, match="twice"):  # an exact repeat was always refused
         recstack.load(copy)
+
+
+# --------------------------------------------------------------------------- a folder replaced while loading
+@pytest.fixture(scope="module")
+def other(tmp_path_factory):
+    """Another model of the same shapes (a mix of the two loads without error): other weights."""
+    cfg = small_config(**{"train.epochs": 1, "train.seed": 8})
+    exp = RetrievalExperiment(cfg)
+    exp.fit()
+    return exp.save(tmp_path_factory.mktemp("integrity") / "other")
+
+
+def replace_with(live, src):
+    """What `recstack train -o live` does when it finishes: a new folder renamed into place."""
+    from recstack._atomic import replace_dir
+
+    tmp = live.with_name(f".{live.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp)
+    replace_dir(tmp, live)
+
+
+def assert_is(rec, d):
+    """Every part of ``rec`` comes from the model in ``d``."""
+    want = recstack.load(d)
+    assert rec.metadata == want.metadata and rec.candidate_ids == want.candidate_ids
+    assert rec.preprocessor.get_state() == want.preprocessor.get_state()
+    assert torch.equal(rec.index.embeddings, want.index.embeddings)
+    assert all(torch.equal(v, want.model.state_dict()[k]) for k, v in rec.model.state_dict().items())
+    assert rec.known_queries.equals(want.known_queries)
+
+
+def test_a_folder_replaced_after_the_checksums_is_read_again_whole(saved, other, copy, monkeypatch):
+    import recstack.artifacts.io as io
+
+    a, b = recstack.load(saved), recstack.load(other)
+    assert a.metadata != b.metadata and not torch.equal(a.index.embeddings, b.index.embeddings)  # a mix shows
+    real, calls = io.load_file, []
+
+    def racing_load_file(path, *args, **kwargs):  # the save lands between the checks and the reads
+        if not calls:
+            replace_with(copy, other)
+        calls.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(io, "load_file", racing_load_file)
+    rec = recstack.load(copy)
+    assert_is(rec, other)
+    assert len(calls) > 2  # the first pass was thrown away: the weights are read again
+
+
+def test_a_folder_replaced_while_the_checksums_are_verified_is_read_again(other, copy, monkeypatch):
+    import recstack.artifacts.manifest as manifest
+
+    real, calls = manifest._check_version, []
+
+    def racing_check(*args):  # the old manifest is read, the new files are hashed
+        if not calls:
+            replace_with(copy, other)
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(manifest, "_check_version", racing_check)
+    assert_is(recstack.load(copy), other)  # not "model.safetensors is corrupted (checksum mismatch)"
+
+
+def test_a_folder_absent_between_the_two_renames_is_read_again(saved, copy, monkeypatch):
+    import recstack.artifacts.io as io
+
+    real, calls = io.read_manifest, []
+
+    def between_renames(d, **kwargs):
+        if calls:
+            return real(d, **kwargs)
+        calls.append(1)
+        aside = copy.with_name(".copy.old")
+        copy.rename(aside)
+        try:
+            return real(d, **kwargs)  # "is not a directory"
+        finally:
+            aside.rename(copy)
+
+    monkeypatch.setattr(io, "read_manifest", between_renames)
+    assert_is(recstack.load(copy), saved)
+
+
+def test_a_folder_that_keeps_changing_is_an_error_not_a_mix(saved, other, copy, monkeypatch):
+    import recstack.artifacts.io as io
+
+    real, calls = io.load_file, []
+
+    def always_racing(path, *args, **kwargs):
+        calls.append(path)
+        replace_with(copy, other if len(calls) % 2 else saved)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(io, "load_file", always_racing)
+    with pytest.raises(ArtifactError, match=r"copy: the model folder changed while loading .*retry the load"):
+        recstack.load(copy)
+    assert 2 <= len(calls) <= 4  # one retry, then the error
+
+
+def test_an_unchanged_folder_is_read_once_and_errors_are_not_retried(copy, monkeypatch):
+    import recstack.artifacts.manifest as manifest
+
+    real, calls = manifest._sha256_stamped, []
+    monkeypatch.setattr(manifest, "_sha256_stamped", lambda p: calls.append(p.name) or real(p))
+    recstack.load(copy)
+    assert sorted(calls) == ["candidates.json", "candidates.safetensors", "model.safetensors", "preprocessor.json"]
+    calls.clear()
+    (copy / "model.safetensors").write_bytes(b"x")
+    with pytest.raises(ArtifactError, match="checksum mismatch"):
+        recstack.load(copy)
+    assert len(calls) <= 4  # a damaged file is not a changing folder: no second pass
