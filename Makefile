@@ -3,6 +3,10 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
+# CPU builds of torch. An extra index: pip still sees PyPI, its config's indexes and find-links,
+# and takes 2.13.0+cpu over PyPI's 2.13.0 (CUDA on Linux) because a local version sorts after
+# its public one. Unreachable (offline), pip warns and uses the other sources. TORCH_INDEX= skips it.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 export RECSTACK_DATA ?= $(abspath ../shared/data)
 
 .PHONY: install quickstart test bench clean
@@ -10,9 +14,11 @@ export RECSTACK_DATA ?= $(abspath ../shared/data)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# torch first and pinned, so no dependency resolution can pull a multi-GB CUDA build.
+# torch first, pinned, from the CPU index, so no dependency resolution pulls a multi-GB CUDA
+# build. --no-deps: only torch comes from that index (offline, one page fails, not one per
+# dependency); the next line installs torch's dependencies with recstack's.
 $(VENV)/.installed: $(PY) pyproject.toml
-	$(PY) -m pip install -q --disable-pip-version-check $(TORCH)
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps $(TORCH) $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,all]"
 	touch $@
 

@@ -2,9 +2,9 @@
 
 Importing recstack has no side effects. The top-level API::
 
-    recstack.load(dir)           -> Recommender (recommend / score / similar on raw inputs)
-    recstack.load_config(path)   -> ExperimentConfig
-    recstack.RetrievalExperiment -> train / evaluate / save from a config
+    recstack.load(dir)           -> Recommender (recommend / score / rank / similar / is_known on raw inputs)
+    recstack.load_config(path)   -> ExperimentConfig (every key: docs/config.md)
+    recstack.RetrievalExperiment -> fit / evaluate / save from a config
     recstack.Schema              -> feature specs
 """
 

@@ -190,8 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("config", help="experiment YAML (see examples/)")
     t.add_argument("-o", "--output", required=True, help="model directory to write")
     t.add_argument("--epochs", type=int, help="override train.epochs")
-    t.add_argument("--resume", help="checkpoint folder to resume from")
-    t.add_argument("--keep-checkpoints", action="store_true", help="write per-epoch checkpoints to OUTPUT.run/")
+    t.add_argument("--resume",
+                   help="resume from OUTPUT.run/checkpoints (the latest checkpoint) or one "
+                        "OUTPUT.run/checkpoints/epoch-NNNN folder; same config, goes on up to train.epochs")
+    t.add_argument("--keep-checkpoints", action="store_true",
+                   help="write a checkpoint every train.checkpoint_every epochs to OUTPUT.run/checkpoints/"
+                        "epoch-NNNN/ (LATEST names the newest) and the history to OUTPUT.run/")
     t.add_argument("-q", "--quiet", action="store_true",
                    help="no progress output (live bar, per-epoch lines, early-stopping message)")
     t.set_defaults(func=_cmd_train)

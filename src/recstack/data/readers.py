@@ -92,6 +92,7 @@ def read_table(
             exactly one file, a ``.zst`` without ``zstandard``, rounded integer IDs (names the
             file and, when known, the line or column).
         ConfigError: an invalid option (``header`` < 0, repeated ``names``, empty ``sep``).
+        SchemaError: a ``dtype`` name that is not a column (``dtype.usr: 'usr' is not a column of t.csv; ...``).
     """
     problem = encoding_problem(encoding)
     if problem:

@@ -51,7 +51,9 @@ class TrainConfig(StrictModel):
             weights when the model is built after ``seed_everything(seed)`` (as
             ``RetrievalExperiment`` does; ``Trainer.fit`` seeds only when it starts).
         grad_clip: clip the global gradient norm to this value.
-        checkpoint_every: write a checkpoint every this many epochs (0: never).
+        checkpoint_every: write a checkpoint every this many epochs (0: never); only when the
+            trainer has a ``run_dir``, i.e. ``recstack train --keep-checkpoints``, which writes
+            them to ``OUTPUT.run/checkpoints/epoch-NNNN/``.
         progress: one summary line per epoch on stderr (loss, validation metrics, time), and
             a live progress bar with the loss while stderr is a terminal (not in log files).
     """
