@@ -141,12 +141,20 @@ def positive_ranks(
     for start in range(0, n, chunk_size):
         stop = min(start + chunk_size, n)
         scores, pos_score = _chunk_scores(query_emb, cand_t, positives, exclude, start, stop)
-        rank = (scores > pos_score).sum(dim=1)
+        rank = _row_counts(scores > pos_score)
         if ties != "optimistic":
-            tied = (scores == pos_score).sum(dim=1) - 1  # the positive ties with itself
+            tied = _row_counts(scores == pos_score) - 1  # the positive ties with itself
             rank += tied // 2 if ties == "mid" else tied
         ranks[start:stop] = torch.where(pos_score.squeeze(1).isnan(), c, rank)
     return ranks
+
+
+def _row_counts(mask: Tensor) -> Tensor:
+    """``(q,)`` int64: the True cells per row of a ``(q, C)`` mask. Summed as float32, which
+    is exact below 2**24 columns and about twice as fast on CPU as summing the bools."""
+    if mask.shape[1] < 2**24:
+        return mask.to(torch.float32).sum(dim=1).long()
+    return mask.sum(dim=1)
 
 
 def _check_csr(exclude: tuple[Tensor, Tensor] | None, n: int) -> None:
@@ -191,7 +199,7 @@ def tied_share(
     tied = 0
     for start in range(0, n, chunk_size):
         scores, pos_score = _chunk_scores(query_emb, cand_t, positives, exclude, start, min(start + chunk_size, n))
-        tied += int(((scores == pos_score).sum(dim=1) > 1).sum())
+        tied += int((_row_counts(scores == pos_score) > 1).sum())
     return tied / n
 
 
