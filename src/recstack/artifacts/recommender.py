@@ -189,17 +189,14 @@ class Recommender(Exclusions):
         return self._query_pos.positions(ids, column=self.query_column)
 
     def _fill_missing(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Adds absent query columns from ``data.defaults`` so unseen users still get an answer."""
+        """Adds absent query columns as missing cells, so unseen users still get an answer."""
         schema = self.preprocessor.schema
         for name in self.query_features:
             col = schema[name].source_column
-            if col not in table.columns:
-                if col in schema.defaults:
-                    table[col] = schema.defaults[col]
-                elif schema[name].type in ("sequence", "multi_hot"):
-                    table[col] = [[] for _ in range(len(table))]  # cold start: empty history
-                else:  # empty cells: the feature's own fill (or OOV) applies, else its error names it
-                    table[col] = pd.Series([None] * len(table), dtype=object, index=table.index)
+            if col not in table.columns:  # missing cells: the preprocessor applies data.defaults (a list
+                # default of a multi_hot column is one row's labels, not one label per row), else an
+                # empty history or set, else the feature's own fill (or OOV), else its error names it
+                table[col] = pd.Series([None] * len(table), dtype=object, index=table.index)
         return table
 
     def _embed_queries(self, table: pd.DataFrame) -> torch.Tensor:

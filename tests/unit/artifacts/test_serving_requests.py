@@ -58,3 +58,27 @@ def test_one_string_item_id_can_be_excluded_like_one_integer_id():
     assert len(rec.recommend("a", k=3, exclude="065")) == 2
     with pytest.raises(ConfigError, match="got '65', which is no candidate ID"):
         rec.recommend("a", k=3, exclude="65")
+
+
+def test_a_list_default_fills_an_absent_multi_hot_query_column_once_per_row():
+    """``table[col] = [...]`` spread a list default over the rows (or failed on its length)."""
+    import pandas as pd
+
+    from recstack.config import ExperimentConfig
+    from recstack.experiment.tables import Tables
+
+    cfg = ExperimentConfig.from_dict({
+        "data": {"train": "unused.csv", "time_column": None, "defaults": {"tags": ["x", "y"]}},
+        "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"},
+                     "tags": {"type": "multi_hot", "separator": "|"}},
+        "model": {"kind": "two_tower", "query": ["tags"], "candidate": ["item_id"], "embedding_dim": 4},
+        "train": {"batch_size": 8, "epochs": 1, "progress": False},
+    })
+    train = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": [10, 11, 10, 12], "tags": ["x", "y|z", "x|y", "z"]})
+    exp = RetrievalExperiment(cfg, tables=Tables(train, None, None, None))
+    exp.fit()
+    rec = exp.recommender()
+    rows = [{"user_id": 7}, {"user_id": 8}]  # no tags given: both get the default set {x, y}
+    got = rec.score(rows, [10, 11, 12], cold_start="oov")  # through the model, defaults applied
+    want = rec.score([{"user_id": 7, "tags": "x|y"}], [10, 11, 12])
+    assert got.score.tolist() == want.score.tolist() * 2
