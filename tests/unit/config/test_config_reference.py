@@ -28,6 +28,7 @@ from pydantic.fields import FieldInfo
 
 from recstack.config import ExperimentConfig
 from recstack.data.datasets import DATASETS
+from recstack.errors import ConfigError
 from recstack.features import FEATURE_TYPES, FeatureSpec
 from recstack.models.base import MODELS
 
@@ -220,6 +221,20 @@ def test_the_type_row_lists_every_feature_type() -> None:
     rows = doc_rows(DOC.read_text(encoding="utf-8"))
     listed = set(_BACKTICKED.findall(rows["features.<name>"]["type"][3]))
     assert set(FEATURE_TYPES) <= listed
+
+
+@pytest.mark.parametrize("section, bad", [
+    ("train", {"lrr": 0.1}),
+    ("features", {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"},
+                  "age": {"type": "numeric", "buckets": "ten"}}),
+])
+def test_the_error_messages_the_docs_quote_are_the_real_ones(section: str, bad: dict[str, Any]) -> None:
+    cfg: dict[str, Any] = {"data": {"dataset": "synthetic"}, "features": {"user_id": {"type": "categorical"},
+                           "item_id": {"type": "categorical"}}, "model": {"query": ["user_id"], "candidate": ["item_id"]}}
+    with pytest.raises(ConfigError) as err:
+        ExperimentConfig.from_dict({**cfg, section: bad})
+    for doc in (DOC, DOC.parents[1] / "README.md"):
+        assert f"`{err.value}`" in doc.read_text(encoding="utf-8"), f"{doc.name} does not quote {str(err.value)!r}"
 
 
 @pytest.mark.parametrize("section, key", [
