@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from recstack.data.splits import check_times
 from recstack.errors import ConfigError, SchemaError
@@ -34,9 +35,11 @@ def add_history(
     itself or later rows. Users match by canonical key (``1``, ``1.0`` and ``"1"`` are one
     user); a row without a user gets an empty history. With ``reference`` (a training
     table, for test rows): all of the user's items in ``reference``. The last
-    ``max_length`` items are kept. Rows of users without history get an empty array.
-    Each cell is a 1-D NumPy array (a view into one shared buffer): a Python list per row
-    would cost ~36 bytes per item (ML-100K "others" histories: ~10M items).
+    ``max_length`` items are kept. Rows of users without history get an empty list. The
+    column is an Arrow list column (``pd.ArrowDtype``: one flat buffer of items and one of
+    offsets, no Python object per row; ML-100K "others" histories hold ~10M items), or, for
+    items Arrow cannot hold in one column (mixed integers and strings), an object column of
+    1-D NumPy arrays.
 
     ``mode="others"`` (leave-one-out): each row gets all of the user's OTHER rows, before
     and after it, never itself. That matches test rows of a random split (whose history is
@@ -140,8 +143,19 @@ def _leave_one_out(
     return out
 
 
-def _cells(flat: np.ndarray, cuts: np.ndarray, n: int) -> np.ndarray | list[Any]:
-    """One array per row, as an object column (views of ``flat``, no copies)."""
+def _cells(flat: np.ndarray, cuts: np.ndarray, n: int) -> pd.api.extensions.ExtensionArray | np.ndarray | list[Any]:
+    """The histories as one column: an Arrow list column (one flat buffer and offsets, no
+    object per row) when Arrow can hold the items (integers, or strings), else one NumPy array
+    per row in an object column (views of ``flat``)."""
     if n == 0:
         return []
+    offsets = np.concatenate([[0], cuts, [len(flat)]]).astype(np.int64)
+    if flat.dtype.kind in "iu" or (flat.dtype == object and pd.api.types.infer_dtype(flat) in ("string", "empty")):
+        try:
+            values = pa.array(flat, from_pandas=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # e.g. a lone surrogate
+            values = None
+        if values is not None:
+            lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
+            return pd.arrays.ArrowExtensionArray(lists)  # assigned by position, not by index
     return np.fromiter(np.split(flat, cuts), dtype=object, count=n)

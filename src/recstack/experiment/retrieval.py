@@ -128,7 +128,8 @@ class RetrievalExperiment(ExperimentChecks):
                 val_part = add_history(val_part, **hist, reference=fit_part, before_each_row=before)
             if test is not None:
                 test = add_history(test, **hist, reference=full_train)
-            train = pd.concat([fit_part, val_part]).loc[train.index] if val_part is not None else fit_part
+            # the training table as read keeps no history column: every use of it reads users,
+            # items and times (a file-order copy of the histories would cost a copy of every item)
         self.full_train = train
         self.fit_table, self.val_table, self.test_table = fit_part, val_part, test
         self._check_columns(fit_part, self.query_features + self.candidate_features, "training data")
@@ -173,12 +174,20 @@ class RetrievalExperiment(ExperimentChecks):
             message = str(err)
             if part is not self.full_train:
                 try:  # the same check over the whole table, in file order, finds the row as read
-                    action(self.full_train)
+                    action(self._full_train_as_fitted())
                 except SchemaError as full:
                     message = str(full)
             if re.search(r"\brows? \d", message):
                 message += " (rows are counted from 0 in the training data as read, after data.join)"
             raise SchemaError(message + self._unmatched_join_hint(message)) from None
+
+    def _full_train_as_fitted(self) -> pd.DataFrame:
+        """The training table in file order with the columns the fitted and validation parts
+        gained (the history column), for errors that name a row as read."""
+        parts = [p for p in (self.fit_table, self.val_table) if p is not None]
+        if len(parts) == 1 or self.config.data.history is None:
+            return self.full_train if len(parts) > 1 else parts[0]
+        return pd.concat(parts).loc[self.full_train.index]
 
     def prepare(self, table: pd.DataFrame) -> pd.DataFrame:
         """Raw interaction rows (e.g. a test file) made like the test split: the side columns

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recstack.errors import SchemaError
 from recstack.preprocessing._cells import (
@@ -62,6 +64,9 @@ def split_ragged(
             separator, or a label of the wrong type (see ``strict``); the message names the
             column and the first bad row.
     """
+    arrow = _arrow_lists(values)
+    if arrow is not None:  # e.g. add_history's output: flat buffers, no per-row Python
+        return arrow
     s = as_series(values)
     n = len(s)
     kinds = cell_kinds(s)
@@ -117,6 +122,33 @@ def split_ragged(
         order = np.argsort(row_ids, kind="stable")
         flat, row_ids = flat[order], row_ids[order]
     return flat, np.bincount(row_ids, minlength=n).astype(np.int64)
+
+
+def _arrow_lists(values: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(flat, lengths)`` of an Arrow list column of integers or strings straight from its
+    buffers (a missing row or element is dropped, as elsewhere); ``None`` for anything else,
+    which the general path parses and checks."""
+    dtype = getattr(values, "dtype", None)
+    if not (isinstance(values, pd.Series) and isinstance(dtype, pd.ArrowDtype)):
+        return None
+    kind = dtype.pyarrow_dtype
+    if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)):
+        return None
+    item = kind.value_type
+    if not (pa.types.is_integer(item) or pa.types.is_string(item) or pa.types.is_large_string(item)):
+        return None
+    lists = pa.chunked_array(values.array._pa_array).combine_chunks()
+    flat = pc.list_flatten(lists)  # a missing row holds no elements; a slice, not a copy
+    if flat.null_count:  # missing elements dropped: lengths recounted from each element's row
+        keep = pc.is_valid(flat)
+        rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)[keep.to_numpy(zero_copy_only=False)]
+        flat, lengths = flat.filter(keep), np.bincount(rows, minlength=len(values))
+    else:
+        lengths = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False)
+    out = flat.to_numpy(zero_copy_only=False)  # integers without nulls: zero-copy
+    if out.dtype.kind == "i" or (out.dtype.kind == "u" and out.dtype.itemsize < 8):
+        out = out.astype(np.int64, copy=False)
+    return out, lengths.astype(np.int64, copy=False)
 
 
 def _numeric_arrays(s: pd.Series) -> list[np.ndarray] | None:

@@ -43,19 +43,20 @@ def test_history_has_no_leakage():
     for r in range(len(df)):
         prior = df[(df.u == df.u[r]) & (df.t < df.t[r])]  # strictly earlier: same-time items have no order
         expect = prior.sort_values(["t"], kind="stable").i.tolist()[-4:]
-        assert out.history[r].tolist() == expect
+        assert list(out.history[r]) == expect
     loo = add_history(df, user_col="u", item_col="i", time_col="t", max_length=1000, mode="others")
     assert all(len(h) == (df.u == df.u[r]).sum() - 1 for r, h in enumerate(loo.history))
     test = pd.DataFrame({"u": [0, 99]})
     ref = add_history(test, user_col="u", item_col="i", time_col="t", max_length=1000, reference=df)
-    assert sorted(ref.history[0]) == sorted(df[df.u == 0].i.tolist()) and ref.history[1].tolist() == []
-    # one int array per row (views of one buffer), read by the ragged parser without Python objects
-    assert all(isinstance(h, np.ndarray) and h.dtype.kind == "i" for h in loo.history)
+    assert sorted(ref.history[0]) == sorted(df[df.u == 0].i.tolist()) and list(ref.history[1]) == []
+    # an Arrow list column (one buffer of items, one of offsets), read by the ragged parser
+    # straight from its buffers, without a Python object per row
+    assert str(loo.history.dtype) == "large_list<item: int64>[pyarrow]"
     from recstack.preprocessing.ragged import split_ragged
 
     flat, lengths = split_ragged(loo.history, column="history")
     assert flat.dtype.kind == "i" and lengths.tolist() == [len(h) for h in loo.history]
-    assert flat.tolist() == [x for h in loo.history for x in h.tolist()]
+    assert flat.tolist() == [x for h in loo.history for x in list(h)]
     same_length = pd.Series([np.array([1, 2]), np.array([3, 4])], dtype=object)  # no 2-D coercion
     assert split_ragged(same_length)[1].tolist() == [2, 2]
 
@@ -65,16 +66,16 @@ def test_history_matches_users_by_canonical_key_and_rows_without_a_user_get_none
     df = pd.DataFrame({"u": [1, "1", 2, 1.0, np.nan, np.nan], "i": [10, 11, 20, 12, 30, 40],
                        "t": [1, 2, 1, 3, 1, 2]}).astype({"u": object})
     before = add_history(df, user_col="u", item_col="i", time_col="t", max_length=10)
-    assert [h.tolist() for h in before.history] == [[], [10], [], [10, 11], [], []]
+    assert [list(h) for h in before.history] == [[], [10], [], [10, 11], [], []]
     others = add_history(df, user_col="u", item_col="i", time_col="t", max_length=10, mode="others")
-    assert [h.tolist() for h in others.history] == [[11, 12], [10, 12], [], [10, 11], [], []]
+    assert [list(h) for h in others.history] == [[11, 12], [10, 12], [], [10, 11], [], []]
     ref = add_history(pd.DataFrame({"u": ["1", 2.0]}), user_col="u", item_col="i", time_col="t", max_length=10,
                       reference=df)
-    assert [h.tolist() for h in ref.history] == [[10, 11, 12], [20]]
+    assert [list(h) for h in ref.history] == [[10, 11, 12], [20]]
     nobody = pd.DataFrame({"u": pd.Series([None, None], dtype=object), "i": [1, 2], "t": [0, 1]})
     for mode in ("before", "others"):  # no user at all: empty histories, not an IndexError
         out = add_history(nobody, user_col="u", item_col="i", time_col="t", mode=mode)
-        assert [h.tolist() for h in out.history] == [[], []]
+        assert [list(h) for h in out.history] == [[], []]
     with pytest.raises(ConfigError, match="before_each_row needs a time column"):
         add_history(df, user_col="u", item_col="i", time_col=None, reference=df, before_each_row=True)
     with pytest.raises(SchemaError, match=r"the table has no columns \['t'\]"):
@@ -165,9 +166,9 @@ def test_before_each_row_gives_evaluation_rows_only_earlier_reference_items():
                       before_each_row=True)
     for r in range(len(rows)):
         prior = ref[(ref.u == rows.u[r]) & (ref.t < rows.t[r])].sort_values("t", kind="stable")
-        assert out.history[r].tolist() == prior.i.tolist()[-5:]
+        assert list(out.history[r]) == prior.i.tolist()[-5:]
     profile = add_history(rows, user_col="u", item_col="i", time_col="t", max_length=5, reference=ref)
-    assert any(len(a) != len(b) or (a != b).any() for a, b in zip(out.history, profile.history))
+    assert any(list(a) != list(b) for a, b in zip(out.history, profile.history))
 
 
 def test_orders_by_time_refuse_missing_times_instead_of_sorting_them_last():

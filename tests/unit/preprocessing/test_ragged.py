@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from recstack.errors import SchemaError
@@ -123,3 +124,20 @@ def test_list_elements_are_taken_exactly_as_given_unlike_delimited_strings():
     flat, lengths = split_ragged(pd.Series([["Drama", " Drama", "", None], "Drama| Drama|"], dtype=object),
                                  separator="|")
     assert flat.tolist() == ["Drama", " Drama", "", "Drama", "Drama"] and lengths.tolist() == [3, 2]
+
+
+@pytest.mark.parametrize("kind", [pa.int64(), pa.uint32(), pa.string()])
+def test_an_arrow_list_column_is_read_from_its_buffers_as_the_general_path_reads_its_lists(kind):
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(300):
+        n = int(rng.integers(0, 6))
+        row = [None if rng.random() < 0.1 else int(v) for v in rng.integers(0, 50, n)]
+        rows.append(None if rng.random() < 0.1 else [v if v is None or kind != pa.string() else f"i{v}" for v in row])
+    column = pd.Series(pd.arrays.ArrowExtensionArray(pa.array(rows, pa.large_list(kind))), index=range(5, 305))
+    flat, lengths = split_ragged(column)
+    ref_flat, ref_lengths = split_ragged(pd.Series(rows, dtype=object))
+    assert flat.tolist() == ref_flat.tolist() and lengths.tolist() == ref_lengths.tolist()
+    assert flat.dtype == (object if kind == pa.string() else np.int64)
+    sliced = column.iloc[100:]  # a slice of the buffers: offsets no longer start at 0
+    assert split_ragged(sliced)[0].tolist() == split_ragged(pd.Series(rows[100:], dtype=object))[0].tolist()
