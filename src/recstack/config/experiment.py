@@ -101,8 +101,9 @@ class HistoryConfig(StrictModel):
     Attributes:
         column: name of the new column (use it as a ``sequence`` feature).
         max_length: most recent items kept.
-        mode: ``before`` (for temporal/leave-last splits): a training row gets the items
-            before it, earlier in time or at the same time earlier in the table; a validation
+        mode: ``before`` (for temporal/leave-last splits): a training row gets the user's items
+            strictly earlier in time (items with its own timestamp are not before it; without
+            a time column, the rows above it in the table); a validation
             row gets the fitted part's items strictly earlier in time; a test row gets the
             user's whole training profile, as a saved model serves it. ``others`` (for random
             splits such as MovieLens u1): every row gets all of the user's other training items.
@@ -127,7 +128,8 @@ class DataConfig(StrictModel):
             seen-item exclusion and per-user metrics, candidate key, ordering).
         validation_fraction: share of training rows held out (seeded) for evaluation
             and early stopping during training; the test set is never used for that.
-        history: build a leakage-free history column (items seen before each row).
+        history: add a leakage-free column of each row's other items of the user (see
+            :class:`HistoryConfig`: earlier ones for ``before``, all others for ``others``).
     """
 
     dataset: str | None = None
