@@ -16,9 +16,11 @@ $(PY):
 
 # torch first, pinned, from the CPU index, so no dependency resolution pulls a multi-GB CUDA
 # build. --no-deps: only torch comes from that index (offline, one page fails, not one per
-# dependency); the next line installs torch's dependencies with recstack's.
+# dependency; --retries/--timeout bound the wait for an index that cannot be reached); the next
+# line installs torch's dependencies with recstack's.
 $(VENV)/.installed: $(PY) pyproject.toml
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps $(TORCH) $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --retries 1 --timeout 15 $(TORCH) \
+		$(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,all]"
 	touch $@
 
