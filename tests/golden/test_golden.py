@@ -112,7 +112,7 @@ def test_recommendations_match_the_stored_answers(rec, user, exclude):
 def test_unknown_user_gets_the_average_known_query_by_default(rec):
     known = rec.known_queries
     users = known[rec.query_column].tolist()
-    average = rec._embed_queries(rec._fill_missing(known.reset_index(drop=True))).double().mean(0)
+    average = rec.queries.embed(rec.queries.fill_missing(known.reset_index(drop=True))).double().mean(0)
     scores = (rec.index.embeddings.double() @ average).float()
     want = torch.topk(scores, EXPECTED["k"]).indices.tolist()
     top = rec.recommend([987654], k=EXPECTED["k"])

@@ -11,8 +11,8 @@ import pandas as pd
 import torch
 
 from recstack.artifacts.exclusions import Exclusions
-from recstack.artifacts.requests import frame, id_list, rows_table, undescribed_rows
-from recstack.preprocessing._cells import check_labels
+from recstack.artifacts.queries import QueryEncoder, QueryInput
+from recstack.artifacts.requests import frame, id_list, undescribed_rows
 from recstack.errors import ConfigError
 from recstack.index import ExactIndex
 from recstack.metrics import drop_group_items, positive_ranks
@@ -25,12 +25,8 @@ __all__ = ["Recommender", "undescribed_rows"]
 
 logger = logging.getLogger(__name__)
 
-QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a DataFrame
-COLD_START = ("average", "oov")
-AVERAGE_CHUNK = 8192  # known users embedded at once for the average query
 SEARCH_CHUNK = 8192  # queries searched at once (their exclusion lists exist only then)
 RANK_CHUNK = 16384  # rows ranked at once by rank() (bounds the exclusion lists)
-MAX_RESULT_ROWS = 50_000_000  # rows one recommend()/score() call may return (a frame of ~2-4 GB)
 
 
 class Recommender(Exclusions):
@@ -78,80 +74,32 @@ class Recommender(Exclusions):
         self.candidate_ids = list(candidate_ids)
         self.index = ExactIndex(candidate_embeddings, self.candidate_ids)
         self.query_column = query_column
-        self.known_queries = known_queries
         self.seen = seen  # CSR (offsets over known_queries rows, candidate rows)
         self.metadata = dict(metadata or {})
         # lenient: models saved before IDs were checked may hold a missing or repeated ID
         self._cand_pos = KeyIndex(self.candidate_ids, column=model.candidate_key, lenient=True)
-        self._query_pos = (None if known_queries is None
-                           else KeyIndex(known_queries[query_column], column=query_column, lenient=True))
-        self._average: torch.Tensor | None = None
+        self.queries = QueryEncoder(model=self.model, preprocessor=preprocessor, query_column=query_column,
+                                    known_queries=known_queries, history_column=self.history_column)
         self._cand_array: np.ndarray | None = None
 
     # ----------------------------------------------------------------- inputs
     @property
     def query_features(self) -> list[str]:
-        return list(self.model.config.query)
+        return self.queries.query_features
 
-    def _query_table(self, queries: QueryInput) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        """Raw query rows; per row, its position among known queries (-1: unknown); and
-        which rows are cold (given as a bare ID that is unknown)."""
-        if isinstance(queries, pd.DataFrame):
-            table = queries.reset_index(drop=True)
-        elif isinstance(queries, Mapping):
-            table = rows_table([queries])
-        elif isinstance(queries, (str, bytes, int, float, np.integer, np.floating)):
-            return self._query_table([queries])  # one ID (bytes too, refused as one: not [49])
-        elif isinstance(queries, (np.ndarray, pd.Series, pd.Index)):
-            return self._query_table(id_list(queries, "queries"))
-        elif isinstance(queries, Sequence) and len(queries) == 0:
-            raise ConfigError("no queries given")
-        elif isinstance(queries, Sequence) and queries and all(isinstance(q, Mapping) for q in queries):
-            table = rows_table(queries)
-        elif isinstance(queries, Sequence) and len(queries) > 0:
-            ids = list(queries)
-            if any(isinstance(q, Mapping) for q in ids):
-                raise ConfigError("queries mix raw IDs and row dicts; give all IDs or all rows (e.g. {'user_id': 2})")
-            pos = self._known_positions(ids)
-            table = self._complete_known_rows(frame({self.query_column: ids}), pos)
-            return table, pos, pos < 0
-        else:
-            raise ConfigError(
-                "queries must be an ID, a list of IDs, a row dict, a list of row dicts or a DataFrame; "
-                f"got {type(queries).__name__} {queries!r:.80}"
-            )
-        if len(table) == 0:
-            raise ConfigError("no queries given")
-        pos = (
-            self._known_positions(table[self.query_column].tolist())
-            if self.query_column in table.columns
-            else np.full(len(table), -1)
-        )
-        unknown = pos < 0
-        cold = unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.query_column,
-                                          self.history_column) if unknown.any() else unknown
-        return self._complete_known_rows(table, pos), pos, cold
+    @property
+    def known_queries(self) -> pd.DataFrame | None:
+        """One stored raw row per training user (their query features), or ``None``."""
+        return self.queries.known_queries
 
-    def _complete_known_rows(self, table: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
-        """Known users' absent or missing query cells taken from their stored training row.
+    @property
+    def stores_known_users(self) -> bool:
+        """Whether the model keeps its training users' query rows (needed by ``cold_start="average"``)."""
+        return self.queries.stores_known_users
 
-        A row like ``{"user_id": 42}`` (or the bare ID 42) means user 42 as trained, not user
-        42 with an empty history; unknown users' cells stay missing (defaults apply later).
-        """
-        known = np.flatnonzero(pos >= 0)
-        if self.known_queries is None or known.size == 0:
-            return table
-        stored = self.known_queries.iloc[pos[known]]
-        for col in stored.columns:
-            if col == self.query_column:
-                continue
-            given = col in table.columns
-            cells = table[col].to_numpy(dtype=object).copy() if given else np.full(len(table), None, dtype=object)
-            take = table[col].isna().to_numpy()[known] if given else np.ones(known.size, dtype=bool)
-            if take.any():
-                cells[known[take]] = stored[col].to_numpy(dtype=object)[take]  # a list cell is given
-                table[col] = pd.Series(cells, dtype=object, index=table.index)
-        return table
+    def average_query(self) -> torch.Tensor:
+        """``(1, d)`` mean query vector of the users seen in training (cold-start queries)."""
+        return self.queries.average()
 
     def is_known(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: which raw query IDs were seen in training.
@@ -161,7 +109,7 @@ class Recommender(Exclusions):
         column defaults and an empty history. Use this to tell them apart, e.g. to route
         cold-start users elsewhere.
         """
-        return self._known_positions(id_list(ids, "ids")) >= 0
+        return self.queries.known_positions(id_list(ids, "ids")) >= 0
 
     def is_candidate(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: which raw IDs are in the candidate catalogue (the others cannot be
@@ -171,94 +119,7 @@ class Recommender(Exclusions):
     def stored_ids(self, ids: Any) -> list[Any]:
         """Each raw query ID as the training table spelled it (``"42"`` → ``42`` for an integer
         column), unknown IDs as given: for callers whose IDs arrive as text, like the CLI."""
-        given = id_list(ids, "ids")
-        pos = self._known_positions(given)
-        if self.known_queries is None:
-            return given
-        stored = self.known_queries[self.query_column].to_numpy(dtype=object)
-        out = []
-        for g, p in zip(given, pos.tolist()):
-            v = stored[p] if p >= 0 else g
-            out.append(v.item() if isinstance(v, np.generic) else v)  # plain Python, as JSON writes it
-        return out
-
-    def _known_positions(self, ids: list[Any]) -> np.ndarray:
-        check_labels(pd.Series(ids, dtype=object), column=self.query_column, where=" in the request")
-        if self._query_pos is None:
-            return np.full(len(ids), -1)
-        return self._query_pos.positions(ids, column=self.query_column)
-
-    def _fill_missing(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Adds absent query columns as missing cells, so unseen users still get an answer."""
-        schema = self.preprocessor.schema
-        for name in self.query_features:
-            col = schema[name].source_column
-            if col not in table.columns:  # missing cells: the preprocessor applies data.defaults (a list
-                # default of a multi_hot column is one row's labels, not one label per row), else an
-                # empty history or set, else the feature's own fill (or OOV), else its error names it
-                table[col] = pd.Series([None] * len(table), dtype=object, index=table.index)
-        return table
-
-    def _embed_queries(self, table: pd.DataFrame) -> torch.Tensor:
-        """Query vectors, preprocessed and embedded in chunks (bounded memory for big requests)."""
-        parts = []
-        for start in range(0, len(table), AVERAGE_CHUNK):
-            chunk = table.iloc[start : start + AVERAGE_CHUNK]
-            feats = self.preprocessor.transform(chunk, features=self.query_features)
-            with torch.no_grad():
-                parts.append(self.model.query_embedding(feats))
-        return torch.cat(parts) if len(parts) != 1 else parts[0]
-
-    def average_query(self) -> torch.Tensor:
-        """``(1, d)`` mean query vector of the users seen in training (cold-start queries).
-
-        Computed once, in chunks of known users, then cached.
-        """
-        if self._average is None:
-            known = self.known_queries
-            if known is None or not self.stores_known_users:
-                raise ConfigError(
-                    "cold_start='average' needs the known users, which this model does not store; "
-                    "pass cold_start='oov' or give the query rows with their features"
-                )
-            total = torch.zeros(())
-            for start in range(0, len(known), AVERAGE_CHUNK):
-                chunk = known.iloc[start : start + AVERAGE_CHUNK].reset_index(drop=True)
-                total = total + self._embed_queries(self._fill_missing(chunk)).sum(0, dtype=torch.float64)
-            self._average = (total / len(known)).float().unsqueeze(0)
-        return self._average
-
-    @property
-    def stores_known_users(self) -> bool:
-        """Whether the model keeps its training users' query rows (needed by ``cold_start="average"``)."""
-        return self.known_queries is not None and len(self.known_queries) > 0
-
-    def _queries(self, queries: QueryInput, cold_start: str, per_query: tuple[int, str] | None = None
-                 ) -> tuple[pd.DataFrame, np.ndarray, torch.Tensor]:
-        """Query rows, their known positions and their vectors, cold rows per ``cold_start``.
-        ``per_query``: result rows per query and what sets them, checked against
-        ``MAX_RESULT_ROWS`` before any query is embedded."""
-        if cold_start not in COLD_START:
-            raise ConfigError(f"cold_start must be one of {list(COLD_START)}, got {cold_start!r}")
-        table, pos, cold = self._query_table(queries)
-        if per_query is not None:
-            _check_result_size(len(table), *per_query)
-        average = cold_start == "average" and bool(cold.any())
-        if average and not self.stores_known_users:
-            logger.warning(
-                "%d cold-start queries answered through the OOV embedding: this model stores no known "
-                "users to average (cold_start='average' needs them)", int(cold.sum()),
-            )
-            average = False
-        if not average:
-            return table, pos, self._embed_queries(self._fill_missing(table))
-        # cold rows never reach the model, so they need no feature values or defaults
-        warm = np.flatnonzero(~cold)
-        avg = self.average_query()
-        q = avg.expand(len(table), -1).clone()
-        if warm.size:
-            q[torch.as_tensor(warm)] = self._embed_queries(self._fill_missing(table.iloc[warm].reset_index(drop=True)))
-        return table, pos, q
+        return self.queries.stored_ids(ids)
 
     @property
     def candidate_column(self) -> str:
@@ -292,7 +153,7 @@ class Recommender(Exclusions):
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
         self._warn_unused_columns(queries)
-        table, pos, q = self._queries(queries, cold_start, (min(int(k), len(self.candidate_ids)), "k"))
+        table, pos, q = self.queries.encode(queries, cold_start, (min(int(k), len(self.candidate_ids)), "k"))
         blank = (q == 0).all(dim=1) if q.numel() else torch.zeros(0, dtype=torch.bool)
         if blank.any():  # e.g. a known user's history given as [] (an unknown user's would be cold)
             logger.warning("%d of %d queries have a zero query vector: every candidate scores the same and "
@@ -351,7 +212,7 @@ class Recommender(Exclusions):
         (memory ``chunk_size x C`` floats).
         """
         items = id_list(items, "items")
-        table, pos, q = self._queries(queries, cold_start)
+        table, pos, q = self.queries.encode(queries, cold_start)
         if len(items) != len(table):
             raise ConfigError(f"rank: {len(items)} items for {len(table)} query rows; give one item per row")
         if not isinstance(chunk_size, (int, np.integer)) or isinstance(chunk_size, bool) or chunk_size < 1:
@@ -386,7 +247,7 @@ class Recommender(Exclusions):
         """
         candidates = id_list(candidates, "candidates")
         self._warn_unused_columns(queries)
-        table, _, q = self._queries(queries, cold_start, (len(candidates), "the number of candidates"))
+        table, _, q = self.queries.encode(queries, cold_start, (len(candidates), "the number of candidates"))
         rows = self._cand_pos.positions(candidates, column="candidates")
         emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
         s = (q @ emb.T).numpy().astype(float)
@@ -453,14 +314,4 @@ class Recommender(Exclusions):
                 self.candidate_column: [self.candidate_ids[i] for i in idx[0][keep].tolist()],
                 "score": scores[0][keep].numpy().astype(float),
             }
-        )
-
-
-def _check_result_size(n_queries: int, per_query: int, what: str) -> None:
-    """Refuses a request whose answer would exceed ``MAX_RESULT_ROWS`` rows (memory), before any work."""
-    if n_queries * per_query > MAX_RESULT_ROWS:
-        raise ConfigError(
-            f"{n_queries:,} queries x {what} {per_query:,} would return {n_queries * per_query:,} rows, more than "
-            f"{MAX_RESULT_ROWS:,} at once; split the queries into batches (e.g. "
-            f"{max(MAX_RESULT_ROWS // max(per_query, 1), 1):,} at a time) or lower {what}"
         )

@@ -15,7 +15,9 @@ from recstack.preprocessing import Preprocessor
 from recstack.preprocessing._cells import check_labels, text_safe_series
 from recstack.preprocessing.ragged import split_ragged
 
-__all__ = ["frame", "id_list", "known_history_lengths", "rows_table", "split_history", "undescribed_rows"]
+MAX_RESULT_ROWS = 50_000_000  # rows one recommend()/score() call may return (a frame of ~2-4 GB)
+
+__all__ = ["MAX_RESULT_ROWS", "check_result_size", "frame", "id_list", "known_history_lengths", "rows_table", "split_history", "undescribed_rows"]
 
 
 def frame(columns: Mapping[str, Any]) -> pd.DataFrame:
@@ -97,3 +99,13 @@ def known_history_lengths(cells: pd.Series, preprocessor: Preprocessor, query_fe
     known = vocab.transform(flat, column=column) > vocab.num_oov
     rows = np.repeat(np.arange(len(lengths)), lengths)
     return np.bincount(rows[known], minlength=len(lengths))
+
+
+def check_result_size(n_queries: int, per_query: int, what: str) -> None:
+    """Refuses a request whose answer would exceed ``MAX_RESULT_ROWS`` rows (memory), before any work."""
+    if n_queries * per_query > MAX_RESULT_ROWS:
+        raise ConfigError(
+            f"{n_queries:,} queries x {what} {per_query:,} would return {n_queries * per_query:,} rows, more than "
+            f"{MAX_RESULT_ROWS:,} at once; split the queries into batches (e.g. "
+            f"{max(MAX_RESULT_ROWS // max(per_query, 1), 1):,} at a time) or lower {what}"
+        )

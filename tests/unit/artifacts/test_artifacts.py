@@ -155,7 +155,6 @@ def test_save_paths_nullable_values_and_malformed_but_checksummed_files(trained,
 def test_id_inputs_of_every_shape_and_chunked_query_embedding(trained, monkeypatch):
     import pandas as pd
 
-    import recstack.artifacts.recommender as recmod
     from recstack.errors import ConfigError
 
     _, d = trained
@@ -176,7 +175,7 @@ def test_id_inputs_of_every_shape_and_chunked_query_embedding(trained, monkeypat
         rec.score([1], None)
     with pytest.raises(ConfigError, match="mix raw IDs and row dicts"):
         rec.recommend([1, {"user_id": 2}])
-    monkeypatch.setattr(recmod, "AVERAGE_CHUNK", 2)  # 3 queries in chunks of 2: the same vectors
+    monkeypatch.setattr("recstack.artifacts.queries.AVERAGE_CHUNK", 2)  # 3 queries in chunks of 2: the same vectors
     chunked = rec.recommend([1, 2, 3], k=4)
     assert chunked.item_id.tolist() == ref.item_id.tolist()
     assert chunked.score.tolist() == pytest.approx(ref.score.tolist(), abs=1e-6)
@@ -372,7 +371,6 @@ def test_re_checksummed_edits_name_the_problem_once(trained, tmp_path):
 
 
 def test_a_bytes_id_is_one_id_and_oversized_requests_are_refused(trained, monkeypatch):
-    from recstack.artifacts import recommender as rec_mod
     from recstack.errors import ConfigError
 
     exp, d = trained
@@ -386,9 +384,9 @@ def test_a_bytes_id_is_one_id_and_oversized_requests_are_refused(trained, monkey
         rec.score([1], [b"1"])
     with pytest.raises(ConfigError, match="no queries given"):
         rec.recommend([], k=3)
-    monkeypatch.setattr(rec_mod, "MAX_RESULT_ROWS", 100)
+    monkeypatch.setattr("recstack.artifacts.requests.MAX_RESULT_ROWS", 100)
     with monkeypatch.context() as m:
-        m.setattr(rec, "_embed_queries", lambda *a: pytest.fail("embedded before the size check"))
+        m.setattr(rec.queries, "embed", lambda *a: pytest.fail("embedded before the size check"))
         with pytest.raises(ConfigError, match="would return"):
             rec.recommend(list(range(1, 12)), k=10)
     assert len(rec.recommend(list(range(1, 11)), k=10)) == 100

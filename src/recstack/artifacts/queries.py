@@ -1,0 +1,208 @@
+"""Raw query requests (IDs, row dicts, DataFrames) made into query vectors for a saved model:
+known users completed from their stored training rows, cold starts, defaults, chunked embedding."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recstack.artifacts.requests import check_result_size, frame, id_list, rows_table, undescribed_rows
+from recstack.errors import ConfigError
+from recstack.models.two_tower import TwoTower
+from recstack.preprocessing import Preprocessor
+from recstack.preprocessing._cells import check_labels
+from recstack.preprocessing.keys import KeyIndex
+
+__all__ = ["COLD_START", "QueryEncoder", "QueryInput"]
+
+logger = logging.getLogger("recstack.artifacts.recommender")  # the Recommender's messages, as before
+
+QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a DataFrame
+COLD_START = ("average", "oov")
+AVERAGE_CHUNK = 8192  # known users embedded at once for the average query
+
+
+class QueryEncoder:
+    """The query half of :class:`~recstack.artifacts.recommender.Recommender`: which users are
+    known, their stored training rows, and the query vector of any request.
+
+    Args:
+        model: the two-tower model (its query tower).
+        preprocessor: the fitted feature state.
+        query_column: the raw column of user IDs.
+        known_queries: one stored raw row per training user (their query features), or None.
+        history_column: the query column listing a user's past candidates, if any.
+    """
+
+    def __init__(self, *, model: TwoTower, preprocessor: Preprocessor, query_column: str,
+                 known_queries: pd.DataFrame | None, history_column: str | None) -> None:
+        self.model = model
+        self.preprocessor = preprocessor
+        self.query_column = query_column
+        self.known_queries = known_queries
+        self.history_column = history_column
+        # lenient: models saved before IDs were checked may hold a missing or repeated ID
+        self._query_pos = (None if known_queries is None
+                           else KeyIndex(known_queries[query_column], column=query_column, lenient=True))
+        self._average: torch.Tensor | None = None
+
+    @property
+    def query_features(self) -> list[str]:
+        return list(self.model.config.query)
+
+    def table(self, queries: QueryInput) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Raw query rows; per row, its position among known queries (-1: unknown); and
+        which rows are cold (given as a bare ID that is unknown)."""
+        if isinstance(queries, pd.DataFrame):
+            table = queries.reset_index(drop=True)
+        elif isinstance(queries, Mapping):
+            table = rows_table([queries])
+        elif isinstance(queries, (str, bytes, int, float, np.integer, np.floating)):
+            return self.table([queries])  # one ID (bytes too, refused as one: not [49])
+        elif isinstance(queries, (np.ndarray, pd.Series, pd.Index)):
+            return self.table(id_list(queries, "queries"))
+        elif isinstance(queries, Sequence) and len(queries) == 0:
+            raise ConfigError("no queries given")
+        elif isinstance(queries, Sequence) and queries and all(isinstance(q, Mapping) for q in queries):
+            table = rows_table(queries)
+        elif isinstance(queries, Sequence) and len(queries) > 0:
+            ids = list(queries)
+            if any(isinstance(q, Mapping) for q in ids):
+                raise ConfigError("queries mix raw IDs and row dicts; give all IDs or all rows (e.g. {'user_id': 2})")
+            pos = self.known_positions(ids)
+            table = self._complete_known_rows(frame({self.query_column: ids}), pos)
+            return table, pos, pos < 0
+        else:
+            raise ConfigError(
+                "queries must be an ID, a list of IDs, a row dict, a list of row dicts or a DataFrame; "
+                f"got {type(queries).__name__} {queries!r:.80}"
+            )
+        if len(table) == 0:
+            raise ConfigError("no queries given")
+        pos = (
+            self.known_positions(table[self.query_column].tolist())
+            if self.query_column in table.columns
+            else np.full(len(table), -1)
+        )
+        unknown = pos < 0
+        cold = unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.query_column,
+                                          self.history_column) if unknown.any() else unknown
+        return self._complete_known_rows(table, pos), pos, cold
+
+    def _complete_known_rows(self, table: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
+        """Known users' absent or missing query cells taken from their stored training row.
+
+        A row like ``{"user_id": 42}`` (or the bare ID 42) means user 42 as trained, not user
+        42 with an empty history; unknown users' cells stay missing (defaults apply later).
+        """
+        known = np.flatnonzero(pos >= 0)
+        if self.known_queries is None or known.size == 0:
+            return table
+        stored = self.known_queries.iloc[pos[known]]
+        for col in stored.columns:
+            if col == self.query_column:
+                continue
+            given = col in table.columns
+            cells = table[col].to_numpy(dtype=object).copy() if given else np.full(len(table), None, dtype=object)
+            take = table[col].isna().to_numpy()[known] if given else np.ones(known.size, dtype=bool)
+            if take.any():
+                cells[known[take]] = stored[col].to_numpy(dtype=object)[take]  # a list cell is given
+                table[col] = pd.Series(cells, dtype=object, index=table.index)
+        return table
+
+    def stored_ids(self, ids: Any) -> list[Any]:
+        """Each raw query ID as the training table spelled it (``"42"`` → ``42`` for an integer
+        column), unknown IDs as given: for callers whose IDs arrive as text, like the CLI."""
+        given = id_list(ids, "ids")
+        pos = self.known_positions(given)
+        if self.known_queries is None:
+            return given
+        stored = self.known_queries[self.query_column].to_numpy(dtype=object)
+        out = []
+        for g, p in zip(given, pos.tolist()):
+            v = stored[p] if p >= 0 else g
+            out.append(v.item() if isinstance(v, np.generic) else v)  # plain Python, as JSON writes it
+        return out
+
+    def known_positions(self, ids: list[Any]) -> np.ndarray:
+        check_labels(pd.Series(ids, dtype=object), column=self.query_column, where=" in the request")
+        if self._query_pos is None:
+            return np.full(len(ids), -1)
+        return self._query_pos.positions(ids, column=self.query_column)
+
+    def fill_missing(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Adds absent query columns as missing cells, so unseen users still get an answer."""
+        schema = self.preprocessor.schema
+        for name in self.query_features:
+            col = schema[name].source_column
+            if col not in table.columns:  # missing cells: the preprocessor applies data.defaults (a list
+                # default of a multi_hot column is one row's labels, not one label per row), else an
+                # empty history or set, else the feature's own fill (or OOV), else its error names it
+                table[col] = pd.Series([None] * len(table), dtype=object, index=table.index)
+        return table
+
+    def embed(self, table: pd.DataFrame) -> torch.Tensor:
+        """Query vectors, preprocessed and embedded in chunks (bounded memory for big requests)."""
+        parts = []
+        for start in range(0, len(table), AVERAGE_CHUNK):
+            chunk = table.iloc[start : start + AVERAGE_CHUNK]
+            feats = self.preprocessor.transform(chunk, features=self.query_features)
+            with torch.no_grad():
+                parts.append(self.model.query_embedding(feats))
+        return torch.cat(parts) if len(parts) != 1 else parts[0]
+
+    def average(self) -> torch.Tensor:
+        """``(1, d)`` mean query vector of the users seen in training (cold-start queries).
+
+        Computed once, in chunks of known users, then cached.
+        """
+        if self._average is None:
+            known = self.known_queries
+            if known is None or not self.stores_known_users:
+                raise ConfigError(
+                    "cold_start='average' needs the known users, which this model does not store; "
+                    "pass cold_start='oov' or give the query rows with their features"
+                )
+            total = torch.zeros(())
+            for start in range(0, len(known), AVERAGE_CHUNK):
+                chunk = known.iloc[start : start + AVERAGE_CHUNK].reset_index(drop=True)
+                total = total + self.embed(self.fill_missing(chunk)).sum(0, dtype=torch.float64)
+            self._average = (total / len(known)).float().unsqueeze(0)
+        return self._average
+
+    @property
+    def stores_known_users(self) -> bool:
+        """Whether the model keeps its training users' query rows (needed by ``cold_start="average"``)."""
+        return self.known_queries is not None and len(self.known_queries) > 0
+
+    def encode(self, queries: QueryInput, cold_start: str, per_query: tuple[int, str] | None = None
+                 ) -> tuple[pd.DataFrame, np.ndarray, torch.Tensor]:
+        """Query rows, their known positions and their vectors, cold rows per ``cold_start``.
+        ``per_query``: result rows per query and what sets them, checked against
+        ``MAX_RESULT_ROWS`` before any query is embedded."""
+        if cold_start not in COLD_START:
+            raise ConfigError(f"cold_start must be one of {list(COLD_START)}, got {cold_start!r}")
+        table, pos, cold = self.table(queries)
+        if per_query is not None:
+            check_result_size(len(table), *per_query)
+        average = cold_start == "average" and bool(cold.any())
+        if average and not self.stores_known_users:
+            logger.warning(
+                "%d cold-start queries answered through the OOV embedding: this model stores no known "
+                "users to average (cold_start='average' needs them)", int(cold.sum()),
+            )
+            average = False
+        if not average:
+            return table, pos, self.embed(self.fill_missing(table))
+        # cold rows never reach the model, so they need no feature values or defaults
+        warm = np.flatnonzero(~cold)
+        avg = self.average()
+        q = avg.expand(len(table), -1).clone()
+        if warm.size:
+            q[torch.as_tensor(warm)] = self.embed(self.fill_missing(table.iloc[warm].reset_index(drop=True)))
+        return table, pos, q
