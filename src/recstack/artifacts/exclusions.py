@@ -4,7 +4,6 @@ items of a history given in the row (``exclude="seen"``), one chunk of queries a
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -23,30 +22,30 @@ logger = logging.getLogger("recstack.artifacts.recommender")  # the Recommender'
 
 
 class Exclusions:
-    """The exclusion half of :class:`~recstack.artifacts.recommender.Recommender` (a mixin: it
-    reads the recommender's candidate index, stored seen items and metadata)."""
+    """Which candidates a request excludes, for :class:`~recstack.artifacts.recommender.Recommender`.
 
-    preprocessor: Preprocessor
-    seen: tuple[torch.Tensor, torch.Tensor] | None
-    metadata: Mapping[str, Any]
-    _cand_pos: KeyIndex
+    Args:
+        preprocessor: the fitted feature state (how history cells are split).
+        seen: CSR ``(offsets over the known users, candidate rows)`` of each known user's
+            training items, or None.
+        candidates: the candidates' raw IDs by canonical key.
+        query_features: the model's query features.
+        history_column: the query column listing a user's past candidates, if any.
+    """
 
-    @property
-    def query_features(self) -> list[str]:  # the recommender's (its model's query features)
-        raise NotImplementedError
+    def __init__(self, *, preprocessor: Preprocessor, seen: tuple[torch.Tensor, torch.Tensor] | None,
+                 candidates: KeyIndex, query_features: list[str], history_column: str | None) -> None:
+        self.preprocessor = preprocessor
+        self.seen = seen
+        self._cand_pos = candidates
+        self.query_features = query_features
+        self.history_column = history_column
 
-    @property
-    def history_column(self) -> str | None:
-        """The query column that lists a user's past candidates (``data.history.column``), if any."""
-        data = (self.metadata.get("experiment") or {}).get("data") or {}
-        column = (data.get("history") or {}).get("column")
-        return column if isinstance(column, str) else None
-
-    def _exclusion_plan(self, exclude: Any) -> tuple[np.ndarray, bool] | None:
+    def plan(self, exclude: Any) -> tuple[np.ndarray, bool] | None:
         """``exclude`` checked once per request: the catalogue rows it names, and whether it
         asks for each user's seen items. It may be ``"seen"`` (the user's training items plus
         the items of a history given in the row), a raw ID or a list of them (for every query), or both
-        (a list holding ``"seen"``, when no candidate is named ``"seen"``); :meth:`_exclusion_rows`
+        (a list holding ``"seen"``, when no candidate is named ``"seen"``); :meth:`rows`
         turns it into the CSR of one chunk of queries."""
         if exclude is None:
             return None
@@ -62,7 +61,7 @@ class Exclusions:
                            int(missing.sum()), len(ids), [ids[i] for i in np.flatnonzero(missing)[:5]])
         return found[found >= 0], bool(is_seen.any())
 
-    def _exclusion_rows(
+    def rows(
         self, table: pd.DataFrame, pos: np.ndarray, listed: np.ndarray, seen: bool
     ) -> tuple[torch.Tensor, torch.Tensor]:
         n = len(table)

@@ -29,7 +29,7 @@ SEARCH_CHUNK = 8192  # queries searched at once (their exclusion lists exist onl
 RANK_CHUNK = 16384  # rows ranked at once by rank() (bounds the exclusion lists)
 
 
-class Recommender(Exclusions):
+class Recommender:
     """Top-K recommendations, scores and similar items from a trained two-tower model.
 
     Built by :func:`recstack.load` (or :meth:`RetrievalExperiment.recommender` right after training).
@@ -80,9 +80,18 @@ class Recommender(Exclusions):
         self._cand_pos = KeyIndex(self.candidate_ids, column=model.candidate_key, lenient=True)
         self.queries = QueryEncoder(model=self.model, preprocessor=preprocessor, query_column=query_column,
                                     known_queries=known_queries, history_column=self.history_column)
+        self.exclusions = Exclusions(preprocessor=preprocessor, seen=seen, candidates=self._cand_pos,
+                                     query_features=self.query_features, history_column=self.history_column)
         self._cand_array: np.ndarray | None = None
 
     # ----------------------------------------------------------------- inputs
+    @property
+    def history_column(self) -> str | None:
+        """The query column that lists a user's past candidates (``data.history.column``), if any."""
+        data = (self.metadata.get("experiment") or {}).get("data") or {}
+        column = (data.get("history") or {}).get("column")
+        return column if isinstance(column, str) else None
+
     @property
     def query_features(self) -> list[str]:
         return self.queries.query_features
@@ -160,11 +169,11 @@ class Recommender(Exclusions):
                            "their lists are catalogue order, not recommendations; give features the model "
                            "knows (e.g. history items seen in training) or leave them out to use the stored ones",
                            int(blank.sum()), len(table))
-        plan = self._exclusion_plan(exclude)
+        plan = self.exclusions.plan(exclude)
         parts = []
         for start in range(0, len(table), SEARCH_CHUNK):  # exclusion lists built per chunk: bounded memory
             stop = min(start + SEARCH_CHUNK, len(table))
-            ex = None if plan is None else self._exclusion_rows(
+            ex = None if plan is None else self.exclusions.rows(
                 table.iloc[start:stop].reset_index(drop=True), pos[start:stop], *plan)
             parts.append(self.index.search(q[start:stop], int(k), exclude=ex))
         scores, idx = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
@@ -221,14 +230,14 @@ class Recommender(Exclusions):
         group_of = None if groups is None else torch.as_tensor(np.asarray(groups), dtype=torch.long)
         if group_of is not None and group_of.shape != positives.shape:
             raise ConfigError(f"rank: {len(group_of)} groups for {len(table)} query rows; give one group per row")
-        plan = self._exclusion_plan(exclude)
+        plan = self.exclusions.plan(exclude)
         ranks = torch.full_like(positives, len(self.candidate_ids))
         rows = np.flatnonzero((positives >= 0).numpy())
         if rows.size:
             warn_if_not_finite(self.index.embeddings)
         for start in range(0, rows.size, RANK_CHUNK):
             r = rows[start : start + RANK_CHUNK]
-            ex = None if plan is None else self._exclusion_rows(table.iloc[r].reset_index(drop=True), pos[r], *plan)
+            ex = None if plan is None else self.exclusions.rows(table.iloc[r].reset_index(drop=True), pos[r], *plan)
             if ex is not None and group_of is not None:  # a group's items are one list (see the docstring)
                 ex = drop_group_items(ex, group_of[r], (group_of[rows], positives[rows]))
             if start == 0:
