@@ -18,28 +18,38 @@ __all__ = ["ExperimentChecks"]
 
 
 class ExperimentChecks:
-    """The checks :class:`~recstack.experiment.retrieval.RetrievalExperiment` runs (a mixin:
-    they read the experiment's schema, config, tables and feature lists)."""
+    """The checks :class:`~recstack.experiment.retrieval.RetrievalExperiment` runs on its config
+    and data (a component of it, with the inputs named here).
 
-    config: ExperimentConfig
-    schema: Schema
-    tables: Tables
-    query_features: list[str]
-    candidate_features: list[str]
-    candidate_key: str
-    full_train: pd.DataFrame
+    Args:
+        config: the experiment config.
+        schema: its feature schema.
+        tables: the tables read for it (training data, join tables, items).
+        query_features / candidate_features: the model's feature lists.
+        candidate_key: the feature that identifies a candidate.
+    """
 
-    def _check_columns(self, table: pd.DataFrame, features: list[str], where: str) -> None:
+    def __init__(self, *, config: ExperimentConfig, schema: Schema, tables: Tables, query_features: list[str],
+                 candidate_features: list[str], candidate_key: str) -> None:
+        self.config = config
+        self.schema = schema
+        self.tables = tables
+        self.query_features = query_features
+        self.candidate_features = candidate_features
+        self.candidate_key = candidate_key
+
+    def columns(self, table: pd.DataFrame, features: list[str], where: str) -> None:
+        """``table`` has the column of every feature in ``features``, or an error says where such columns come from."""
         missing = [
             (f, self.schema[f].source_column) for f in features if self.schema[f].source_column not in table.columns
         ]
         if missing:
             raise SchemaError(
                 f"{where} lacks columns for features {', '.join(f'{f} (column {c!r})' for f, c in missing)}; "
-                f"available columns: {sorted(map(str, table.columns))}. {self._column_hint([c for _, c in missing])}"
+                f"available columns: {sorted(map(str, table.columns))}. {self.column_hint([c for _, c in missing])}"
             )
 
-    def _column_hint(self, columns: list[str]) -> str:
+    def column_hint(self, columns: list[str]) -> str:
         """Where missing feature columns come from: data.history builds the history column,
         side columns are joined from data.join tables."""
         hist = self.config.data.history
@@ -54,16 +64,17 @@ class ExperimentChecks:
         listed = "; ".join(f"{n} (on {s.key}): {sorted(map(str, s.table.columns))}" for n, s in joins.items())
         return f"Side columns come from the data.join tables, none of which has them: {listed}"
 
-    def _unmatched_join_hint(self, message: str) -> str:
-        """Which joins left training rows without the side columns ``message`` names."""
+    def unmatched_join_hint(self, message: str, train: pd.DataFrame) -> str:
+        """Which joins left rows of ``train`` (the training table as read) without the side
+        columns ``message`` names."""
         read = {self.schema[f].source_column for f in self.query_features + self.candidate_features}
         notes = []
         for name, side in self.tables.joins.items():
             cols = sorted(c for c in map(str, side.table.columns)
                           if c in read and c != side.key and repr(c) in message)
-            if not cols or side.key not in self.full_train.columns:
+            if not cols or side.key not in train.columns:
                 continue
-            keys = canonical_keys(self.full_train[side.key], column=side.key)
+            keys = canonical_keys(train[side.key], column=side.key)
             side_keys = pd.Index(canonical_keys(side.table[side.key], column=side.key))
             lost = pd.notna(keys) & (side_keys.get_indexer(keys) < 0)
             if lost.any():
@@ -74,7 +85,7 @@ class ExperimentChecks:
         return "; " + "; ".join(notes) + (": add those rows to the side table, or give the features a fill "
                                           "(or data.defaults)")
 
-    def _check_query_columns(self, train: pd.DataFrame) -> None:
+    def query_columns(self, train: pd.DataFrame) -> None:
         """No query feature reads a column that describes the candidate and that only the data
         shows: the item column (when the data has it), or the key or a column of a side table
         joined on the candidate (``data.join.items``), which holds the positive item's value in
@@ -120,7 +131,7 @@ class ExperimentChecks:
                     "tells the model the answer; remove it from model.query"
                 )
 
-    def _check_history_vocabulary(self) -> None:
+    def history_vocabulary(self) -> None:
         """A history that shares another feature's vocabulary must hold that feature's values.
 
         The history lists ``data.item_column`` values; looked up in the vocabulary of a

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class RetrievalExperiment(ExperimentChecks):
+class RetrievalExperiment:
     """Runs one two-tower retrieval experiment described by an :class:`ExperimentConfig`.
 
     Args:
@@ -66,6 +66,9 @@ class RetrievalExperiment(ExperimentChecks):
         self.candidate_features: list[str] = list(opts.get("candidate", []))
         self.candidate_key: str = opts.get("candidate_key") or self.candidate_features[0]
         self.history: History | None = None
+        self.checks = ExperimentChecks(config=config, schema=self.schema, tables=self.tables,
+                                       query_features=self.query_features, candidate_features=self.candidate_features,
+                                       candidate_key=self.candidate_key)
         self._prepare()
 
     # ------------------------------------------------------------ preparation
@@ -81,7 +84,7 @@ class RetrievalExperiment(ExperimentChecks):
             if col not in train.columns:
                 raise SchemaError(f"training data has no column {col!r}; columns: {sorted(train.columns)}")
         data.check_column_roles(train.columns)  # item/time columns: checked when set or used
-        self._check_query_columns(train)
+        self.checks.query_columns(train)
         key_col = self.schema[self.candidate_key].source_column
         require_items(train, key_col, "training data")
         no_user = train[user].isna().to_numpy()
@@ -113,7 +116,7 @@ class RetrievalExperiment(ExperimentChecks):
             if data.history.column in train.columns:
                 raise ConfigError(f"data.history.column: {data.history.column!r} is already a column of the data; "
                                   "name the new history column something else (e.g. history)")
-            self._check_history_vocabulary()
+            self.checks.history_vocabulary()
             hist: dict[str, Any] = dict(
                 user_col=user, item_col=data.item_column, time_col=data.time_column,
                 max_length=data.history.max_length, output_col=data.history.column,
@@ -132,12 +135,12 @@ class RetrievalExperiment(ExperimentChecks):
             # items and times (a file-order copy of the histories would cost a copy of every item)
         self.full_train = train
         self.fit_table, self.val_table, self.test_table = fit_part, val_part, test
-        self._check_columns(fit_part, self.query_features + self.candidate_features, "training data")
+        self.checks.columns(fit_part, self.query_features + self.candidate_features, "training data")
         if test is not None:  # checked now, not after training
             if user not in test.columns or key_col not in test.columns:
                 raise SchemaError(f"data.test: the test table needs columns {user!r} and {key_col!r}; "
                                   f"it has {sorted(test.columns)}")
-            self._check_columns(test, self.query_features, "the test table (data.test)")
+            self.checks.columns(test, self.query_features, "the test table (data.test)")
 
         self.preprocessor = self._on_training_rows(lambda t: Preprocessor(self.schema).fit(t), fit_part)
         self.catalogue = build_catalogue(self.schema, self.candidate_features, self.candidate_key,
@@ -179,7 +182,7 @@ class RetrievalExperiment(ExperimentChecks):
                     message = str(full)
             if re.search(r"\brows? \d", message):
                 message += " (rows are counted from 0 in the training data as read, after data.join)"
-            raise SchemaError(message + self._unmatched_join_hint(message)) from None
+            raise SchemaError(message + self.checks.unmatched_join_hint(message, self.full_train)) from None
 
     def _full_train_as_fitted(self) -> pd.DataFrame:
         """The training table in file order with the columns the fitted and validation parts
@@ -214,12 +217,12 @@ class RetrievalExperiment(ExperimentChecks):
         seen_train = self.fit_table if table is self.val_table else self.full_train
         raw = table is not self.val_table and table is not self.test_table  # those were checked in _prepare
         table = self.prepare(table)
-        self._check_columns(table, self.query_features, "evaluation data")
+        self.checks.columns(table, self.query_features, "evaluation data")
         key_col = self.schema[self.candidate_key].source_column
         user = self.config.data.user_column
         if key_col not in table.columns or user not in table.columns:
             raise SchemaError(f"evaluation data needs columns {user!r} and {key_col!r}; it has "
-                              f"{sorted(map(str, table.columns))}. {self._column_hint([key_col])}")
+                              f"{sorted(map(str, table.columns))}. {self.checks.column_hint([key_col])}")
         if raw:  # as evaluate_recommender does: a row without an item is an error, not a miss
             require_items(table, key_col, "evaluation data")
         qfeats = self.preprocessor.transform(table, features=self.query_features)
