@@ -141,7 +141,7 @@ def test_evaluate_reads_ids_as_the_training_file_did_and_names_dtype_otherwise(t
     capsys.readouterr()
     with caplog.at_level("WARNING"):
         assert main(["evaluate", untyped, "--data", data, "--metrics", "hit_rate@10"]) == 0
-    assert "2 of 2 rows have a user_id not seen in training; they are scored as cold starts" in caplog.text
+    assert "2 of 2 rows have a user_id not seen in training; 2 of them give no other query feature" in caplog.text
     assert "--dtype user_id=str" in caplog.text
 
 

@@ -4,6 +4,7 @@ known users completed from their stored training rows, cold starts, defaults, ch
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ logger = logging.getLogger("recstack.artifacts.recommender")  # the Recommender'
 QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a DataFrame
 COLD_START = ("average", "oov")
 AVERAGE_CHUNK = 8192  # known users embedded at once for the average query
+_INT = re.compile(r"-?(0|[1-9][0-9]*)")  # an integer as canonical keys write it ("42"; not "042", "+42")
 
 
 class QueryEncoder:
@@ -117,15 +119,19 @@ class QueryEncoder:
 
     def stored_ids(self, ids: Any) -> list[Any]:
         """Each raw query ID as the training table spelled it (``"42"`` → ``42`` for an integer
-        column), unknown IDs as given: for callers whose IDs arrive as text, like the CLI."""
+        column); an unknown ID as given, or as an integer when the column holds integers and it
+        is one written as text (``"517"`` → ``517``): for callers whose IDs arrive as text, like
+        the CLI."""
         given = id_list(ids, "ids")
         pos = self.known_positions(given)
         if self.known_queries is None:
             return given
-        stored = self.known_queries[self.query_column].to_numpy(dtype=object)
+        column = self.known_queries[self.query_column]
+        integers = pd.api.types.is_integer_dtype(column.dtype)
+        stored = column.to_numpy(dtype=object)
         out = []
         for g, p in zip(given, pos.tolist()):
-            v = stored[p] if p >= 0 else g
+            v = stored[p] if p >= 0 else int(g) if integers and isinstance(g, str) and _INT.fullmatch(g) else g
             out.append(v.item() if isinstance(v, np.generic) else v)  # plain Python, as JSON writes it
         return out
 

@@ -85,6 +85,20 @@ class ExperimentChecks:
         return "; " + "; ".join(notes) + (": add those rows to the side table, or give the features a fill "
                                           "(or data.defaults)")
 
+    def history_hint(self, message: str) -> str:
+        """For a history column with a vocabulary of its own that fitting found empty (most
+        users have one training row): the fix is sharing the item feature's vocabulary."""
+        hist = self.config.data.history
+        if hist is None or f"column {hist.column!r} has no values to learn a vocabulary" not in message:
+            return ""
+        item = next((f for f in self.candidate_features if self.schema[f].source_column == self.config.data.item_column),
+                    self.candidate_key)
+        feats = [f.name for f in self.schema if f.source_column == hist.column]
+        name = feats[0] if feats else hist.column
+        return (f"; {hist.column!r} is built by data.history from each user's other training rows, so it is empty "
+                f"when users have one row each: share the items' vocabulary instead (features.{name}.source: "
+                f"{item}), which also lets a served history use every known item")
+
     def query_columns(self, train: pd.DataFrame) -> None:
         """No query feature reads a column that describes the candidate and that only the data
         shows: the item column (when the data has it), or the key or a column of a side table

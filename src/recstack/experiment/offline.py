@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 
 from recstack.artifacts.recommender import Recommender
+from recstack.artifacts.requests import undescribed_rows
 from recstack.config.experiment import JoinSource, TableSource
 from recstack.data import load_dataset
 from recstack.errors import ArtifactError, ConfigError, SchemaError
@@ -18,6 +19,7 @@ from recstack.experiment.tables import (
     SideTable, dataset_joins, join_side_table, plan_joins, read_source, side_table,
 )
 from recstack.metrics import topk_metrics
+from recstack.tasks.retrieval_eval import warn_outside_catalogue, warn_trivial_cutoffs
 from recstack.preprocessing.keys import key_codes, require_ids, require_items
 
 __all__ = ["DEFAULT_METRICS", "evaluate_recommender", "join_saved_tables", "saved_eval_settings"]
@@ -90,11 +92,8 @@ def evaluate_recommender(
     ranks = rec.rank(table[qcols], table[key], exclude="seen" if exclude_seen else None, cold_start=cold_start,
                      ties=ties, groups=groups, chunk_size=chunk if isinstance(chunk, int) and chunk > 0 else 1024)
     in_catalogue = torch.as_tensor(rec.is_candidate(table[key]))
-    unknown = int((~in_catalogue).sum())
-    if unknown:
-        logger.warning("evaluation data: %d of %d rows have a %s not in the catalogue; they count as misses "
-                       "(check the separator, --names and the ID spelling if that is unexpected)",
-                       unknown, len(table), key)
+    warn_outside_catalogue(int((~in_catalogue).sum()), len(table), key, "evaluation data")
+    warn_trivial_cutoffs(metrics, len(rec.candidate_ids))
     _warn_unknown_queries(rec, table, cold_start)
     unscored = int((in_catalogue & (ranks >= len(rec.candidate_ids))).sum())
     if unscored:  # a NaN score: rank() places the item last
@@ -109,17 +108,21 @@ def _warn_unknown_queries(rec: Recommender, table: pd.DataFrame, cold_start: str
     names ``--dtype`` when the model's IDs are text and the table's are numbers."""
     if not rec.stores_known_users:
         return
-    unknown = int((~rec.is_known(table[rec.query_column])).sum())
+    unknown_rows = ~rec.is_known(table[rec.query_column])
+    unknown = int(unknown_rows.sum())
     if not unknown:
         return
+    cold = int((unknown_rows & undescribed_rows(table, rec.preprocessor, rec.query_features, rec.query_column,
+                                                rec.history_column)).sum())
     column = table[rec.query_column]
     stored = rec.known_queries[rec.query_column] if rec.known_queries is not None else column
     hint = ""
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_numeric_dtype(stored.dtype):
         hint = (f"; the model's {rec.query_column} values are text and this table's are numbers: read it with "
                 f"--dtype {rec.query_column}=str (read_table(..., dtype=...)) to keep IDs such as 0007")
-    logger.warning("evaluation data: %d of %d rows have a %s not seen in training; they are scored as cold "
-                   "starts (cold_start=%s)%s", unknown, len(table), rec.query_column, cold_start, hint)
+    logger.warning("evaluation data: %d of %d rows have a %s not seen in training; %d of them give no other "
+                   "query feature and are scored as cold starts (cold_start=%s), the others through the model "
+                   "from the features they give%s", unknown, len(table), rec.query_column, cold, cold_start, hint)
 
 
 def _saved_joins(rec: Recommender) -> dict[str, JoinSource]:

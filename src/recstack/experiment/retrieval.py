@@ -38,7 +38,7 @@ from recstack.preprocessing import Preprocessor
 from recstack.preprocessing._cells import check_labels
 from recstack.preprocessing.keys import key_codes, one_row_per_key, require_ids, require_items
 from recstack.tasks.retrieval import CANDIDATE_ROW, RetrievalTask
-from recstack.tasks.retrieval_eval import RetrievalEvaluator
+from recstack.tasks.retrieval_eval import RetrievalEvaluator, warn_outside_catalogue, warn_trivial_cutoffs
 from recstack.training import History, Trainer, seed_everything
 
 __all__ = ["RetrievalExperiment", "Catalogue"]
@@ -80,9 +80,12 @@ class RetrievalExperiment:
         if len(train) == 0:
             raise SchemaError("the training table is empty")
         user = data.user_column
-        for col in (user, self.schema[self.candidate_key].source_column):
+        for col, role in ((user, "data.user_column (the column of user IDs)"),
+                          (self.schema[self.candidate_key].source_column,
+                           f"features.{self.candidate_key}.column (the candidate key's column)")):
             if col not in train.columns:
-                raise SchemaError(f"training data has no column {col!r}; columns: {sorted(train.columns)}")
+                raise SchemaError(f"training data has no column {col!r}; columns: {sorted(map(str, train.columns))}; "
+                                  f"set {role} to the column that holds them")
         data.check_column_roles(train.columns)  # item/time columns: checked when set or used
         self.checks.query_columns(train)
         key_col = self.schema[self.candidate_key].source_column
@@ -182,7 +185,8 @@ class RetrievalExperiment:
                     message = str(full)
             if re.search(r"\brows? \d", message):
                 message += " (rows are counted from 0 in the training data as read, after data.join)"
-            raise SchemaError(message + self.checks.unmatched_join_hint(message, self.full_train)) from None
+            raise SchemaError(message + self.checks.unmatched_join_hint(message, self.full_train)
+                              + self.checks.history_hint(message)) from None
 
     def _full_train_as_fitted(self) -> pd.DataFrame:
         """The training table in file order with the columns the fitted and validation parts
@@ -227,6 +231,9 @@ class RetrievalExperiment:
             require_items(table, key_col, "evaluation data")
         qfeats = self.preprocessor.transform(table, features=self.query_features)
         positives = torch.as_tensor(self.catalogue.rows_of(table[key_col]), dtype=torch.long)
+        where = "validation data" if table is self.val_table else "evaluation data"
+        warn_outside_catalogue(int((positives < 0).sum()), len(table), key_col, where)
+        warn_trivial_cutoffs(ev.metrics, len(self.catalogue.ids))
         seen_codes, table_codes = key_codes(seen_train[user], table[user], column=user)
         groups = require_ids(table_codes, user)
         exclude = None

@@ -10,9 +10,10 @@ import torch
 from torch import Tensor
 
 from recstack.errors import DataError
-from recstack.metrics import drop_group_items, positive_ranks, select_rows, tied_share, topk_metrics
+from recstack.metrics import (drop_group_items, parse_metric_name, positive_ranks, select_rows, tied_share,
+                              topk_metrics)
 
-__all__ = ["RetrievalEvaluator", "warn_if_not_finite", "warn_if_tied"]
+__all__ = ["RetrievalEvaluator", "warn_if_not_finite", "warn_if_tied", "warn_outside_catalogue", "warn_trivial_cutoffs"]
 
 logger = logging.getLogger(__name__)
 TIE_SAMPLE = 1024  # evaluation rows checked for ties
@@ -49,6 +50,27 @@ def warn_if_not_finite(cand: Tensor) -> bool:
         logger.warning("%d of %d candidates have NaN or infinite vectors; they rank below every item, which "
                        "inflates the metrics (the model diverged or its weights are damaged)", bad, len(cand))
     return bool(bad)
+
+
+def warn_trivial_cutoffs(metrics: Sequence[str], num_candidates: int) -> list[str]:
+    """Warns about ``@K`` metrics with ``K`` at or above the catalogue size: every item is in
+    the top K, so hit_rate/recall are 1.0 and say nothing. Returns their names."""
+    trivial = [m for m in metrics if (k := parse_metric_name(m)[1]) is not None and k >= num_candidates
+               and not m.startswith("mrr")]
+    if trivial:
+        logger.warning("metrics %s: K is at least the catalogue size (%d candidates), so every positive in the "
+                       "catalogue is in the top K and they are trivially 1.0 for those; use a smaller K",
+                       trivial, num_candidates)
+    return trivial
+
+
+def warn_outside_catalogue(outside: int, rows: int, column: str, where: str) -> None:
+    """Warns when evaluation rows hold items the catalogue lacks: they count as misses."""
+    if outside:
+        logger.warning("%s: %d of %d rows have a %s not in the catalogue; they count as misses (the catalogue "
+                       "is the training items, plus data.join.items when given: add the items table so items "
+                       "first seen in evaluation can be ranked, and check the ID spelling)",
+                       where, outside, rows, column)
 
 
 class _Towers(Protocol):

@@ -209,6 +209,12 @@ class Trainer:
                 log.info(message)
                 if cfg.progress:
                     print(message, file=sys.stderr, flush=True)
+                watched = self.history.metric(f"val/{es.metric}")
+                if len(watched) > 1 and len(set(watched)) == 1:  # nothing to tell the epochs apart by
+                    log.warning("early stopping: val/%s was %s at every evaluation, so it could not tell the epochs "
+                                "apart and the run stopped after %d of %d epochs; watch a metric that moves (a "
+                                "larger K) or give validation more rows (data.validation_fraction)",
+                                es.metric, watched[0], epoch, cfg.epochs)
                 break
         if best_state is not None and es is not None and es.restore_best:
             self.model.load_state_dict(best_state)

@@ -261,3 +261,15 @@ def test_a_run_resumed_in_place_replaces_the_epochs_it_abandoned(tmp_path, caplo
     assert c.trainer.best_epoch == best
     for k, v in want.items():
         assert torch.equal(v, c.model.state_dict()[k]), k
+
+
+def test_early_stopping_on_a_metric_that_never_moves_says_so(caplog):
+    """A metric stuck at one value stopped the run after patience + 1 epochs, without a word."""
+    cfg = small_config(**{"train.epochs": 10, "eval.metrics": ["hit_rate@10", "hit_rate@80"],
+                          "train.early_stopping": {"metric": "hit_rate@80", "patience": 1}})  # 80 items: always 1.0
+    exp = RetrievalExperiment(cfg)
+    with caplog.at_level("WARNING"):
+        exp.fit()
+    assert exp.trainer.stopped_early and exp.trainer.best_epoch == 1
+    assert "val/hit_rate@80 was 1.0 at every evaluation, so it could not tell the epochs apart" in caplog.text
+    assert "K is at least the catalogue size (80 candidates)" in caplog.text
