@@ -5,8 +5,9 @@ from recstack.config.experiment import (
     EvalConfig,
     ExperimentConfig,
     HistoryConfig,
+    SplitConfig,
     TableSource,
     load_config,
 )
 
-__all__ = ["DataConfig", "EvalConfig", "ExperimentConfig", "HistoryConfig", "TableSource", "load_config"]
+__all__ = ["DataConfig", "EvalConfig", "ExperimentConfig", "HistoryConfig", "SplitConfig", "TableSource", "load_config"]

@@ -114,6 +114,41 @@ class HistoryConfig(StrictModel):
     mode: Literal["before", "others"] = "before"
 
 
+class SplitConfig(StrictModel):
+    """How ``data.train`` is split into training and test rows when no ``data.test`` is given.
+
+    Attributes:
+        kind: ``random`` (rows drawn at random, seeded), ``temporal`` (one cutoff in time for
+            everyone: the last ``test_fraction`` of the rows by ``data.time_column``, or the rows
+            at or after ``cutoff``) or ``leave_last_n`` (each user's last ``n`` rows by time;
+            users with ``n`` or fewer rows stay in training).
+        test_fraction: share of rows in the test part (``random``, ``temporal``).
+        cutoff: ``temporal`` only: the first test time, in the time column's unit (instead of
+            ``test_fraction``).
+        n: ``leave_last_n``: test rows per user.
+        seed: ``random``: the seed of the draw.
+    """
+
+    kind: Literal["random", "temporal", "leave_last_n"]
+    test_fraction: float = Field(default=0.2, gt=0, lt=1)
+    cutoff: int | float | str | None = None
+    n: int = Field(default=1, ge=1, strict=True)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _options_of_the_kind(self) -> SplitConfig:
+        given = self.model_fields_set
+        if self.cutoff is not None and self.kind != "temporal":
+            raise ValueError(f"cutoff applies to kind: temporal, not {self.kind}")
+        if "n" in given and self.kind != "leave_last_n":
+            raise ValueError(f"n applies to kind: leave_last_n, not {self.kind}")
+        if "test_fraction" in given and (self.kind == "leave_last_n" or self.cutoff is not None):
+            raise ValueError("test_fraction applies to kind: random, or temporal without a cutoff")
+        if "seed" in given and self.kind != "random":
+            raise ValueError(f"seed applies to kind: random, not {self.kind}")
+        return self
+
+
 class DataConfig(StrictModel):
     """Where the interactions come from (a built-in dataset or files) and how to split.
 
@@ -130,6 +165,8 @@ class DataConfig(StrictModel):
             and early stopping during training; the test set is never used for that.
         history: add a leakage-free column of each row's other items of the user (see
             :class:`HistoryConfig`: earlier ones for ``before``, all others for ``others``).
+        split: split ``train`` into training and test rows (see :class:`SplitConfig`), for
+            data that comes as one file; not with ``test`` or ``dataset``.
     """
 
     dataset: str | None = None
@@ -144,6 +181,7 @@ class DataConfig(StrictModel):
     validation_fraction: float = Field(default=0.0, ge=0, lt=1)
     validation_seed: int = 0
     history: HistoryConfig | None = None
+    split: SplitConfig | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
@@ -152,6 +190,11 @@ class DataConfig(StrictModel):
         if self.dataset is not None and (self.test is not None or self.join):
             raise ValueError("test and join are not used with dataset (it brings its own split and side "
                              "tables); remove them, or give train: FILE instead of dataset")
+        if self.split is not None and (self.test is not None or self.dataset is not None):
+            raise ValueError("split divides data.train into training and test rows; it is not used with "
+                             f"{'test (the test rows are given)' if self.test is not None else 'dataset'}: remove one")
+        if self.split is not None and self.split.kind != "random" and self.time_column is None:
+            raise ValueError(f"split kind {self.split.kind} orders rows by data.time_column, which is null")
         if self.dataset is None and self.dataset_options:
             raise ValueError("dataset_options apply to a built-in dataset (data.dataset); with train: FILE, "
                              "set the reader options on the file (sep, names, dtype, ...)")

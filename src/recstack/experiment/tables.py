@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from recstack.config.experiment import DataConfig, TableSource
-from recstack.data import load_dataset, read_table
-from recstack.errors import ConfigError, SchemaError
+from recstack.data import leave_last_n, load_dataset, random_split, read_table, temporal_split
+from recstack.errors import ConfigError, DataError, SchemaError
 from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row
 
 __all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_table", "join_side_tables", "load_tables",
@@ -268,6 +268,33 @@ def dataset_joins(users: pd.DataFrame | None, items: pd.DataFrame | None) -> dic
     return {name: side_table(t, key, name) for name, t, key in pairs if t is not None and key in t.columns}
 
 
+def split_table(table: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``data.train`` split by ``data.split`` into (training rows, test rows), each in file order."""
+    split = cfg.split
+    assert split is not None
+    needed = [] if split.kind == "random" else [("data.time_column", cfg.time_column)]
+    if split.kind == "leave_last_n":
+        needed.append(("data.user_column", cfg.user_column))
+    for role, col in needed:
+        if col not in table.columns:
+            raise ConfigError(f"data.split: kind {split.kind} needs {role} {col!r}, which is not a column of "
+                              f"data.train; columns: {sorted(map(str, table.columns))}")
+    if split.kind == "random":
+        train, test = random_split(table, test_fraction=split.test_fraction, seed=split.seed)
+    elif split.kind == "temporal":
+        assert cfg.time_column is not None
+        train, test = temporal_split(table, cfg.time_column, test_fraction=split.test_fraction, cutoff=split.cutoff)
+    else:
+        assert cfg.time_column is not None
+        train, test = leave_last_n(table, cfg.user_column, cfg.time_column, n=split.n)
+    if len(test) == 0 or len(train) == 0:
+        part = "test" if len(test) == 0 else "training"
+        raise DataError(f"data.split ({split.kind}) leaves the {part} part of data.train's {len(table)} rows empty"
+                        + ("; every user has n or fewer rows: lower n or use kind: temporal"
+                           if split.kind == "leave_last_n" and part == "test" else ""))
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
 def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
     """Reads/loads every table named by ``data`` and joins side tables onto interactions."""
     if cfg.dataset is not None:
@@ -278,6 +305,8 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
     assert cfg.train is not None
     train = read_source(cfg.train, base_dir, "data.train")[0]
     test = read_source(cfg.test, base_dir, "data.test")[0] if cfg.test is not None else None
+    if cfg.split is not None:
+        train, test = split_table(train, cfg)
     side: dict[str, SideTable] = {}
     for name, src in cfg.join.items():
         raw, path = read_source(src, base_dir, f"data.join.{name}")
