@@ -60,6 +60,7 @@ def save(
     known_queries: pd.DataFrame | None = None,
     seen: tuple[torch.Tensor, torch.Tensor] | None = None,
     extra: Mapping[str, Any] | None = None,
+    side_queries: pd.DataFrame | None = None,
 ) -> Path:
     """Writes the artifact directory (atomically: a temporary folder, flushed to disk, renamed into place).
 
@@ -74,7 +75,7 @@ def save(
     tmp.mkdir(parents=True)
     try:
         _write_files(tmp, model, preprocessor, candidate_ids, candidate_embeddings, query_column,
-                     known_queries, seen, extra)
+                     known_queries, seen, extra, side_queries)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # no half-written folder left behind
         raise
@@ -111,6 +112,7 @@ def _write_files(
     known_queries: pd.DataFrame | None,
     seen: tuple[torch.Tensor, torch.Tensor] | None,
     extra: Mapping[str, Any] | None,
+    side_queries: pd.DataFrame | None = None,
 ) -> None:
     state = {"state": preprocessor.get_state(), "outputs": [o.to_dict() for o in preprocessor.outputs]}
     (tmp / "preprocessor.json").write_text(json.dumps(state))
@@ -120,21 +122,24 @@ def _write_files(
     if seen is not None:
         tensors["seen_offsets"], tensors["seen_items"] = seen[0].long().contiguous(), seen[1].long().contiguous()
     save_file(tensors, str(tmp / "candidates.safetensors"))
-    queries = None
-    if known_queries is not None:
-        queries = {
-            "columns": list(known_queries.columns),
-            "rows": [[_jsonable(v) for v in row] for row in known_queries.itertuples(index=False)],
-        }
-    (tmp / "candidates.json").write_text(
-        json.dumps({"ids": [_jsonable(i) for i in candidate_ids], "known_queries": queries})
-    )
+    body: dict[str, Any] = {"ids": [_jsonable(i) for i in candidate_ids], "known_queries": _rows_json(known_queries)}
+    if side_queries is not None and len(side_queries):
+        body["side_queries"] = _rows_json(side_queries)  # users-table rows of users training never saw
+    (tmp / "candidates.json").write_text(json.dumps(body))
     body = {
         "model": {"kind": model.kind, "config": model.get_config()},
         "query_column": query_column,
         **dict(extra or {}),
     }
     write_manifest(tmp, body, FILES)
+
+
+def _rows_json(table: pd.DataFrame | None) -> dict[str, Any] | None:
+    """A table of raw rows as ``{"columns": [...], "rows": [[...], ...]}`` (JSON values)."""
+    if table is None:
+        return None
+    return {"columns": list(table.columns),
+            "rows": [[_jsonable(v) for v in row] for row in table.itertuples(index=False)]}
 
 
 def _check_weight_shapes(d: Path, kind: str, config: Any, outputs: list[OutputSpec]) -> None:
@@ -297,6 +302,13 @@ def _recommender(
     if meta.get("known_queries"):
         kq = meta["known_queries"]
         known = _step(d, "candidates.json", lambda: pd.DataFrame(kq["rows"], columns=kq["columns"]))
+    side = None
+    if meta.get("side_queries"):
+        sq = meta["side_queries"]
+        side = _step(d, "candidates.json", lambda: pd.DataFrame(sq["rows"], columns=sq["columns"]))
+        if query_column not in side.columns:
+            raise ArtifactError(f"{d}: candidates.json: the users-table rows lack the query column "
+                                f"{query_column!r}; re-export the model")
     if not isinstance(query_column, str) or known is not None and query_column not in known.columns or (
         known is None and query_column not in set(model.config.query)
     ):
@@ -323,4 +335,5 @@ def _recommender(
         known_queries=known,
         seen=seen,
         metadata=manifest,
+        side_queries=side,
     )

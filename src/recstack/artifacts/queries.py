@@ -42,15 +42,19 @@ class QueryEncoder:
     """
 
     def __init__(self, *, model: TwoTower, preprocessor: Preprocessor, query_column: str,
-                 known_queries: pd.DataFrame | None, history_column: str | None) -> None:
+                 known_queries: pd.DataFrame | None, history_column: str | None,
+                 side_queries: pd.DataFrame | None = None) -> None:
         self.model = model
         self.preprocessor = preprocessor
         self.query_column = query_column
         self.known_queries = known_queries
         self.history_column = history_column
+        self.side_queries = side_queries
         # lenient: models saved before IDs were checked may hold a missing or repeated ID
         self._query_pos = (None if known_queries is None
                            else KeyIndex(known_queries[query_column], column=query_column, lenient=True))
+        self._side_pos = (None if side_queries is None or len(side_queries) == 0
+                          else KeyIndex(side_queries[query_column], column=query_column, lenient=True))
         self._average: torch.Tensor | None = None
 
     @property
@@ -58,8 +62,9 @@ class QueryEncoder:
         return list(self.model.config.query)
 
     def table(self, queries: QueryInput) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        """Raw query rows; per row, its position among known queries (-1: unknown); and
-        which rows are cold (given as a bare ID that is unknown)."""
+        """Raw query rows, completed from the stored rows (a known user's training row; an
+        unseen user's users-table row); per row, its position among known queries (-1:
+        unknown); and which rows are cold (unknown, and nothing but the ID describes them)."""
         if isinstance(queries, pd.DataFrame):
             table = queries.reset_index(drop=True)
         elif isinstance(queries, Mapping):
@@ -76,9 +81,7 @@ class QueryEncoder:
             ids = list(queries)
             if any(isinstance(q, Mapping) for q in ids):
                 raise ConfigError("queries mix raw IDs and row dicts; give all IDs or all rows (e.g. {'user_id': 2})")
-            pos = self.known_positions(ids)
-            table = self._complete_known_rows(frame({self.query_column: ids}), pos)
-            return table, pos, pos < 0
+            table = frame({self.query_column: ids})  # bare IDs: rows that give nothing but the ID
         else:
             raise ConfigError(
                 "queries must be an ID, a list of IDs, a row dict, a list of row dicts or a DataFrame; "
@@ -92,9 +95,22 @@ class QueryEncoder:
             else np.full(len(table), -1)
         )
         unknown = pos < 0
+        if unknown.any() and self._side_pos is not None and self.side_queries is not None:
+            # users of the users table that training never saw: their side columns, as evaluation joins them
+            side = np.where(unknown, self._side_pos.positions(table[self.query_column].tolist(),
+                                                              column=self.query_column), -1)
+            table = _fill_from(table, self.side_queries, side, self.query_column)
         cold = unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.query_column,
                                           self.history_column) if unknown.any() else unknown
         return self._complete_known_rows(table, pos), pos, cold
+
+    def has_features(self, ids: list[Any]) -> np.ndarray:
+        """``(n,)`` bool: IDs with stored query features: seen in training, or rows of the
+        users table (``data.join`` on the user column) that training never saw."""
+        found = self.known_positions(ids) >= 0
+        if self._side_pos is not None:
+            found |= self._side_pos.positions(ids, column=self.query_column) >= 0
+        return found
 
     def _complete_known_rows(self, table: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
         """Known users' absent or missing query cells taken from their stored training row.
@@ -102,20 +118,9 @@ class QueryEncoder:
         A row like ``{"user_id": 42}`` (or the bare ID 42) means user 42 as trained, not user
         42 with an empty history; unknown users' cells stay missing (defaults apply later).
         """
-        known = np.flatnonzero(pos >= 0)
-        if self.known_queries is None or known.size == 0:
+        if self.known_queries is None:
             return table
-        stored = self.known_queries.iloc[pos[known]]
-        for col in stored.columns:
-            if col == self.query_column:
-                continue
-            given = col in table.columns
-            cells = table[col].to_numpy(dtype=object).copy() if given else np.full(len(table), None, dtype=object)
-            take = table[col].isna().to_numpy()[known] if given else np.ones(known.size, dtype=bool)
-            if take.any():
-                cells[known[take]] = stored[col].to_numpy(dtype=object)[take]  # a list cell is given
-                table[col] = pd.Series(cells, dtype=object, index=table.index)
-        return table
+        return _fill_from(table, self.known_queries, pos, self.query_column)
 
     def stored_ids(self, ids: Any) -> list[Any]:
         """Each raw query ID as the training table spelled it (``"42"`` → ``42`` for an integer
@@ -212,3 +217,22 @@ class QueryEncoder:
         if warm.size:
             q[torch.as_tensor(warm)] = self.embed(self.fill_missing(table.iloc[warm].reset_index(drop=True)))
         return table, pos, q
+
+
+def _fill_from(table: pd.DataFrame, stored: pd.DataFrame, pos: np.ndarray, id_column: str) -> pd.DataFrame:
+    """``table``'s absent or missing cells of ``stored``'s columns taken from row ``pos[i]`` of
+    ``stored`` (``-1``: none), for each row ``i``; the cells a row gives are kept."""
+    rows = np.flatnonzero(pos >= 0)
+    if rows.size == 0:
+        return table
+    picked = stored.iloc[pos[rows]]
+    for col in picked.columns:
+        if col == id_column:
+            continue
+        given = col in table.columns
+        cells = table[col].to_numpy(dtype=object).copy() if given else np.full(len(table), None, dtype=object)
+        take = table[col].isna().to_numpy()[rows] if given else np.ones(rows.size, dtype=bool)
+        if take.any():
+            cells[rows[take]] = picked[col].to_numpy(dtype=object)[take]  # a list cell is given
+            table[col] = pd.Series(cells, dtype=object, index=table.index)
+    return table

@@ -68,6 +68,7 @@ class Recommender:
         known_queries: pd.DataFrame | None = None,
         seen: tuple[torch.Tensor, torch.Tensor] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        side_queries: pd.DataFrame | None = None,
     ) -> None:
         self.model = model.eval()
         self.preprocessor = preprocessor
@@ -79,7 +80,8 @@ class Recommender:
         # lenient: models saved before IDs were checked may hold a missing or repeated ID
         self._cand_pos = KeyIndex(self.candidate_ids, column=model.candidate_key, lenient=True)
         self.queries = QueryEncoder(model=self.model, preprocessor=preprocessor, query_column=query_column,
-                                    known_queries=known_queries, history_column=self.history_column)
+                                    known_queries=known_queries, history_column=self.history_column,
+                                    side_queries=side_queries)
         self.exclusions = Exclusions(preprocessor=preprocessor, seen=seen, candidates=self._cand_pos,
                                      query_features=self.query_features, history_column=self.history_column)
         self._cand_array: np.ndarray | None = None
@@ -124,6 +126,17 @@ class Recommender:
         """``(n,)`` bool: which raw IDs are in the candidate catalogue (the others cannot be
         recommended, and :meth:`rank` places them last)."""
         return self._cand_pos.positions(id_list(ids, "ids"), column=self.candidate_column) >= 0
+
+    @property
+    def side_queries(self) -> pd.DataFrame | None:
+        """Users of the users table (``data.join`` on the user column) that training never saw,
+        with the side columns the query tower reads: they are answered from those features."""
+        return self.queries.side_queries
+
+    def has_features(self, ids: Any) -> np.ndarray:
+        """``(n,)`` bool: IDs the model can describe: seen in training (:meth:`is_known`) or
+        rows of its users table. The others are cold starts when given as bare IDs."""
+        return self.queries.has_features(id_list(ids, "ids"))
 
     def stored_ids(self, ids: Any) -> list[Any]:
         """Each raw query ID as the training table spelled it (``"42"`` → ``42`` for an integer

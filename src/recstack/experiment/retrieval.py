@@ -346,8 +346,24 @@ class RetrievalExperiment:
         return Recommender(
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
             candidate_embeddings=emb, query_column=user, known_queries=known, seen=seen,
-            metadata=self._metadata(),
+            metadata=self._metadata(), side_queries=self._side_queries(known),
         )
+
+    def _side_queries(self, known: pd.DataFrame) -> pd.DataFrame | None:
+        """Rows of the users table (a ``data.join`` table keyed on the user column) of users
+        training never saw, with the columns the query tower reads from it: serving answers
+        them from those features, as evaluation, which joins the table, scores them."""
+        user = self.config.data.user_column
+        read = [self.schema[f].source_column for f in self.query_features]
+        for side in self.tables.joins.values():
+            cols = [c for c in dict.fromkeys(read) if c != user and c in side.table.columns]
+            if side.key != user or not cols:
+                continue
+            table = side.table[[user] + cols]
+            known_codes, codes = key_codes(known[user], table[user], column=user)
+            unseen = (codes >= 0) & ~np.isin(codes, known_codes)
+            return table[unseen].reset_index(drop=True)
+        return None
 
     def _metadata(self) -> dict[str, Any]:
         """The config, plus where the ``data.join`` tables were read from (absolute paths, their
@@ -372,7 +388,7 @@ class RetrievalExperiment:
         path = save_artifact(
             directory, model=self.model, preprocessor=self.preprocessor, candidate_ids=rec.candidate_ids,
             candidate_embeddings=rec.index.embeddings, query_column=rec.query_column,
-            known_queries=rec.known_queries, seen=rec.seen, extra=extra,
+            known_queries=rec.known_queries, seen=rec.seen, extra=extra, side_queries=rec.side_queries,
         )
         if self.history is not None:  # the training log beside the model, with or without a run folder
             self.history.write(path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pandas as pd
+
 import pytest
 
 from recstack.experiment import RetrievalExperiment
@@ -82,3 +84,26 @@ def test_a_list_default_fills_an_absent_multi_hot_query_column_once_per_row():
     got = rec.score(rows, [10, 11, 12], cold_start="oov")  # through the model, defaults applied
     want = rec.score([{"user_id": 7, "tags": "x|y"}], [10, 11, 12])
     assert got.score.tolist() == want.score.tolist() * 2
+
+
+def test_a_user_of_the_users_table_that_training_never_saw_is_served_from_their_features(tmp_path):
+    """`recommend(517)` answered a users.csv user unseen in training as the average user, while
+    `evaluate` joined their features and scored them through the model."""
+    import recstack
+    from recstack.config import ExperimentConfig
+    from tests.unit.experiment.side_data import side_config, write_side_data
+
+    write_side_data(tmp_path, cold_users=3)
+    exp = RetrievalExperiment(ExperimentConfig.from_dict(side_config(), base_dir=str(tmp_path)))
+    exp.fit()
+    exp.save(tmp_path / "m")
+    rec = recstack.load(tmp_path / "m")
+    users = pd.read_csv(tmp_path / "users.csv")
+    assert sorted(rec.side_queries.user_id) == [1, 2, 3]  # the unseen ones only, with their side columns
+    row = users[users.user_id == 2].iloc[0]
+    by_id = rec.recommend(2, k=5)
+    by_row = rec.recommend({"user_id": 2, "age": row.age, "country": row.country}, k=5)
+    assert rec.is_known([2]).tolist() == [False] and rec.has_features([2, 99]).tolist() == [True, False]
+    assert by_id.item_id.tolist() == by_row.item_id.tolist()
+    assert by_id.score.tolist() == pytest.approx(by_row.score.tolist())
+    assert by_id.item_id.tolist() != rec.recommend(99, k=5).item_id.tolist()  # 99: nowhere, the average user
