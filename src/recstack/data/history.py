@@ -71,7 +71,7 @@ def add_history(
     s = src.assign(_user=codes, _row=np.arange(len(src))).sort_values(order_cols, kind="stable")
     s_user = s["_user"].to_numpy()
     if len(users) == 0:  # no row names a user: nobody has a history
-        out = df.copy()
+        out = df.copy(deep=False)  # a new column on a shallow copy: the input keeps its columns (copy-on-write)
         out[output_col] = _cells(np.empty(0, dtype=src[item_col].to_numpy().dtype), np.zeros(max(len(df) - 1, 0),
                                                                                           dtype=np.int64), len(df))
         return out
@@ -103,7 +103,7 @@ def add_history(
     flat_idx = np.repeat(begin - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
     flat = items[flat_idx]
     cuts = np.cumsum(lengths)[:-1]
-    out = df.copy()
+    out = df.copy(deep=False)  # a new column on a shallow copy: the input keeps its columns (copy-on-write)
     out[output_col] = _cells(flat, cuts, len(df))
     return out
 
@@ -138,7 +138,7 @@ def _leave_one_out(
     keep[offsets[:-1][outside]] = False
     new_lengths = np.bincount(row_of[keep], minlength=len(df))
     flat = items[flat_idx[keep]]
-    out = df.copy()
+    out = df.copy(deep=False)  # a new column on a shallow copy: the input keeps its columns (copy-on-write)
     out[output_col] = _cells(flat, np.cumsum(new_lengths)[:-1], len(df))
     return out
 

@@ -40,6 +40,7 @@ def test_history_has_no_leakage():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"u": rng.integers(0, 5, 200), "i": rng.integers(0, 50, 200), "t": rng.integers(0, 30, 200)})
     out = add_history(df, user_col="u", item_col="i", time_col="t", max_length=4)
+    assert "history" not in df.columns and list(out.columns[:3]) == ["u", "i", "t"]  # the input is left as it was
     for r in range(len(df)):
         prior = df[(df.u == df.u[r]) & (df.t < df.t[r])]  # strictly earlier: same-time items have no order
         expect = prior.sort_values(["t"], kind="stable").i.tolist()[-4:]
