@@ -53,7 +53,8 @@ class ExactIndex(CandidateIndex):
         ``(-score, row)``; ``-1``/``-inf`` padding where fewer candidates remain after
         exclusion. A candidate whose score is NaN is never returned (as in the metrics).
 
-        Per chunk the work is one matmul, one ``topk`` and two comparisons over the scores;
+        Per chunk the work is one matmul and one ``topk`` over the scores (NaN and infinities
+        are mapped only when the vectors' norms allow them);
         a chunk holds at most ``SCORE_BUDGET`` scores (fewer queries for a big catalogue),
         so memory stays bounded; the catalogue is never sorted in full.
         """
@@ -68,10 +69,13 @@ class ExactIndex(CandidateIndex):
         all_scores = torch.full((n, k), float("-inf"))
         all_rows = torch.full((n, k), -1, dtype=torch.long)
         chunk = max(1, min(self.chunk_size, SCORE_BUDGET // max(len(self.embeddings), 1)))
+        queries = queries.float()
+        clean = self._finite_scores(queries)  # checked once per call, not once per score
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
-            scores = queries[start:stop].float() @ self.embeddings.T
-            scores = torch.nan_to_num(scores, nan=float("-inf"), posinf=float("inf"), neginf=float("-inf"))
+            scores = queries[start:stop] @ self.embeddings.T
+            if not clean:
+                scores = torch.nan_to_num(scores, nan=float("-inf"), posinf=float("inf"), neginf=float("-inf"))
             if exclude is not None:
                 offsets, items = exclude
                 lengths = offsets[start + 1 : stop + 1] - offsets[start:stop]
@@ -82,6 +86,15 @@ class ExactIndex(CandidateIndex):
             all_scores[start:stop], all_rows[start:stop] = top_scores, top_rows
         return all_scores, all_rows
 
+    def _finite_scores(self, queries: Tensor) -> bool:
+        """Whether every score of ``queries`` is finite: finite vectors whose norms multiply to
+        less than the float32 range (``|q.c| <= |q| |c|``) cannot give a NaN or an infinity."""
+        if queries.numel() == 0 or self.embeddings.numel() == 0:
+            return True
+        q_norm = torch.linalg.vector_norm(queries.double(), dim=1).max()
+        c_norm = torch.linalg.vector_norm(self.embeddings.double(), dim=1).max()
+        return bool(torch.isfinite(q_norm) and torch.isfinite(c_norm) and q_norm * c_norm < 1e37)
+
     def ids_for(self, rows: Tensor) -> list[list[Any]]:
         """Raw IDs of ``rows`` from :meth:`search` (``-1`` padding dropped)."""
         return [[self.ids[i] for i in r if i >= 0] for r in rows.tolist()]
@@ -91,17 +104,19 @@ def _top_k_by_row(scores: Tensor, k: int) -> tuple[Tensor, Tensor]:
     """The ``k`` best columns of each row in ``(-score, column)`` order, deterministic.
 
     ``topk`` picks the set; it is exact unless a row has ties at its k-th score that do not
-    all fit, where ``topk`` may pick any of them: only those rows (rare, except for
-    degenerate models) are sorted in full, so the lowest columns win as documented.
+    all fit (its k-th and (k+1)-th scores are equal), where ``topk`` may pick any of them:
+    only those rows (rare, except for degenerate models) are sorted in full, so the lowest
+    columns win as documented.
     """
-    vals, rows = torch.topk(scores, k, dim=1)
+    wide = min(k + 1, scores.shape[1])  # one more than asked: is the k-th score tied past the cut?
+    vals, rows = torch.topk(scores, wide, dim=1)
+    ambiguous = (vals[:, k - 1] == vals[:, k]) & (vals[:, k - 1] > float("-inf")) if wide > k else (
+        torch.zeros(len(scores), dtype=torch.bool))  # ties among padding do not matter
+    vals, rows = vals[:, :k], rows[:, :k]
     rows, perm = rows.sort(dim=1)  # (-score, column) order: by column, then stably by score
     vals = vals.gather(1, perm)
     order = torch.sort(vals, dim=1, descending=True, stable=True).indices
     vals, rows = vals.gather(1, order), rows.gather(1, order)
-    t = vals[:, -1:]
-    fits = (scores > t).sum(dim=1) + (scores == t).sum(dim=1) <= k
-    ambiguous = ~fits & (t[:, 0] > float("-inf"))  # ties among padding do not matter
     if bool(ambiguous.any()):
         full_vals, full_rows = torch.sort(scores[ambiguous], dim=1, descending=True, stable=True)
         vals[ambiguous], rows[ambiguous] = full_vals[:, :k], full_rows[:, :k]

@@ -46,3 +46,16 @@ def test_nan_candidates_are_never_returned_an_inf_one_is_first_and_bad_k_is_an_e
 def test_an_empty_catalogue_gives_empty_answers():
     scores, rows = ExactIndex(torch.empty(0, 3)).search(torch.ones(2, 3), 5)
     assert scores.shape == rows.shape == (2, 0)
+
+
+def test_scores_that_overflow_or_are_nan_are_still_ordered_and_nan_never_returned():
+    # norms whose product leaves float32: scores of +-inf (and NaN for 0 * inf) are mapped
+    idx = ExactIndex(torch.tensor([[1e20, 0.0], [-1e20, 0.0], [float("nan"), 0.0], [0.0, 1.0]]))
+    scores, rows = idx.search(torch.tensor([[1e20, 1.0]]), 4)
+    assert rows.tolist() == [[0, 3, -1, -1]] and scores[0, 0] == float("inf")  # -inf ranks as excluded
+
+
+def test_a_tie_across_the_kth_place_keeps_the_lowest_rows_and_others_take_the_fast_path():
+    emb = torch.tensor([[1.0], [2.0], [2.0], [2.0], [0.5]])
+    assert ExactIndex(emb).search(torch.ones(1, 1), 2)[1].tolist() == [[1, 2]]  # rows 1-3 tie at the cut
+    assert ExactIndex(emb).search(torch.ones(1, 1), 4)[1].tolist() == [[1, 2, 3, 0]]  # the tie fits
