@@ -2,8 +2,10 @@
 
 Every item of the catalogue is a column: no sampling bias to correct and no accidental hit to
 remove, except other catalogue rows that carry the positive's (OOV) ID when the batch does
-not tell items apart (``CANDIDATE_ROW``). ``B x C`` logits per step: the right choice for
-catalogues up to ~10^5 items.
+not tell items apart (``CANDIDATE_ROW``). ``Q x C`` logits per step while they fit
+``LOGITS_BUDGET``; above it the normalizer is streamed over blocks of the catalogue
+(:mod:`~recstack.tasks.streamed_logsumexp`), so memory stays bounded and the cost is
+``Q x C x d`` multiply-adds per step, three times over.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from torch import Tensor
 
 from recstack.errors import ConfigError
 from recstack.tasks._retrieval_outputs import query_index, remove_from_normalizer, row_queries
+from recstack.tasks.streamed_logsumexp import LOGITS_BUDGET, catalogue_logsumexp
 
 __all__ = ["catalogue_logits", "catalogue_positives", "catalogue_row_loss", "shared_id_hits"]
 
@@ -86,11 +89,14 @@ def catalogue_row_loss(
     q = outputs["query"] / temperature
     qi = query_index(outputs)
     neg = outputs["negative"]
-    scores = q @ neg.T  # (Q, C)
     same = shared_id_hits(outputs, positive_ids, cols, shared_values)
-    if same is None and "query_index" not in outputs:
-        return F.cross_entropy(scores, cols, reduction="none")  # one row per example: fused log-softmax
-    lse = torch.logsumexp(scores, dim=1)[qi]
+    if q.shape[0] * neg.shape[0] <= LOGITS_BUDGET:
+        scores = q @ neg.T  # (Q, C)
+        if same is None and "query_index" not in outputs:
+            return F.cross_entropy(scores, cols, reduction="none")  # one row per example: fused log-softmax
+        lse = torch.logsumexp(scores, dim=1)[qi]
+    else:  # a big catalogue: the normalizer streamed over blocks of it, no (Q, C) logits
+        lse = catalogue_logsumexp(q, neg)[qi]
 
     def row_logits(rows: Tensor, columns: Tensor) -> Tensor:
         # per-pair dot products: gathering from the (Q, C) scores would make backward
