@@ -107,3 +107,23 @@ def test_a_user_of_the_users_table_that_training_never_saw_is_served_from_their_
     assert by_id.item_id.tolist() == by_row.item_id.tolist()
     assert by_id.score.tolist() == pytest.approx(by_row.score.tolist())
     assert by_id.item_id.tolist() != rec.recommend(99, k=5).item_id.tolist()  # 99: nowhere, the average user
+
+
+def test_rows_that_lack_a_read_column_are_told_when_nothing_stored_fills_it(tmp_path, caplog):
+    """A row without age/country for an unknown user was scored with them missing, silently."""
+    from recstack.config import ExperimentConfig
+    from tests.unit.experiment.side_data import side_config, write_side_data
+
+    write_side_data(tmp_path, cold_users=2)
+    exp = RetrievalExperiment(ExperimentConfig.from_dict(side_config(), base_dir=str(tmp_path)))
+    exp.fit()
+    rec = exp.recommender()
+    known = int(rec.known_queries.user_id.iloc[0])
+    with caplog.at_level(logging.WARNING, logger="recstack.artifacts.recommender"):
+        rec.recommend([{"user_id": known}, {"user_id": 999, "age": 30}, {"user_id": 1}], k=3)
+    # 999 is in no table; user 1 (in users.csv, not in training) is filled from the stored users-table rows
+    assert "1 of 3 rows lack columns ['country'], which the model reads" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="recstack.artifacts.recommender"):
+        rec.recommend([{"user_id": known}], k=3)  # the stored row fills it: nothing to say
+    assert "lack columns" not in caplog.text
