@@ -40,6 +40,7 @@ from recstack.preprocessing.keys import key_codes, one_row_per_key, require_ids,
 from recstack.tasks.retrieval import CANDIDATE_ROW, RetrievalTask
 from recstack.tasks.retrieval_eval import RetrievalEvaluator, warn_outside_catalogue, warn_trivial_cutoffs
 from recstack.training import History, Trainer, seed_everything
+from recstack.training.batches import check_batch_size
 
 __all__ = ["RetrievalExperiment", "Catalogue"]
 
@@ -285,10 +286,22 @@ class RetrievalExperiment:
 
     # ------------------------------------------------------------ actions
     def fit(self, *, resume_from: str | Path | None = None) -> History:
-        """Trains with the config's ``train`` settings; validation drives early stopping."""
-        seed_everything(self.config.train.seed)
+        """Trains with the config's ``train`` settings; validation drives early stopping.
+
+        ``resume_from``: a checkpoint of a run of the same config and data (see
+        :class:`~recstack.training.Trainer`); a changed model, features, task or data is refused.
+        """
+        cfg = self.config
+        # a one-row batch has no negatives when the batch is all the softmax sees
+        check_batch_size(cfg.train.batch_size, len(self.train_data),
+                         in_batch_only=cfg.task.candidates == "in_batch" and cfg.task.num_negatives == 0)
+        seed_everything(cfg.train.seed)
         val = self.evaluator(self.val_table) if self.val_table is not None else None
-        trainer = Trainer(self.model, self.task, self.config.train, run_dir=self.run_dir)
+        # what a resumed run must share with the checkpoint's (stored in each checkpoint)
+        fingerprint = {"model": cfg.model.model_dump(mode="json"), "features": cfg.features,
+                       "task": cfg.task.model_dump(mode="json"),
+                       "data": {"training_rows": len(self.train_data), "catalogue_items": len(self.catalogue.ids)}}
+        trainer = Trainer(self.model, self.task, cfg.train, run_dir=self.run_dir, fingerprint=fingerprint)
         self.history = trainer.fit(self.train_data, evaluator=val, resume_from=resume_from)
         self.trainer = trainer
         return self.history

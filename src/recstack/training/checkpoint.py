@@ -15,8 +15,10 @@ checkpoint behind.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,9 @@ from torch import nn
 from recstack._atomic import replace_dir, write_text
 from recstack.errors import ArtifactError
 from recstack.tasks.base import Task
+from recstack.training.state import validate_state
 
-__all__ = ["save_checkpoint", "load_checkpoint", "latest_checkpoint"]
+__all__ = ["save_checkpoint", "load_checkpoint", "latest_checkpoint", "read_checkpoint", "resolve_checkpoint"]
 
 FORMAT = 1
 
@@ -103,13 +106,6 @@ def epoch_dir(root: str | Path, epoch: int) -> Path:
     return Path(root) / f"epoch-{epoch:04d}"
 
 
-def checkpoint_root(path: str | Path) -> Path:
-    """The run folder (the one holding ``LATEST`` and ``epoch-*``) of a path given to resume:
-    the run folder itself or one of its checkpoint folders."""
-    p = Path(path)
-    return p if (p / "LATEST").exists() else p.parent
-
-
 def clear_checkpoints(directory: str | Path, *, after: int | None = None) -> int:
     """Removes the checkpoints of an earlier run in ``directory`` (``epoch-*`` and ``LATEST``).
 
@@ -141,39 +137,147 @@ def latest_checkpoint(directory: str | Path) -> Path | None:
     return path if path.exists() else None
 
 
+def _epoch_folders(root: Path) -> str:
+    found = sorted(p.name for p in root.glob("epoch-*") if (p / "state.json").is_file())
+    return ", ".join(found) if found else "none"
+
+
+def resolve_checkpoint(path: str | Path) -> tuple[Path, Path]:
+    """``(folder, root)`` of a path given to resume: the checkpoint folder (``epoch-NNNN``) it
+    names and the run's checkpoint folder (the one holding ``LATEST`` and ``epoch-*``).
+
+    ``path`` is ``OUTPUT.run/checkpoints`` (its ``LATEST``) or one ``epoch-NNNN`` folder; any
+    other path is an :class:`ArtifactError` saying what to pass instead.
+    """
+    p = Path(path)
+    hint = "pass OUTPUT.run/checkpoints (its latest checkpoint) or one OUTPUT.run/checkpoints/epoch-NNNN folder"
+    if (p / "LATEST").is_file():
+        try:
+            name = (p / "LATEST").read_text().strip()
+        except (OSError, UnicodeDecodeError) as err:
+            raise ArtifactError(f"cannot read {p / 'LATEST'}: {err}; pass one of its epoch-NNNN folders "
+                                f"instead (found: {_epoch_folders(p)})") from None
+        folder = p / name
+        if not name or "/" in name or not (folder / "state.json").is_file():
+            raise ArtifactError(f"{p / 'LATEST'} names {name!r}, which is not a checkpoint in {p}; pass one of "
+                                f"its epoch-NNNN folders instead (found: {_epoch_folders(p)})")
+        return folder, p
+    if (p / "state.json").is_file():
+        return p, p.parent
+    if not p.exists():
+        raise ArtifactError(f"resume: {p} does not exist; {hint}")
+    if not p.is_dir():
+        raise ArtifactError(f"resume: {p} is not a folder; {hint}")
+    if (p / "checkpoints").is_dir():
+        raise ArtifactError(f"resume: {p} is a run folder; pass its checkpoints, {p / 'checkpoints'}")
+    if any(p.glob("epoch-*")) or any(p.glob(".tmp-epoch-*")):
+        raise ArtifactError(f"resume: {p} has no LATEST (the run ended before its first checkpoint was complete, "
+                            f"or it was removed); complete epoch-NNNN folders found: {_epoch_folders(p)}; "
+                            "pass one of them, or train afresh without resuming")
+    raise ArtifactError(f"resume: {p} holds no checkpoint (no LATEST, no state.json); {hint}")
+
+
+def _unreadable(folder: Path, err: Exception) -> ArtifactError:
+    return ArtifactError(f"cannot read checkpoint {folder}: {err}; pass a folder written by the Trainer "
+                         "(it holds state.json, weights.safetensors, optimizer.safetensors)")
+
+
+def read_state(folder: Path) -> dict[str, Any]:
+    """The validated ``state.json`` of checkpoint folder ``folder``."""
+    try:
+        raw = json.loads((folder / "state.json").read_text())
+    except (OSError, ValueError) as err:
+        raise _unreadable(folder, err) from None
+    return validate_state(raw, folder / "state.json", FORMAT)
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint read from disk and checked, not yet applied to anything."""
+
+    folder: Path  # the epoch-NNNN folder
+    root: Path  # the folder holding LATEST and the epoch-* folders
+    state: dict[str, Any]
+    weights: dict[str, torch.Tensor]
+    optimizer_tensors: dict[str, torch.Tensor]
+
+    @property
+    def epoch(self) -> int:
+        return int(self.state["epoch"])
+
+
+def read_checkpoint(path: str | Path) -> Checkpoint:
+    """Reads and validates the checkpoint at ``path`` (see :func:`resolve_checkpoint`);
+    changes nothing."""
+    folder, root = resolve_checkpoint(path)
+    state = read_state(folder)
+    try:
+        weights = load_file(str(folder / "weights.safetensors"))
+        opt_tensors = load_file(str(folder / "optimizer.safetensors"))
+    except (OSError, ValueError, SafetensorError) as err:
+        raise _unreadable(folder, err) from None
+    if "rng.torch" not in opt_tensors:
+        raise ArtifactError(f"checkpoint {folder} lacks the RNG state (rng.torch); it is incomplete, use another one")
+    return Checkpoint(folder, root, state, weights, opt_tensors)
+
+
+def check_fits(ckpt: Checkpoint, *, model: nn.Module, task: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """Raises :class:`ArtifactError` (one sentence) when the checkpoint's tensors do not fit
+    ``model``, ``task`` and ``optimizer``: other names or shapes."""
+    have = {f"model.{k}": tuple(v.shape) for k, v in model.state_dict().items()}
+    have.update({f"task.{k}": tuple(v.shape) for k, v in task.state_dict().items()})
+    stored = {k: tuple(v.shape) for k, v in ckpt.weights.items() if k.startswith(("model.", "task."))}
+    problems = [f"{k} is {list(stored[k])} in the checkpoint and {list(have[k])} here"
+                for k in have if k in stored and stored[k] != have[k]]
+    problems += [f"{k} is missing from the checkpoint" for k in have if k not in stored]
+    problems += [f"the checkpoint has {k}, which this model lacks" for k in stored if k not in have]
+    groups = ckpt.state["optimizer"]["param_groups"]
+    sizes = [len(g["params"]) for g in optimizer.param_groups]
+    if not problems and [len(g["params"]) for g in groups] != sizes:
+        problems.append(f"its optimizer has parameter groups of {[len(g['params']) for g in groups]} "
+                        f"parameters, this one {sizes}")
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ArtifactError(f"checkpoint {ckpt.folder} does not fit this model: {problems[0]}{more}; the model, "
+                            "features or data changed since it was written: resume with the same config and "
+                            "data, or train afresh without resuming")
+
+
+def apply_checkpoint(
+    ckpt: Checkpoint, *, model: nn.Module, task: nn.Module, optimizer: torch.optim.Optimizer
+) -> None:
+    """Loads the checkpoint into ``model``, ``task``, ``optimizer`` and the RNGs; all or nothing."""
+    before = (copy.deepcopy(model.state_dict()), copy.deepcopy(task.state_dict()),
+              copy.deepcopy(optimizer.state_dict()))
+    try:
+        model.load_state_dict(_part(ckpt.weights, "model"), strict=True)
+        task.load_state_dict(_part(ckpt.weights, "task"), strict=True)
+        optimizer.load_state_dict(_unflatten_optimizer(ckpt.optimizer_tensors, ckpt.state["optimizer"]))
+    except (RuntimeError, KeyError, ValueError, TypeError) as err:
+        model.load_state_dict(before[0])
+        task.load_state_dict(before[1])
+        optimizer.load_state_dict(before[2])
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ArtifactError(f"checkpoint {ckpt.folder} does not match this model/optimizer ({first}); resume "
+                            "with the config it was written with, or train afresh without resuming") from None
+    torch.set_rng_state(ckpt.optimizer_tensors["rng.torch"])
+    if "rng.task" in ckpt.optimizer_tensors and isinstance(task, Task):
+        task.set_rng_state(ckpt.optimizer_tensors["rng.task"])
+
+
 def load_checkpoint(
     path: str | Path, *, model: nn.Module, task: nn.Module, optimizer: torch.optim.Optimizer
 ) -> dict[str, Any]:
     """Restores model, task, optimizer and RNG from ``path``; returns ``state.json``'s dict.
 
     A checkpoint folder (``epoch-XXXX``) or a run folder containing ``LATEST`` is accepted.
+    Everything is checked before anything is changed: a refused checkpoint leaves the model,
+    task and optimizer as they were.
     """
-    p = Path(path)
-    if (p / "LATEST").exists():
-        p = latest_checkpoint(p) or p
-    try:
-        state = json.loads((p / "state.json").read_text())
-        weights = load_file(str(p / "weights.safetensors"))
-        opt_tensors = load_file(str(p / "optimizer.safetensors"))
-    except (OSError, ValueError, SafetensorError) as err:
-        raise ArtifactError(
-            f"cannot read checkpoint {p}: {err}; pass a folder written by the Trainer "
-            "(it holds state.json, weights.safetensors, optimizer.safetensors)"
-        ) from None
-    if state.get("format") != FORMAT:
-        raise ArtifactError(f"checkpoint {p} has format {state.get('format')!r}, this version reads {FORMAT}")
-    try:
-        model.load_state_dict(_part(weights, "model"), strict=True)
-        task.load_state_dict(_part(weights, "task"), strict=True)
-        optimizer.load_state_dict(_unflatten_optimizer(opt_tensors, state["optimizer"]))
-    except (RuntimeError, KeyError, ValueError) as err:
-        raise ArtifactError(f"checkpoint {p} does not match this model/optimizer: {err}") from None
-    if "rng.torch" not in opt_tensors:
-        raise ArtifactError(f"checkpoint {p} lacks the RNG state (rng.torch); it is incomplete, use another one")
-    torch.set_rng_state(opt_tensors["rng.torch"])
-    if "rng.task" in opt_tensors and isinstance(task, Task):
-        task.set_rng_state(opt_tensors["rng.task"])
-    return state
+    ckpt = read_checkpoint(path)
+    check_fits(ckpt, model=model, task=task, optimizer=optimizer)
+    apply_checkpoint(ckpt, model=model, task=task, optimizer=optimizer)
+    return ckpt.state
 
 
 def load_model_weights(path: str | Path) -> dict[str, torch.Tensor]:
@@ -185,18 +289,16 @@ def load_model_weights(path: str | Path) -> dict[str, torch.Tensor]:
     return _part(weights, "model")
 
 
-def load_best_weights(path: str | Path) -> dict[str, torch.Tensor] | None:
-    """The best epoch's model weights carried by checkpoint ``path`` (or a run folder's
-    latest checkpoint), or ``None`` when it carries none."""
-    p = Path(path)
-    if (p / "LATEST").exists():
-        p = latest_checkpoint(p) or p
+def load_best_weights(folder: str | Path) -> dict[str, torch.Tensor] | None:
+    """The best epoch's model weights carried by checkpoint folder ``folder``
+    (``best.safetensors``), or ``None`` when it carries none."""
+    p = Path(folder)
     if not (p / "best.safetensors").exists():
         return None
     try:
         weights = load_file(str(p / "best.safetensors"))
     except (OSError, ValueError, SafetensorError) as err:
-        raise ArtifactError(f"cannot read the best weights in {p}: {err}") from None
+        raise ArtifactError(f"cannot read the best weights in {p}: {err}; resume from another checkpoint") from None
     return _part(weights, "model")
 
 

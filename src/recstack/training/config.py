@@ -49,7 +49,8 @@ class TrainConfig(StrictModel):
         early_stopping: optional, see :class:`EarlyStoppingConfig`.
         seed: makes a run repeatable on CPU: shuffling and negative sampling, and the initial
             weights when the model is built after ``seed_everything(seed)`` (as
-            ``RetrievalExperiment`` does; ``Trainer.fit`` seeds only when it starts).
+            ``RetrievalExperiment`` does; ``Trainer.fit`` seeds only when it starts). From
+            -2**63 to 2**64 - 1, torch's range; a negative seed ``s`` runs as ``s + 2**64``.
         grad_clip: clip the global gradient norm to this value.
         checkpoint_every: write a checkpoint every this many epochs (0: never); only when the
             trainer has a ``run_dir``, i.e. ``recstack train --keep-checkpoints``, which writes
@@ -66,7 +67,7 @@ class TrainConfig(StrictModel):
     epochs: int = Field(default=10, ge=1)
     eval_every: int = Field(default=1, ge=0)
     early_stopping: EarlyStoppingConfig | None = None
-    seed: int = 42
+    seed: int = Field(default=42, ge=-(2**63), lt=2**64)
     grad_clip: float | None = Field(default=None, gt=0)
     checkpoint_every: int = Field(default=1, ge=0)
     progress: bool = True

@@ -7,7 +7,7 @@ import logging
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +15,16 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from recstack.data.batch import Batch
 from recstack.data.dataset import BatchIterator, TensorDataset
-from recstack.errors import ArtifactError, ConfigError
+from recstack.errors import ConfigError
 from recstack.models.base import RecModel
 from recstack.tasks.base import Task
-from recstack.training.checkpoint import (
-    checkpoint_root,
-    clear_checkpoints,
-    epoch_dir,
-    load_best_weights,
-    load_checkpoint,
-    load_model_weights,
-    save_checkpoint,
-)
+from recstack.training.checkpoint import apply_checkpoint, epoch_dir, save_checkpoint
 from recstack.training.config import TrainConfig
+from recstack.training.divergence import check_finite
 from recstack.training.history import History
+from recstack.training.resume import apply_config_hyperparameters, fingerprint_of, prepare_resume, tidy_run_folder
 from recstack.training.seed import seed_everything
 
 __all__ = ["Trainer", "Evaluator", "Callback"]
@@ -78,6 +73,10 @@ class Trainer:
         run_dir: where checkpoints (``checkpoints/``) and ``history.csv/json`` go;
             ``None`` keeps everything in memory.
         callbacks: functions called with each epoch's record (loggers, plots, ...).
+        fingerprint: what must not change when a run is resumed, stored in each checkpoint:
+            config sections and data sizes by name, e.g. ``{"model": {...}, "task": {...},
+            "data": {"training_rows": 2700}}``. A resume with any other value is refused,
+            naming the key; ``train.seed`` and ``train.batch_size`` are added and only warned about.
 
     Example:
         >>> trainer = Trainer(model, task, TrainConfig(epochs=3), run_dir="runs/x")  # doctest: +SKIP
@@ -92,12 +91,14 @@ class Trainer:
         *,
         run_dir: str | Path | None = None,
         callbacks: Sequence[Callback] = (),
+        fingerprint: Mapping[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.task = task
         self.config = config or TrainConfig()
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.callbacks = list(callbacks)
+        self.fingerprint = dict(fingerprint or {})
         self.history = History()
         self.best_metric: float | None = None
         self.best_epoch: int | None = None
@@ -126,42 +127,33 @@ class Trainer:
         )
         self.optimizer = optimizer
         batches = BatchIterator(train, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        fingerprint = fingerprint_of(self.fingerprint, cfg)
         start_epoch = 1
         best_state: dict[str, torch.Tensor] | None = None
         bad_evals = 0
-        if resume_from is None and self.run_dir is not None and cfg.checkpoint_every:
-            removed = clear_checkpoints(self.run_dir / "checkpoints")
-            if removed:
-                log.warning("removed %d checkpoints of an earlier run from %s", removed, self.run_dir / "checkpoints")
-        if resume_from is not None:
-            state = load_checkpoint(resume_from, model=self.model, task=self.task, optimizer=optimizer)
-            written_by = state.get("optimizer_name", cfg.optimizer)
-            if written_by != cfg.optimizer:
-                raise ArtifactError(
-                    f"checkpoint {resume_from} was written with train.optimizer {written_by!r}, this run uses "
-                    f"{cfg.optimizer!r}; resume with the same optimizer or start afresh"
-                )
-            _apply_config_hyperparameters(optimizer, cfg, resume_from)
-            if self.run_dir is not None and cfg.checkpoint_every:
-                # this run's folder must hold only this run's epochs: resumed in place, the epochs
-                # after the resumed one belong to the abandoned future; elsewhere, all are foreign
-                target = self.run_dir / "checkpoints"
-                same = target.resolve() == checkpoint_root(resume_from).resolve()
-                removed = clear_checkpoints(target, after=state["epoch"] if same else None)
-                if removed:
-                    log.warning("removed %d checkpoints of another run from %s", removed, target)
-            start_epoch = state["epoch"] + 1
-            self.history = History(state.get("history"))
-            self.best_metric, self.best_epoch = state.get("best_metric"), state.get("best_epoch")
-            bad_evals = state.get("bad_evals", 0)
-            batches.set_epoch(state["epoch"])
-            if es is not None and es.restore_best and self.best_epoch is not None:
-                best_state = self._best_weights(resume_from, self.best_epoch)
-            if es is not None and bad_evals >= es.patience:  # the run had stopped early there
+        resumed = None
+        if resume_from is not None:  # everything is checked before the model is touched
+            resumed = prepare_resume(resume_from, cfg, fingerprint, model=self.model, task=self.task,
+                                     optimizer=optimizer)
+            apply_checkpoint(resumed.ckpt, model=self.model, task=self.task, optimizer=optimizer)
+            apply_config_hyperparameters(optimizer, cfg, resumed.ckpt.folder)
+            start_epoch = resumed.ckpt.epoch + 1
+            self.history = History(resumed.history)
+            self.best_metric, self.best_epoch, bad_evals = resumed.best_metric, resumed.best_epoch, resumed.bad_evals
+            best_state = resumed.best_state
+            batches.set_epoch(resumed.ckpt.epoch)
+            if resumed.stopped_early:
                 self.stopped_early = True
                 start_epoch = cfg.epochs + 1
+        if self.run_dir is not None:
+            tidy_run_folder(self.run_dir / "checkpoints", resumed, epochs_left=start_epoch <= cfg.epochs)
+            if not cfg.checkpoint_every:
+                log.warning("train.checkpoint_every is 0: no checkpoints are written to %s, so this run cannot be "
+                            "resumed; set it to 1 or more to keep checkpoints", self.run_dir / "checkpoints")
+        es_settings = None if es is None else {"metric": es.metric, "mode": es.mode, "min_delta": es.min_delta}
         for epoch in range(start_epoch, cfg.epochs + 1):
-            record = self._train_epoch(epoch, batches, optimizer)
+            record, last_batch = self._train_epoch(epoch, batches, optimizer)
+            check_finite(self.model, last_batch, epoch)  # a diverged model is never evaluated or saved
             if evaluator is not None and cfg.eval_every and epoch % cfg.eval_every == 0:
                 t0 = time.perf_counter()
                 self.model.eval()
@@ -191,7 +183,8 @@ class Trainer:
                 self.history.write(self.run_dir)
                 if cfg.checkpoint_every and epoch % cfg.checkpoint_every == 0:
                     extra = {"history": self.history.to_list(), "best_metric": self.best_metric,
-                             "best_epoch": self.best_epoch, "bad_evals": bad_evals, "optimizer_name": cfg.optimizer}
+                             "best_epoch": self.best_epoch, "bad_evals": bad_evals, "optimizer_name": cfg.optimizer,
+                             "early_stopping": es_settings, "fingerprint": fingerprint}
                     # the best epoch without a checkpoint of its own: its weights travel along, so a
                     # resumed run restores the same weights as an uninterrupted one
                     unsaved_best = (best_state is not None and self.best_epoch is not None and not (
@@ -203,9 +196,12 @@ class Trainer:
             if es is not None and bad_evals >= es.patience:
                 self.stopped_early = True
                 kept = "its weights restored" if es.restore_best else "the last weights kept"
-                best = "none" if self.best_metric is None else f"{self.best_metric:.4f}"
-                message = (f"early stopping at epoch {epoch}: best val/{es.metric} {best} "
-                           f"at epoch {self.best_epoch} ({kept})")
+                if self.best_epoch is None or self.best_metric is None:
+                    message = (f"early stopping at epoch {epoch}: no evaluation gave a finite val/{es.metric} "
+                               "(the last weights kept)")
+                else:
+                    message = (f"early stopping at epoch {epoch}: best val/{es.metric} {self.best_metric:.4f} "
+                               f"at epoch {self.best_epoch} ({kept})")
                 log.info(message)
                 if cfg.progress:
                     print(message, file=sys.stderr, flush=True)
@@ -221,23 +217,6 @@ class Trainer:
         self.model.eval()
         return self.history
 
-    @staticmethod
-    def _best_weights(resume_from: str | Path, best_epoch: int) -> dict[str, torch.Tensor] | None:
-        """The best epoch's weights, for ``restore_best`` after a resume: the copy the resumed
-        checkpoint carries (``best.safetensors``), else the best epoch's own checkpoint."""
-        carried = load_best_weights(resume_from)  # written with the resumed checkpoint: trusted first
-        if carried is not None:
-            return carried
-        root = checkpoint_root(resume_from)
-        best = epoch_dir(root, best_epoch)
-        if (best / "weights.safetensors").exists():
-            return load_model_weights(best)
-        log.warning(
-            "restore_best: no weights of the best epoch %d in %s (neither its own checkpoint nor a copy in "
-            "the one resumed); the final weights are kept unless a later epoch improves", best_epoch, root,
-        )
-        return None
-
     def _improved(self, value: float) -> bool:
         es = self.config.early_stopping
         assert es is not None
@@ -247,10 +226,14 @@ class Trainer:
             return value > self.best_metric + es.min_delta
         return value < self.best_metric - es.min_delta
 
-    def _train_epoch(self, epoch: int, batches: BatchIterator, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    def _train_epoch(
+        self, epoch: int, batches: BatchIterator, optimizer: torch.optim.Optimizer
+    ) -> tuple[dict[str, Any], Batch | None]:
+        """One pass over the data: the epoch's record, and its last (prepared) batch."""
         cfg = self.config
         self.model.train()
         total, rows = 0.0, 0
+        last: Batch | None = None
         t0 = time.perf_counter()
         live = cfg.progress and sys.stderr.isatty()  # carriage-return updates only garble a log file
         bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=not live, leave=False)
@@ -259,7 +242,8 @@ class Trainer:
             loss = self.task.loss(self.model(batch), batch)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
-                    f"loss became {loss.item()} at epoch {epoch}; lower train.lr or raise task.temperature"
+                    f"loss became {loss.item()} at epoch {epoch}; lower train.lr, set train.grad_clip or raise "
+                    "task.temperature"
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -270,28 +254,14 @@ class Trainer:
             total += loss.item() * n
             rows += n
             bar.set_postfix(loss=f"{total / rows:.4f}")
+            last = batch
         seconds = time.perf_counter() - t0
         return {
             "epoch": epoch,
             "train/loss": total / max(rows, 1),
             "train/seconds": round(seconds, 4),
             "train/examples_per_sec": round(rows / seconds, 1) if seconds > 0 else 0.0,
-        }
-
-
-def _apply_config_hyperparameters(optimizer: torch.optim.Optimizer, cfg: TrainConfig, source: str | Path) -> None:
-    """After a resume, ``train.lr`` and ``train.weight_decay`` win over the checkpoint's values.
-
-    Loading an optimizer's state also loads its settings; a run resumed with a changed
-    learning rate would otherwise keep the old one without a word.
-    """
-    for name, value in (("lr", cfg.lr), ("weight_decay", cfg.weight_decay)):
-        old = {group[name] for group in optimizer.param_groups}
-        if old != {value}:
-            log.warning("resume from %s: train.%s is %g, the checkpoint used %s; continuing with %g",
-                        source, name, value, ", ".join(f"{v:g}" for v in sorted(old)), value)
-            for group in optimizer.param_groups:
-                group[name] = value
+        }, last
 
 
 def _summary(record: dict[str, Any], epochs: int) -> str:

@@ -251,7 +251,7 @@ def test_a_run_resumed_in_place_replaces_the_epochs_it_abandoned(tmp_path, caplo
     b = RetrievalExperiment(cfg(3, 3, 0.1), run_dir=run)
     with caplog.at_level("WARNING"):
         b.fit(resume_from=run / "checkpoints" / "epoch-0001")
-    assert "removed 3 checkpoints of another run" in caplog.text
+    assert "removed 3 checkpoints of the abandoned epochs (after epoch 1)" in caplog.text
     assert sorted(p.name for p in (run / "checkpoints").glob("epoch-*")) == ["epoch-0001", "epoch-0003"]
     best = b.trainer.best_epoch
     assert best == 2  # not checkpointed by b; run A's stale epoch-0002 must not stand in for it
