@@ -33,6 +33,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cfg.train.progress = False
     out = Path(args.output)
     _check_output(out, args.output)
+    if args.resume is not None:  # a wrong path is said now, not after the data is loaded
+        from recstack.training.resume import check_resume_path
+
+        check_resume_path(args.resume, cfg.train)
     run_dir = out.resolve().with_name(out.resolve().name + ".run") if args.keep_checkpoints else None
     exp = RetrievalExperiment(cfg, run_dir=run_dir)
     exp.fit(resume_from=args.resume)
