@@ -16,6 +16,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from recstack.artifacts.manifest import DIGEST, Stamp, changed_since, read_manifest, write_manifest
+from recstack.artifacts.query_rows import decode_rows, encode_rows, jsonable
 from recstack.artifacts.recommender import Recommender
 from recstack._atomic import replace_dir
 from recstack.errors import ArtifactError, RecstackError
@@ -29,24 +30,6 @@ __all__ = ["save", "load"]
 logger = logging.getLogger(__name__)
 
 FILES = ["preprocessor.json", "model.safetensors", "candidates.safetensors", "candidates.json"]
-
-
-def _jsonable(v: Any) -> Any:
-    if v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, np.ndarray):
-        return [_jsonable(x) for x in v.tolist()]
-    if isinstance(v, float) and np.isnan(v):
-        return None
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return v
 
 
 def save(
@@ -121,10 +104,12 @@ def _write_files(
     tensors = {"embeddings": candidate_embeddings.detach().float().contiguous()}
     if seen is not None:
         tensors["seen_offsets"], tensors["seen_items"] = seen[0].long().contiguous(), seen[1].long().contiguous()
+    body: dict[str, Any] = {"ids": [jsonable(i) for i in candidate_ids], "known_queries": None}
+    for name, table in (("known_queries", known_queries), ("side_queries", side_queries)):
+        if table is not None and (name == "known_queries" or len(table)):  # side: users-table rows of unseen users
+            body[name], columns = encode_rows(table, name)
+            tensors.update(columns)
     save_file(tensors, str(tmp / "candidates.safetensors"))
-    body: dict[str, Any] = {"ids": [_jsonable(i) for i in candidate_ids], "known_queries": _rows_json(known_queries)}
-    if side_queries is not None and len(side_queries):
-        body["side_queries"] = _rows_json(side_queries)  # users-table rows of users training never saw
     (tmp / "candidates.json").write_text(json.dumps(body))
     body = {
         "model": {"kind": model.kind, "config": model.get_config()},
@@ -132,14 +117,6 @@ def _write_files(
         **dict(extra or {}),
     }
     write_manifest(tmp, body, FILES)
-
-
-def _rows_json(table: pd.DataFrame | None) -> dict[str, Any] | None:
-    """A table of raw rows as ``{"columns": [...], "rows": [[...], ...]}`` (JSON values)."""
-    if table is None:
-        return None
-    return {"columns": list(table.columns),
-            "rows": [[_jsonable(v) for v in row] for row in table.itertuples(index=False)]}
 
 
 def _check_weight_shapes(d: Path, kind: str, config: Any, outputs: list[OutputSpec]) -> None:
@@ -301,11 +278,11 @@ def _recommender(
     known = None
     if meta.get("known_queries"):
         kq = meta["known_queries"]
-        known = _step(d, "candidates.json", lambda: pd.DataFrame(kq["rows"], columns=kq["columns"]))
+        known = _step(d, "candidates.json", lambda: decode_rows(kq, cands, "known_queries"))
     side = None
     if meta.get("side_queries"):
         sq = meta["side_queries"]
-        side = _step(d, "candidates.json", lambda: pd.DataFrame(sq["rows"], columns=sq["columns"]))
+        side = _step(d, "candidates.json", lambda: decode_rows(sq, cands, "side_queries"))
         if query_column not in side.columns:
             raise ArtifactError(f"{d}: candidates.json: the users-table rows lack the query column "
                                 f"{query_column!r}; re-export the model")

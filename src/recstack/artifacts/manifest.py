@@ -6,7 +6,8 @@ An artifact directory::
     preprocessor.json       fitted feature state (vocabularies, normalizers, buckets)
     model.safetensors       model weights
     candidates.safetensors  candidate embeddings (C, d) [+ seen-item CSR]
-    candidates.json         the candidates' raw IDs, and known query rows
+    candidates.json         the candidates' raw IDs, and the stored query rows by column (their
+                            integer history lists as tensors in candidates.safetensors)
     history.csv, .json      the training log, when the model was trained by an experiment
                             (for people and plots; not read by ``load``, not checksummed)
 

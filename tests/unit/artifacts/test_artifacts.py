@@ -128,9 +128,9 @@ def test_save_paths_nullable_values_and_malformed_but_checksummed_files(trained,
     monkeypatch.chdir(tmp_path / "..")
     out = exp.save(tmp_path.name + "/dot/.")  # "." resolves to a named folder
     assert out.name == "dot" and (out / "recstack.json").exists()
-    from recstack.artifacts.io import _jsonable
+    from recstack.artifacts.query_rows import jsonable
 
-    assert _jsonable(pd.NA) is None and _jsonable(np.bool_(True)) is True
+    assert jsonable(pd.NA) is None and jsonable(np.bool_(True)) is True
 
     def tamper(name, meta):
         bad = tmp_path / name
@@ -144,7 +144,11 @@ def test_save_paths_nullable_values_and_malformed_but_checksummed_files(trained,
     cases = {"no_ids": {k: v for k, v in meta.items() if k != "ids"}, "a_list": [1, 2],
              "dup_ids": {**meta, "ids": [meta["ids"][0]] * len(meta["ids"])},
              "bad_rows": {**meta, "known_queries": {"columns": meta["known_queries"]["columns"], "rows": [[1]]}},
-             "no_rows": {**meta, "known_queries": {"columns": ["user_id"]}}}
+             "no_rows": {**meta, "known_queries": {"columns": ["user_id"]}},
+             "short_column": {**meta, "known_queries": {**meta["known_queries"], "data": {
+                 c: v[:1] for c, v in meta["known_queries"]["data"].items()}}},
+             "no_tensor": {**meta, "known_queries": {**meta["known_queries"], "lists": ["user_id", "history"],
+                                                     "columns": ["user_id", "history"]}}}
     for name, m in cases.items():
         with pytest.raises(ArtifactError, match="malformed|twice|needs an object|query_column") as err:
             recstack.load(tamper(name, m))
