@@ -30,7 +30,9 @@ __all__ = ["DIGEST", "FORMAT_NAME", "FORMAT_VERSION", "MANIFEST", "Stamp", "chan
            "manifest_digest", "write_manifest", "read_manifest", "sha256_file"]
 
 FORMAT_NAME = "recstack.artifact"
-FORMAT_VERSION = 1
+# 1: the first format; 2: stored query rows by column (candidates.json "data"/"lists", history
+# tensors in candidates.safetensors), which a reader of format 1 cannot parse. Both are read.
+FORMAT_VERSION = 2
 MANIFEST = "recstack.json"
 # The sha256 of the manifest itself (every field but this one, as canonical JSON): the model
 # config, query column and experiment settings are checked like the other files. Manifests of
