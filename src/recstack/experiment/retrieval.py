@@ -30,13 +30,14 @@ from recstack.data import TensorDataset, add_history, random_split
 from recstack.errors import ConfigError, SchemaError, empty_cells
 from recstack.experiment.catalogue import Catalogue, build_catalogue
 from recstack.experiment.checks import ExperimentChecks
+from recstack.experiment.export import artifact_metadata, stored_query_rows, users_table_rows
 from recstack.experiment.tables import Tables, join_side_tables, load_tables
 from recstack.metrics import build_exclusion
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing._cells import check_labels
-from recstack.preprocessing.keys import key_codes, one_row_per_key, require_ids, require_items
+from recstack.preprocessing.keys import key_codes, require_ids, require_items
 from recstack.tasks.retrieval import CANDIDATE_ROW, RetrievalTask
 from recstack.tasks.retrieval_eval import RetrievalEvaluator, warn_outside_catalogue, warn_trivial_cutoffs
 from recstack.training import History, Trainer, seed_everything
@@ -316,32 +317,9 @@ class RetrievalExperiment:
 
     def known_queries(self, table: pd.DataFrame | None = None) -> pd.DataFrame:
         """One raw row per user of ``table`` (default: all training data) with the query
-        features' columns: the user's latest row by ``data.time_column`` (else the last in
-        the table); histories are built from the same table."""
-        table = self.full_train if table is None else table
-        user = self.config.data.user_column
-        cols = list(dict.fromkeys([user] + [self.schema[f].source_column for f in self.query_features]))
-        hist = self.config.data.history
-        base_cols = [c for c in cols if hist is None or c != hist.column]
-        time = self.config.data.time_column
-        if time is not None and time in table.columns:  # the latest row by time (ties: the later in the table)
-            try:  # a row without a time counts as the oldest
-                order = table[time].reset_index(drop=True).sort_values(kind="stable", na_position="first").index
-            except TypeError:
-                log.warning("data.time_column %r holds values that cannot be ordered (mixed types); each user's "
-                            "stored row is their last in the table", time)
-                order = pd.RangeIndex(len(table))
-            order = np.asarray(order)
-            latest = order[one_row_per_key(table[user].iloc[order], keep="last", column=user)]
-            last = table.iloc[np.sort(latest)]
-        else:
-            last = table[one_row_per_key(table[user], keep="last", column=user)]
-        last = last[base_cols].reset_index(drop=True)
-        if hist is not None and hist.column in cols:
-            data = self.config.data
-            last = add_history(last, user_col=user, item_col=data.item_column, time_col=data.time_column,
-                               max_length=hist.max_length, output_col=hist.column, reference=table)[cols]
-        return last
+        features' columns (see :func:`~recstack.experiment.export.stored_query_rows`)."""
+        return stored_query_rows(self.full_train if table is None else table, self.config, self.schema,
+                                 self.query_features)
 
     def recommender(self) -> Recommender:
         """The trained model as a :class:`Recommender` on raw inputs."""
@@ -359,41 +337,15 @@ class RetrievalExperiment:
         return Recommender(
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
             candidate_embeddings=emb, query_column=user, known_queries=known, seen=seen,
-            metadata=self._metadata(), side_queries=self._side_queries(known),
+            metadata=artifact_metadata(self.config, self.tables),
+            side_queries=users_table_rows(known, self.config, self.schema, self.query_features, self.tables),
         )
-
-    def _side_queries(self, known: pd.DataFrame) -> pd.DataFrame | None:
-        """Rows of the users table (a ``data.join`` table keyed on the user column) of users
-        training never saw, with the columns the query tower reads from it: serving answers
-        them from those features, as evaluation, which joins the table, scores them."""
-        user = self.config.data.user_column
-        read = [self.schema[f].source_column for f in self.query_features]
-        for side in self.tables.joins.values():
-            cols = [c for c in dict.fromkeys(read) if c != user and c in side.table.columns]
-            if side.key != user or not cols:
-                continue
-            table = side.table[[user] + cols]
-            known_codes, codes = key_codes(known[user], table[user], column=user)
-            unseen = (codes >= 0) & ~np.isin(codes, known_codes)
-            return table[unseen].reset_index(drop=True)
-        return None
-
-    def _metadata(self) -> dict[str, Any]:
-        """The config, plus where the ``data.join`` tables were read from (absolute paths, their
-        columns, and the config's folder), so an evaluation file can be joined as training was;
-        for a built-in dataset, its side tables' keys and columns (no path), so evaluating a file
-        that needs nothing from them does not load the dataset."""
-        dataset = self.config.data.dataset is not None
-        joins = {name: {"path": side.path, "key": side.key, "columns": list(map(str, side.table.columns))}
-                 for name, side in self.tables.joins.items() if dataset or name in self.config.data.join}
-        return {"experiment": self.config.to_dict(),  # (the manifest sorts keys: the join order is kept apart)
-                "data_files": {"config_dir": self.config.base_dir, "join": joins, "join_order": list(joins)}}
 
     def save(self, directory: str | Path, *, metrics: dict[str, float] | None = None) -> Path:
         """Writes the artifact directory (see :mod:`recstack.artifacts`), and the training log
         (``history.csv``, ``history.json``; not part of the checksummed artifact) beside it."""
         rec = self.recommender()
-        extra: dict[str, Any] = self._metadata()
+        extra: dict[str, Any] = artifact_metadata(self.config, self.tables)
         if metrics is not None:
             extra["metrics"] = metrics
         if self.history is not None:

@@ -1,0 +1,82 @@
+"""What a trained experiment stores in its artifact besides the weights: one query row per
+known user, the users-table rows of users training never saw, and where the side tables came
+from (so ``recstack evaluate`` joins an evaluation file as training did)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recstack.config.experiment import ExperimentConfig
+from recstack.data import add_history
+from recstack.experiment.tables import Tables
+from recstack.features import Schema
+from recstack.preprocessing.keys import key_codes, one_row_per_key
+
+__all__ = ["artifact_metadata", "stored_query_rows", "users_table_rows"]
+
+log = logging.getLogger("recstack.experiment.retrieval")  # the experiment's messages, as before
+
+
+def stored_query_rows(table: pd.DataFrame, config: ExperimentConfig, schema: Schema,
+                      query_features: Sequence[str]) -> pd.DataFrame:
+    """One raw row per user of ``table`` with the query features' columns: the user's latest
+    row by ``data.time_column`` (else the last in the table); histories are built from the
+    same table."""
+    user = config.data.user_column
+    cols = list(dict.fromkeys([user] + [schema[f].source_column for f in query_features]))
+    hist = config.data.history
+    base_cols = [c for c in cols if hist is None or c != hist.column]
+    time = config.data.time_column
+    if time is not None and time in table.columns:  # the latest row by time (ties: the later in the table)
+        try:  # a row without a time counts as the oldest
+            order = table[time].reset_index(drop=True).sort_values(kind="stable", na_position="first").index
+        except TypeError:
+            log.warning("data.time_column %r holds values that cannot be ordered (mixed types); each user's "
+                        "stored row is their last in the table", time)
+            order = pd.RangeIndex(len(table))
+        order = np.asarray(order)
+        latest = order[one_row_per_key(table[user].iloc[order], keep="last", column=user)]
+        last = table.iloc[np.sort(latest)]
+    else:
+        last = table[one_row_per_key(table[user], keep="last", column=user)]
+    last = last[base_cols].reset_index(drop=True)
+    if hist is not None and hist.column in cols:
+        data = config.data
+        last = add_history(last, user_col=user, item_col=data.item_column, time_col=data.time_column,
+                           max_length=hist.max_length, output_col=hist.column, reference=table)[cols]
+    return last
+
+
+def users_table_rows(known: pd.DataFrame, config: ExperimentConfig, schema: Schema,
+                     query_features: Sequence[str], tables: Tables) -> pd.DataFrame | None:
+    """Rows of the users table (a ``data.join`` table keyed on the user column) of users not in
+    ``known``, with the columns the query tower reads from it: serving answers them from those
+    features, as evaluation, which joins the table, scores them."""
+    user = config.data.user_column
+    read = [schema[f].source_column for f in query_features]
+    for side in tables.joins.values():
+        cols = [c for c in dict.fromkeys(read) if c != user and c in side.table.columns]
+        if side.key != user or not cols:
+            continue
+        rows = side.table[[user] + cols]
+        known_codes, codes = key_codes(known[user], rows[user], column=user)
+        unseen = (codes >= 0) & ~np.isin(codes, known_codes)
+        return rows[unseen].reset_index(drop=True)
+    return None
+
+
+def artifact_metadata(config: ExperimentConfig, tables: Tables) -> dict[str, Any]:
+    """The config, plus where the ``data.join`` tables were read from (absolute paths, their
+    columns, and the config's folder), so an evaluation file can be joined as training was;
+    for a built-in dataset, its side tables' keys and columns (no path), so evaluating a file
+    that needs nothing from them does not load the dataset."""
+    dataset = config.data.dataset is not None
+    joins = {name: {"path": side.path, "key": side.key, "columns": list(map(str, side.table.columns))}
+             for name, side in tables.joins.items() if dataset or name in config.data.join}
+    return {"experiment": config.to_dict(),  # (the manifest sorts keys: the join order is kept apart)
+            "data_files": {"config_dir": config.base_dir, "join": joins, "join_order": list(joins)}}
