@@ -306,6 +306,12 @@ class ExperimentConfig(StrictModel):
                 f"feature columns: {schema.columns}"
             )
         es = cfg.train.early_stopping
+        if es is not None and cfg.data.validation_fraction == 0:
+            raise ConfigError("train.early_stopping needs validation rows, which data.validation_fraction: 0 "
+                              "leaves none of: set data.validation_fraction (e.g. 0.1), or remove early_stopping")
+        if es is not None and not 1 <= cfg.train.eval_every <= cfg.train.epochs:
+            raise ConfigError(f"train.early_stopping: train.eval_every {cfg.train.eval_every} never evaluates in "
+                              f"{cfg.train.epochs} epochs; set eval_every between 1 and train.epochs")
         if es is not None and es.metric not in cfg.eval.metrics:
             raise ConfigError(
                 f"train.early_stopping.metric: {es.metric!r} is not in eval.metrics {cfg.eval.metrics}; "

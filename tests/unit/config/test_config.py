@@ -266,3 +266,14 @@ def test_section_level_errors_do_not_dump_the_section_and_metrics_name_their_key
     with pytest.raises(ConfigError) as err:
         ExperimentConfig.from_dict(d)
     assert "candidate_key 'foo'" in str(err.value) and "(got {" not in str(err.value)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"data.validation_fraction": 0.0}, r"train.early_stopping needs validation rows.*data.validation_fraction"),
+    ({"train.eval_every": 0}, r"train.eval_every 0 never evaluates in 3 epochs"),
+    ({"train.eval_every": 5}, r"train.eval_every 5 never evaluates in 3 epochs"),
+])
+def test_early_stopping_that_could_never_run_is_refused_with_the_config(overrides, message):
+    """It was refused only after the data was read (or silently never ran: eval_every > epochs)."""
+    with pytest.raises(ConfigError, match=message):
+        small_config(**{"train.early_stopping": {"metric": "hit_rate@10", "patience": 1}, **overrides})
