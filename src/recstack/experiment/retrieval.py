@@ -32,7 +32,7 @@ from recstack.experiment.catalogue import Catalogue, build_catalogue
 from recstack.experiment.checks import ExperimentChecks
 from recstack.experiment.export import artifact_metadata, stored_query_rows, users_table_rows
 from recstack.experiment.tables import Tables, join_side_tables, load_tables
-from recstack.metrics import build_exclusion
+from recstack.metrics import ExclusionLists, build_exclusion
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
@@ -243,7 +243,10 @@ class RetrievalExperiment:
             seen_rows = torch.as_tensor(self.catalogue.rows_of(seen_train[key_col]), dtype=torch.long)
             seen_users = torch.as_tensor(seen_codes)
             ok = (seen_rows >= 0) & (seen_users >= 0)
-            exclude = self._with_history_items(build_exclusion(groups, seen_users[ok], seen_rows[ok]), table)
+            # kept per user and expanded per block of rows: not (test rows x training items) entries
+            users = torch.arange(int(groups.max()) + 1)
+            exclude = ExclusionLists(per_group=build_exclusion(users, seen_users[ok], seen_rows[ok]),
+                                     row_groups=groups, per_row=self._history_items(table))
         cold, known = None, None
         if ev.cold_start == "average":
             cold = torch.as_tensor(self._cold_rows(table, ~np.isin(table_codes, seen_codes)))
@@ -258,22 +261,18 @@ class RetrievalExperiment:
             cold=cold, known_features=known,
         )
 
-    def _with_history_items(self, exclude: tuple[torch.Tensor, torch.Tensor], table: pd.DataFrame
-                            ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each row's exclusion list plus the items of its history cell (``data.history.column``,
-        when the table has it): "seen" as a saved model's ``exclude="seen"`` reads it, so
+    def _history_items(self, table: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Per row, the items of its history cell (``data.history.column``, when the table has
+        it), excluded as seen too: "seen" as a saved model's ``exclude="seen"`` reads it, so
         ``recstack evaluate`` reports what this evaluation reports."""
         hist = self.config.data.history
         if hist is None or hist.column not in table.columns:
-            return exclude
+            return None
         flat, lengths = split_history(table[hist.column], self.schema, self.query_features, hist.column)
         found = self.catalogue.rows_of(pd.Series(flat, dtype=object)) if len(flat) else np.empty(0, dtype=np.int64)
         hist_rows = np.repeat(np.arange(len(table)), lengths)[found >= 0]
-        offsets, items = exclude
-        rows = torch.cat([torch.repeat_interleave(torch.arange(len(table)), offsets.diff()),
-                          torch.as_tensor(hist_rows, dtype=torch.long)])
-        return build_exclusion(torch.arange(len(table)), rows,
-                               torch.cat([items, torch.as_tensor(found[found >= 0], dtype=torch.long)]))
+        return build_exclusion(torch.arange(len(table)), torch.as_tensor(hist_rows, dtype=torch.long),
+                               torch.as_tensor(found[found >= 0], dtype=torch.long))
 
     def _cold_rows(self, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
         """Rows of unknown users that no query feature describes: the user ID and the history

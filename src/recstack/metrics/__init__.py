@@ -3,6 +3,7 @@
 from recstack.metrics.topk import (
     TIES,
     TOPK_METRICS,
+    ExclusionLists,
     build_exclusion,
     drop_group_items,
     parse_metric_name,
@@ -12,5 +13,5 @@ from recstack.metrics.topk import (
     topk_metrics,
 )
 
-__all__ = ["TIES", "TOPK_METRICS", "build_exclusion", "drop_group_items", "parse_metric_name", "positive_ranks", "select_rows", "tied_share",
+__all__ = ["TIES", "TOPK_METRICS", "ExclusionLists", "build_exclusion", "drop_group_items", "parse_metric_name", "positive_ranks", "select_rows", "tied_share",
            "topk_metrics"]

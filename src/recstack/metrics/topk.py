@@ -39,7 +39,7 @@ from recstack.errors import ConfigError
 
 __all__ = [
     "positive_ranks", "tied_share", "topk_metrics", "parse_metric_name", "build_exclusion", "drop_group_items",
-    "TOPK_METRICS", "TIES",
+    "ExclusionLists", "TOPK_METRICS", "TIES",
 ]
 
 TOPK_METRICS = ("hit_rate", "recall", "ndcg", "mrr")
@@ -214,6 +214,70 @@ def tied_share(
         scores, pos_score = _chunk_scores(query_emb, cand_t, positives, exclude, start, min(start + rows, n))
         tied += int((_row_counts(scores == pos_score) > 1).sum())
     return tied / n
+
+
+class ExclusionLists:
+    """Per-row exclusion lists kept compact and expanded a block of rows at a time.
+
+    Evaluation excludes each user's training items from each of the user's rows: as one CSR
+    per row that is ``sum over users of test rows x training items`` entries (a heavy user
+    with 10k training items and 1k test rows alone gives 10M). Here they are kept once per
+    user and expanded for the rows being ranked.
+
+    Args:
+        per_group: CSR ``(offsets (G+1,), items)`` of each group's (user's) items, or None.
+        row_groups: ``(Q,)`` group of each row (needed with ``per_group`` or ``keep``).
+        per_row: CSR ``(offsets (Q+1,), items)`` of items of each row alone (e.g. its given
+            history), or None.
+        keep: ``(groups, items)`` pairs never excluded from a row of that group (its test
+            items: see :func:`drop_group_items`), or None.
+    """
+
+    def __init__(self, *, per_group: tuple[Tensor, Tensor] | None = None, row_groups: Tensor | None = None,
+                 per_row: tuple[Tensor, Tensor] | None = None, keep: tuple[Tensor, Tensor] | None = None) -> None:
+        if (per_group is not None or keep is not None) and row_groups is None:
+            raise ValueError("per_group and keep need row_groups")
+        self.per_group, self.row_groups, self.per_row, self.keep = per_group, row_groups, per_row, keep
+
+    def blocks(self, idx: Tensor, *, max_rows: int, max_entries: int) -> list[Tensor]:
+        """``idx`` cut into consecutive blocks of at most ``max_rows`` rows whose lists hold at
+        most ``max_entries`` items together (a row alone may hold more), so a block's expanded
+        lists stay bounded however many items a heavy user has."""
+        sizes = torch.zeros(len(idx), dtype=torch.long)
+        if self.per_group is not None and self.row_groups is not None:
+            sizes += self.per_group[0].diff()[self.row_groups[idx]]
+        if self.per_row is not None:
+            sizes += self.per_row[0].diff()[idx]
+        out, start, n = [], 0, len(idx)
+        ends = torch.cumsum(sizes, 0)
+        while start < n:
+            base = int(ends[start - 1]) if start else 0
+            fit = int(torch.searchsorted(ends, base + max_entries, right=True))  # rows whose lists fit
+            stop = min(max(fit, start + 1), start + max_rows, n)
+            out.append(idx[start:stop])
+            start = stop
+        return out
+
+    def rows(self, idx: Tensor) -> tuple[Tensor, Tensor]:
+        """The CSR of rows ``idx``: their groups' items and their own, deduplicated and sorted,
+        without the ``keep`` pairs of their groups."""
+        n = len(idx)
+        local = torch.arange(n)
+        pairs_rows: list[Tensor] = []
+        pairs_items: list[Tensor] = []
+        for csr, which in ((self.per_group, None if self.row_groups is None else self.row_groups[idx]),
+                           (self.per_row, idx)):
+            if csr is None or which is None:
+                continue
+            offsets, items = select_rows(csr, which)
+            pairs_rows.append(torch.repeat_interleave(local, offsets.diff()))
+            pairs_items.append(items.long())
+        if not pairs_rows:
+            return torch.zeros(n + 1, dtype=torch.long), torch.zeros(0, dtype=torch.long)
+        out = build_exclusion(local, torch.cat(pairs_rows), torch.cat(pairs_items))
+        if self.keep is not None and self.row_groups is not None:
+            out = drop_group_items(out, self.row_groups[idx], self.keep)
+        return out
 
 
 def drop_group_items(

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from recstack.errors import DataError
-from recstack.metrics import (drop_group_items, parse_metric_name, positive_ranks, select_rows, tied_share,
+from recstack.metrics import (ExclusionLists, parse_metric_name, positive_ranks, select_rows, tied_share,
                               topk_metrics)
 
 __all__ = ["RetrievalEvaluator", "warn_if_not_finite", "warn_if_tied", "warn_outside_catalogue", "warn_trivial_cutoffs"]
@@ -18,6 +18,8 @@ __all__ = ["RetrievalEvaluator", "warn_if_not_finite", "warn_if_tied", "warn_out
 logger = logging.getLogger(__name__)
 TIE_SAMPLE = 1024  # evaluation rows checked for ties
 TIE_WARN_SHARE = 0.01
+EXCLUDE_BLOCK = 16384  # rows ranked at once: their exclusion lists are expanded only then
+EXCLUDE_ENTRIES = 1 << 22  # excluded (row, item) pairs expanded at once (a few tens of MB)
 
 
 def warn_if_tied(query: Tensor, cand: Tensor, positives: Tensor, ties: str, *,
@@ -91,7 +93,9 @@ class RetrievalEvaluator:
         catalogue_features: ``{key: (C, ...)}`` preprocessed candidate features.
         metrics: names such as ``hit_rate@100``, ``recall@10``, ``ndcg@10``, ``mrr``.
         groups: ``(Q,)`` user of each row, for per-user metrics (recall, ndcg, mrr).
-        exclude: CSR ``(offsets (Q+1,), catalogue rows)`` of items to drop per row.
+        exclude: items to drop per row: a CSR ``(offsets (Q+1,), catalogue rows)``, or
+            :class:`~recstack.metrics.ExclusionLists` (kept per user, expanded per block of rows).
+            A user's test items are never dropped from the user's rows (one list per user).
         chunk_size: query rows scored at once; memory is ``chunk_size x C`` floats.
         ties: the positive's place among equal scores (``recstack.metrics.TIES``).
         cold: ``(Q,)`` bool, rows that are cold-start queries: their query vector is the
@@ -107,7 +111,7 @@ class RetrievalEvaluator:
         *,
         metrics: Sequence[str],
         groups: Tensor | None = None,
-        exclude: tuple[Tensor, Tensor] | None = None,
+        exclude: tuple[Tensor, Tensor] | ExclusionLists | None = None,
         chunk_size: int = 2048,
         ties: str = "optimistic",
         cold: Tensor | None = None,
@@ -122,9 +126,11 @@ class RetrievalEvaluator:
         self.catalogue_features = dict(catalogue_features)
         self.metrics = list(metrics)
         self.groups = groups
-        if exclude is not None and groups is not None:  # a user's held-out items form one list
+        if isinstance(exclude, tuple):  # per-row lists as given
+            exclude = ExclusionLists(per_row=exclude, row_groups=groups)
+        if exclude is not None and groups is not None and exclude.keep is None:  # a user's test items: one list
             known = self.positives >= 0
-            exclude = drop_group_items(exclude, groups, (groups[known], self.positives[known]))
+            exclude.keep = (groups[known], self.positives[known])
         self.exclude = exclude
         self.chunk_size = chunk_size
         self.ties = ties
@@ -146,19 +152,18 @@ class RetrievalEvaluator:
         known = self.positives >= 0
         self.num_candidates = int(cand.shape[0])
         ranks = torch.full_like(self.positives, cand.shape[0])  # a rank of C marks a miss
-        if known.any():
-            exclude = self.exclude
-            if exclude is not None and not bool(known.all()):
-                exclude = select_rows(exclude, known.nonzero().squeeze(1))
-            if not self._tie_warned:  # said once per evaluator, not every epoch; checked until then
-                self._tie_warned = warn_if_tied(query[known], cand, self.positives[known], self.ties,
+        rows = known.nonzero().squeeze(1)
+        if not self._nan_warned and rows.numel():
+            self._nan_warned = warn_if_not_finite(cand)
+        blocks = ([rows[i : i + EXCLUDE_BLOCK] for i in range(0, rows.numel(), EXCLUDE_BLOCK)] if self.exclude is None
+                  else self.exclude.blocks(rows, max_rows=EXCLUDE_BLOCK, max_entries=EXCLUDE_ENTRIES))
+        for n, r in enumerate(blocks):  # exclusion lists exist for one block of rows at a time
+            exclude = None if self.exclude is None else self.exclude.rows(r)
+            if not self._tie_warned and n == 0:  # said once per evaluator, not every epoch; checked until then
+                self._tie_warned = warn_if_tied(query[r], cand, self.positives[r], self.ties,
                                                 exclude=exclude, chunk_size=self.chunk_size)
-            if not self._nan_warned:
-                self._nan_warned = warn_if_not_finite(cand)
-            ranks[known] = positive_ranks(
-                query[known], cand, self.positives[known], exclude=exclude, chunk_size=self.chunk_size,
-                ties=self.ties,
-            )
+            ranks[r] = positive_ranks(query[r], cand, self.positives[r], exclude=exclude,
+                                      chunk_size=self.chunk_size, ties=self.ties)
         return ranks
 
     def __call__(self, model: torch.nn.Module) -> dict[str, float]:

@@ -138,3 +138,40 @@ def test_groups_must_match_the_ranks_and_ndcg_depth_does_not_depend_on_k():
         topk_metrics(torch.tensor([0, 1, 2]), metrics=["mrr"], groups=torch.tensor([0, 1]))
     big = topk_metrics(torch.tensor([0, 3]), metrics=["ndcg@1000000000"], groups=torch.tensor([0, 0]))
     assert big["ndcg@1000000000"] == pytest.approx((1 + 1 / math.log2(5)) / (1 + 1 / math.log2(3)))
+
+
+def test_exclusion_lists_expand_per_block_to_the_per_row_lists():
+    from recstack.metrics import ExclusionLists, drop_group_items, select_rows
+
+    g = torch.Generator().manual_seed(0)
+    groups = torch.randint(0, 6, (40,), generator=g)
+    seen_users, seen_items = torch.randint(0, 8, (90,), generator=g), torch.randint(0, 30, (90,), generator=g)
+    positives = torch.randint(0, 30, (40,), generator=g)
+    own = build_exclusion(torch.arange(40), torch.randint(0, 40, (25,), generator=g), torch.randint(0, 30, (25,), generator=g))
+    # the per-row lists in full: the group's items and the row's own, minus the group's positives
+    per_row = build_exclusion(groups, seen_users, seen_items)
+    r_own = torch.repeat_interleave(torch.arange(40), own[0].diff())
+    r_seen = torch.repeat_interleave(torch.arange(40), per_row[0].diff())
+    full = build_exclusion(torch.arange(40), torch.cat([r_seen, r_own]), torch.cat([per_row[1], own[1]]))
+    full = drop_group_items(full, groups, (groups, positives))
+    lists = ExclusionLists(per_group=build_exclusion(torch.arange(6), seen_users, seen_items), row_groups=groups,
+                           per_row=own, keep=(groups, positives))
+    idx = torch.tensor([3, 17, 17, 0, 39])
+    got, want = lists.rows(idx), select_rows(full, idx)
+    assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    q, c = torch.randn(40, 4, generator=g), torch.randn(30, 4, generator=g)
+    assert torch.equal(positive_ranks(q, c, positives, exclude=full),
+                       torch.cat([positive_ranks(q[i:i + 7], c, positives[i:i + 7], exclude=lists.rows(torch.arange(i, min(i + 7, 40))))
+                                  for i in range(0, 40, 7)]))
+
+
+def test_blocks_bound_the_expanded_entries_of_a_heavy_user():
+    from recstack.metrics import ExclusionLists
+
+    heavy = build_exclusion(torch.arange(2), torch.zeros(1000, dtype=torch.long), torch.arange(1000))  # user 0
+    groups = torch.tensor([0] * 50 + [1] * 50)  # 50 test rows of the heavy user: 50,000 pairs in full
+    lists = ExclusionLists(per_group=heavy, row_groups=groups)
+    blocks = lists.blocks(torch.arange(100), max_rows=64, max_entries=4000)
+    assert torch.equal(torch.cat(blocks), torch.arange(100))
+    assert max(len(lists.rows(b)[1]) for b in blocks) <= 4000 and max(len(b) for b in blocks) <= 64
+    assert len(lists.blocks(torch.arange(3), max_rows=64, max_entries=10)) == 3  # a row over the budget: alone
