@@ -105,6 +105,8 @@ def _write_files(
     if seen is not None:
         tensors["seen_offsets"], tensors["seen_items"] = seen[0].long().contiguous(), seen[1].long().contiguous()
     body: dict[str, Any] = {"ids": [jsonable(i) for i in candidate_ids], "known_queries": None}
+    if side_queries is not None and query_column not in side_queries.columns:
+        raise ArtifactError(f"side_queries lack the query column {query_column!r}: they could not be loaded")
     for name, table in (("known_queries", known_queries), ("side_queries", side_queries)):
         if table is not None and (name == "known_queries" or len(table)):  # side: users-table rows of unseen users
             body[name], columns = encode_rows(table, name)

@@ -176,7 +176,10 @@ def _plain_name(name: str) -> bool:
 def _check_digest(path: Path, manifest: dict[str, Any]) -> None:
     """The manifest's own checksum, when it has one (every manifest written since it was added)."""
     if DIGEST not in manifest:
-        return  # written before the digest existed (format 1): nothing to check
+        if manifest.get("format_version") == 1:
+            return  # written before the digest existed: nothing to check
+        raise ArtifactError(f"{path} has no {DIGEST}, which every format-2 manifest is saved with: it was "
+                            "edited after the model was saved; re-export the model")
     if manifest[DIGEST] != manifest_digest(manifest):
         raise ArtifactError(
             f"{path} was edited after the model was saved ({DIGEST} does not match its content): its "

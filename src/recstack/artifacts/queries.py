@@ -26,7 +26,7 @@ logger = logging.getLogger("recstack.artifacts.recommender")  # the Recommender'
 QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a DataFrame
 COLD_START = ("average", "oov")
 AVERAGE_CHUNK = 8192  # known users embedded at once for the average query
-_INT = re.compile(r"-?(0|[1-9][0-9]*)")  # an integer as canonical keys write it ("42"; not "042", "+42")
+_INT = re.compile(r"0|-?[1-9][0-9]*")  # an integer as canonical keys write it ("42"; not "042", "+42", "-0")
 
 
 class QueryEncoder:
@@ -39,6 +39,8 @@ class QueryEncoder:
         query_column: the raw column of user IDs.
         known_queries: one stored raw row per training user (their query features), or None.
         history_column: the query column listing a user's past candidates, if any.
+        side_queries: rows of the users tables (``data.join`` on the user column) of users
+            training never saw, with the query columns those tables hold, or None.
     """
 
     def __init__(self, *, model: TwoTower, preprocessor: Preprocessor, query_column: str,
@@ -104,11 +106,13 @@ class QueryEncoder:
                                           self.history_column) if unknown.any() else unknown
         return self._complete_known_rows(table, pos), pos, cold
 
-    def has_features(self, ids: list[Any]) -> np.ndarray:
+    def has_features(self, ids: list[Any], columns: Sequence[str] = ()) -> np.ndarray:
         """``(n,)`` bool: IDs with stored query features: seen in training, or rows of the
-        users table (``data.join`` on the user column) that training never saw."""
+        users tables (``data.join`` on the user column) that training never saw, when those
+        rows hold ``columns`` (a training row holds every query column)."""
         found = self.known_positions(ids) >= 0
-        if self._side_pos is not None:
+        if self._side_pos is not None and self.side_queries is not None and set(columns) <= set(
+                map(str, self.side_queries.columns)):
             found |= self._side_pos.positions(ids, column=self.query_column) >= 0
         return found
 

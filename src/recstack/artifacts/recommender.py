@@ -37,8 +37,10 @@ class Recommender:
     users seen in training), as row dicts, or as a DataFrame with the query features'
     columns.
 
-    Cold start: a query is *cold* when its ID was not seen in training and it gives no
-    query feature besides that ID, so nothing is known about it. With
+    Cold start: a query is *cold* when its ID was not seen in training, is not in the
+    model's users table (users-table rows of users training never saw are stored:
+    :attr:`side_queries`) and it gives no query feature besides that ID, so nothing is
+    known about it. With
     ``cold_start="average"`` (the default) it gets the mean query vector of the known
     users: the model's answer for a typical user. With ``"oov"`` it goes through the model
     with its OOV index and default features (OOV rows start at zero and training never
@@ -115,10 +117,11 @@ class Recommender:
     def is_known(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: which raw query IDs were seen in training.
 
-        Unknown IDs still get recommendations: by default (``cold_start="average"``) the
-        mean known user's list; with ``"oov"``, the model's answer for the OOV index, the
-        column defaults and an empty history. Use this to tell them apart, e.g. to route
-        cold-start users elsewhere.
+        Unknown IDs still get recommendations: users of the model's users table from their
+        stored side features (:meth:`has_features` tells those apart); the others, by default
+        (``cold_start="average"``), the mean known user's list, with ``"oov"`` the model's
+        answer for the OOV index, the column defaults and an empty history. Use these to
+        route cold-start users elsewhere.
         """
         return self.queries.known_positions(id_list(ids, "ids")) >= 0
 
@@ -140,7 +143,8 @@ class Recommender:
 
     def stored_ids(self, ids: Any) -> list[Any]:
         """Each raw query ID as the training table spelled it (``"42"`` → ``42`` for an integer
-        column), unknown IDs as given: for callers whose IDs arrive as text, like the CLI."""
+        column); an unknown one as given, or as an integer when the column holds integers and
+        it is one written as text: for callers whose IDs arrive as text, like the CLI."""
         return self.queries.stored_ids(ids)
 
     @property
@@ -161,8 +165,8 @@ class Recommender:
             exclude: ``"seen"`` (each known user's training items and the items of a history
                 given in the row), one raw candidate ID or a list of them excluded for every
                 query, both (``["seen", 69, 121]``), or ``None``.
-            cold_start: ``"average"`` or ``"oov"``: how an unknown bare ID is answered
-                (see the class docstring; :meth:`is_known` tells which IDs are unknown).
+            cold_start: ``"average"`` or ``"oov"``: how a cold query is answered (see the
+                class docstring; :meth:`has_features` tells which IDs are not cold).
 
         Returns:
             A DataFrame ``[<query column>, rank, <candidate key>, score]``, up to ``k`` rows per
@@ -311,7 +315,7 @@ class Recommender:
                 rows = [queries] if isinstance(queries, Mapping) else [q for q in queries if isinstance(q, Mapping)]
                 ids = [q.get(self.query_column) for q in rows]
             present = [i for i in ids if not pd.isna(i)]
-            strangers = len(ids) - int(self.queries.has_features(present).sum())
+            strangers = len(ids) - int(self.queries.has_features(present, absent).sum())
             if strangers:
                 logger.warning("query rows: %d of %d rows lack columns %s, which the model reads, and their user is "
                                "not one the model stores; those features count as missing (their fill or OOV row)",

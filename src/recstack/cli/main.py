@@ -125,11 +125,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     rec = load(args.model)
     options = {"sep": _separator(args.sep), "names": args.names.split(",") if args.names else None,
                "encoding": args.encoding}
-    table = read_table(args.data, dtype=_parse_dtype(args.dtype), **options)
-    if args.dtype is None:  # the ID columns typed as the training file typed them (zero-padded IDs stay text)
-        saved = {c: t for c, t in saved_id_types(rec).items() if c in table.columns}
-        if saved:
-            table = read_table(args.data, dtype=cast("dict[str, ColumnType]", saved), **options)
+    given = _parse_dtype(args.dtype) or {}
+    table = read_table(args.data, dtype=given or None, **options)
+    # the ID columns typed as the training file typed them (zero-padded IDs stay text), unless --dtype says
+    saved = {c: t for c, t in saved_id_types(rec).items() if c in table.columns and c not in given}
+    if saved:  # read again: a column read untyped may have lost what the type keeps (0007 -> 7)
+        table = read_table(args.data, dtype=cast("dict[str, ColumnType]", {**saved, **given}), **options)
     metrics = evaluate_recommender(
         rec, table, metrics=args.metrics.split(",") if args.metrics else None, exclude_seen=args.exclude_seen,
         ties=args.ties, cold_start=args.cold_start, joins=False if args.no_join else joins,
@@ -147,8 +148,9 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     if unknown:
         average = args.cold_start == "average" and rec.stores_known_users
         how = "as for an average known user" if average else "from the OOV embedding"
-        print(f"recstack: warning: {rec.query_column} {', '.join(map(str, unknown))} not seen in training "
-              f"(nor in the users table): recommended {how} (cold start)", file=sys.stderr)
+        where = " (nor in the users table)" if rec.side_queries is not None else ""
+        print(f"recstack: warning: {rec.query_column} {', '.join(map(str, unknown))} not seen in training{where}: "
+              f"recommended {how} (cold start)", file=sys.stderr)
     df = rec.recommend(users, k=args.k, exclude="seen" if args.exclude_seen else None, cold_start=args.cold_start)
     if args.json:
         print(df.to_json(orient="records"))
@@ -216,13 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--exclude-seen", action=argparse.BooleanOptionalAction, default=None,
                    help="drop (or keep) each user's training items (default: the model's eval.exclude_seen)")
     e.add_argument("--cold-start", choices=["average", "oov"], default=None,
-                   help="how users unseen in training are scored (default: the model's eval.cold_start)")
+                   help="how users the model cannot describe are scored (not seen in training, not in its "
+                        "users table; default: the model's eval.cold_start)")
     e.add_argument("--ties", choices=["optimistic", "mid", "pessimistic"], default=None,
                    help="the positive's place among equal scores (default: the model's eval.ties)")
     e.add_argument("--join", action="append", metavar="NAME=PATH",
                    help="read data.join table NAME from PATH instead of the file training read (repeatable)")
     e.add_argument("--no-join", action="store_true",
-                   help="join no data.join table: the evaluation file already has the side columns it needs")
+                   help="join no data.join table: the evaluation file already has the side columns it needs "
+                        "(users the model stores, from training or its users table, still get their stored ones)")
     e.set_defaults(func=_cmd_evaluate)
 
     r = sub.add_parser("recommend", help="top-K items for users")
@@ -232,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
     r.add_argument("--json", action="store_true", help="print JSON records")
     r.add_argument("--cold-start", choices=["average", "oov"], default="average",
-                   help="users not seen in training: the average known user's query (default) or the OOV embedding")
+                   help="users the model cannot describe (not seen in training, not in its users table): the "
+                        "average known user's query (default) or the OOV embedding")
     r.set_defaults(func=_cmd_recommend)
 
     q = sub.add_parser("quickstart", help="train, evaluate and recommend on a built-in dataset")

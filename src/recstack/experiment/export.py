@@ -58,16 +58,29 @@ def users_table_rows(known: pd.DataFrame, config: ExperimentConfig, schema: Sche
     ``known``, with the columns the query tower reads from it: serving answers them from those
     features, as evaluation, which joins the table, scores them."""
     user = config.data.user_column
-    read = [schema[f].source_column for f in query_features]
-    for side in tables.joins.values():
-        cols = [c for c in dict.fromkeys(read) if c != user and c in side.table.columns]
-        if side.key != user or not cols:
-            continue
-        rows = side.table[[user] + cols]
-        known_codes, codes = key_codes(known[user], rows[user], column=user)
-        unseen = (codes >= 0) & ~np.isin(codes, known_codes)
-        return rows[unseen].reset_index(drop=True)
-    return None
+    read = list(dict.fromkeys(schema[f].source_column for f in query_features))
+    parts: list[pd.DataFrame] = []
+    for side in tables.joins.values():  # every users table, as evaluation joins every one
+        cols = [c for c in read if c != user and c in side.table.columns and not any(c in p for p in parts)]
+        if side.key == user and cols:
+            parts.append(side.table[[user] + cols])
+    if not parts:
+        return None
+    rows = parts[0]
+    for more in parts[1:]:  # users of any table; a column another table lacks stays missing
+        known_in, more_codes = key_codes(rows[user], more[user], column=user)
+        add = more[~np.isin(more_codes, known_in)]
+        rows = pd.concat([rows, add[[user]]], ignore_index=True)
+        codes, more_codes = key_codes(rows[user], more[user], column=user)
+        at = pd.Index(more_codes).get_indexer(codes)
+        hit = at >= 0
+        for c in more.columns.drop(user):
+            cells = np.full(len(at), None, dtype=object)
+            cells[hit] = more[c].to_numpy(dtype=object)[at[hit]]
+            rows[c] = pd.Series(cells, dtype=object)
+    known_codes, codes = key_codes(known[user], rows[user], column=user)
+    unseen = (codes >= 0) & ~np.isin(codes, known_codes)
+    return rows[unseen].reset_index(drop=True)
 
 
 def artifact_metadata(config: ExperimentConfig, tables: Tables) -> dict[str, Any]:

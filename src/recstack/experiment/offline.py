@@ -64,8 +64,9 @@ def evaluate_recommender(
     the model's ``data.join`` tables as in training (``joins``: ``True``; ``False``: none; a
     mapping: join name -> file or DataFrame used instead of the saved one; see
     :func:`join_saved_tables`). Other query feature columns are taken from the table when
-    present, else from the users seen in training (users unknown there are answered per
-    ``cold_start``, as :meth:`Recommender.recommend` would). Items not in the catalogue
+    present, else from the users the model stores (seen in training, or in its users table);
+    the others are answered per ``cold_start``, as :meth:`Recommender.recommend` would. Items
+    not in the catalogue
     count as misses.
 
     ``metrics``, ``exclude_seen``, ``cold_start``, ``ties`` (the positive's place among equal
@@ -92,7 +93,9 @@ def evaluate_recommender(
     ranks = rec.rank(table[qcols], table[key], exclude="seen" if exclude_seen else None, cold_start=cold_start,
                      ties=ties, groups=groups, chunk_size=chunk if isinstance(chunk, int) and chunk > 0 else 1024)
     in_catalogue = torch.as_tensor(rec.is_candidate(table[key]))
-    warn_outside_catalogue(int((~in_catalogue).sum()), len(table), key, "evaluation data")
+    warn_outside_catalogue(int((~in_catalogue).sum()), len(table), key, "evaluation data",
+                           hint=f"check the separator, --names, and --dtype {key}=str for IDs such as 0042, if "
+                                "that is unexpected; items new since training cannot be ranked by a saved model")
     warn_trivial_cutoffs(metrics, len(rec.candidate_ids))
     _warn_unknown_queries(rec, table, cold_start)
     unscored = int((in_catalogue & (ranks >= len(rec.candidate_ids))).sum())
@@ -112,8 +115,9 @@ def _warn_unknown_queries(rec: Recommender, table: pd.DataFrame, cold_start: str
     unknown = int(unknown_rows.sum())
     if not unknown:
         return
-    cold = int((unknown_rows & undescribed_rows(table, rec.preprocessor, rec.query_features, rec.query_column,
-                                                rec.history_column)).sum())
+    stored = rec.has_features(table[rec.query_column])  # users-table users: their stored rows describe them
+    cold = int((unknown_rows & ~stored & undescribed_rows(table, rec.preprocessor, rec.query_features,
+                                                          rec.query_column, rec.history_column)).sum())
     column = table[rec.query_column]
     stored = rec.known_queries[rec.query_column] if rec.known_queries is not None else column
     hint = ""

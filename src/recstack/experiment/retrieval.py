@@ -186,7 +186,9 @@ class RetrievalExperiment:
                 except SchemaError as full:
                     message = str(full)
             if re.search(r"\brows? \d", message):
-                message += " (rows are counted from 0 in the training data as read, after data.join)"
+                message += (" (rows are counted from 0 in the training part of data.train after data.split and "
+                            "data.join)" if self.config.data.split is not None else
+                            " (rows are counted from 0 in the training data as read, after data.join)")
             raise SchemaError(message + self.checks.unmatched_join_hint(message, self.full_train)
                               + self.checks.history_hint(message)) from None
 
@@ -298,9 +300,14 @@ class RetrievalExperiment:
         seed_everything(cfg.train.seed)
         val = self.evaluator(self.val_table) if self.val_table is not None else None
         # what a resumed run must share with the checkpoint's (stored in each checkpoint)
-        fingerprint = {"model": cfg.model.model_dump(mode="json"), "features": cfg.features,
+        data = cfg.data.model_dump(mode="json", include={"history", "defaults", "split", "user_column",
+                                                         "item_column", "time_column", "validation_fraction",
+                                                         "validation_seed"})
+        fingerprint = {"model": cfg.model.model_dump(mode="json"),
+                       "features": self.schema.to_dict()["features"],  # every setting, defaults filled in
                        "task": cfg.task.model_dump(mode="json"),
-                       "data": {"training_rows": len(self.train_data), "catalogue_items": len(self.catalogue.ids)}}
+                       "data": {**data, "training_rows": len(self.train_data),
+                                "catalogue_items": len(self.catalogue.ids)}}
         trainer = Trainer(self.model, self.task, cfg.train, run_dir=self.run_dir, fingerprint=fingerprint)
         self.history = trainer.fit(self.train_data, evaluator=val, resume_from=resume_from)
         self.trainer = trainer

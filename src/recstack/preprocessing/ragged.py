@@ -138,13 +138,12 @@ def _arrow_lists(values: Any) -> tuple[np.ndarray, np.ndarray] | None:
     if not (pa.types.is_integer(item) or pa.types.is_string(item) or pa.types.is_large_string(item)):
         return None
     lists = pa.chunked_array(values.array._pa_array).combine_chunks()
-    flat = pc.list_flatten(lists)  # a missing row holds no elements; a slice, not a copy
+    flat = pc.list_flatten(lists)  # the valid rows' elements (a missing row holds none, whatever its slots)
+    lengths = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False)
     if flat.null_count:  # missing elements dropped: lengths recounted from each element's row
-        keep = pc.is_valid(flat)
-        rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)[keep.to_numpy(zero_copy_only=False)]
-        flat, lengths = flat.filter(keep), np.bincount(rows, minlength=len(values))
-    else:
-        lengths = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False)
+        keep = pc.is_valid(flat).to_numpy(zero_copy_only=False)
+        rows = np.repeat(np.arange(len(lengths)), lengths)[keep]
+        flat, lengths = flat.filter(pa.array(keep)), np.bincount(rows, minlength=len(values))
     out = flat.to_numpy(zero_copy_only=False)  # integers without nulls: zero-copy
     if out.dtype.kind == "i" or (out.dtype.kind == "u" and out.dtype.itemsize < 8):
         out = out.astype(np.int64, copy=False)

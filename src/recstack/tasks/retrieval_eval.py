@@ -55,10 +55,11 @@ def warn_if_not_finite(cand: Tensor) -> bool:
 
 
 def warn_trivial_cutoffs(metrics: Sequence[str], num_candidates: int) -> list[str]:
-    """Warns about ``@K`` metrics with ``K`` at or above the catalogue size: every item is in
-    the top K, so hit_rate/recall are 1.0 and say nothing. Returns their names."""
+    """Warns about ``hit_rate@K``/``recall@K`` with ``K`` at or above the catalogue size: every
+    item is in the top K, so they are 1.0 and say nothing (ndcg@K still weighs positions).
+    Returns their names."""
     trivial = [m for m in metrics if (k := parse_metric_name(m)[1]) is not None and k >= num_candidates
-               and not m.startswith("mrr")]
+               and parse_metric_name(m)[0] in ("hit_rate", "recall")]  # ndcg@K, mrr@K still rank the list
     if trivial:
         logger.warning("metrics %s: K is at least the catalogue size (%d candidates), so every positive in the "
                        "catalogue is in the top K and they are trivially 1.0 for those; use a smaller K",
@@ -66,13 +67,13 @@ def warn_trivial_cutoffs(metrics: Sequence[str], num_candidates: int) -> list[st
     return trivial
 
 
-def warn_outside_catalogue(outside: int, rows: int, column: str, where: str) -> None:
+def warn_outside_catalogue(outside: int, rows: int, column: str, where: str, hint: str | None = None) -> None:
     """Warns when evaluation rows hold items the catalogue lacks: they count as misses."""
     if outside:
-        logger.warning("%s: %d of %d rows have a %s not in the catalogue; they count as misses (the catalogue "
-                       "is the training items, plus data.join.items when given: add the items table so items "
-                       "first seen in evaluation can be ranked, and check the ID spelling)",
-                       where, outside, rows, column)
+        hint = hint or ("the catalogue is the training items, plus data.join.items when given: add the items "
+                        "table so items first seen in evaluation can be ranked, and check the ID spelling")
+        logger.warning("%s: %d of %d rows have a %s not in the catalogue; they count as misses (%s)",
+                       where, outside, rows, column, hint)
 
 
 class _Towers(Protocol):

@@ -75,16 +75,16 @@ def fingerprint_of(sections: Mapping[str, Any] | None, cfg: TrainConfig) -> dict
 def _check_fingerprint(stored: dict[str, Any] | None, current: dict[str, Any], folder: Path) -> None:
     if stored is None:  # written before checkpoints had one: the shape check still applies
         return
-    differ = sorted(k for k in stored.keys() & current.keys() if stored[k] != current[k])
+    differ = sorted(k for k in stored.keys() | current.keys() if stored.get(k) != current.get(k))
     refused = [k for k in differ if k not in WARN_ONLY]
     if refused:
         data = " (the training data or its data.* settings changed)" if any(k.startswith("data.") for k in refused) else ""
-        changes = "; ".join(f"{k} is {current[k]!r} now, {stored[k]!r} in the checkpoint" for k in refused)
+        changes = "; ".join(f"{k} is {current.get(k)!r} now, {stored.get(k)!r} in the checkpoint" for k in refused)
         raise ArtifactError(f"checkpoint {folder} was written with another config: {changes}{data}; resume with "
                             "the checkpoint's settings, or train afresh without resuming")
     for k in differ:
         log.warning("resume from %s: %s is %r, the checkpoint's run used %r; training goes on, but the result "
-                    "will not match an uninterrupted run", folder, k, current[k], stored[k])
+                    "will not match an uninterrupted run", folder, k, current.get(k), stored.get(k))
 
 
 def _early_stopping_state(ckpt: Checkpoint, cfg: TrainConfig) -> tuple[float | None, int | None, int]:

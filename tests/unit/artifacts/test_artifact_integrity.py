@@ -77,9 +77,19 @@ def test_the_digest_covers_everything_but_itself(copy):
         recstack.load(copy)
 
 
-def test_a_manifest_without_a_digest_still_loads(saved, copy):
-    """Format-1 artifacts written before the digest existed have none (see tests/golden)."""
+def as_format_1(m):
+    """A manifest as written before the digest existed (format 1)."""
+    m.pop(DIGEST)
+    m["format_version"] = 1
+
+
+def test_a_format_1_manifest_without_a_digest_still_loads_and_a_format_2_one_does_not(saved, copy):
+    """Format-1 artifacts written before the digest existed have none (see tests/golden);
+    every format-2 manifest is written with one, so one without it was edited."""
     edit_manifest(copy, lambda m: m.pop(DIGEST))
+    with pytest.raises(ArtifactError, match="has no manifest_sha256, which every format-2 manifest is saved with"):
+        recstack.load(copy)
+    edit_manifest(copy, lambda m: m.update(format_version=1))
     old, new = recstack.load(copy), recstack.load(saved)
     assert old.recommend([1, 2], k=5).equals(new.recommend([1, 2], k=5))
     # the digest is not a lock: a format-1 manifest may still be edited, with the old checks only
@@ -165,13 +175,13 @@ def test_candidate_ids_are_checked_by_canonical_key(copy, change, message):
 
 def test_an_old_artifact_with_a_repeated_candidate_still_loads_with_a_warning(copy, caplog):
     rewrite(copy, "candidates.json", _ids_edited(copy, lambda ids: ids.__setitem__(1, 1.0)))
-    edit_manifest(copy, lambda m: m.pop(DIGEST))  # written before the digest (and the ID checks)
+    edit_manifest(copy, as_format_1)  # written before the digest (and the ID checks)
     with caplog.at_level("WARNING", logger="recstack.artifacts.io"):
         rec = recstack.load(copy)
     assert "candidates.json: lists candidate ID 1.0 twice" in caplog.text and "loaded anyway" in caplog.text
     assert rec.is_candidate([1, 2]).tolist() == [True, False]  # row 1 (was 2) is now unreachable
     rewrite(copy, "candidates.json", _ids_edited(copy, lambda ids: ids.__setitem__(1, ids[0])))
-    edit_manifest(copy, lambda m: m.pop(DIGEST))
+    edit_manifest(copy, as_format_1)
     with pytest.raises(ArtifactError, match="twice"):  # an exact repeat was always refused
         recstack.load(copy)
 

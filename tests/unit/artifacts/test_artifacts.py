@@ -45,7 +45,8 @@ def test_exclusions_unseen_and_other_verbs(trained):
     assert rec.model.embedding.table_of("user_id").weight[1].abs().sum() == 0
     assert rec.is_known(987654).tolist() == [False]
     # text IDs (the CLI's) in the training table's spelling; unknown IDs as given
-    assert rec.stored_ids(["3", 3.0, "x", "987654"]) == [3, 3, "x", 987654] and type(rec.stored_ids("3")[0]) is int
+    assert rec.stored_ids(["3", 3.0, "x", "987654", "-0", "007"]) == [3, 3, "x", 987654, "-0", "007"]
+    assert type(rec.stored_ids("3")[0]) is int  # "-0" and "007" are other IDs than 0 and 7, as canonical keys say
     first = rec.recommend([3], k=1).item_id[0]
     assert first not in set(rec.recommend([3], k=5, exclude=[first]).item_id)
     s = rec.score([3], [first, 10 ** 9])

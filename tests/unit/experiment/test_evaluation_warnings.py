@@ -22,13 +22,13 @@ def _experiment(tmp_path, **overrides):
 
 def test_train_and_evaluate_say_when_items_are_outside_the_catalogue_and_when_k_covers_it(tmp_path, caplog):
     """Only `recstack evaluate` said so; training reported 0.075 where 0.10 was the ceiling."""
-    exp = _experiment(tmp_path, **{"eval.metrics": ["hit_rate@5", "hit_rate@40"]})
+    exp = _experiment(tmp_path, **{"eval.metrics": ["hit_rate@5", "hit_rate@40", "ndcg@40"]})
     raw = pd.read_csv(tmp_path / "test.csv")
     raw.loc[:4, "item_id"] = 10**6  # not in the catalogue
     with caplog.at_level(logging.WARNING):
         exp.evaluate(raw)
     assert "evaluation data: 5 of" in caplog.text and "not in the catalogue; they count as misses" in caplog.text
-    assert "metrics ['hit_rate@40']: K is at least the catalogue size (30 candidates)" in caplog.text
+    assert "metrics ['hit_rate@40']: K is at least the catalogue size (30 candidates)" in caplog.text  # not ndcg
 
 
 def test_unseen_users_with_side_features_are_not_counted_as_cold_starts(tmp_path, caplog):
@@ -41,9 +41,10 @@ def test_unseen_users_with_side_features_are_not_counted_as_cold_starts(tmp_path
         evaluate_recommender(exp.recommender(), test)  # users.csv joined: age and country given
     assert f"{unseen} of {len(test)} rows have a user_id not seen in training; 0 of them give no other" in caplog.text
     caplog.clear()
+    stranger = pd.concat([test, test.head(1).assign(user_id=10**6)], ignore_index=True)  # in no table
     with caplog.at_level(logging.WARNING):
-        evaluate_recommender(exp.recommender(), test, joins=False)  # no side columns: cold
-    assert f"{unseen} of them give no other query feature and are scored as cold starts" in caplog.text
+        evaluate_recommender(exp.recommender(), stranger, joins=False)  # the model's stored users-table rows
+    assert f"{unseen + 1} of {len(stranger)} rows have a user_id not seen in training; 1 of them give" in caplog.text
 
 
 def test_a_missing_id_column_names_the_setting_that_fixes_it(tmp_path):

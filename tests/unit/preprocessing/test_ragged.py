@@ -141,3 +141,13 @@ def test_an_arrow_list_column_is_read_from_its_buffers_as_the_general_path_reads
     assert flat.dtype == (object if kind == pa.string() else np.int64)
     sliced = column.iloc[100:]  # a slice of the buffers: offsets no longer start at 0
     assert split_ragged(sliced)[0].tolist() == split_ragged(pd.Series(rows[100:], dtype=object))[0].tolist()
+
+
+def test_a_missing_arrow_row_whose_slots_hold_values_is_an_empty_row():
+    """Built from offsets and values, a null row may span values; with null elements too, the
+    fast path crashed (IndexError) where the general path read such a column."""
+    values = pa.array([1, None, 2, 3, 4])
+    offsets = pa.array([0, 2, 4, 5], pa.int32())
+    lists = pa.ListArray.from_arrays(offsets, values, mask=pa.array([False, True, False]))  # row 1 spans 2, 3
+    flat, lengths = split_ragged(pd.Series(pd.arrays.ArrowExtensionArray(lists)))
+    assert flat.tolist() == [1, 4] and lengths.tolist() == [1, 0, 1]

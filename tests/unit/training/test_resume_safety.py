@@ -88,6 +88,14 @@ def test_a_changed_model_or_task_is_refused_naming_the_key_and_seed_or_batch_siz
                                                        "temperature": 0.5}})
     with pytest.raises(ArtifactError, match="task.temperature is 0.5 now, 1.0 in the checkpoint"):
         RetrievalExperiment(hot).fit(resume_from=ckpt)  # same shapes: nothing else caught it
+    # a setting left to its default is a change too (the fingerprint compares every setting)
+    default_length = small_config(**{"train.epochs": 2})
+    feats = dict(default_length.features)
+    feats["history"] = {k: v for k, v in feats["history"].items() if k != "max_length"}
+    with pytest.raises(ArtifactError, match=r"features.history.max_length is 50 now, 20 in the checkpoint"):
+        RetrievalExperiment(small_config(**{"train.epochs": 2, "features": feats})).fit(resume_from=ckpt)
+    with pytest.raises(ArtifactError, match=r"data.history.max_length is 10 now, 20 in the checkpoint"):
+        RetrievalExperiment(small_config(**{"train.epochs": 2, "data.history.max_length": 10})).fit(resume_from=ckpt)
     with caplog.at_level("WARNING"):
         RetrievalExperiment(small_config(**{"train.epochs": 2, "train.seed": 8,
                                             "train.batch_size": 256})).fit(resume_from=ckpt)
