@@ -44,10 +44,13 @@ def save(
     seen: tuple[torch.Tensor, torch.Tensor] | None = None,
     extra: Mapping[str, Any] | None = None,
     side_queries: pd.DataFrame | None = None,
+    write_extra: Callable[[Path], None] | None = None,
 ) -> Path:
     """Writes the artifact directory (atomically: a temporary folder, flushed to disk, renamed into place).
 
     ``extra`` goes into the manifest (e.g. the experiment config and test metrics).
+    ``write_extra(folder)`` writes files that are not part of the checksummed artifact (the
+    training log) into the folder before it is renamed into place, so they arrive with it.
     """
     final = Path(directory).resolve()  # "." or "runs/": a named folder
     problem = output_problem(final)
@@ -59,6 +62,8 @@ def save(
     try:
         _write_files(tmp, model, preprocessor, candidate_ids, candidate_embeddings, query_column,
                      known_queries, seen, extra, side_queries)
+        if write_extra is not None:
+            write_extra(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # no half-written folder left behind
         raise

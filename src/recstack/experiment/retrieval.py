@@ -360,7 +360,7 @@ class RetrievalExperiment:
             directory, model=self.model, preprocessor=self.preprocessor, candidate_ids=rec.candidate_ids,
             candidate_embeddings=rec.index.embeddings, query_column=rec.query_column,
             known_queries=rec.known_queries, seen=rec.seen, extra=extra, side_queries=rec.side_queries,
+            # the training log with the model, with or without a run folder, in the same atomic rename
+            write_extra=None if self.history is None else self.history.write,
         )
-        if self.history is not None:  # the training log beside the model, with or without a run folder
-            self.history.write(path)
         return path

@@ -46,10 +46,10 @@ class _StreamedLogSumExp(torch.autograd.Function):
         running_sum = torch.zeros(n, dtype=q.dtype, device=q.device)
         for start in range(0, candidates.shape[0], block):
             s = q @ candidates[start : start + block].T
-            block_max = s.max(dim=1).values
-            new_max = torch.maximum(running_max, block_max)
+            new_max = torch.maximum(running_max, s.max(dim=1).values)
             safe = torch.where(torch.isfinite(new_max), new_max, torch.zeros_like(new_max))
-            running_sum = running_sum * torch.exp(running_max - safe) + torch.exp(s - safe[:, None]).sum(dim=1)
+            # in place: one (Q, block) buffer per block
+            running_sum = running_sum * torch.exp(running_max - safe) + s.sub_(safe[:, None]).exp_().sum(dim=1)
             running_max = new_max
         safe = torch.where(torch.isfinite(running_max), running_max, torch.zeros_like(running_max))
         lse = safe + torch.log(running_sum)
@@ -65,7 +65,7 @@ class _StreamedLogSumExp(torch.autograd.Function):
         grad_c = torch.zeros_like(candidates) if need_c else None
         for start in range(0, candidates.shape[0], ctx.block):
             c_block = candidates[start : start + ctx.block]
-            p = torch.exp(q @ c_block.T - lse[:, None]) * grad[:, None]  # (Q, block) softmax x upstream
+            p = (q @ c_block.T).sub_(lse[:, None]).exp_().mul_(grad[:, None])  # (Q, block) softmax x upstream, in place
             if grad_q is not None:
                 grad_q += p @ c_block
             if grad_c is not None:

@@ -35,7 +35,7 @@ __all__ = ["Resumed", "check_resume_path", "prepare_resume", "fingerprint_of", "
 
 log = logging.getLogger(__name__)
 
-WARN_ONLY = ("train.seed", "train.batch_size")
+WARN_ONLY = ("train.seed", "train.batch_size", "train.grad_clip", "train.eval_every")
 """Fingerprint keys whose change is allowed with a warning: training goes on, but the run no
 longer matches an uninterrupted one. Any other difference refuses the resume."""
 
@@ -69,6 +69,7 @@ def fingerprint_of(sections: Mapping[str, Any] | None, cfg: TrainConfig) -> dict
     for name, value in (sections or {}).items():
         walk(name, json.loads(json.dumps(value, default=str)))  # as state.json will hold it
     flat["train.seed"], flat["train.batch_size"] = cfg.seed, cfg.batch_size
+    flat["train.grad_clip"], flat["train.eval_every"] = cfg.grad_clip, cfg.eval_every
     return flat
 
 

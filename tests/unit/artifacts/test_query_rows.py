@@ -43,3 +43,18 @@ def test_a_saved_model_stores_histories_as_tensors_and_answers_as_before(tmp_pat
     assert rec.recommend(users, k=5, exclude="seen").equals(exp.recommender().recommend(users, k=5, exclude="seen"))
     with pytest.raises(ValueError, match="different lengths"):
         decode_rows({"columns": ["a", "b"], "data": {"a": [1, 2], "b": [1]}, "lists": []}, {}, "x")
+
+
+def test_the_training_log_arrives_with_the_model_in_one_rename(tmp_path, monkeypatch):
+    """history.csv/json were written after the folder was renamed into place: a reader (or a
+    crash) in between saw a model without its log."""
+    import recstack.artifacts.io as io_mod
+
+    exp = RetrievalExperiment(small_config(**{"train.epochs": 1}))
+    exp.fit()
+    seen = []
+    real = io_mod.replace_dir
+    monkeypatch.setattr(io_mod, "replace_dir", lambda tmp, final: seen.append(sorted(p.name for p in tmp.iterdir()))
+                        or real(tmp, final))
+    exp.save(tmp_path / "m")
+    assert "history.csv" in seen[0] and "history.json" in seen[0]

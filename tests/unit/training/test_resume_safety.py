@@ -101,6 +101,10 @@ def test_a_changed_model_or_task_is_refused_naming_the_key_and_seed_or_batch_siz
                                             "train.batch_size": 256})).fit(resume_from=ckpt)
     assert "train.seed is 8, the checkpoint's run used 7" in caplog.text
     assert "train.batch_size is 256, the checkpoint's run used 512" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        RetrievalExperiment(small_config(**{"train.epochs": 2, "train.grad_clip": 1.0})).fit(resume_from=ckpt)
+    assert "train.grad_clip is 1.0, the checkpoint's run used None" in caplog.text  # was silent
     # without a fingerprint (an older checkpoint), a shape change is still one clear sentence
     edit_state(ckpt / "epoch-0001", lambda s: {k: v for k, v in s.items() if k != "fingerprint"})
     with pytest.raises(ArtifactError, match="does not fit this model: model.*is \\[.*\\] in the checkpoint") as err:
