@@ -272,6 +272,11 @@ def _recommender(
     if not isinstance(meta, dict) or not isinstance(meta.get("ids"), list):
         raise ArtifactError(f"{d}: candidates.json needs an object with an 'ids' list; re-export the model")
     ids = meta["ids"]
+    stored = meta.get("known_queries")
+    format_2 = "side_queries" in meta or (isinstance(stored, dict) and "rows" not in stored)
+    if format_2 and manifest.get("format_version") == 1:  # a format-2 layout under a format-1 label
+        raise ArtifactError(f"{d}: recstack.json says format 1, but candidates.json is laid out as format 2 "
+                            "writes it: the manifest was edited (its digest removed); re-export the model")
     _check_candidate_ids(d, ids, strict=DIGEST in manifest)
     if "embeddings" not in cands:
         raise ArtifactError(f"{d}: candidates.safetensors has no 'embeddings' tensor; re-export the model")

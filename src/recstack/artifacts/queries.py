@@ -113,7 +113,12 @@ class QueryEncoder:
         found = self.known_positions(ids) >= 0
         if self._side_pos is not None and self.side_queries is not None and set(columns) <= set(
                 map(str, self.side_queries.columns)):
-            found |= self._side_pos.positions(ids, column=self.query_column) >= 0
+            side = self._side_pos.positions(ids, column=self.query_column)
+            held = side >= 0
+            if columns and held.any():  # a user missing from one of the users tables lacks its columns
+                cells = self.side_queries[list(columns)].iloc[side[held]].notna().all(axis=1).to_numpy()
+                held[np.flatnonzero(held)[~cells]] = False
+            found |= held
         return found
 
     def _complete_known_rows(self, table: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:

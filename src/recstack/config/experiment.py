@@ -133,7 +133,7 @@ class SplitConfig(StrictModel):
     test_fraction: float = Field(default=0.2, gt=0, lt=1)
     cutoff: int | float | str | None = None
     n: int = Field(default=1, ge=1, strict=True)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _options_of_the_kind(self) -> SplitConfig:
@@ -179,7 +179,7 @@ class DataConfig(StrictModel):
     item_column: str = "item_id"
     time_column: str | None = "timestamp"
     validation_fraction: float = Field(default=0.0, ge=0, lt=1)
-    validation_seed: int = 0
+    validation_seed: int = Field(default=0, ge=0)
     history: HistoryConfig | None = None
     split: SplitConfig | None = None
 

@@ -83,6 +83,21 @@ def as_format_1(m):
     m["format_version"] = 1
 
 
+def format_1_rows(d):
+    """candidates.json with its stored query rows row by row, as format 1 wrote them."""
+    from safetensors.torch import load_file
+
+    from recstack.artifacts.query_rows import decode_rows, jsonable
+
+    meta = json.loads((d / "candidates.json").read_text())
+    rows = decode_rows(meta["known_queries"], load_file(str(d / "candidates.safetensors")), "known_queries")
+    meta["known_queries"] = {"columns": list(rows.columns),
+                             "rows": [[jsonable(list(v) if hasattr(v, "__len__") and not isinstance(v, str) else v)
+                                       for v in row] for row in rows.itertuples(index=False)]}
+    meta.pop("side_queries", None)
+    return json.dumps(meta).encode()
+
+
 def test_a_format_1_manifest_without_a_digest_still_loads_and_a_format_2_one_does_not(saved, copy):
     """Format-1 artifacts written before the digest existed have none (see tests/golden);
     every format-2 manifest is written with one, so one without it was edited."""
@@ -90,6 +105,10 @@ def test_a_format_1_manifest_without_a_digest_still_loads_and_a_format_2_one_doe
     with pytest.raises(ArtifactError, match="has no manifest_sha256, which every format-2 manifest is saved with"):
         recstack.load(copy)
     edit_manifest(copy, lambda m: m.update(format_version=1))
+    with pytest.raises(ArtifactError, match="says format 1, but candidates.json is laid out as format 2"):
+        recstack.load(copy)  # relabelled, not written by format 1
+    rewrite(copy, "candidates.json", format_1_rows(copy))
+    edit_manifest(copy, as_format_1)
     old, new = recstack.load(copy), recstack.load(saved)
     assert old.recommend([1, 2], k=5).equals(new.recommend([1, 2], k=5))
     # the digest is not a lock: a format-1 manifest may still be edited, with the old checks only
@@ -174,6 +193,7 @@ def test_candidate_ids_are_checked_by_canonical_key(copy, change, message):
 
 
 def test_an_old_artifact_with_a_repeated_candidate_still_loads_with_a_warning(copy, caplog):
+    rewrite(copy, "candidates.json", format_1_rows(copy))
     rewrite(copy, "candidates.json", _ids_edited(copy, lambda ids: ids.__setitem__(1, 1.0)))
     edit_manifest(copy, as_format_1)  # written before the digest (and the ID checks)
     with caplog.at_level("WARNING", logger="recstack.artifacts.io"):

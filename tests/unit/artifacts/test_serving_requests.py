@@ -149,6 +149,7 @@ def test_every_users_table_contributes_its_columns_to_the_stored_rows(tmp_path, 
     side = rec.side_queries.set_index("user_id")
     assert list(side.columns) == ["age", "country", "segment"] and sorted(side.index) == [1, 2, 3]
     assert pd.isna(side.segment[1]) and side.segment[2] == 2  # user 1 is in users.csv only
+    assert rec.queries.has_features([1, 2], ["segment"]).tolist() == [False, True]  # 1's row lacks it
     row = users[users.user_id == 2].iloc[0]
     by_id = rec.score(2, [5, 6])
     by_row = rec.score({"user_id": 2, "age": row.age, "country": row.country, "segment": 2}, [5, 6])

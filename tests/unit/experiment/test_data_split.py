@@ -49,6 +49,7 @@ def test_a_split_trains_and_evaluates_end_to_end(tmp_path):
     ({"kind": "random", "cutoff": 5}, "cutoff applies to kind: temporal"),
     ({"kind": "temporal", "seed": 1}, "seed applies to kind: random"),
     ({"kind": "shuffle"}, "data.split.kind"),
+    ({"kind": "random", "seed": -1}, "data.split.seed"),  # a raw numpy ValueError before
 ])
 def test_options_of_another_kind_are_refused(tmp_path, split, message):
     with pytest.raises(ConfigError, match=message):

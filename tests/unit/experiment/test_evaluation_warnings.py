@@ -62,3 +62,14 @@ def test_an_empty_history_vocabulary_points_at_sharing_the_items_vocabulary(tmp_
     with pytest.raises(SchemaError, match=r"has no values to learn a vocabulary.*share the items' vocabulary "
                                           r"instead \(features.history.source: item_id\)"):
         RetrievalExperiment(ExperimentConfig.from_dict(side_config(), base_dir=str(tmp_path)))
+
+
+def test_a_cold_row_is_not_transformed_so_a_feature_without_fill_does_not_fail_on_it(tmp_path):
+    """`exp.evaluate` built every row's features before setting cold rows aside and failed on a
+    cold user's missing age, while `recstack evaluate` scored that user as a cold start."""
+    exp = _experiment(tmp_path, **{"features": {**side_config()["features"], "age": {"type": "numeric"}}})
+    exp.fit()
+    raw = pd.read_csv(tmp_path / "test.csv")
+    raw = pd.concat([raw, raw.head(2).assign(user_id=10**6)], ignore_index=True)  # in no table: cold
+    got = exp.evaluate(raw)
+    assert got == pytest.approx(evaluate_recommender(exp.recommender(), raw))
