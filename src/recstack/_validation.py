@@ -17,7 +17,7 @@ __all__ = ["StrictModel", "format_validation_error", "validate_model"]
 class StrictModel(BaseModel):
     """Base of every config model: unknown keys are rejected by name, values are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, strict=True)
 
 
 _SCALAR_TAGS = {"str", "int", "float", "bool"}

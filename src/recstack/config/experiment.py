@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
+import re
+
 import yaml
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -305,6 +307,11 @@ class ExperimentConfig(StrictModel):
                 f"data.defaults.{unused[0]}: no feature reads column {unused[0]!r} (a typo?); "
                 f"feature columns: {schema.columns}"
             )
+        roles = [c for c in (cfg.data.user_column, cfg.data.item_column) if c in cfg.data.defaults]
+        if roles:
+            raise ConfigError(f"data.defaults.{roles[0]}: {roles[0]!r} is the "
+                              f"{'user' if roles[0] == cfg.data.user_column else 'item'} column; an interaction "
+                              "needs its own, so a default cannot stand in for it: drop the rows without one")
         es = cfg.train.early_stopping
         if es is not None and cfg.data.validation_fraction == 0:
             raise ConfigError("train.early_stopping needs validation rows, which data.validation_fraction: 0 "
@@ -374,6 +381,17 @@ def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool 
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+# YAML 1.2 floats: PyYAML (YAML 1.1) reads `1e-3` and `5e2` as strings, which the config's strict
+# types would refuse; with this resolver they are the numbers a reader expects
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                |[-+]?\.(?:inf|Inf|INF)
+                |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."),
+)
 
 
 def load_config(path: str | Path) -> ExperimentConfig:

@@ -277,3 +277,20 @@ def test_early_stopping_that_could_never_run_is_refused_with_the_config(override
     """It was refused only after the data was read (or silently never ran: eval_every > epochs)."""
     with pytest.raises(ConfigError, match=message):
         small_config(**{"train.early_stopping": {"metric": "hit_rate@10", "patience": 1}, **overrides})
+
+
+def test_values_must_have_their_type_and_yaml_scientific_floats_are_numbers(tmp_path):
+    """"0.1", 2.0 or true were coerced (batch_size: true trained with batch size 1)."""
+    for overrides, message in [({"train.lr": "0.1"}, "train.lr: Input should be a valid number"),
+                               ({"train.epochs": 2.0}, "train.epochs: Input should be a valid integer"),
+                               ({"train.batch_size": True}, "train.batch_size: Input should be a valid integer"),
+                               ({"train.progress": "yes"}, "train.progress: Input should be a valid boolean"),
+                               ({"data.defaults": {"user_id": 0}}, "data.defaults.user_id: 'user_id' is the user column")]:
+        with pytest.raises(ConfigError, match=message):
+            small_config(**overrides)
+    assert small_config(**{"train.lr": 1}).train.lr == 1.0  # an integer is a number
+    d = small_config().to_dict()
+    text = yaml.safe_dump(d).replace("lr: 0.1", "lr: 1e-1").replace("weight_decay: 0.0", "weight_decay: 5e-4")
+    (tmp_path / "c.yaml").write_text(text)
+    cfg = load_config(tmp_path / "c.yaml")
+    assert cfg.train.lr == 0.1 and cfg.train.weight_decay == 5e-4  # PyYAML alone reads 1e-1 as text

@@ -35,10 +35,10 @@ def test_a_bad_default_fails_when_the_schema_is_built(value, message):
 def test_a_bad_default_fails_at_config_time():
     d = small_config().to_dict()
     for value in ([1, 2], None, {"a": 1}):
-        d["data"]["defaults"] = {"user_id": value}
-        with pytest.raises(ConfigError, match=r"data\.defaults\.user_id: "):
+        d["data"]["defaults"] = {"genres": {"x": value}} if value is None else {"user_id": value}
+        with pytest.raises(ConfigError, match=r"data\.defaults\.(user_id|genres): "):
             ExperimentConfig.from_dict(d)
-    d["data"]["defaults"] = {"genres": ["Drama", "Comedy"], "user_id": "nobody"}  # a list fills a multi_hot row
+    d["data"]["defaults"] = {"genres": ["Drama", "Comedy"]}  # a list fills a multi_hot row
     assert ExperimentConfig.from_dict(d).schema().defaults["genres"] == ["Drama", "Comedy"]
 
 
