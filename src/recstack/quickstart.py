@@ -27,7 +27,6 @@ def quickstart_config(dataset: str = "synthetic", *, data_dir: str | None = None
             "data": {"dataset": dataset, "dataset_options": options, "validation_fraction": 0.1,
                      "history": {"column": "history", "max_length": 100, "mode": mode}},
             "features": {
-                "user_id": {"type": "categorical"},
                 "item_id": {"type": "categorical"},
                 "history": {"type": "sequence", "source": "item_id", "max_length": 100},
             },

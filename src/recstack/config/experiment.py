@@ -6,12 +6,11 @@ the config path (``train.lr: Input should be greater than 0 (got -1)``).
 
 from __future__ import annotations
 
-
+import logging
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
-
-import re
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -26,6 +25,8 @@ from recstack.metrics import parse_metric_name
 from recstack.tasks.retrieval import RetrievalTaskConfig
 from recstack.training.config import TrainConfig
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "ExperimentConfig",
     "DataConfig",
@@ -33,6 +34,7 @@ __all__ = [
     "TableSource",
     "JoinSource",
     "HistoryConfig",
+    "SplitConfig",
     "load_config",
 ]
 
@@ -251,6 +253,8 @@ class EvalConfig(StrictModel):
     @field_validator("metrics")
     @classmethod
     def _known_metrics(cls, metrics: list[str]) -> list[str]:
+        if not metrics:
+            raise ValueError("no metric: name at least one, e.g. [hit_rate@10, hit_rate@100, ndcg@10]")
         for m in metrics:  # a field validator, so the error names eval.metrics
             try:
                 parse_metric_name(m)
@@ -329,6 +333,16 @@ class ExperimentConfig(StrictModel):
         cls_ = MODELS.get(cfg.model.kind, path="model.kind")
         validate_model(cls_.config_cls, cfg.model.model_dump(mode="json"), "model")
         _check_towers(cfg.model_options(), schema)
+        used = set(cfg.model_options().get("query", [])) | set(cfg.model_options().get("candidate", []))
+        used |= {str(getattr(schema[f], "source", None)) for f in used if getattr(schema[f], "source", None)}
+        idle = [f for f in schema.names if f not in used]
+        if idle:  # declared, fitted, stored, never read: usually a feature someone forgot to add to a tower
+            log.warning("features %s are in neither model.query nor model.candidate: they are fitted but not used",
+                        idle)
+        hist = cfg.data.history
+        if hist is not None and not any(schema[f].source_column == hist.column for f in used if f in schema.names):
+            log.warning("data.history builds column %r, which no feature of the model reads: add a sequence "
+                        "feature on it to model.query, or drop data.history", hist.column)
         return cfg
 
 

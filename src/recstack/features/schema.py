@@ -43,7 +43,10 @@ def parse_feature(name: str, spec: Mapping[str, Any], *, path: str = "features")
             f"{path}.{name}.type: unknown feature type {spec['type']!r}; one of {', '.join(FEATURE_TYPES)}"
         )
     data = dict(spec)
-    data.setdefault("name", name)
+    if "name" in data and data["name"] != name:  # the key is the name; another one would rename it
+        raise ConfigError(f"{path}.{name}.name: {data['name']!r} is not the feature's key {name!r}; leave name out "
+                          "(the key names the feature; column: names the raw column it reads)")
+    data["name"] = name
     try:
         return FEATURE_TYPES[spec["type"]].model_validate(data)
     except ValidationError as err:

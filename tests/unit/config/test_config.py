@@ -294,3 +294,20 @@ def test_values_must_have_their_type_and_yaml_scientific_floats_are_numbers(tmp_
     (tmp_path / "c.yaml").write_text(text)
     cfg = load_config(tmp_path / "c.yaml")
     assert cfg.train.lr == 0.1 and cfg.train.weight_decay == 5e-4  # PyYAML alone reads 1e-1 as text
+
+
+def test_unused_declarations_are_said_and_empty_metrics_or_another_name_are_refused(caplog):
+    """A feature in no tower, a history no feature reads and `eval.metrics: []` passed silently;
+    a feature spec's `name` renamed the feature (then "unknown feature 'user_id'")."""
+    with caplog.at_level("WARNING", logger="recstack.config.experiment"):
+        small_config(**{"model.query": ["history"]})
+    assert "features ['user_id'] are in neither model.query nor model.candidate" in caplog.text
+    caplog.clear()
+    features = {k: v for k, v in small_config().to_dict()["features"].items() if k != "history"}
+    with caplog.at_level("WARNING", logger="recstack.config.experiment"):
+        small_config(**{"features": features, "model.query": ["user_id"]})
+    assert "data.history builds column 'history', which no feature of the model reads" in caplog.text
+    with pytest.raises(ConfigError, match=r"eval.metrics: .*no metric"):
+        small_config(**{"eval.metrics": []})
+    with pytest.raises(ConfigError, match=r"features.user_id.name: 'uid' is not the feature's key 'user_id'"):
+        small_config(**{"features.user_id": {"type": "categorical", "name": "uid"}})
