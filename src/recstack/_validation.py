@@ -66,6 +66,8 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see the documented keys)"
+        elif e["type"] == "value_error" and msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]  # a check of ours: its own words name the keys
         got = e.get("input")
         # a whole section as the "input" (a model-level check) says nothing the message does not
         quiet = e["type"] in ("extra_forbidden", "missing") or (e["type"] == "value_error" and isinstance(got, dict))
