@@ -91,6 +91,7 @@ class QueryEncoder:
             )
         if len(table) == 0:
             raise ConfigError("no queries given")
+        given = set(map(str, table.columns))
         pos = (
             self.known_positions(table[self.query_column].tolist())
             if self.query_column in table.columns
@@ -104,7 +105,27 @@ class QueryEncoder:
             table = _fill_from(table, self.side_queries, side, self.query_column)
         cold = unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.query_column,
                                           self.history_column) if unknown.any() else unknown
-        return self._complete_known_rows(table, pos), pos, cold
+        table = self._complete_known_rows(table, pos)
+        self._warn_missing_columns(table, given, cold)
+        return table, pos, cold
+
+    def _warn_missing_columns(self, table: pd.DataFrame, given: set[str], cold: np.ndarray) -> None:
+        """Rows that go through the model lacking a column it reads, which the request did not
+        give and no stored row (a known user's, a users-table row) filled: their fill or OOV
+        row stands in for it, which the caller should know."""
+        schema = self.preprocessor.schema
+        read = {schema[f].source_column for f in self.query_features} - {self.query_column, self.history_column}
+        absent = sorted(c for c in map(str, read) if c not in given)
+        if not absent:
+            return
+        lacking = np.zeros(len(table), dtype=bool)
+        for c in absent:
+            lacking |= table[c].isna().to_numpy(dtype=bool) if c in table.columns else True
+        count = int((lacking & ~cold).sum())
+        if count:
+            logger.warning("query rows: %d of %d rows lack columns %s, which the model reads, and no stored row of "
+                           "their user gives them; those features count as missing (their fill or OOV row)",
+                           count, len(table), absent)
 
     def has_features(self, ids: list[Any], columns: Sequence[str] = ()) -> np.ndarray:
         """``(n,)`` bool: IDs with stored query features: seen in training, or rows of the

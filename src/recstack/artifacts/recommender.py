@@ -288,9 +288,9 @@ class Recommender:
 
     def _warn_unused_columns(self, queries: QueryInput) -> None:
         """Query rows with a column the model does not read (a typo such as ``agee``) get a
-        warning: the row would otherwise be answered as if the value had not been given. So do
-        rows that lack a column the model reads when their user is not stored (a known user's
-        stored row fills it)."""
+        warning: the row would otherwise be answered as if the value had not been given. (Rows
+        that lack a column the model reads are told of where rows are completed,
+        :meth:`QueryEncoder.table`.)"""
         if isinstance(queries, pd.DataFrame):
             given = set(queries.columns)
         elif isinstance(queries, Mapping):
@@ -307,19 +307,6 @@ class Recommender:
         if unused:
             logger.warning("query rows: columns %s are not read by the model and are ignored; it reads %s",
                            unused, sorted(read))
-        absent = sorted(map(str, read - given - {self.query_column, self.history_column}))
-        if absent:  # filled from the stored rows for users the model knows; missing for the others
-            if isinstance(queries, pd.DataFrame):
-                ids = list(queries[self.query_column]) if self.query_column in queries.columns else [None] * len(queries)
-            else:
-                rows = [queries] if isinstance(queries, Mapping) else [q for q in queries if isinstance(q, Mapping)]
-                ids = [q.get(self.query_column) for q in rows]
-            present = [i for i in ids if not pd.isna(i)]
-            strangers = len(ids) - int(self.queries.has_features(present, absent).sum())
-            if strangers:
-                logger.warning("query rows: %d of %d rows lack columns %s, which the model reads, and their user is "
-                               "not one the model stores; those features count as missing (their fill or OOV row)",
-                               strangers, len(ids), absent)
 
     def _query_labels(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         """Output columns naming each query: its ID; when a row has none, every row also gets its
