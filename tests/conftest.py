@@ -47,3 +47,21 @@ def apply_overrides(d: dict, overrides: dict) -> dict:
             node = node[h]
         node[last] = value
     return d
+
+
+def id_only_experiment(train, *, train_dtype=None):
+    """A trained two-tower of ``user_id -> item_id`` (embedding 4, one epoch) on the DataFrame
+    ``train``; ``train_dtype`` is recorded as the training file's ``dtype`` (nothing is read)."""
+    from recstack.experiment import RetrievalExperiment
+    from recstack.experiment.tables import Tables
+
+    cfg = ExperimentConfig.from_dict({
+        "data": {"train": {"path": "unused.csv", "dtype": train_dtype} if train_dtype else "unused.csv",
+                 "time_column": None},
+        "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"}},
+        "model": {"kind": "two_tower", "query": ["user_id"], "candidate": ["item_id"], "embedding_dim": 4},
+        "train": {"batch_size": 8, "epochs": 1, "progress": False},
+    })
+    exp = RetrievalExperiment(cfg, tables=Tables(train, None, None, None))
+    exp.fit()
+    return exp

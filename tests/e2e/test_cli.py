@@ -99,20 +99,10 @@ def _zero_padded_model(tmp_path, train_dtype=None):
     """A model trained on string IDs 0007.. (as ``dtype: {user_id: str}`` reads them)."""
     import pandas as pd
 
-    from recstack.config import ExperimentConfig
-    from recstack.experiment import RetrievalExperiment
-    from recstack.experiment.tables import Tables
+    from tests.conftest import id_only_experiment
 
-    cfg = ExperimentConfig.from_dict({
-        "data": {"train": {"path": "unused.csv", "dtype": train_dtype} if train_dtype else "unused.csv",
-                 "time_column": None},
-        "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"}},
-        "model": {"kind": "two_tower", "query": ["user_id"], "candidate": ["item_id"], "embedding_dim": 4},
-        "train": {"batch_size": 8, "epochs": 1, "progress": False},
-    })
     train = pd.DataFrame({"user_id": ["0007", "0007", "0008", "0009"], "item_id": ["0042", "0043", "0042", "0044"]})
-    exp = RetrievalExperiment(cfg, tables=Tables(train, None, None, None))
-    exp.fit()
+    exp = id_only_experiment(train, train_dtype=train_dtype)
     exp.save(tmp_path / "zp")
     (tmp_path / "t.csv").write_text("user_id,item_id\n0007,0042\n0008,0043\n")
     return str(tmp_path / "zp"), str(tmp_path / "t.csv")

@@ -42,19 +42,10 @@ def test_a_zero_query_vector_is_said(rec, caplog):
 def test_one_string_item_id_can_be_excluded_like_one_integer_id():
     import pandas as pd
 
-    from recstack.config import ExperimentConfig
     from recstack.errors import ConfigError
-    from recstack.experiment.tables import Tables
+    from tests.conftest import id_only_experiment
 
-    cfg = ExperimentConfig.from_dict({
-        "data": {"train": "unused.csv", "time_column": None},
-        "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"}},
-        "model": {"kind": "two_tower", "query": ["user_id"], "candidate": ["item_id"], "embedding_dim": 4},
-        "train": {"batch_size": 8, "epochs": 1, "progress": False},
-    })
-    train = pd.DataFrame({"user_id": ["a", "a", "b", "c"], "item_id": ["065", "066", "065", "067"]})
-    exp = RetrievalExperiment(cfg, tables=Tables(train, None, None, None))
-    exp.fit()
+    exp = id_only_experiment(pd.DataFrame({"user_id": ["a", "a", "b", "c"], "item_id": ["065", "066", "065", "067"]}))
     rec = exp.recommender()
     assert "065" not in set(rec.recommend("a", k=3, exclude="065").item_id)  # was: "exclude must be 'seen'"
     assert len(rec.recommend("a", k=3, exclude="065")) == 2
