@@ -9,9 +9,16 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["CandidateIndex", "ExactIndex"]
+__all__ = ["SCORE_BUDGET", "CandidateIndex", "ExactIndex", "rows_per_chunk"]
 
 SCORE_BUDGET = 1 << 22  # scores held at once (16 MB of float32; measured fastest of 1-8M at 0.1M-0.4M items)
+
+
+def rows_per_chunk(chunk_size: int, num_candidates: int) -> int:
+    """Query rows scored at once: ``chunk_size`` at most, fewer for a big catalogue so a chunk
+    holds about ``SCORE_BUDGET`` scores. Smaller chunks stay in cache (50k x 20k ranks: 3.5 s in
+    chunks of 2,048 rows, 1.25 s in chunks of 256) and bound the memory of a chunk."""
+    return max(1, min(chunk_size, SCORE_BUDGET // max(num_candidates, 1)))
 
 
 class CandidateIndex:
@@ -45,6 +52,7 @@ class ExactIndex(CandidateIndex):
         if len(self.ids) != len(self.embeddings):
             raise ValueError(f"{len(self.ids)} ids for {len(self.embeddings)} embeddings")
         self.chunk_size = chunk_size
+        self._c_norm: tuple[int, Tensor] | None = None  # (embeddings' version, their largest norm)
 
     def search(
         self, queries: Tensor, k: int, *, exclude: tuple[Tensor, Tensor] | None = None
@@ -68,7 +76,7 @@ class ExactIndex(CandidateIndex):
             return torch.empty(n, 0), torch.empty(n, 0, dtype=torch.long)
         all_scores = torch.full((n, k), float("-inf"))
         all_rows = torch.full((n, k), -1, dtype=torch.long)
-        chunk = max(1, min(self.chunk_size, SCORE_BUDGET // max(len(self.embeddings), 1)))
+        chunk = rows_per_chunk(self.chunk_size, len(self.embeddings))
         queries = queries.float()
         clean = self._finite_scores(queries)  # checked once per call, not once per score
         for start in range(0, n, chunk):
@@ -92,7 +100,10 @@ class ExactIndex(CandidateIndex):
         if queries.numel() == 0 or self.embeddings.numel() == 0:
             return True
         q_norm = torch.linalg.vector_norm(queries.double(), dim=1).max()
-        c_norm = torch.linalg.vector_norm(self.embeddings.double(), dim=1).max()
+        if self._c_norm is None or self._c_norm[0] != self.embeddings._version:  # once, unless edited in place
+            self._c_norm = (self.embeddings._version,
+                            torch.linalg.vector_norm(self.embeddings.double(), dim=1).max())
+        c_norm = self._c_norm[1]
         return bool(torch.isfinite(q_norm) and torch.isfinite(c_norm) and q_norm * c_norm < 1e37)
 
     def ids_for(self, rows: Tensor) -> list[list[Any]]:

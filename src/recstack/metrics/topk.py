@@ -10,7 +10,8 @@ down); ``"pessimistic"`` puts it last. Ties matter only for scores that repeat: 
 scores (popularity counts), or a degenerate model (all-equal scores are a perfect hit rate
 when optimistic, so the evaluator warns when many positives tie). A NaN positive score is a
 miss. Excluded candidates (e.g. the user's training items) never count; the positive
-itself is never excluded. Only ``min(chunk_size x C, SCORE_BUDGET)`` scores exist at any time.
+itself is never excluded. Only ``min(chunk_size x C, SCORE_BUDGET)`` scores exist at any time
+(``recstack.index.exact.rows_per_chunk``).
 
 Metric names (stable; see docs/metrics.md):
 
@@ -36,6 +37,7 @@ import torch
 from torch import Tensor
 
 from recstack.errors import ConfigError
+from recstack.index.exact import rows_per_chunk
 from recstack.metrics.exclusion import check_csr
 
 __all__ = ["positive_ranks", "tied_share", "topk_metrics", "parse_metric_name", "TOPK_METRICS", "TIES"]
@@ -78,7 +80,7 @@ def positive_ranks(
         positives: ``(Q,)`` candidate row of each query's positive.
         exclude: optional CSR ``(offsets (Q+1,), indices)`` of candidates to drop per row.
         chunk_size: rows scored at once at most (memory ``chunk_size x C`` floats; fewer rows
-            for a big catalogue, see ``SCORE_BUDGET``).
+            for a big catalogue, see ``recstack.index.exact.rows_per_chunk``).
         ties: where the positive sits among candidates with the same score: ``"optimistic"``
             (first; TFRS), ``"mid"`` (middle) or ``"pessimistic"`` (last).
     """
@@ -98,7 +100,7 @@ def positive_ranks(
     check_csr(exclude, n)
     ranks = torch.empty(n, dtype=torch.long)
     cand_t = candidate_emb.T.contiguous()
-    rows = _rows_per_chunk(chunk_size, c)
+    rows = rows_per_chunk(chunk_size, c)
     for start in range(0, n, rows):
         stop = min(start + rows, n)
         scores, pos_score = _chunk_scores(query_emb, cand_t, positives, exclude, start, stop)
@@ -108,16 +110,6 @@ def positive_ranks(
             rank += tied // 2 if ties == "mid" else tied
         ranks[start:stop] = torch.where(pos_score.squeeze(1).isnan(), c, rank)
     return ranks
-
-
-SCORE_BUDGET = 1 << 22  # scores held at once (16 MB of float32), as ExactIndex chunks its search
-
-
-def _rows_per_chunk(chunk_size: int, num_candidates: int) -> int:
-    """Rows scored at once: ``chunk_size`` at most, fewer for a big catalogue so a chunk holds
-    about ``SCORE_BUDGET`` scores. Smaller chunks stay in cache: 50k x 20k ranks took 3.5 s in
-    chunks of 2,048 rows and 1.25 s in chunks of 256, and a chunk's masks stay small too."""
-    return max(1, min(chunk_size, SCORE_BUDGET // max(num_candidates, 1)))
 
 
 def _row_counts(mask: Tensor) -> Tensor:
@@ -163,7 +155,7 @@ def tied_share(
     check_csr(exclude, n)
     cand_t = candidate_emb.T.contiguous()
     tied = 0
-    rows = _rows_per_chunk(chunk_size, candidate_emb.shape[0])
+    rows = rows_per_chunk(chunk_size, candidate_emb.shape[0])
     for start in range(0, n, rows):
         scores, pos_score = _chunk_scores(query_emb, cand_t, positives, exclude, start, min(start + rows, n))
         tied += int((_row_counts(scores == pos_score) > 1).sum())
@@ -203,19 +195,21 @@ def topk_metrics(
     if len(ranks) == 0:
         return {m: float("nan") for m in metrics}
     rf = ranks.double().masked_fill(missed, math.inf)  # a miss earns no reciprocal rank
+    # each positive's place when its group's positives share one list (two tied positives cannot
+    # both fill one slot): once for every recall@K and ndcg@K
+    listed = _list_positions(ranks, gidx) if any(b in ("recall", "ndcg") for _, b, _ in parsed) else ranks
     for name, base, k in parsed:
         if base == "hit_rate":
             assert k is not None  # parse_metric_name requires @K
             out[name] = float(((ranks < k) & ~missed).double().mean())
         elif base == "recall":
             assert k is not None  # parse_metric_name requires @K
-            listed = _list_positions(ranks, gidx)  # two tied positives cannot both fill one slot
             hits = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, ((listed < k) & ~missed).double())
             out[name] = float((hits / n_pos).mean())
         elif base == "ndcg":
             assert k is not None  # parse_metric_name requires @K
-            listed = _list_positions(ranks, gidx).double()
-            gain = torch.where((listed < k) & ~missed, 1.0 / torch.log2(listed + 2.0), torch.zeros_like(listed))
+            gain = torch.where((listed < k) & ~missed, 1.0 / torch.log2(listed.double() + 2.0),
+                               torch.zeros(len(listed), dtype=torch.float64))
             dcg = torch.zeros(ng, dtype=torch.float64).index_add_(0, gidx, gain)
             depth = min(k, int(n_pos.max()))  # IDCG needs no more terms than a group has positives
             ideal_cum = torch.cumsum(1.0 / torch.log2(torch.arange(depth, dtype=torch.float64) + 2.0), 0)

@@ -27,8 +27,8 @@ def check_finite(model: RecModel, batch: Batch | None, epoch: int) -> None:
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
-            outputs = model(batch)
+        with torch.no_grad():  # the batch's own rows: not its extras (a catalogue, embedded again)
+            outputs = model(Batch(batch.features, batch.labels, batch.weights, {}))
     finally:
         model.train(was_training)
     for key, out in outputs.items():
