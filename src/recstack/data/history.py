@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from recstack.data.splits import check_times
 from recstack.errors import ConfigError, SchemaError
-from recstack.preprocessing._cells import canonical_keys
+from recstack.preprocessing.keys import key_codes
 
 __all__ = ["add_history"]
 
@@ -66,17 +66,20 @@ def add_history(
         check_times(src[time_col], time_col, "add_history" if reference is None else "add_history (reference)")
     # users as codes of their canonical keys (-1: missing): sorting the raw column would not
     # keep 1 and "1" together, and their rows must be one run of the sorted table
-    codes, users = pd.factorize(pd.Series(canonical_keys(src[user_col], column=user_col), dtype=object))
+    # (with ``reference``, the rows' users coded jointly: a code the reference lacks is an unseen user)
+    codes, row_codes = (key_codes(src[user_col], df[user_col], column=user_col) if reference is not None
+                        else (key_codes(src[user_col], column=user_col)[0], None))
+    n_users = int(codes.max(initial=-1)) + 1
     order_cols = ["_user"] + ([time_col] if time_col else []) + ["_row"]
     s = src.assign(_user=codes, _row=np.arange(len(src))).sort_values(order_cols, kind="stable")
     s_user = s["_user"].to_numpy()
-    if len(users) == 0:  # no row names a user: nobody has a history
+    if n_users == 0:  # no row names a user: nobody has a history
         out = df.copy(deep=False)  # a new column on a shallow copy: the input keeps its columns (copy-on-write)
         out[output_col] = _cells(np.empty(0, dtype=src[item_col].to_numpy().dtype), np.zeros(max(len(df) - 1, 0),
                                                                                           dtype=np.int64), len(df))
         return out
     items = s[item_col].to_numpy()
-    starts = np.searchsorted(s_user, np.arange(len(users)))  # s_user is sorted by construction
+    starts = np.searchsorted(s_user, np.arange(n_users))  # s_user is sorted by construction
     stops = np.append(starts[1:], len(s))
     if reference is None:
         # position of each row inside its user's sorted list = number of earlier rows
@@ -91,8 +94,8 @@ def add_history(
         if time_col:  # strictly earlier: an item with the row's own time is not before it
             end = np.where(known, _earlier_end(s_user, s[time_col], codes, df[time_col]), pos_in_sorted)
     else:
-        df_keys = canonical_keys(df[user_col], column=user_col)  # 1 and 1.0 name one user
-        u = np.where(pd.isna(df_keys), -1, pd.Index(users).get_indexer(df_keys))  # a missing user has no history
+        assert row_codes is not None
+        u = np.where(row_codes < n_users, row_codes, -1)  # 1 and 1.0 name one user; missing or unseen: none
         known = u >= 0
         begin = np.where(known, starts[np.maximum(u, 0)], 0)
         end = np.where(known, stops[np.maximum(u, 0)], 0)

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from recstack.errors import SchemaError, empty_cells
-from recstack.preprocessing._cells import canonical_keys, first_row
+from recstack.preprocessing._cells import canonical_keys, factorize_keys, first_row
 
 __all__ = ["KeyIndex", "key_codes", "one_row_per_key", "require_ids", "require_items"]
 
@@ -68,12 +68,17 @@ def key_codes(*columns: Any, column: str = "key") -> list[np.ndarray]:
 
     Returns one ``(len(col),)`` int64 array per column, ``-1`` where an ID is missing.
     """
-    keys = [canonical_keys(c, column=column) for c in columns]
-    codes, _ = pd.factorize(pd.Series(np.concatenate(keys) if keys else [], dtype=object), use_na_sentinel=True)
+    # each column hashed once (factorize_keys); then only the distinct keys, not every row again
+    parts = [factorize_keys(c, column=column)[:2] for c in columns]
+    distinct = np.concatenate([keys for _, keys in parts]) if parts else np.empty(0, dtype=object)
+    joint, _ = pd.factorize(pd.Series(distinct, dtype=object), use_na_sentinel=True)
     out, start = [], 0
-    for k in keys:
-        out.append(np.asarray(codes[start : start + len(k)], dtype=np.int64))
-        start += len(k)
+    for codes, keys in parts:  # first appearance in row order, as factorizing the rows would give
+        per_key = joint[start : start + len(keys)]
+        start += len(keys)
+        c = np.full(len(codes), -1, dtype=np.int64)
+        c[codes >= 0] = per_key[codes[codes >= 0]]
+        out.append(c)
     return out
 
 
