@@ -12,7 +12,7 @@ import torch
 
 from recstack.artifacts.requests import id_list, split_history
 from recstack.errors import ConfigError
-from recstack.metrics import build_exclusion, select_rows
+from recstack.metrics import ExclusionLists, build_exclusion
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
 
@@ -61,25 +61,18 @@ class Exclusions:
                            int(missing.sum()), len(ids), [ids[i] for i in np.flatnonzero(missing)[:5]])
         return found[found >= 0], bool(is_seen.any())
 
-    def rows(
-        self, table: pd.DataFrame, pos: np.ndarray, listed: np.ndarray, seen: bool
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        n = len(table)
-        rows = [np.repeat(np.arange(n), len(listed))]
-        items = [np.tile(listed, n)]
+    def lists(self, table: pd.DataFrame, pos: np.ndarray, listed: np.ndarray, seen: bool) -> ExclusionLists:
+        """The exclusion lists of the request's rows (``table``, their known positions ``pos``)
+        for a plan of :meth:`plan`: each known user's training items kept once per user, the
+        items of each row's given history, and the named IDs; expanded for a block of rows at a
+        time (:meth:`ExclusionLists.rows`)."""
+        history = None
         if seen:
-            for r, c in (self._seen_pairs(pos), self._given_history_pairs(table)):
-                rows.append(r)
-                items.append(c)
-        return build_exclusion(torch.arange(n), torch.as_tensor(np.concatenate(rows), dtype=torch.long),
-                               torch.as_tensor(np.concatenate(items), dtype=torch.long))
-
-    def _seen_pairs(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(query row, catalogue row) of each known user's training items."""
-        if self.seen is None:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        offsets, items = select_rows(self.seen, torch.as_tensor(pos, dtype=torch.long))  # -1: unknown, none
-        return np.repeat(np.arange(len(pos)), offsets.diff().numpy()), items.numpy().astype(np.int64)
+            r, c = self._given_history_pairs(table)
+            history = build_exclusion(torch.arange(len(table)), torch.as_tensor(r), torch.as_tensor(c))
+        return ExclusionLists(per_group=self.seen if seen and self.seen is not None else None,
+                              row_groups=torch.as_tensor(pos, dtype=torch.long), per_row=history,
+                              everywhere=torch.as_tensor(listed, dtype=torch.long))
 
     def _given_history_pairs(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(query row, catalogue row) of the items in each row's history cell, when one is given."""

@@ -15,11 +15,11 @@ from recstack.artifacts.queries import QueryEncoder, QueryInput
 from recstack.artifacts.requests import frame, id_list, undescribed_rows
 from recstack.errors import ConfigError
 from recstack.index import ExactIndex
-from recstack.metrics import drop_group_items, positive_ranks
+from recstack.metrics import positive_ranks
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
-from recstack.tasks.retrieval_eval import warn_if_not_finite, warn_if_tied
+from recstack.tasks.retrieval_eval import EXCLUDE_ENTRIES, warn_if_not_finite, warn_if_tied
 
 __all__ = ["Recommender", "undescribed_rows"]
 
@@ -187,12 +187,14 @@ class Recommender:
                            "knows (e.g. history items seen in training) or leave them out to use the stored ones",
                            int(blank.sum()), len(table))
         plan = self.exclusions.plan(exclude)
+        lists = None if plan is None else self.exclusions.lists(table, pos, *plan)
+        every = torch.arange(len(table))
+        blocks = ([every[i : i + SEARCH_CHUNK] for i in range(0, len(table), SEARCH_CHUNK)] if lists is None
+                  else lists.blocks(every, max_rows=SEARCH_CHUNK, max_entries=EXCLUDE_ENTRIES))
         parts = []
-        for start in range(0, len(table), SEARCH_CHUNK):  # exclusion lists built per chunk: bounded memory
-            stop = min(start + SEARCH_CHUNK, len(table))
-            ex = None if plan is None else self.exclusions.rows(
-                table.iloc[start:stop].reset_index(drop=True), pos[start:stop], *plan)
-            parts.append(self.index.search(q[start:stop], int(k), exclude=ex))
+        for r in blocks:  # consecutive rows; their exclusion lists exist for this block only: bounded memory
+            ex = None if lists is None else lists.rows(r)
+            parts.append(self.index.search(q[r], int(k), exclude=ex))
         scores, idx = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
         valid = idx >= 0
         counts = valid.sum(1).numpy()
@@ -233,8 +235,9 @@ class Recommender:
         :meth:`recommend` (the row's own item is never excluded); ``ties``: the item's place
         among equal scores (``recstack.metrics.TIES``). ``groups``: an integer per row (e.g. a
         user code) whose rows are ranked as one list: an item that is one row's item is not
-        excluded from its group's other rows. Rows are ranked ``RANK_CHUNK`` at a time, so
-        exclusion lists exist for one chunk only; ``chunk_size`` rows are scored at once
+        excluded from its group's other rows. Rows are ranked in blocks of at most
+        ``RANK_CHUNK`` rows whose exclusion lists hold at most ``EXCLUDE_ENTRIES`` pairs, so
+        exclusion lists exist for one block only; ``chunk_size`` rows are scored at once
         (memory ``chunk_size x C`` floats).
         """
         items = id_list(items, "items")
@@ -249,15 +252,17 @@ class Recommender:
             raise ConfigError(f"rank: {len(group_of)} groups for {len(table)} query rows; give one group per row")
         plan = self.exclusions.plan(exclude)
         ranks = torch.full_like(positives, len(self.candidate_ids))
-        rows = np.flatnonzero((positives >= 0).numpy())
-        if rows.size:
+        rows = torch.as_tensor(np.flatnonzero((positives >= 0).numpy()))
+        if rows.numel():
             warn_if_not_finite(self.index.embeddings)
-        for start in range(0, rows.size, RANK_CHUNK):
-            r = rows[start : start + RANK_CHUNK]
-            ex = None if plan is None else self.exclusions.rows(table.iloc[r].reset_index(drop=True), pos[r], *plan)
-            if ex is not None and group_of is not None:  # a group's items are one list (see the docstring)
-                ex = drop_group_items(ex, group_of[r], (group_of[rows], positives[rows]))
-            if start == 0:
+        lists = None if plan is None else self.exclusions.lists(table, pos, *plan)
+        if lists is not None and group_of is not None:  # a group's items are one list (see the docstring)
+            lists.keep, lists.keep_groups = (group_of[rows], positives[rows]), group_of
+        blocks = ([rows[i : i + RANK_CHUNK] for i in range(0, rows.numel(), RANK_CHUNK)] if lists is None
+                  else lists.blocks(rows, max_rows=RANK_CHUNK, max_entries=EXCLUDE_ENTRIES))
+        for n, r in enumerate(blocks):  # exclusion lists exist for one block of rows at a time
+            ex = None if lists is None else lists.rows(r)
+            if n == 0:
                 warn_if_tied(q[r], self.index.embeddings, positives[r], ties, exclude=ex, chunk_size=chunk_size)
             ranks[r] = positive_ranks(q[r], self.index.embeddings, positives[r], exclude=ex, ties=ties,
                                       chunk_size=int(chunk_size))

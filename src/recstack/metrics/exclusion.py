@@ -69,13 +69,20 @@ class ExclusionLists:
             history), or None.
         keep: ``(groups, items)`` pairs never excluded from a row of that group (its test
             items: see :func:`drop_group_items`), or None.
+        everywhere: ``(K,)`` items excluded from every row (e.g. IDs a request names), or None.
+        keep_groups: ``(Q,)`` the group of each row for ``keep``, when it is not ``row_groups``
+            (a saved model's rows: stored users for their items, the caller's groups for keep).
+
+    A row group of ``-1`` has no group items (an unknown user).
     """
 
     def __init__(self, *, per_group: tuple[Tensor, Tensor] | None = None, row_groups: Tensor | None = None,
-                 per_row: tuple[Tensor, Tensor] | None = None, keep: tuple[Tensor, Tensor] | None = None) -> None:
-        if (per_group is not None or keep is not None) and row_groups is None:
-            raise ValueError("per_group and keep need row_groups")
+                 per_row: tuple[Tensor, Tensor] | None = None, keep: tuple[Tensor, Tensor] | None = None,
+                 everywhere: Tensor | None = None, keep_groups: Tensor | None = None) -> None:
+        if per_group is not None and row_groups is None or keep is not None and (row_groups, keep_groups) == (None, None):
+            raise ValueError("per_group needs row_groups, and keep row_groups or keep_groups")
         self.per_group, self.row_groups, self.per_row, self.keep = per_group, row_groups, per_row, keep
+        self.everywhere, self.keep_groups = everywhere, keep_groups
 
     def blocks(self, idx: Tensor, *, max_rows: int, max_entries: int) -> list[Tensor]:
         """``idx`` cut into consecutive blocks of at most ``max_rows`` rows whose lists hold at
@@ -83,9 +90,12 @@ class ExclusionLists:
         lists stay bounded however many items a heavy user has."""
         sizes = torch.zeros(len(idx), dtype=torch.long)
         if self.per_group is not None and self.row_groups is not None:
-            sizes += self.per_group[0].diff()[self.row_groups[idx]]
+            g = self.row_groups[idx]
+            sizes += torch.where(g >= 0, self.per_group[0].diff()[g.clamp(min=0)], 0)
         if self.per_row is not None:
             sizes += self.per_row[0].diff()[idx]
+        if self.everywhere is not None:
+            sizes += len(self.everywhere)
         out, start, n = [], 0, len(idx)
         ends = torch.cumsum(sizes, 0)
         while start < n:
@@ -110,11 +120,15 @@ class ExclusionLists:
             offsets, items = select_rows(csr, which)
             pairs_rows.append(torch.repeat_interleave(local, offsets.diff()))
             pairs_items.append(items.long())
+        if self.everywhere is not None and len(self.everywhere):
+            pairs_rows.append(local.repeat_interleave(len(self.everywhere)))
+            pairs_items.append(self.everywhere.long().repeat(n))
         if not pairs_rows:
             return torch.zeros(n + 1, dtype=torch.long), torch.zeros(0, dtype=torch.long)
         out = build_exclusion(local, torch.cat(pairs_rows), torch.cat(pairs_items))
-        if self.keep is not None and self.row_groups is not None:
-            out = drop_group_items(out, self.row_groups[idx], self.keep)
+        groups = self.keep_groups if self.keep_groups is not None else self.row_groups
+        if self.keep is not None and groups is not None:
+            out = drop_group_items(out, groups[idx], self.keep)
         return out
 
 
