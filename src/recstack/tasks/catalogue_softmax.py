@@ -22,7 +22,10 @@ __all__ = ["catalogue_logits", "catalogue_positives", "catalogue_row_loss", "sha
 
 
 def catalogue_positives(outputs: dict[str, Tensor], row_of: Tensor | None) -> tuple[Tensor, Tensor]:
-    """Each row's positive ID and its catalogue column; a clear error when one is missing."""
+    """Each row's positive ID and its catalogue column; a clear error when one is missing.
+
+    ``row_of``: candidate-key ID -> catalogue row (-1: absent), on the outputs' device.
+    """
     if "negative" not in outputs or row_of is None:
         raise ConfigError("task.candidates=catalogue: the batch carries no catalogue; call prepare_batch(...)")
     positive_ids = outputs["candidate_ids"][outputs["positive"]]
@@ -35,7 +38,6 @@ def catalogue_positives(outputs: dict[str, Tensor], row_of: Tensor | None) -> tu
                 "catalogue; build the catalogue from every training item (or use candidates: in_batch)"
             )
         return positive_ids, cols
-    row_of = row_of.to(positive_ids.device)
     cols = row_of[positive_ids.clamp_max(row_of.numel() - 1)]
     missing = (cols < 0) | (positive_ids >= row_of.numel())
     if bool(missing.any()):
@@ -54,12 +56,12 @@ def shared_id_hits(
 
     Only rows whose positive ID occurs more than once in the catalogue are compared
     with it (usually none: training positives are known IDs), not a ``(B, C)`` mask.
-    ``shared_values``: the IDs several catalogue rows carry, ``None`` when none do or when
-    accidental hits are kept.
+    ``shared_values``: the IDs several catalogue rows carry (on the outputs' device), ``None``
+    when none do or when accidental hits are kept.
     """
     if shared_values is None or "candidate_rows" in outputs:
         return None  # with item identities, other items sharing the OOV ID are true negatives
-    rows = torch.isin(positive_ids, shared_values.to(positive_ids.device)).nonzero().squeeze(1)
+    rows = torch.isin(positive_ids, shared_values).nonzero().squeeze(1)
     if rows.numel() == 0:
         return None
     same = outputs["negative_ids"].unsqueeze(0) == positive_ids[rows].unsqueeze(1)  # (R, C)

@@ -41,6 +41,11 @@ own side features. A batch column ``CANDIDATE_ROW`` (each row's item as a catalo
 added by ``RetrievalExperiment``) makes the model deduplicate candidates by item and this
 task find each positive's catalogue column, and tell accidental hits, by item. Without it
 the candidate-key index stands for the item.
+
+**Devices.** The task's tables (logQ, ID -> catalogue row, the catalogue's features) follow the
+batches: each is copied to a batch's device once and kept there (:meth:`RetrievalTask._on`)
+until it changes, so nothing is copied per step and ``task.to(device)`` is not needed. The
+originals stay where they are (the negative sampler draws with a CPU generator).
 """
 
 from __future__ import annotations
@@ -61,6 +66,9 @@ from recstack.tasks.catalogue_softmax import catalogue_logits, catalogue_row_los
 from recstack.tasks.retrieval_config import RetrievalTaskConfig
 
 __all__ = ["CANDIDATE_ROW", "NEG_PREFIX", "RetrievalTask", "RetrievalTaskConfig"]
+
+_CATALOGUE = "catalogue:"  # names of the catalogue's columns among the tables (see RetrievalTask._table)
+
 
 @TASKS.register("retrieval")
 class RetrievalTask(Task):
@@ -85,7 +93,7 @@ class RetrievalTask(Task):
         self._shared_values = torch.zeros(0, dtype=torch.long)
         self._neg_p_by_id: Tensor | None = None
         self._log_q_items: Tensor | None = None  # per item row (CANDIDATE_ROW), see set_item_counts
-        self._moved: dict[str, tuple[tuple[int, int, str], Tensor]] = {}  # logQ tables on the batches' device
+        self._moved: dict[str, tuple[tuple[int, int, str], Tensor]] = {}  # tables on the batches' device
 
     def get_config(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
@@ -137,11 +145,20 @@ class RetrievalTask(Task):
         p = torch.where(keys < p_table.numel(), p_table[keys.clamp_max(p_table.numel() - 1)], 0.0).double()
         return torch.log(b * log_q[keys_q].double().exp() + k * p).to(dtype)
 
-    def _on(self, device: torch.device, name: str) -> Tensor | None:
-        """The table ``name`` on ``device``: a copy made once and kept (the original stays where
-        it is, e.g. ``_neg_probs`` with the sampler's CPU generator) until the table changes,
-        in place or by assignment."""
+    def _table(self, name: str) -> Tensor | None:
+        """A table by name: an attribute (``log_q``, ``_row_of``, ...) or a catalogue column
+        (``"catalogue:" + key``)."""
+        if name.startswith(_CATALOGUE):
+            return None if self._catalogue is None else self._catalogue[name[len(_CATALOGUE):]]
         table: Tensor | None = getattr(self, name)
+        return table
+
+    def _on(self, device: torch.device, name: str) -> Tensor | None:
+        """The table ``name`` (see :meth:`_table`) on ``device``: the one way tables reach the
+        batches' device. A copy made once and kept (the original stays where it is, e.g.
+        ``_neg_probs`` with the sampler's CPU generator) until the table changes, in place or by
+        assignment; the table itself when it is already there."""
+        table = self._table(name)
         if table is None or table.device == device:
             return table
         stamp = (id(table), table._version, str(device))  # in-place changes too (load_state_dict)
@@ -219,18 +236,22 @@ class RetrievalTask(Task):
                 "attach_catalogue(...) before training"
             )
         extras = dict(batch.extras)
+        device = next(iter(batch.features.values())).device
+        catalogue = self._catalogue_on(device)
         if self.config.candidates == "catalogue":
-            device = next(iter(batch.features.values())).device
-            if next(iter(self._catalogue.values())).device != device:  # once, not every step
-                self._catalogue = {key: col.to(device) for key, col in self._catalogue.items()}
-            for key, col in self._catalogue.items():
+            for key, col in catalogue.items():
                 extras[NEG_PREFIX + key] = col
-        else:
-            rows = torch.multinomial(self._neg_probs, k, replacement=True, generator=self._generator)
-            for key, col in self._catalogue.items():
+        else:  # drawn on the CPU (the generator's device); only the K row numbers travel
+            rows = torch.multinomial(self._neg_probs, k, replacement=True, generator=self._generator).to(device)
+            for key, col in catalogue.items():
                 extras[NEG_PREFIX + key] = col.index_select(0, rows)
             extras[NEG_PREFIX + CANDIDATE_ROW] = rows  # the items drawn, for accidental hits by item
         return Batch(batch.features, batch.labels, batch.weights, extras)
+
+    def _catalogue_on(self, device: torch.device) -> dict[str, Tensor]:
+        """The attached catalogue's columns on ``device`` (see :meth:`_on`)."""
+        moved = {key: self._on(device, _CATALOGUE + key) for key in self._catalogue or {}}
+        return {key: col for key, col in moved.items() if col is not None}
 
     def logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         """Corrected ``(B, U[+K])`` logits, the positive column per row, the per-row loss offset.
@@ -242,7 +263,7 @@ class RetrievalTask(Task):
         """
         cfg = self.config
         if cfg.candidates == "catalogue":
-            return catalogue_logits(outputs, **self._catalogue_state())
+            return catalogue_logits(outputs, **self._catalogue_state(outputs["candidate_ids"].device))
         q, c = row_queries(outputs), outputs["candidate"]
         counts, pos = outputs["candidate_counts"], outputs["positive"]
         scores = q @ c.T / cfg.temperature  # (B, U)
@@ -286,7 +307,7 @@ class RetrievalTask(Task):
         """
         cfg = self.config
         if cfg.candidates == "catalogue":
-            return catalogue_row_loss(outputs, **self._catalogue_state())
+            return catalogue_row_loss(outputs, **self._catalogue_state(outputs["candidate_ids"].device))
         counts, pos = outputs["candidate_counts"], outputs["positive"]
         item, neg_item, _ = identities(outputs)
         if cfg.remove_accidental_hits and torch.unique(item).numel() != item.numel():
@@ -320,11 +341,12 @@ class RetrievalTask(Task):
             removed = removed.index_add(0, hit_rows, extra)
         return remove_from_normalizer(lse, removed) - target
 
-    def _catalogue_state(self) -> dict[str, Any]:
+    def _catalogue_state(self, device: torch.device) -> dict[str, Any]:
         """What the catalogue softmax needs of this task: temperature, ID -> catalogue row, and
-        the IDs several catalogue rows share (when accidental hits are removed)."""
-        shared = self._shared_values if self._shared_ids and self.config.remove_accidental_hits else None
-        return {"temperature": self.config.temperature, "row_of": self._row_of, "shared_values": shared}
+        the IDs several catalogue rows share (when accidental hits are removed), on ``device``."""
+        shared = (self._on(device, "_shared_values") if self._shared_ids and self.config.remove_accidental_hits
+                  else None)
+        return {"temperature": self.config.temperature, "row_of": self._on(device, "_row_of"), "shared_values": shared}
 
     def loss(self, outputs: dict[str, Tensor], batch: Batch) -> Tensor:
         per_row = self.per_row_loss(outputs)
