@@ -6,13 +6,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError, ValidationError
 
 from recstack._validation import StrictModel
 from recstack.config.sources import JoinSource, TableSource
 from recstack.errors import ConfigError
 
-__all__ = ["DataConfig", "HistoryConfig", "SplitConfig"]
+__all__ = ["DataConfig", "HistoryConfig", "SplitConfig", "key_error"]
+
+
+def key_error(key: str, message: str, value: Any, *, missing: bool = False) -> ValidationError:
+    """An error of a model validator that checks keys together, located at the key to change
+    (``data.split.cutoff``, not ``data.split``), for a model validator to raise: pydantic
+    prefixes the location of the model, so the message names the full path. ``value`` is
+    shown as ``(got ...)`` where it is a scalar; ``missing`` is for a key that was not given."""
+    error = PydanticCustomError("missing" if missing else "value_error", message)
+    return ValidationError.from_exception_data("config", [{"type": error, "loc": (key,), "input": value}])
+
+
+def _plain(value: Any) -> Any:
+    """A section as plain data (an error's input: a mapping is not repeated in the message)."""
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
 class HistoryConfig(StrictModel):
@@ -59,13 +74,19 @@ class SplitConfig(StrictModel):
     def _options_of_the_kind(self) -> SplitConfig:
         given = self.model_fields_set
         if self.cutoff is not None and self.kind != "temporal":
-            raise ValueError(f"cutoff applies to kind: temporal, not {self.kind}")
+            raise key_error("cutoff", f"applies to kind: temporal, not {self.kind}; remove cutoff, or set "
+                            "kind: temporal", self.cutoff)
         if "n" in given and self.kind != "leave_last_n":
-            raise ValueError(f"n applies to kind: leave_last_n, not {self.kind}")
+            raise key_error("n", f"applies to kind: leave_last_n, not {self.kind}; remove n, or set "
+                            "kind: leave_last_n", self.n)
         if "test_fraction" in given and (self.kind == "leave_last_n" or self.cutoff is not None):
-            raise ValueError("test_fraction applies to kind: random, or temporal without a cutoff")
+            why = "kind: leave_last_n takes n test rows per user" if self.kind == "leave_last_n" else (
+                "cutoff sets the test rows")
+            raise key_error("test_fraction", f"applies to kind: random, or temporal without a cutoff ({why}); "
+                            "remove test_fraction", self.test_fraction)
         if "seed" in given and self.kind != "random":
-            raise ValueError(f"seed applies to kind: random, not {self.kind}")
+            raise key_error("seed", f"applies to kind: random, not {self.kind} (which draws nothing at random); "
+                            "remove seed", self.seed)
         return self
 
 
@@ -105,19 +126,26 @@ class DataConfig(StrictModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
-        if (self.dataset is None) == (self.train is None):
-            raise ValueError("give either dataset (a built-in name) or train (a file), not both/neither")
-        if self.dataset is not None and (self.test is not None or self.join):
-            raise ValueError("test and join are not used with dataset (it brings its own split and side "
-                             "tables); remove them, or give train: FILE instead of dataset")
-        if self.split is not None and (self.test is not None or self.dataset is not None):
-            raise ValueError("split divides data.train into training and test rows; it is not used with "
-                             f"{'test (the test rows are given)' if self.test is not None else 'dataset'}: remove one")
+        if self.dataset is None and self.train is None:
+            raise key_error("train", "no interactions: give data.train (a file), or data.dataset (a built-in "
+                            "dataset: movielens-100k, synthetic)", None, missing=True)
+        if self.dataset is not None:
+            brings = "a built-in dataset brings its own split and side tables"
+            for key, value in (("train", self.train), ("test", self.test), ("join", self.join),
+                               ("split", self.split)):
+                if value is not None and value != {}:
+                    raise key_error(key, f"not used with data.dataset ({brings}); remove data.{key}, or remove "
+                                    "data.dataset and give train: FILE", _plain(value))
+        if self.split is not None and self.test is not None:
+            raise key_error("split", "divides data.train into training and test rows, but data.test gives the "
+                            "test rows; remove data.split or data.test", _plain(self.split))
         if self.split is not None and self.split.kind != "random" and self.time_column is None:
-            raise ValueError(f"split kind {self.split.kind} orders rows by data.time_column, which is null")
+            raise key_error("time_column", f"null, but data.split kind {self.split.kind} orders rows by time; "
+                            "set data.time_column to the column of times, or use split kind: random", None)
         if self.dataset is None and self.dataset_options:
-            raise ValueError("dataset_options apply to a built-in dataset (data.dataset); with train: FILE, "
-                             "set the reader options on the file (sep, names, dtype, ...)")
+            raise key_error("dataset_options", "apply to a built-in dataset (data.dataset); with train: FILE, "
+                            "remove them and set the reader options on the file (sep, names, dtype, ...)",
+                            self.dataset_options)
         return self
 
     def check_column_roles(self, columns: Iterable[str]) -> None:
@@ -132,7 +160,8 @@ class DataConfig(StrictModel):
         """
         cols = list(columns)
         if self.history is not None and self.time_column is None:
-            raise ConfigError("data.history needs data.time_column to order interactions")
+            raise ConfigError("data.time_column: null, but data.history needs it to order interactions; set "
+                              "data.time_column to the column of times, or remove data.history")
         hist = self.history is not None
         roles = [("user_column", self.user_column, True), ("item_column", self.item_column, hist),
                  ("time_column", self.time_column, hist)]

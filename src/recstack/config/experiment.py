@@ -95,11 +95,12 @@ class ExperimentConfig(StrictModel):
                               "needs its own, so a default cannot stand in for it: drop the rows without one")
         es = cfg.train.early_stopping
         if es is not None and cfg.data.validation_fraction == 0:
-            raise ConfigError("train.early_stopping needs validation rows, which data.validation_fraction: 0 "
-                              "leaves none of: set data.validation_fraction (e.g. 0.1), or remove early_stopping")
+            raise ConfigError("data.validation_fraction: 0 leaves no validation rows, which train.early_stopping "
+                              "needs: set data.validation_fraction (e.g. 0.1), or remove train.early_stopping")
         if es is not None and not 1 <= cfg.train.eval_every <= cfg.train.epochs:
-            raise ConfigError(f"train.early_stopping: train.eval_every {cfg.train.eval_every} never evaluates in "
-                              f"{cfg.train.epochs} epochs; set eval_every between 1 and train.epochs")
+            raise ConfigError(f"train.eval_every: {cfg.train.eval_every} never evaluates in train.epochs "
+                              f"{cfg.train.epochs}, so train.early_stopping could never stop; set train.eval_every "
+                              f"between 1 and {cfg.train.epochs}, or remove train.early_stopping")
         if es is not None and es.metric not in cfg.eval.metrics:
             raise ConfigError(
                 f"train.early_stopping.metric: {es.metric!r} is not in eval.metrics {cfg.eval.metrics}; "
@@ -141,8 +142,8 @@ def _check_towers(options: dict[str, Any], schema: Schema) -> None:
     both = [f for f in sides["query"] if f in sides["candidate"]]
     if both:
         raise ConfigError(
-            f"model.query and model.candidate both use {both}: a candidate feature on the query side "
-            "tells the model the answer; keep each feature on one side"
+            f"model.query: {both} {'is' if len(both) == 1 else 'are'} in model.candidate too: a candidate feature on "
+            "the query side tells the model the answer; remove it from model.query (keep each feature on one side)"
         )
     candidate_columns = {schema[f].source_column: f for f in sides["candidate"]}
     for f in sides["query"]:

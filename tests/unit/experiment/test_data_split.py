@@ -44,10 +44,10 @@ def test_a_split_trains_and_evaluates_end_to_end(tmp_path):
 
 
 @pytest.mark.parametrize("split, message", [
-    ({"kind": "random", "n": 2}, "n applies to kind: leave_last_n, not random"),
-    ({"kind": "leave_last_n", "test_fraction": 0.1}, "test_fraction applies to kind: random"),
-    ({"kind": "random", "cutoff": 5}, "cutoff applies to kind: temporal"),
-    ({"kind": "temporal", "seed": 1}, "seed applies to kind: random"),
+    ({"kind": "random", "n": 2}, r"data\.split\.n: applies to kind: leave_last_n, not random"),
+    ({"kind": "leave_last_n", "test_fraction": 0.1}, r"data\.split\.test_fraction: applies to kind: random"),
+    ({"kind": "random", "cutoff": 5}, r"data\.split\.cutoff: applies to kind: temporal"),
+    ({"kind": "temporal", "seed": 1}, r"data\.split\.seed: applies to kind: random"),
     ({"kind": "shuffle"}, "data.split.kind"),
     ({"kind": "random", "seed": -1}, "data.split.seed"),  # a raw numpy ValueError before
 ])
@@ -59,7 +59,7 @@ def test_options_of_another_kind_are_refused(tmp_path, split, message):
 
 def test_a_split_with_given_test_rows_or_an_empty_part_is_refused(tmp_path):
     write_side_data(tmp_path)
-    with pytest.raises(ConfigError, match="split divides data.train.*not used with test"):
+    with pytest.raises(ConfigError, match=r"data\.split: divides data\.train.*data\.test gives the test rows"):
         ExperimentConfig.from_dict(side_config(**{"data.split": {"kind": "random"}}), base_dir=str(tmp_path))
     pd.read_csv(tmp_path / "train.csv").drop_duplicates("user_id").to_csv(tmp_path / "one.csv", index=False)
     with pytest.raises(DataError, match=r"leaves the test part.*every user has n or fewer rows"):
