@@ -8,12 +8,13 @@ pandas' NA strings (``NA``, ``null``, ...) as written.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
 
 from recstack.errors import ConfigError, DataError, SchemaError
+from recstack.preprocessing._cells import as_str_series, float_keys
 
 __all__ = ["COLUMN_TYPES", "DEFAULT_NA", "ColumnType", "apply_dtype", "checked_dtype", "inexact_integers",
            "rounded_integers"]
@@ -30,13 +31,14 @@ except ImportError:  # pragma: no cover - moved in some pandas version
 DEFAULT_NA = sorted(_PANDAS_NA)
 
 
-def checked_dtype(dtype: Mapping[str, ColumnType] | None) -> dict[str, ColumnType]:
-    """``dtype`` as a dict, every type one of :data:`COLUMN_TYPES` (else a ``ConfigError``)."""
+def checked_dtype(dtype: Mapping[str, ColumnType] | None, key: str = "dtype") -> dict[str, ColumnType]:
+    """``dtype`` as a dict, every type one of :data:`COLUMN_TYPES` (else a ``ConfigError`` naming
+    ``<key>.<column>``: ``key`` is where the types were given, e.g. ``data.train.dtype``)."""
     out = dict(dtype or {})
     bad_types = {c: t for c, t in out.items() if t not in COLUMN_TYPES}
     if bad_types:
         c, t = next(iter(bad_types.items()))
-        raise ConfigError(f"dtype.{c}: {t!r} is not a column type; use one of {', '.join(COLUMN_TYPES)}")
+        raise ConfigError(f"{key}.{c}: {t!r} is not a column type; use one of {', '.join(COLUMN_TYPES)}")
     return out
 
 
@@ -49,7 +51,7 @@ def rounded_integers(df: pd.DataFrame, dtype: Mapping[str, ColumnType]) -> list[
         if dtype.get(col) == "float":
             continue
         f = df[col].to_numpy()
-        big = np.abs(f) >= 2.0**53  # NaN compares False
+        big = np.abs(f) >= _EXACT  # NaN compares False
         if big.any() and bool(np.all(np.floor(f[big]) == f[big])):
             finite = f[np.isfinite(f)]
             if bool(np.all(np.floor(finite) == finite)):
@@ -57,28 +59,52 @@ def rounded_integers(df: pd.DataFrame, dtype: Mapping[str, ColumnType]) -> list[
     return out
 
 
+class _IntegerText(NamedTuple):
+    """The cells of a text column written as integers (see :func:`_integer_text`)."""
+
+    rows: np.ndarray  # (k,) int64 positions of those cells
+    signed: pd.Series  # (k,) their text, stripped, with its sign
+    digits: pd.Series  # (k,) without sign and leading zeros
+    fits: np.ndarray  # (k,) bool: within int64
+
+
+def _integer_text(text: pd.Series) -> _IntegerText:
+    """The one parser of integer text, for exact casts and the rounding check alike: a cell is
+    an integer when it reads ``[+-]?[0-9]+`` (spaces around allowed; other digits, such as
+    ``"٣"``, are not numbers to pandas either). Missing cells are not integers."""
+    written = text.str.strip()
+    is_int = written.str.fullmatch(r"[+-]?[0-9]+").fillna(False).to_numpy(dtype=bool)
+    signed = written[is_int]
+    digits = signed.str.lstrip("+-").str.lstrip("0")
+    n = digits.str.len().to_numpy(dtype=np.int64)
+    fits = n < 19
+    edge = np.flatnonzero(n == 19)  # as long as the int64 limits: compared digit by digit, by sign
+    if edge.size:
+        d, negative = digits.iloc[edge], signed.iloc[edge].str.startswith("-").to_numpy(dtype=bool)
+        fits[edge] = np.where(negative, (d <= _INT64_DIGITS[True]).to_numpy(dtype=bool),
+                              (d <= _INT64_DIGITS[False]).to_numpy(dtype=bool))
+    return _IntegerText(np.flatnonzero(is_int), signed, digits, fits)
+
+
 def inexact_integers(text: pd.Series) -> np.ndarray:
-    """Cells of ``text`` written as integers (``[+-]?\\d+``) that float64 cannot hold exactly:
+    """Cells of ``text`` written as integers (``[+-]?[0-9]+``) that float64 cannot hold exactly:
     ``9007199254740993`` is read as ``9007199254740992``. Other spellings (``1.5e18``, ``7.0``)
     and integers float64 holds (``225000000000000000000``) are not; missing cells are not."""
     out = np.zeros(len(text), dtype=bool)
     if pd.api.types.is_object_dtype(text.dtype):  # Arrow strings: vectorized string operations
         text = text.astype("string[pyarrow]")
-    written = text.str.strip()
-    is_int = written.str.fullmatch(r"[+-]?\d+").fillna(False).to_numpy(dtype=bool)
-    digits = written[is_int].str.lstrip("+-").str.lstrip("0")
-    n = digits.str.len().to_numpy(dtype=np.int64)
-    long = n >= 16  # 10**15 < 2**53: shorter integers are exact
+    ints = _integer_text(text)
+    long = ints.digits.str.len().to_numpy(dtype=np.int64) >= 16  # 10**15 < 2**53: shorter ones are exact
     if not long.any():
         return out
-    rows, digits, n = np.flatnonzero(is_int)[long], digits[long], n[long]
-    fits = (n < 19) | ((n == 19) & (digits <= _INT64_DIGITS[False]).to_numpy(dtype=bool))
-    v = digits[fits].astype(np.int64).to_numpy()
+    rows, signed, digits, fits = ints.rows[long], ints.signed[long], ints.digits[long], ints.fits[long]
+    v = signed[fits].astype(np.int64).to_numpy()
     f = v.astype(np.float64)  # exact, or the nearest float: then it converts back to another integer
+    over = f >= 2.0**63  # rounded up beyond int64
     inexact = np.ones(len(rows), dtype=bool)
-    inexact[fits] = (f >= 2.0**63) | (np.where(f < 2.0**63, f, 0).astype(np.int64) != v)
+    inexact[fits] = over | (np.where(over, 0.0, f).astype(np.int64) != v)
     beyond = np.flatnonzero(~fits)
-    if beyond.size:  # >= 2**63 is exact only as a multiple of 2**11, which its last 11 digits tell
+    if beyond.size:  # beyond int64 is exact only as a multiple of 2**11, which its last 11 digits tell
         round_ = (digits.iloc[beyond].str[-11:].astype(np.int64).to_numpy() % 2048) == 0
         for i in beyond[round_]:  # round numbers written out in full (1e20 as 100000000000000000000): rare
             f_i = float(digits.iloc[i])
@@ -87,99 +113,124 @@ def inexact_integers(text: pd.Series) -> np.ndarray:
     return out
 
 
-def apply_dtype(df: pd.DataFrame, dtype: Mapping[str, ColumnType], where: str) -> pd.DataFrame:
-    """Casts whole columns; missing values stay missing (never the string ``"nan"``)."""
+def apply_dtype(df: pd.DataFrame, dtype: Mapping[str, ColumnType], where: str, key: str = "dtype") -> pd.DataFrame:
+    """Casts whole columns; missing values stay missing (never the string ``"nan"``). Errors name
+    ``<key>.<column>`` (``key``: where the types were given, e.g. ``data.train.dtype``)."""
     unknown = [c for c in dtype if c not in df.columns]
     if unknown:
-        raise SchemaError(f"dtype.{unknown[0]}: {unknown[0]!r} is not a column of {where}; columns: {list(df.columns)}")
+        raise SchemaError(f"{key}.{unknown[0]}: {unknown[0]!r} is not a column of {where}; columns: {list(df.columns)}")
     out = df.copy()
     for col, kind in dtype.items():
         values = out[col]
+        at = _Column(f"{key}.{col}", col, where, values)
         if kind == "str":
-            out[col] = _as_text(values)
+            out[col] = _as_text(at)
         elif kind == "int":
-            out[col] = _as_int64(values, col, where)
+            out[col] = _as_int64(at)
         else:
             num = pd.to_numeric(values, errors="coerce")
-            _refuse(col, "float", where, values, (num.isna() & values.notna()).to_numpy())
+            at.refuse("float", (num.isna() & values.notna()).to_numpy())
             out[col] = num.astype("float64")
     return out
 
 
+_EXACT = 2.0**53  # float64 holds every integer below this, and not all above
 _FLOAT_TYPES = (float, np.floating)
 _INT64_DIGITS = {False: str(np.iinfo(np.int64).max), True: str(np.iinfo(np.int64).max + 1)}  # by sign
+_BEYOND = {"problem": "has a value beyond int64", "fix": "IDs this large need dtype str"}
 
 
-def _refuse(col: str, kind: str, where: str, values: pd.Series, bad: np.ndarray,
-            problem: str = "", fix: str = "fix the data or use dtype str") -> None:
-    """Raises naming the first ``bad`` row, unless there is none."""
-    if not bad.any():
-        return
-    row = int(bad.argmax())
-    got = "a missing value" if pd.isna(values.iloc[row]) else repr(values.iloc[row])
-    raise DataError(f"dtype.{col}: column {col!r} of {where} {problem or f'is not all {kind} values'} "
-                    f"(data row {row + 1}: {got}); {fix}")
+class _Column(NamedTuple):
+    """A column being cast, and what its errors name."""
+
+    key: str  # the option that asked for the cast: dtype.<column>, or data.train.dtype.<column>
+    name: Any
+    where: str
+    values: pd.Series
+
+    def refuse(self, kind: str, bad: np.ndarray, problem: str = "", fix: str = "fix the data or use dtype str") -> None:
+        """Raises naming the first ``bad`` row, unless there is none."""
+        if not bad.any():
+            return
+        row = int(bad.argmax())
+        value = self.values.iloc[row]
+        got = "a missing value" if np.ndim(value) == 0 and pd.isna(value) else repr(
+            value.item() if isinstance(value, np.generic) else value)
+        raise DataError(f"{self.key}: column {self.name!r} of {self.where} "
+                        f"{problem or f'is not all {kind} values'} (data row {row + 1}: {got}); {fix}")
+
+    def whole_floats(self, kind: str, floats: np.ndarray) -> np.ndarray:
+        """The float cells (``floats``: a mask) as float64, each a whole number below 2**53 (else an
+        error): only those are IDs; a larger float has already rounded an integer (distinct IDs
+        merge) and a fraction is no ID."""
+        f = np.zeros(len(self.values))
+        f[floats] = pd.to_numeric(self.values[floats]).to_numpy(dtype=np.float64)
+        self.refuse(kind, ~np.isfinite(f) | (np.floor(f) != f), "holds a float that is not a whole number",
+                    f"a {kind} ID from a float must be one: leave the column out of dtype (or use float) to keep "
+                    "its numbers, or give the IDs as text")
+        self.refuse(kind, np.abs(f) >= _EXACT, "holds a float of 2**53 or more",
+                    "float64 cannot hold such integers exactly, so distinct IDs may have merged already: "
+                    "give the IDs as integers or as text")
+        return f[floats]
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    """Each present value as text; integral floats as integers (``1.0`` -> ``"1"``, as a text file
-    holds an integer column with a gap), so every source gives an ID the same key."""
-    if pd.api.types.is_string_dtype(values.dtype) and (
-            values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")):
+_LIST_TYPES = (list, tuple, np.ndarray, set, frozenset)
+
+
+def _as_text(col: _Column) -> pd.Series:
+    """Each present value as text, a whole float as the integer it is (``1.0`` -> ``"1"``, keyed as
+    a vocabulary keys it: :func:`float_keys`), so every source gives an ID the same key; missing
+    values stay missing (NaN, as from a text file)."""
+    values = col.values
+    inferred = pd.api.types.infer_dtype(values, skipna=True) if values.dtype == object else ""
+    if pd.api.types.is_string_dtype(values.dtype) and (values.dtype != object or inferred in ("string", "empty")):
         return values  # text already (a text file's str column): nothing to convert
-    text = values.astype(str).astype(object).where(values.notna(), np.nan)  # missing: NaN, as from a text file
+    present = values.notna().to_numpy()
+    floats = np.zeros(len(values), dtype=bool)
     if pd.api.types.is_float_dtype(values.dtype):
-        floats = values.notna().to_numpy()
-    elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
-            "floating", "mixed-integer-float", "mixed"):
-        types = values.map(type)  # one pass inside pandas; the float test runs per distinct type
-        is_float = types.map({t: issubclass(t, _FLOAT_TYPES) for t in types.unique()}).to_numpy(dtype=bool)
-        floats = is_float & values.notna().to_numpy()
+        floats, text = present, np.full(len(values), np.nan, dtype=object)
     else:
-        return text
-    f = pd.to_numeric(values[floats]).to_numpy(dtype=np.float64)
-    whole = np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < 2.0**63)
-    rows = np.flatnonzero(floats)[whole]
-    text.iloc[rows] = f[whole].astype(np.int64).astype(str).astype(object)
-    return text
+        if values.dtype == object and inferred not in ("integer", "boolean"):
+            types = values.map(type)  # one pass inside pandas; subclass tests per distinct type
+            distinct = types.unique()
+            col.refuse("str", types.isin([t for t in distinct if issubclass(t, _LIST_TYPES)]).to_numpy(),
+                       "holds lists", "dtype str is for one value per cell: leave it out of dtype")
+            floats = types.isin([t for t in distinct if issubclass(t, _FLOAT_TYPES)]).to_numpy() & present
+        text = as_str_series(values).to_numpy(dtype=object)  # ints (any size), bools, strings: as str() writes them
+        text[~present] = np.nan
+    if floats.any():
+        text[floats] = float_keys(col.whole_floats("str", floats))[0]
+    return pd.Series(text, index=values.index, dtype=object)
 
 
-def _as_int64(values: pd.Series, col: str, where: str) -> pd.Series:
-    """The column as exact int64: integers, integral floats, or integer text of any length
-    (never through float64, which rounds above 2**53); beyond int64 is an error."""
-    _refuse(col, "int", where, values, values.isna().to_numpy())
-    beyond = {"problem": "has a value beyond int64", "fix": "IDs this large need dtype str"}
+def _as_int64(col: _Column) -> pd.Series:
+    """The column as exact int64: integers, whole floats below 2**53, or integer text of any
+    length (never through float64, which rounds above 2**53); beyond int64 is an error."""
+    values = col.values
+    col.refuse("int", values.isna().to_numpy())
     dt = values.dtype
     if pd.api.types.is_bool_dtype(dt):
         return values.astype(np.int64)
     if pd.api.types.is_integer_dtype(dt):
         arr = values.to_numpy()
         if arr.dtype.kind == "u":
-            _refuse(col, "int", where, values, arr > np.iinfo(np.int64).max, **beyond)
+            col.refuse("int", arr > np.iinfo(np.int64).max, **_BEYOND)
         return pd.Series(arr.astype(np.int64), index=values.index)
     if pd.api.types.is_float_dtype(dt):
-        f = values.to_numpy(dtype=np.float64)
-        _refuse(col, "int", where, values, ~np.isfinite(f) | (np.floor(f) != f))
-        _refuse(col, "int", where, values, np.abs(f) >= 2.0**63, **beyond)
-        return pd.Series(f.astype(np.int64), index=values.index)
-    text = values.astype(str).str.strip()  # Python ints of any size print exactly
-    is_int = text.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
-    digits = text[is_int].str.lstrip("+-").str.lstrip("0")
-    negative = text[is_int].str.startswith("-").to_numpy(dtype=bool)
-    n = digits.str.len().to_numpy(dtype=np.int64)
-    over = (n > 19) | ((n == 19) & np.where(negative, (digits > _INT64_DIGITS[True]).to_numpy(dtype=bool),
-                                              (digits > _INT64_DIGITS[False]).to_numpy(dtype=bool)))
-    overflow = np.zeros(len(values), dtype=bool)
-    overflow[np.flatnonzero(is_int)[over]] = True
-    num = pd.to_numeric(text[~is_int], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        return pd.Series(col.whole_floats("int", np.ones(len(values), dtype=bool)).astype(np.int64), index=values.index)
+    text = as_str_series(values)  # Python ints of any size print exactly
+    ints = _integer_text(text)
+    is_int, overflow = np.zeros(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
+    is_int[ints.rows] = True
+    overflow[ints.rows[~ints.fits]] = True
+    num = pd.to_numeric(text[~is_int].str.strip(), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad, inexact = np.zeros(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
     bad[~is_int] = ~np.isfinite(num) | (np.floor(num) != num)
-    inexact[~is_int] = np.abs(num) >= 2.0**53
-    _refuse(col, "int", where, values, bad)
-    _refuse(col, "int", where, values, overflow, **beyond)
-    _refuse(col, "int", where, values, inexact, "has a float too large to be an exact integer",
-            "write it as an integer, or use dtype str")
+    inexact[~is_int] = np.abs(num) >= _EXACT
+    col.refuse("int", bad)
+    col.refuse("int", overflow, **_BEYOND)
+    col.refuse("int", inexact, "has a float too large to be an exact integer", "write it as an integer, or use dtype str")
     out = np.empty(len(values), dtype=np.int64)
-    out[is_int] = text[is_int].astype(np.int64).to_numpy()
+    out[ints.rows] = ints.signed.astype(np.int64).to_numpy()  # all within int64 (overflow refused)
     out[~is_int] = num.astype(np.int64)
     return pd.Series(out, index=values.index)

@@ -15,7 +15,7 @@ import lzma
 import re
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
@@ -43,6 +43,7 @@ def encoding_problem(encoding: str) -> str | None:
 log = logging.getLogger(__name__)
 
 _REGEX_META = frozenset(".^$*+?{}[]\\|()")
+_REGEX_MARKS = re.compile(r"\\|\[[^\]]+\]")  # a backslash, or a character set: a separator written as a regex
 _TEXT_CHUNK = 1 << 20  # rows of a column re-read as text at once
 
 
@@ -56,6 +57,7 @@ def read_table(
     encoding: str = "utf-8",
     columns: list[str] | None = None,
     dtype: Mapping[str, ColumnType] | None = None,
+    config_key: str | None = None,
 ) -> pd.DataFrame:
     """Reads a table from a file, a DataFrame or a ``pyarrow.Table``.
 
@@ -64,10 +66,10 @@ def read_table(
             ``pandas.DataFrame`` (copied) or ``pyarrow.Table``.
         format: force ``csv``, ``tsv`` or ``parquet``.
         sep: field separator for text files (``"\\t"`` for MovieLens ``u.data``, ``"|"`` for ``u.item``,
-            ``"::"`` for MovieLens-1M). One of two or more characters is a regular expression, as in
-            pandas (``"\\s*,\\s*"``), except one that is not a valid expression or matches the empty
-            string (``"||"``, ``"**"``), which is taken literally; escape metacharacters to be sure
-            (``re.escape("..")``).
+            ``"::"`` for MovieLens-1M), taken literally (``".."``, ``"|"``, ``"a|b"``, ``"**"``),
+            unless it is written as a regular expression: with a backslash (``"\\s*,\\s*"``,
+            ``"\\|+"``, ``re.escape("..")``) or a character set (``"[,;]"``). An expression that
+            does not compile, or that matches the empty string, is an error.
         names: column names for a file without a header row (implies ``header=None``).
         header: header row number (``0`` = the first non-blank line), ``"infer"`` or ``None``.
         encoding: text encoding (MovieLens ``u.item`` is ``latin-1``).
@@ -76,7 +78,13 @@ def read_table(
             text file reads ``str`` columns as written, so zero-padded IDs like ``0007`` are
             not turned into ``7`` and ``NA``/``null``/``None`` stay text (only an empty cell is
             missing; other columns treat pandas' usual strings as missing). ``int`` is exact
-            within int64. A name that is not a column is an error.
+            within int64. A name that is not a column is an error. Float cells (a DataFrame's float
+            column, or floats among other values) become ``str`` or ``int`` IDs only as whole
+            numbers below 2**53: ``1.0`` is the ID ``1``; ``1.5``, ``inf`` and ``1e17`` (float64
+            cannot hold every integer that large, so IDs may have merged already) are errors.
+        config_key: where these options come from in a config (``"data.train"``): errors about an
+            option name it in full (``data.train.dtype.user_id``, ``data.train.sep``); by default
+            they name the argument (``dtype.user_id``).
 
     A text file's rows (lines ending in ``\\n``, ``\\r\\n`` or ``\\r``) are checked for fields
     missing at the end (pandas would fill them with NaN): that is an error naming the line. Where
@@ -91,13 +99,16 @@ def read_table(
         DataError: missing, empty or malformed file, a row with too few fields, a ``.zip`` not of
             exactly one file, a ``.zst`` without ``zstandard``, rounded integer IDs (names the
             file and, when known, the line or column).
-        ConfigError: an invalid option (``header`` < 0, repeated ``names``, empty ``sep``).
+        ConfigError: an invalid option (``header`` < 0, repeated ``names``, empty or invalid ``sep``).
         SchemaError: a ``dtype`` name that is not a column (``dtype.usr: 'usr' is not a column of t.csv; ...``).
     """
+    def key(option: str) -> str:
+        return f"{config_key}.{option}" if config_key else option
+
     problem = encoding_problem(encoding)
     if problem:
-        raise ConfigError(f"encoding: {problem}")
-    types = checked_dtype(dtype)
+        raise ConfigError(f"{key('encoding')}: {problem}")
+    types = checked_dtype(dtype, key("dtype"))
     if isinstance(source, pd.DataFrame):
         df, where = source.copy(), "the DataFrame"
     elif type(source).__module__.startswith("pyarrow"):
@@ -106,7 +117,7 @@ def read_table(
         path = Path(source)
         where = str(path)
         df = _read_file(path, where, format=format, sep=sep, names=names, header=header, encoding=encoding,
-                        dtype=types)
+                        dtype=types, key=key)
     if len(df.columns) == 0:
         raise DataError(f"{where} has no columns")
     if len(df) == 0:
@@ -114,24 +125,25 @@ def read_table(
     if columns is not None:
         df = _select_columns(df, columns, where)
     if types:
-        df = apply_dtype(df, types, where)
+        df = apply_dtype(df, types, where, key("dtype"))
     return df.reset_index(drop=True)
 
 
 def _read_file(path: Path, where: str, *, format: str | None, sep: str | None, names: list[str] | None,
-               header: int | Literal["infer"] | None, encoding: str, dtype: dict[str, ColumnType]) -> pd.DataFrame:
+               header: int | Literal["infer"] | None, encoding: str, dtype: dict[str, ColumnType],
+               key: Callable[[str], str]) -> pd.DataFrame:
     """A table file, as Parquet or as delimited text (by ``format``, else its name)."""
     if path.is_dir():
         raise DataError(f"{where!r} is a folder; give a table file (CSV, TSV or Parquet) inside it")
     if not path.is_file():
         raise DataError(f"file {where!r} does not exist; check the path (relative paths start at {Path.cwd()})")
-    _check_options(where, sep, names, header)
+    _check_options(where, sep, names, header, key)
     fmt = detect_format(path, format, sep)
     if fmt == "parquet":
         return _read_parquet(path, where, names=names, sep=sep)
     check_container(path, where)
     return _read_text(path, where, sep=sep or ("\t" if fmt == "tsv" else ","), names=names, header=header,
-                      encoding=encoding, dtype=dtype)
+                      encoding=encoding, dtype=dtype, key=key)
 
 
 def _read_parquet(path: Path, where: str, *, names: list[str] | None, sep: str | None) -> pd.DataFrame:
@@ -148,10 +160,10 @@ def _read_parquet(path: Path, where: str, *, names: list[str] | None, sep: str |
 
 
 def _read_text(path: Path, where: str, *, sep: str, names: list[str] | None, header: int | Literal["infer"] | None,
-               encoding: str, dtype: dict[str, ColumnType]) -> pd.DataFrame:
+               encoding: str, dtype: dict[str, ColumnType], key: Callable[[str], str]) -> pd.DataFrame:
     """A delimited text file through pandas; rows with too few fields, or integer IDs that
     float64 would round, are errors instead of silent NaN or rounding."""
-    sep, literal_sep = _resolve_sep(sep)
+    sep, literal_sep = _resolve_sep(sep, where, key)
     kwargs = _csv_options(sep, names, header, encoding, dtype)
     with _csv_errors(path, where, encoding):
         if kwargs["dtype"]:  # str columns keep "NA", "null", "None", ... as written
@@ -162,7 +174,7 @@ def _read_text(path: Path, where: str, *, sep: str, names: list[str] | None, hea
     if names is not None and len(df.columns) != len(names):
         raise DataError(f"{where}: {len(names)} names given for {len(df.columns)} columns")
     _check_row_lengths(path, where, df, sep=literal_sep, encoding=encoding, header=kwargs["header"], names=names)
-    return _exact_large_integers(path, where, df, kwargs, dtype)
+    return _exact_large_integers(path, where, df, kwargs, dtype, key("dtype"))
 
 
 def _csv_options(sep: str, names: list[str] | None, header: int | Literal["infer"] | None, encoding: str,
@@ -234,7 +246,7 @@ def _check_row_lengths(path: Path, where: str, df: pd.DataFrame, *, sep: str | N
 
 
 def _exact_large_integers(path: Path, where: str, df: pd.DataFrame, kwargs: dict[str, Any],
-                          dtype: dict[str, ColumnType]) -> pd.DataFrame:
+                          dtype: dict[str, ColumnType], dtype_key: str) -> pd.DataFrame:
     """Columns pandas made float64 whose values are all integers, some of 2**53 or more (a gap,
     a decimal point or an exponent elsewhere), looked at as written: ``int`` ones take their text
     (converted exactly by :func:`apply_dtype`); in others, a cell written as an integer that
@@ -253,18 +265,18 @@ def _exact_large_integers(path: Path, where: str, df: pd.DataFrame, kwargs: dict
             rounded = np.flatnonzero(inexact_integers(text[col]))
             if rounded.size:
                 _refuse_rounded(where, col, first + int(rounded[0]), str(text[col].iloc[rounded[0]]).strip(),
-                                int(df[col].iloc[first + rounded[0]]))
+                                int(df[col].iloc[first + rounded[0]]), dtype_key)
         first += len(text)
     return df
 
 
-def _refuse_rounded(where: str, col: Any, row: int, written: str, read: int) -> NoReturn:
+def _refuse_rounded(where: str, col: Any, row: int, written: str, read: int, dtype_key: str) -> NoReturn:
     raise DataError(
         f"{where}: column {col!r} holds integers of 2**53 or more and a gap (or a decimal point or an "
         f"exponent elsewhere), so it is read as float64, which rounds them (data row {row + 1}: {written} "
-        f"becomes {read}) and distinct IDs would merge; read it as text: dtype: {{{col}: str}} "
+        f"becomes {read}) and distinct IDs would merge; read it as text: {dtype_key}: {{{col}: str}} "
         f"(read_table(..., dtype={{{col!r}: 'str'}})), or, for a numeric feature, as floats: "
-        f"dtype: {{{col}: float}}")
+        f"{dtype_key}: {{{col}: float}}")
 
 
 def _select_columns(df: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:
@@ -277,32 +289,36 @@ def _select_columns(df: pd.DataFrame, columns: list[str], where: str) -> pd.Data
     return df[columns]
 
 
-def _resolve_sep(sep: str) -> tuple[str, str | None]:
+def _resolve_sep(sep: str, where: str, key: Callable[[str], str]) -> tuple[str, str | None]:
     """``(separator for pandas, the literal separator or None for a regular expression)``.
 
-    pandas reads a separator of two or more characters as a regular expression. One without
-    metacharacters (``"::"``) is the same taken literally; one that is not a valid expression
-    (``"**"``) or that matches the empty string (``"||"``, which would split between every
-    character) can only be meant literally, so it is escaped.
+    A separator is literal (pandas would read ``".."`` as "any two characters" and ``"a|b"`` as
+    "a or b"), unless it is written as a regular expression: with a backslash (``\\s``, ``\\|``)
+    or a character set (``[,;]``). A literal one of several characters is escaped for pandas.
     """
-    if len(sep) <= 1 or not _REGEX_META.intersection(sep):
-        return sep, sep
+    if len(sep) == 1 or not _REGEX_MARKS.search(sep):
+        return (re.escape(sep), sep) if len(sep) > 1 and _REGEX_META.intersection(sep) else (sep, sep)
     try:
-        literal = re.compile(sep).match("") is not None
-    except re.error:
-        literal = True
-    return (re.escape(sep), sep) if literal else (sep, None)
+        empty = re.compile(sep).match("") is not None
+    except re.error as err:
+        raise ConfigError(f"{key('sep')}: {sep!r} for {where} is written as a regular expression (a backslash or "
+                          f"[...]) but is not one ({err}); escape it (re.escape) to mean it literally") from None
+    if empty:
+        raise ConfigError(f"{key('sep')}: {sep!r} for {where} matches the empty string, so it would split between "
+                          "every character; make it match at least one character (e.g. \\s+ rather than \\s*)")
+    return sep, None
 
 
-def _check_options(where: str, sep: str | None, names: list[str] | None, header: Any) -> None:
+def _check_options(where: str, sep: str | None, names: list[str] | None, header: Any,
+                   key: Callable[[str], str]) -> None:
     """Text reader options pandas would reject with a bare ``ValueError`` (or silently ignore)."""
     if sep == "":
-        raise ConfigError(f"sep: empty separator for {where}; give one, e.g. ',' or '\\t', or leave it out")
+        raise ConfigError(f"{key('sep')}: empty separator for {where}; give one, e.g. ',' or '\\t', or leave it out")
     if header not in ("infer", None) and (not isinstance(header, int) or isinstance(header, bool) or header < 0):
-        raise ConfigError(f"header: {header!r} for {where} is not a row number; use the header's row "
+        raise ConfigError(f"{key('header')}: {header!r} for {where} is not a row number; use the header's row "
                           "(0 = first non-blank line), 'infer', or None for a file without a header row")
     if names is not None:
         dups = [n for n, count in Counter(names).items() if count > 1]
         if dups:
-            raise ConfigError(f"names: {dups[0]!r} appears more than once in the names for {where}; "
+            raise ConfigError(f"{key('names')}: {dups[0]!r} appears more than once in the names for {where}; "
                               "give every column its own name")

@@ -38,6 +38,7 @@ __all__ = [
     "explode_objects",
     "factorize_keys",
     "first_row",
+    "float_keys",
     "take_codes",
 ]
 
@@ -313,7 +314,7 @@ def _canonical(s: pd.Series) -> tuple[np.ndarray, KeyKind]:
     if pd.api.types.is_integer_dtype(dtype):
         return _int_keys(s.to_numpy()), "int"
     if pd.api.types.is_float_dtype(dtype):
-        keys, integral = _float_keys(s.to_numpy(dtype=np.float64))
+        keys, integral = float_keys(s.to_numpy(dtype=np.float64))
         return keys, "int" if integral.all() else "str"
     if dtype != object:  # pandas string dtype and other extension dtypes
         return s.astype(str).to_numpy(dtype=object), "str"
@@ -335,7 +336,7 @@ def _canonical(s: pd.Series) -> tuple[np.ndarray, KeyKind]:
         is_int = types.map(lambda t: issubclass(t, (int, np.integer))).to_numpy() & ~is_bool
         num = pd.to_numeric(sub, errors="coerce")
         numeric = num.notna().to_numpy(dtype=bool) & ~is_bool & ~is_int
-        fkeys, integral = _float_keys(num.to_numpy(dtype=np.float64, na_value=np.nan)[numeric])
+        fkeys, integral = float_keys(num.to_numpy(dtype=np.float64, na_value=np.nan)[numeric])
         skeys = sub.astype(str).to_numpy(dtype=object)  # bools: "True"/"False", as a bool column
         skeys[numeric] = fkeys
         skeys[is_int] = [str(int(v)) for v in sub[is_int]]  # exact, however large
@@ -349,8 +350,10 @@ def _int_keys(a: np.ndarray) -> np.ndarray:
     return pd.Series(a).astype(str).to_numpy(dtype=object)
 
 
-def _float_keys(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keys of non-NaN floats: integral ones as ``"42"``, others as ``str(x)``."""
+def float_keys(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Canonical keys of ``(n,)`` non-NaN float64 values: integral ones as the integer (``"42"``),
+    others as ``str(x)`` (``"4.5"``); and the ``(n,)`` bool mask of the integral ones. The one rule
+    for a float ID's text (vocabularies, and ``read_table``'s ``str`` columns)."""
     integral = np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < _INT_LIMIT)
     keys = np.empty(len(f), dtype=object)
     keys[integral] = _int_keys(f[integral].astype(np.int64))

@@ -120,11 +120,14 @@ def test_dtype_str_writes_integral_floats_as_integers_like_a_text_file(tmp_path)
     assert from_csv == ["1", "3"]
     assert [from_arrow[0], from_arrow[2]] == [from_df[0], from_df[2]] == ["1", "3"]
     assert pd.isna(from_arrow[1]) and pd.isna(from_df[1])
-    mixed = pd.DataFrame({"u": pd.Series([2.0, "x", 2.5, None, float("inf")], dtype=object),
-                          "f": [0.5, 1e20, -3.0, 7.0, 1.0]})
+    mixed = pd.DataFrame({"u": pd.Series([2.0, "x", 3, None, -7.0], dtype=object), "f": [0.0, 1.0, -3.0, 7.0, 1.0]})
     out = read_table(mixed, dtype={"u": "str", "f": "str"})
-    assert out["u"].tolist()[:3] == ["2", "x", "2.5"] and pd.isna(out["u"].iloc[3]) and out["u"].iloc[4] == "inf"
-    assert out["f"].tolist() == ["0.5", "1e+20", "-3", "7", "1"]  # beyond int64: as Python writes it
+    assert out["u"].tolist()[:3] == ["2", "x", "3"] and pd.isna(out["u"].iloc[3]) and out["u"].iloc[4] == "-7"
+    assert out["f"].tolist() == ["0", "1", "-3", "7", "1"]
+    # a float that is no exact whole number is no ID (tests/unit/data/test_dataprep_dtypes.py)
+    for bad in (2.5, float("inf"), 1e20):
+        with pytest.raises(DataError, match=r"dtype\.u: column 'u' of the DataFrame holds a float"):
+            read_table(mixed.assign(u=mixed["u"].where(mixed.index != 2, bad)), dtype={"u": "str"})
 
 
 def test_a_text_column_of_large_integers_with_a_gap_is_an_error_not_rounded_ids(tmp_path):
