@@ -7,6 +7,9 @@ up front, not when a missing value first shows up (possibly only at serving time
 - a JSON scalar: ``str``, ``int``, ``float`` (finite) or ``bool``; NumPy scalars
   (``df.c.mode()[0]``) become the Python value, so the saved state stays JSON;
 - never missing itself (``None``, NaN, ``pd.NA``): it would fill nothing;
+- a column a ``numeric`` feature reads takes a number, by the rule of a feature's ``fill``
+  (:func:`~recstack.features.numeric.numeric_fill_problem`): ``"abc"`` there is a bad
+  config value, not bad data found later;
 - a column read only by ``multi_hot``/``sequence`` features may take a list: one row's labels
   (``[Drama, Comedy]``); a scalar default there is a one-label row (a string is read like the
   column's strings: split on the feature's ``separator`` where it has one).
@@ -22,6 +25,7 @@ import numpy as np
 
 from recstack.errors import ConfigError
 from recstack.features.multi_hot import MultiHotFeature
+from recstack.features.numeric import NumericFeature, numeric_fill_problem
 from recstack.features.sequence import SequenceFeature
 
 __all__ = ["check_defaults", "is_ragged_column"]
@@ -64,7 +68,25 @@ def check_defaults(defaults: Mapping[Any, Any], features: list[Any]) -> dict[str
             out[column] = [_scalar(path, v, f"{path}[{i}]") for i, v in enumerate(list(value))]
             continue
         out[column] = _scalar(path, value, path)
+        _check_numeric(path, column, out[column], [f for f in features if f.source_column == column])
     return out
+
+
+def _check_numeric(path: str, column: str, value: Any, readers: list[Any]) -> None:
+    """A numeric feature's column takes a number (then any log1p must be defined on it)."""
+    numeric = [f for f in readers if isinstance(f, NumericFeature)]
+    if not numeric:
+        return
+    problem = numeric_fill_problem(value, log=any(f.log for f in numeric))
+    if problem == "not a number":
+        raise ConfigError(
+            f"{path}: {value!r} is not a number, but column {column!r} is read by the numeric feature "
+            f"{', '.join(f.name for f in numeric)}, which needs numbers; give a number (e.g. {column}: 0), or remove {path} and set fill on the feature"
+        )
+    if problem == "log1p":
+        logged = ", ".join(f.name for f in numeric if f.log)
+        raise ConfigError(f"{path}: {value} with log: true (feature {logged}): log1p needs values > -1; "
+                          "give a default above -1 (e.g. 0)")
 
 
 def _scalar(path: str, value: Any, where: str) -> Any:

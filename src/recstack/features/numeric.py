@@ -5,14 +5,36 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import Field, Strict, field_validator, model_validator
 
 from recstack.features.base import FeatureSpec, Int, Real, number_setting
 
-__all__ = ["MAX_QUANTILE_BUCKETS", "NumericFeature"]
+__all__ = ["FILL_STATISTICS", "MAX_QUANTILE_BUCKETS", "FillProblem", "NumericFeature", "numeric_fill_problem"]
 
 MAX_QUANTILE_BUCKETS = 100_000
 """Upper bound of ``buckets``: finer quantiles than this only add rows to the bucket table."""
+FILL_STATISTICS: tuple[str, ...] = ("mean", "median")
+"""``fill`` values learned from the training values instead of given."""
+
+FillProblem = Literal["not a number", "not finite", "log1p"]
+
+
+def numeric_fill_problem(value: Any, *, log: bool) -> FillProblem | None:
+    """Which rule ``value`` breaks as the fill of a numeric column's missing values, or ``None``.
+
+    The one statement of the rules, for a feature's ``fill``, ``data.defaults`` of a column a
+    numeric feature reads, and ``NumericTransformer(fill=)``: a real number (not a boolean:
+    ``true`` is no 1.0; not text), finite, and > -1 where ``log`` applies ``log1p`` to it.
+    Each caller words the error for its setting.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return "not a number"
+    if not math.isfinite(value):
+        return "not finite"
+    if log and value <= -1:
+        return "log1p"
+    return None
 
 
 class NumericFeature(FeatureSpec):
@@ -34,7 +56,7 @@ class NumericFeature(FeatureSpec):
     """
 
     type: Literal["numeric"] = "numeric"
-    fill: Annotated[float, Strict()] | Literal["mean", "median"] | None = None
+    fill: Annotated[float, Strict()] | Literal["mean", "median"] | None = None  # FILL_STATISTICS
     log: bool = False
     normalize: bool = False
     buckets: Int | None = Field(default=None, ge=2, le=MAX_QUANTILE_BUCKETS)
@@ -49,7 +71,7 @@ class NumericFeature(FeatureSpec):
     @field_validator("fill")
     @classmethod
     def _finite_fill(cls, v: float | str | None) -> float | str | None:
-        if isinstance(v, float) and not math.isfinite(v):
+        if isinstance(v, float) and numeric_fill_problem(v, log=False) == "not finite":
             raise ValueError("fill must be a finite number, 'mean' or 'median'; leave it out to make "
                              "a missing value an error")
         return v
@@ -70,7 +92,7 @@ class NumericFeature(FeatureSpec):
             b = self.boundaries
             if not b or any(x >= y for x, y in zip(b, b[1:])):
                 raise ValueError(f"boundaries must be a non-empty strictly increasing list, got {b}")
-        if self.log and isinstance(self.fill, (int, float)) and self.fill <= -1:
+        if not isinstance(self.fill, (str, type(None))) and numeric_fill_problem(self.fill, log=self.log) == "log1p":
             raise ValueError(f"fill must be > -1 with log: true (log1p of {self.fill} is undefined), got "
                              f"fill: {self.fill}; give a fill above -1 (e.g. 0), or remove log: true")
         if not self.as_value and not self.bucketized:

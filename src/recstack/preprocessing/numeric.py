@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.errors import ArtifactError, ConfigError, SchemaError
+from recstack.features.numeric import FILL_STATISTICS, numeric_fill_problem
 from recstack.preprocessing._cells import _short, as_series, first_row
 from recstack.preprocessing._fitted import check_is_fitted, check_state
 from recstack.preprocessing.discretizer import Discretizer
@@ -122,15 +123,15 @@ class NumericTransformer:
 
     def fit(self, values: Any, *, column: str = "values") -> NumericTransformer:
         """Learns fill value, bucket boundaries and mean/std from a training column ``(n,)``."""
-        if (isinstance(self.fill, str) and self.fill not in ("mean", "median")) or (
-            self.fill is not None and not isinstance(self.fill, str) and not np.isfinite(float(self.fill))
-        ):
+        problem = None if self.fill is None or self.fill in FILL_STATISTICS else numeric_fill_problem(
+            self.fill, log=self.log)
+        if problem in ("not a number", "not finite"):
             raise ConfigError(f"fill: expected a finite number, 'mean', 'median' or None, got {self.fill!r}")
-        if self.log and self.fill is not None and not isinstance(self.fill, str) and float(self.fill) <= -1:
+        if problem == "log1p":
             raise ConfigError(f"fill: {self.fill!r} with log=True: log1p needs values > -1; give a fill above -1 "
                               "(e.g. 0), or log=False")
         x = to_float(values, column=column)
-        if self.normalize or self.fill in ("mean", "median"):
+        if self.normalize or self.fill in FILL_STATISTICS:
             inf = np.isinf(x)
             if inf.any():  # a mean or std with inf in it turns every output into inf or nan
                 row = int(np.flatnonzero(inf)[0])
