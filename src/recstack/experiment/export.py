@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import add_history
+from recstack.experiment.catalogue import Catalogue
 from recstack.experiment.tables import Tables
 from recstack.features import Schema
+from recstack.metrics import build_exclusion
 from recstack.preprocessing.keys import key_codes, one_row_per_key
 
-__all__ = ["artifact_metadata", "stored_query_rows", "users_table_rows"]
+__all__ = ["StoredUsers", "artifact_metadata", "seen_items", "stored_query_rows", "users_table_rows"]
 
 log = logging.getLogger("recstack.experiment.retrieval")  # the experiment's messages, as before
 
@@ -50,6 +54,33 @@ def stored_query_rows(table: pd.DataFrame, config: ExperimentConfig, schema: Sch
         last = add_history(last, user_col=user, item_col=data.item_column, time_col=data.time_column,
                            max_length=hist.max_length, output_col=hist.column, reference=table)[cols]
     return last
+
+
+@dataclass(frozen=True)
+class StoredUsers:
+    """What a trained model keeps about its users: built once per experiment and shared by the
+    in-memory :class:`~recstack.artifacts.recommender.Recommender` and the saved artifact.
+
+    Attributes:
+        known: one raw query row per training user (:func:`stored_query_rows`).
+        seen: CSR ``(offsets (len(known)+1,), catalogue rows)`` of each known user's training items.
+        side: users-table rows of users training never saw (:func:`users_table_rows`), or None.
+    """
+
+    known: pd.DataFrame
+    seen: tuple[torch.Tensor, torch.Tensor]
+    side: pd.DataFrame | None
+
+
+def seen_items(known: pd.DataFrame, train: pd.DataFrame, user: str, key_col: str,
+               catalogue: Catalogue) -> tuple[torch.Tensor, torch.Tensor]:
+    """CSR over the rows of ``known`` of each user's catalogue rows in ``train`` (``exclude="seen"``);
+    rows whose user or item is not stored are left out."""
+    _, train_codes = key_codes(known[user], train[user], column=user)
+    rows = torch.as_tensor(catalogue.rows_of(train[key_col]), dtype=torch.long)
+    users = torch.as_tensor(train_codes)
+    ok = (rows >= 0) & (users >= 0)
+    return build_exclusion(torch.arange(len(known)), users[ok], rows[ok])
 
 
 def users_table_rows(known: pd.DataFrame, config: ExperimentConfig, schema: Schema,

@@ -30,7 +30,9 @@ from recstack.data import TensorDataset, add_history, random_split
 from recstack.errors import ConfigError, SchemaError, empty_cells
 from recstack.experiment.catalogue import Catalogue, build_catalogue
 from recstack.experiment.checks import ExperimentChecks
-from recstack.experiment.export import artifact_metadata, stored_query_rows, users_table_rows
+from recstack.experiment.export import (
+    StoredUsers, artifact_metadata, seen_items, stored_query_rows, users_table_rows,
+)
 from recstack.experiment.tables import Tables, join_side_tables, load_tables
 from recstack.metrics import ExclusionLists, build_exclusion
 from recstack.models.base import build_model
@@ -68,6 +70,8 @@ class RetrievalExperiment:
         self.candidate_features: list[str] = list(opts.get("candidate", []))
         self.candidate_key: str = opts.get("candidate_key") or self.candidate_features[0]
         self.history: History | None = None
+        self._known: pd.DataFrame | None = None  # built on first use (known_queries, stored_users)
+        self._stored: StoredUsers | None = None
         self.checks = ExperimentChecks(config=config, schema=self.schema, tables=self.tables,
                                        query_features=self.query_features, candidate_features=self.candidate_features,
                                        candidate_key=self.candidate_key)
@@ -337,43 +341,55 @@ class RetrievalExperiment:
 
     def known_queries(self, table: pd.DataFrame | None = None) -> pd.DataFrame:
         """One raw row per user of ``table`` (default: all training data) with the query
-        features' columns (see :func:`~recstack.experiment.export.stored_query_rows`)."""
-        return stored_query_rows(self.full_train if table is None else table, self.config, self.schema,
-                                 self.query_features)
+        features' columns (see :func:`~recstack.experiment.export.stored_query_rows`); those of
+        the training data are built once and reused (evaluation's cold start, the model)."""
+        if table is not None and table is not self.full_train:
+            return stored_query_rows(table, self.config, self.schema, self.query_features)
+        if self._known is None:
+            self._known = stored_query_rows(self.full_train, self.config, self.schema, self.query_features)
+        return self._known
+
+    def stored_users(self) -> StoredUsers:
+        """The users the model keeps (query rows, seen items, users-table rows): built once, as
+        the training data does not change after construction, and shared by :meth:`recommender`
+        and :meth:`save`."""
+        if self._stored is None:
+            known = self.known_queries()
+            user = self.config.data.user_column
+            key_col = self.schema[self.candidate_key].source_column
+            self._stored = StoredUsers(
+                known=known, seen=seen_items(known, self.full_train, user, key_col, self.catalogue),
+                side=users_table_rows(known, self.config, self.schema, self.query_features, self.tables))
+        return self._stored
 
     def recommender(self) -> Recommender:
         """The trained model as a :class:`Recommender` on raw inputs."""
-        with torch.no_grad():
-            emb = self.model.candidate_embedding(self.catalogue.features)
-        known = self.known_queries()
-        user = self.config.data.user_column
-        key_col = self.schema[self.candidate_key].source_column
-        _, train_codes = key_codes(known[user], self.full_train[user], column=user)
-        n = len(known)
-        rows = torch.as_tensor(self.catalogue.rows_of(self.full_train[key_col]), dtype=torch.long)
-        users = torch.as_tensor(train_codes)
-        ok = (rows >= 0) & (users >= 0)
-        seen = build_exclusion(torch.arange(n), users[ok], rows[ok])
+        stored = self.stored_users()
         return Recommender(
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
-            candidate_embeddings=emb, query_column=user, known_queries=known, seen=seen,
+            candidate_embeddings=self._candidate_embeddings(), query_column=self.config.data.user_column,
+            known_queries=stored.known, seen=stored.seen, side_queries=stored.side,
             metadata=artifact_metadata(self.config, self.tables),
-            side_queries=users_table_rows(known, self.config, self.schema, self.query_features, self.tables),
         )
+
+    def _candidate_embeddings(self) -> torch.Tensor:
+        """``(C, d)`` the catalogue's embeddings by the current weights."""
+        with torch.no_grad():
+            return self.model.candidate_embedding(self.catalogue.features).detach().float().contiguous()
 
     def save(self, directory: str | Path, *, metrics: dict[str, float] | None = None) -> Path:
         """Writes the artifact directory (see :mod:`recstack.artifacts`), and the training log
         (``history.csv``, ``history.json``; not part of the checksummed artifact) beside it."""
-        rec = self.recommender()
+        stored = self.stored_users()
         extra: dict[str, Any] = artifact_metadata(self.config, self.tables)
         if metrics is not None:
             extra["metrics"] = metrics
         if self.history is not None:
             extra["history"] = self.history.to_list()
         path = save_artifact(
-            directory, model=self.model, preprocessor=self.preprocessor, candidate_ids=rec.candidate_ids,
-            candidate_embeddings=rec.index.embeddings, query_column=rec.query_column,
-            known_queries=rec.known_queries, seen=rec.seen, extra=extra, side_queries=rec.side_queries,
+            directory, model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
+            candidate_embeddings=self._candidate_embeddings(), query_column=self.config.data.user_column,
+            known_queries=stored.known, seen=stored.seen, extra=extra, side_queries=stored.side,
             # the training log with the model, with or without a run folder, in the same atomic rename
             write_extra=None if self.history is None else self.history.write,
         )

@@ -1,0 +1,71 @@
+"""Train, evaluate, then save builds the stored users (query rows, users-table rows, seen-items
+CSR) and the metadata once, and the in-memory Recommender and the saved artifact share them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+import pytest
+import torch
+
+import recstack
+import recstack.experiment.export as export
+import recstack.experiment.retrieval as retrieval
+from recstack.experiment import RetrievalExperiment
+from tests.conftest import small_config
+
+
+@pytest.fixture(scope="module")
+def exp() -> RetrievalExperiment:
+    e = RetrievalExperiment(small_config(**{"train.epochs": 1}))
+    e.fit()
+    return e
+
+
+def _count(monkeypatch: pytest.MonkeyPatch, calls: Counter[str], names: list[str]) -> None:
+    """Counts calls of ``names`` wherever the experiment's modules call them."""
+    for module in (retrieval, export):
+        for name in names:
+            if hasattr(module, name):
+                original = getattr(module, name)
+
+                def counted(*args: Any, _name: str = name, _f: Any = original, **kwargs: Any) -> Any:
+                    calls[_name] += 1
+                    return _f(*args, **kwargs)
+
+                monkeypatch.setattr(module, name, counted)
+
+
+def test_evaluate_recommender_and_save_build_the_stored_users_once(exp, tmp_path, monkeypatch):
+    calls: Counter[str] = Counter()
+    _count(monkeypatch, calls, ["stored_query_rows", "users_table_rows", "artifact_metadata"])
+    # a user training never saw: evaluation averages the known users' queries (their stored rows)
+    stranger = exp.test_table.iloc[:1].assign(user_id=10_000)
+    stranger["history"] = pd.Series([[]], dtype=exp.test_table["history"].dtype, index=stranger.index)
+    exp.evaluate(pd.concat([exp.test_table, stranger], ignore_index=True))
+    rec = exp.recommender()
+    exp.save(tmp_path / "model")
+    assert calls["stored_query_rows"] == 1, calls
+    assert calls["users_table_rows"] <= 1, calls
+    assert calls["artifact_metadata"] == 2, calls  # one per Recommender / artifact, not two for a save
+    saved = recstack.load(tmp_path / "model")
+    assert saved.known_queries.equals(rec.known_queries)
+    assert all(torch.equal(a, b) for a, b in zip(saved.seen, rec.seen))
+
+
+def test_save_writes_the_rows_the_recommender_holds(exp, tmp_path, monkeypatch):
+    """The very objects: what save writes is what the in-memory Recommender serves from."""
+    written: dict[str, Any] = {}
+    real = retrieval.save_artifact
+
+    def capture(directory: Any, **kwargs: Any) -> Any:
+        written.update(kwargs)
+        return real(directory, **kwargs)
+
+    monkeypatch.setattr(retrieval, "save_artifact", capture)
+    rec = exp.recommender()
+    exp.save(tmp_path / "model")
+    assert written["known_queries"] is rec.known_queries
+    assert written["seen"][0] is rec.seen[0] and written["seen"][1] is rec.seen[1]
