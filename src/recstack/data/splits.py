@@ -1,4 +1,8 @@
-"""Splits of interaction tables: random, global temporal, leave-last-n per user, given files."""
+"""Splits of interaction tables: random, global temporal, leave-last-n per user, given files.
+
+The temporal splits are what ``data.split`` runs, so their errors name its keys
+(``data.split.cutoff``, ``data.time_column``, ...); in Python, each key is the argument of that name.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +18,26 @@ from recstack.errors import ConfigError, DataError, SchemaError, empty_cells
 __all__ = ["random_split", "temporal_split", "leave_last_n", "given_split"]
 
 
-def _need(df: pd.DataFrame, *cols: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise SchemaError(f"split needs columns {missing}; available: {list(df.columns)}")
+def _need(df: pd.DataFrame, kind: str, **roles: str) -> None:
+    """Each role's column (``time_column="ts"``) is a column of ``df``."""
+    for role, col in roles.items():
+        if col not in df.columns:
+            raise SchemaError(f"data.split (kind: {kind}) needs data.{role} {col!r}, which is not a column; "
+                              f"columns: {list(df.columns)}")
 
 
-def check_times(times: pd.Series, column: str, where: str) -> None:
+def check_times(times: pd.Series, column: str, where: str, role: str = "time") -> None:
     """Orders by time need every time: a missing one would sort as the latest (pandas puts NaN
-    last), moving rows into the test side or letting a history see its future."""
+    last), moving rows into the test side or letting a history see its future. ``role``: how
+    the error names the ordering (``data.time_column``)."""
     missing = times.isna().to_numpy()
     if missing.any():
-        raise empty_cells(where, column, missing, "ordering by time needs every row's time: fill or drop those rows")
+        raise empty_cells(where, column, missing, f"ordering by {role} needs every row's time: fill or drop those rows")
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds, for messages (``5``, not ``np.int64(5)``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def random_split(df: pd.DataFrame, *, test_fraction: float = 0.2, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -39,36 +51,40 @@ def random_split(df: pd.DataFrame, *, test_fraction: float = 0.2, seed: int = 0)
 def temporal_split(
     df: pd.DataFrame, time_col: str, *, test_fraction: float | None = 0.2, cutoff: Any = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Global time split: rows at or after ``cutoff`` (or the ``1 - test_fraction`` quantile) are test."""
-    _need(df, time_col)
-    check_times(df[time_col], time_col, "temporal_split")
-    if cutoff is None:
+    """Global time split (``data.split: {kind: temporal}``): rows at or after ``cutoff`` (or the
+    ``1 - test_fraction`` quantile of ``time_col``, ``data.time_column``) are test."""
+    where = "data.split (kind: temporal)"
+    _need(df, "temporal", time_column=time_col)
+    check_times(df[time_col], time_col, where, "data.time_column")
+    given = cutoff is not None
+    if not given:
         if test_fraction is None or not 0 < test_fraction < 1:
-            raise ConfigError(f"give cutoff or test_fraction in (0, 1), got {test_fraction}")
+            raise ConfigError(f"data.split.test_fraction: {test_fraction!r} is not in (0, 1); give it, or "
+                              "data.split.cutoff (the first test time)")
         cutoff = df[time_col].quantile(1 - test_fraction, interpolation="higher")
     try:
         test = (df[time_col] >= cutoff).to_numpy()
     except TypeError:
-        raise ConfigError(f"temporal_split: cutoff {cutoff!r} cannot be compared with time column {time_col!r} "
+        raise ConfigError(f"data.split.cutoff: {cutoff!r} cannot be compared with data.time_column {time_col!r} "
                           f"({df[time_col].dtype}); give a cutoff of the column's type") from None
     if test.all() or not test.any():
         side = "train" if test.all() else "test"
-        raise DataError(
-            f"temporal split on {time_col!r} at {cutoff!r} leaves {side} empty (many rows share the cutoff "
-            "time?); pass another cutoff or test_fraction"
-        )
+        at = f"data.split.cutoff {_plain(cutoff)!r}" + ("" if given else f" (the test_fraction {test_fraction} quantile)")
+        raise DataError(f"{where}: {at} on data.time_column {time_col!r} leaves {side} empty (many rows share "
+                        "the cutoff time?); set another data.split.cutoff or data.split.test_fraction")
     return df[~test].reset_index(drop=True), df[test].reset_index(drop=True)
 
 
 def leave_last_n(df: pd.DataFrame, user_col: str, time_col: str, *, n: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per user, the last ``n`` interactions by time are test (ties: later rows last).
+    """Per user (``data.split: {kind: leave_last_n}``), the last ``n`` interactions by time are
+    test (ties: later rows last).
 
     Users with ``n`` or fewer interactions stay entirely in train.
     """
-    _need(df, user_col, time_col)
-    check_times(df[time_col], time_col, "leave_last_n")
+    _need(df, "leave_last_n", user_column=user_col, time_column=time_col)
+    check_times(df[time_col], time_col, "data.split (kind: leave_last_n)", "data.time_column")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ConfigError(f"n must be an integer >= 1, got {n!r}")
+        raise ConfigError(f"data.split.n: {n!r} is not an integer >= 1; give the test rows per user, e.g. 1")
     # users by canonical key, as vocabularies match them (1 and "1" are one user; True is not 1);
     # rows without a user (-1) stay in train
     users = key_codes(df[user_col], column=user_col)[0]

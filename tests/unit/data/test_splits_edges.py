@@ -23,13 +23,13 @@ def test_leave_last_n_groups_users_by_canonical_key():
 @pytest.mark.parametrize("n", [1.5, True, 0])
 def test_leave_last_n_needs_a_positive_integer(n):
     df = pd.DataFrame({"u": [1, 1, 1], "i": [1, 2, 3], "t": [1, 2, 3]})
-    with pytest.raises(ConfigError, match="n must be an integer >= 1"):
+    with pytest.raises(ConfigError, match=r"data\.split\.n: .* is not an integer >= 1"):
         leave_last_n(df, "u", "t", n=n)
 
 
 def test_a_cutoff_of_another_type_than_the_time_column_is_a_clear_error():
     df = pd.DataFrame({"u": [1, 2], "t": [1, 2]})
-    with pytest.raises(ConfigError, match="cutoff '2020-01-01' cannot be compared with time column 't'"):
+    with pytest.raises(ConfigError, match="cutoff: '2020-01-01' cannot be compared with data.time_column 't'"):
         temporal_split(df, "t", cutoff="2020-01-01")
 
 
