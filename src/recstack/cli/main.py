@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, cast
 from recstack.errors import ConfigError, RecstackError
 
 if TYPE_CHECKING:  # the CLI imports pandas/torch only when a command needs them
+    import pandas as pd
+
     from recstack.data.readers import ColumnType
 
 __all__ = ["main"]
@@ -116,27 +118,44 @@ def _parse_joins(specs: list[str] | None) -> dict[str, str]:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from recstack.artifacts import load
-    from recstack.data import read_table
     from recstack.experiment.offline import evaluate_recommender, saved_id_types
 
     if args.no_join and args.join:
         raise ConfigError("--no-join and --join exclude each other: --no-join evaluates the table as it is")
     joins = _parse_joins(args.join)
     rec = load(args.model)
-    options = {"sep": _separator(args.sep), "names": args.names.split(",") if args.names else None,
-               "encoding": args.encoding}
     given = _parse_dtype(args.dtype) or {}
-    table = read_table(args.data, dtype=given or None, **options)
     # the ID columns typed as the training file typed them (zero-padded IDs stay text), unless --dtype says
-    saved = {c: t for c, t in saved_id_types(rec).items() if c in table.columns and c not in given}
-    if saved:  # read again: a column read untyped may have lost what the type keeps (0007 -> 7)
-        table = read_table(args.data, dtype=cast("dict[str, ColumnType]", {**saved, **given}), **options)
+    saved = cast("dict[str, ColumnType]", {c: t for c, t in saved_id_types(rec).items() if c not in given})
+    table = _read_typed(args, given, saved)
     metrics = evaluate_recommender(
         rec, table, metrics=args.metrics.split(",") if args.metrics else None, exclude_seen=args.exclude_seen,
         ties=args.ties, cold_start=args.cold_start, joins=False if args.no_join else joins,
     )
     print(json.dumps(metrics))
     return 0
+
+
+def _read_typed(args: argparse.Namespace, given: dict[str, ColumnType], saved: dict[str, ColumnType]
+                ) -> pd.DataFrame:
+    """``--data`` read once, typed by ``--dtype`` (``given``) and the model's saved ID types
+    (``saved``: untyped, a column may lose what the type keeps, 0007 -> 7). A saved type of a
+    column the file lacks (the candidate key may come by a data.join key) is dropped and the
+    file read again: only then, and never an error about a ``dtype`` the user did not give."""
+    from recstack.data import read_table
+    from recstack.errors import SchemaError
+
+    names = args.names.split(",") if args.names else None
+    options = {"sep": _separator(args.sep), "names": names, "encoding": args.encoding}
+    types = {c: t for c, t in saved.items() if names is None or c in names}  # known columns: no retry
+    while True:
+        try:
+            return read_table(args.data, dtype={**types, **given} or None, **options)
+        except SchemaError as err:  # read_table names an unknown dtype column first: "dtype.<column>: ..."
+            absent = next((c for c in types if str(err).startswith(f"dtype.{c}: ")), None)
+            if absent is None:
+                raise
+            del types[absent]
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
