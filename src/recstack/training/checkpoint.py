@@ -15,9 +15,9 @@ checkpoint behind.
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,20 @@ __all__ = ["save_checkpoint", "load_checkpoint", "latest_checkpoint", "read_chec
 FORMAT = 1
 
 
+def _storable(tensors: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``tensors`` as ``save_file`` takes them, copying as little as it can: it writes straight
+    from memory (nothing changes them meanwhile: the loop waits for the save), so only a tensor
+    that is not contiguous, or a second name for memory already listed (tied weights), is copied."""
+    out: dict[str, torch.Tensor] = {}
+    seen: set[int] = set()
+    for name, tensor in tensors.items():
+        t = tensor.detach().contiguous()
+        storage = t.untyped_storage().data_ptr()
+        out[name] = t.clone() if storage in seen else t
+        seen.add(storage)
+    return out
+
+
 def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     sd = opt.state_dict()
     tensors: dict[str, torch.Tensor] = {}
@@ -44,7 +58,7 @@ def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tens
     for pid, st in sd["state"].items():
         for name, val in st.items():
             if torch.is_tensor(val):
-                tensors[f"state.{pid}.{name}"] = val.detach().contiguous().clone()
+                tensors[f"state.{pid}.{name}"] = val
             else:
                 scalars.setdefault(str(pid), {})[name] = val
     return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
@@ -82,18 +96,17 @@ def save_checkpoint(
     tmp = root / f".tmp-epoch-{epoch:04d}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    weights = {f"model.{k}": v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-    weights.update({f"task.{k}": v.detach().contiguous().clone() for k, v in task.state_dict().items()})
-    save_file(weights, str(tmp / "weights.safetensors"))
+    weights = {f"model.{k}": v for k, v in model.state_dict().items()}
+    weights.update({f"task.{k}": v for k, v in task.state_dict().items()})
+    save_file(_storable(weights), str(tmp / "weights.safetensors"))
     if best_weights is not None:
-        save_file({f"model.{k}": v.detach().contiguous().clone() for k, v in best_weights.items()},
-                  str(tmp / "best.safetensors"))
+        save_file(_storable({f"model.{k}": v for k, v in best_weights.items()}), str(tmp / "best.safetensors"))
     opt_tensors, opt_meta = _flatten_optimizer(optimizer)
     opt_tensors["rng.torch"] = torch.get_rng_state()
     task_rng = task.get_rng_state() if isinstance(task, Task) else None
     if task_rng is not None:  # e.g. the negative sampler: a resumed run draws the same negatives
         opt_tensors["rng.task"] = task_rng
-    save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
+    save_file(_storable(opt_tensors), str(tmp / "optimizer.safetensors"))
     state = {"format": FORMAT, "epoch": epoch, "optimizer": opt_meta, **extra}
     (tmp / "state.json").write_text(json.dumps(state))
     replace_dir(tmp, final)
@@ -246,20 +259,25 @@ def check_fits(ckpt: Checkpoint, *, model: nn.Module, task: nn.Module, optimizer
 def apply_checkpoint(
     ckpt: Checkpoint, *, model: nn.Module, task: nn.Module, optimizer: torch.optim.Optimizer
 ) -> None:
-    """Loads the checkpoint into ``model``, ``task``, ``optimizer`` and the RNGs; all or nothing."""
-    before = (copy.deepcopy(model.state_dict()), copy.deepcopy(task.state_dict()),
-              copy.deepcopy(optimizer.state_dict()))
+    """Loads the checkpoint into ``model``, ``task``, ``optimizer`` and the RNGs; all or nothing.
+
+    Without a copy of anything: what can refuse the checkpoint runs before the model and task
+    change. :func:`check_fits` (names, shapes, parameter groups), then the optimizer's load;
+    should it fail, the optimizer takes back its own state (kept by reference: a load replaces
+    the state, it does not write into it). After those, loading the model and task (names and
+    shapes known to fit) cannot fail.
+    """
+    check_fits(ckpt, model=model, task=task, optimizer=optimizer)
+    before = optimizer.state_dict()  # references, not copies
     try:
-        model.load_state_dict(_part(ckpt.weights, "model"), strict=True)
-        task.load_state_dict(_part(ckpt.weights, "task"), strict=True)
         optimizer.load_state_dict(_unflatten_optimizer(ckpt.optimizer_tensors, ckpt.state["optimizer"]))
     except (RuntimeError, KeyError, ValueError, TypeError) as err:
-        model.load_state_dict(before[0])
-        task.load_state_dict(before[1])
-        optimizer.load_state_dict(before[2])
+        optimizer.load_state_dict(before)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ArtifactError(f"checkpoint {ckpt.folder} does not match this model/optimizer ({first}); resume "
                             "with the config it was written with, or train afresh without resuming") from None
+    model.load_state_dict(_part(ckpt.weights, "model"), strict=True)
+    task.load_state_dict(_part(ckpt.weights, "task"), strict=True)
     torch.set_rng_state(ckpt.optimizer_tensors["rng.torch"])
     if "rng.task" in ckpt.optimizer_tensors and isinstance(task, Task):
         task.set_rng_state(ckpt.optimizer_tensors["rng.task"])
@@ -275,7 +293,6 @@ def load_checkpoint(
     task and optimizer as they were.
     """
     ckpt = read_checkpoint(path)
-    check_fits(ckpt, model=model, task=task, optimizer=optimizer)
     apply_checkpoint(ckpt, model=model, task=task, optimizer=optimizer)
     return ckpt.state
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import sys
@@ -35,6 +34,21 @@ Evaluator = Callable[[RecModel], dict[str, float]]
 """Computes validation metrics of a model (e.g. full-catalogue hit_rate@100)."""
 Callback = Callable[[dict[str, Any]], None]
 """Called with each epoch's history record."""
+
+
+def keep_best(best: dict[str, torch.Tensor] | None, model: nn.Module) -> dict[str, torch.Tensor]:
+    """``model``'s weights, kept as the best so far: written over ``best`` (the previous best's
+    own copy) when it has the same names, shapes, dtypes and devices, so a run holds one copy of the best
+    weights however often it improves; otherwise a new copy."""
+    current = model.state_dict()
+    fits = best is not None and best.keys() == current.keys() and all(
+        best[k].shape == v.shape and best[k].dtype == v.dtype and best[k].device == v.device for k, v in current.items())
+    if best is None or not fits:
+        return {k: v.detach().clone() for k, v in current.items()}
+    with torch.no_grad():
+        for k, v in current.items():
+            best[k].copy_(v)
+    return best
 
 
 def make_optimizer(
@@ -171,7 +185,7 @@ class Trainer:
                     if self._improved(value):
                         self.best_metric, self.best_epoch, bad_evals = value, epoch, 0
                         if es.restore_best:
-                            best_state = copy.deepcopy(self.model.state_dict())
+                            best_state = keep_best(best_state, self.model)
                     else:
                         bad_evals += 1
             self.history.append(record)
