@@ -38,12 +38,11 @@ Callback = Callable[[dict[str, Any]], None]
 
 def keep_best(best: dict[str, torch.Tensor] | None, model: nn.Module) -> dict[str, torch.Tensor]:
     """``model``'s weights, kept as the best so far: written over ``best`` (the previous best's
-    own copy) when it has the same names, shapes, dtypes and devices, so a run holds one copy of the best
-    weights however often it improves; otherwise a new copy."""
+    own copy) when it has the same names, shapes, dtypes and devices, so a run holds one copy of
+    the best weights however often it improves; otherwise a new copy."""
     current = model.state_dict()
-    fits = best is not None and best.keys() == current.keys() and all(
-        best[k].shape == v.shape and best[k].dtype == v.dtype and best[k].device == v.device for k, v in current.items())
-    if best is None or not fits:
+    if best is None or best.keys() != current.keys() or any(
+            (best[k].shape, best[k].dtype, best[k].device) != (v.shape, v.dtype, v.device) for k, v in current.items()):
         return {k: v.detach().clone() for k, v in current.items()}
     with torch.no_grad():
         for k, v in current.items():
