@@ -37,9 +37,10 @@ def add_history(
     table, for test rows): all of the user's items in ``reference``. The last
     ``max_length`` items are kept. Rows of users without history get an empty list. The
     column is an Arrow list column (``pd.ArrowDtype``: one flat buffer of items and one of
-    offsets, no Python object per row; ML-100K "others" histories hold ~10M items), or, for
-    items Arrow cannot hold in one column (mixed integers and strings), an object column of
-    1-D NumPy arrays.
+    offsets, no Python object per row; ML-100K "others" histories hold ~10M items) of the item
+    column's type (``large_list<int64>``, ``large_list<string>``), whatever lands in it (no
+    user, no earlier item, no row), or, for items Arrow cannot hold in one column (mixed
+    integers and strings, a lone surrogate), an object column of 1-D NumPy arrays.
 
     ``mode="others"`` (leave-one-out): each row gets all of the user's OTHER rows, before
     and after it, never itself. That matches test rows of a random split (whose history is
@@ -73,13 +74,10 @@ def add_history(
     order_cols = ["_user"] + ([time_col] if time_col else []) + ["_row"]
     s = src.assign(_user=codes, _row=np.arange(len(src))).sort_values(order_cols, kind="stable")
     s_user = s["_user"].to_numpy()
-    if n_users == 0:  # no row names a user: nobody has a history
-        out = df.copy(deep=False)  # a new column on a shallow copy: the input keeps its columns (copy-on-write)
-        out[output_col] = _cells(np.empty(0, dtype=src[item_col].to_numpy().dtype), np.zeros(max(len(df) - 1, 0),
-                                                                                          dtype=np.int64), len(df))
-        return out
     items = s[item_col].to_numpy()
-    starts = np.searchsorted(s_user, np.arange(n_users))  # s_user is sorted by construction
+    # s_user is sorted by construction; with no user at all, one stand-in that no row reads
+    # (rows without a user take the other branch of each np.where below)
+    starts = np.searchsorted(s_user, np.arange(max(n_users, 1)))
     stops = np.append(starts[1:], len(s))
     if reference is None:
         # position of each row inside its user's sorted list = number of earlier rows
@@ -104,10 +102,8 @@ def add_history(
     begin = np.maximum(begin, end - max_length)
     lengths = end - begin
     flat_idx = np.repeat(begin - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
-    flat = items[flat_idx]
-    cuts = np.cumsum(lengths)[:-1]
     out = df.copy(deep=False)  # a new column on a shallow copy: the input keeps its columns (copy-on-write)
-    out[output_col] = _cells(flat, cuts, len(df))
+    out[output_col] = _cells(items, flat_idx, lengths)
     return out
 
 
@@ -140,25 +136,32 @@ def _leave_one_out(
     outside = (self_pos < begin) & (lengths == max_length + 1)
     keep[offsets[:-1][outside]] = False
     new_lengths = np.bincount(row_of[keep], minlength=len(df))
-    flat = items[flat_idx[keep]]
     out = df.copy(deep=False)  # a new column on a shallow copy: the input keeps its columns (copy-on-write)
-    out[output_col] = _cells(flat, np.cumsum(new_lengths)[:-1], len(df))
+    out[output_col] = _cells(items, flat_idx[keep], new_lengths)
     return out
 
 
-def _cells(flat: np.ndarray, cuts: np.ndarray, n: int) -> pd.api.extensions.ExtensionArray | np.ndarray | list[Any]:
-    """The histories as one column: an Arrow list column (one flat buffer and offsets, no
-    object per row) when Arrow can hold the items (integers, or strings), else one NumPy array
-    per row in an object column (views of ``flat``)."""
-    if n == 0:
-        return []
-    offsets = np.concatenate([[0], cuts, [len(flat)]]).astype(np.int64)
-    if flat.dtype.kind in "iu" or (flat.dtype == object and pd.api.types.infer_dtype(flat) in ("string", "empty")):
+def _cells(items: np.ndarray, flat_idx: np.ndarray, lengths: np.ndarray
+           ) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """The histories as one column: row ``r`` holds the next ``lengths[r]`` items of
+    ``items[flat_idx]``. An Arrow list column of the item column's type (one flat buffer and
+    offsets, no object per row), the same whatever the rows hold, when Arrow can hold the
+    items (integers, or strings); else one NumPy array per row in an object column."""
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    values = _arrow_items(items)
+    if values is not None:  # a take in Arrow: no Python object per history item
+        lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values.take(pa.array(flat_idx)))
+        return pd.arrays.ArrowExtensionArray(lists)  # assigned by position, not by index
+    return np.fromiter(np.split(items[flat_idx], offsets[1:-1]), dtype=object, count=len(lengths))
+
+
+def _arrow_items(items: np.ndarray) -> pa.Array | None:
+    """``(n,)`` items as one Arrow array (integers as they are, text as ``string``), or ``None``."""
+    if items.dtype.kind in "iu":
+        return pa.array(items)
+    if items.dtype == object and pd.api.types.infer_dtype(items) in ("string", "empty"):
         try:
-            values = pa.array(flat, from_pandas=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # e.g. a lone surrogate
-            values = None
-        if values is not None:
-            lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
-            return pd.arrays.ArrowExtensionArray(lists)  # assigned by position, not by index
-    return np.fromiter(np.split(flat, cuts), dtype=object, count=n)
+            return pa.array(items, type=pa.string(), from_pandas=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # NaN; a lone surrogate ("\udce9")
+            return None
+    return None
