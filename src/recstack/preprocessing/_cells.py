@@ -70,8 +70,8 @@ def as_series(values: Any) -> pd.Series:
     elif isinstance(values, Iterable) and not isinstance(values, (str, bytes)):
         items = list(values)
         s = text_safe_series(items, None if _flat(items) else object)
-        if s.dtype.kind == "f" and any(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
-            s = pd.Series(items, dtype=object)  # [id, None]: float64 would round IDs above 2**53
+        if s.dtype.kind == "f" and pd.api.types.infer_dtype(items, skipna=True) != "floating":  # C-level
+            s = pd.Series(items, dtype=object)  # [id, None] (integers): float64 would round IDs above 2**53
     else:
         raise SchemaError(f"expected a column of values (Series, array or list), got {type(values).__name__}")
     if isinstance(s.dtype, pd.CategoricalDtype) or (  # Arrow list columns: cells as lists, as from read_table

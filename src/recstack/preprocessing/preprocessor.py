@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -116,10 +116,7 @@ class Preprocessor:
     def _columns(self, table: pd.DataFrame, names: list[str]) -> dict[str, pd.Series]:
         """The raw columns that features ``names`` read, validated, with defaults applied."""
         if isinstance(table, Mapping):
-            try:
-                table = pd.DataFrame(dict(table))
-            except UnicodeEncodeError:  # a lone surrogate ("\udce9") cannot be a str column: keep object
-                table = pd.DataFrame({k: as_series(v) for k, v in table.items()})
+            table = _frame(table)
         if not isinstance(table, pd.DataFrame):
             raise SchemaError(f"expected a pandas DataFrame, got {type(table).__name__}")
         if len(table) == 0:
@@ -259,6 +256,26 @@ class Preprocessor:
     def __repr__(self) -> str:
         fitted = "fitted" if hasattr(self, "transformers_") else "not fitted"
         return f"Preprocessor({self.schema!r}, {fitted})"
+
+
+def _frame(columns: Mapping[Any, Any]) -> pd.DataFrame:
+    """A mapping of columns as a table, built one way whatever its strings hold: Series align by
+    index label, lists and arrays by position (as ``pd.DataFrame(mapping)``), and every list or
+    array goes through :func:`as_series` first, so a lone surrogate (``"\\udce9"``: no UTF-8
+    form, no ``str`` column) keeps object dtype, and integer IDs with a gap stay exact instead
+    of float64. Scalars broadcast, as in pandas."""
+    lists = {k: as_series(v) for k, v in columns.items()
+             if not isinstance(v, (pd.Series, Mapping, str, bytes)) and isinstance(v, Iterable)}
+    # pandas' index and length rules on stand-ins (range: by position), then the columns as built
+    try:
+        frame = pd.DataFrame({k: range(len(lists[k])) if k in lists else v for k, v in columns.items()})
+    except ValueError as err:  # pandas' bare message; ours names the columns' lengths
+        lengths = {k: len(v) for k, v in columns.items() if hasattr(v, "__len__") and not isinstance(v, (str, bytes))}
+        raise SchemaError(f"the mapping's columns do not make a table ({err}); give every column one value per "
+                          "row" + (f" (lengths: {lengths!r})" if lengths else "")) from None
+    for k, s in lists.items():
+        frame[k] = s.set_axis(frame.index)  # same labels: assigned as it is (object stays object)
+    return frame
 
 
 def _column_labels(table: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
