@@ -15,11 +15,11 @@ from recstack.artifacts.queries import QueryEncoder, QueryInput
 from recstack.artifacts.requests import frame, id_list, undescribed_rows
 from recstack.errors import ConfigError
 from recstack.index import ExactIndex
-from recstack.metrics import positive_ranks
+from recstack.metrics import EXCLUDE_ENTRIES, PositiveRanker
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
-from recstack.tasks.retrieval_eval import EXCLUDE_ENTRIES, warn_if_not_finite, warn_if_tied
+from recstack.tasks.retrieval_eval import TIE_SAMPLE, warn_if_not_finite, warn_if_tied
 
 __all__ = ["Recommender", "undescribed_rows"]
 
@@ -251,22 +251,17 @@ class Recommender:
         if group_of is not None and group_of.shape != positives.shape:
             raise ConfigError(f"rank: {len(group_of)} groups for {len(table)} query rows; give one group per row")
         plan = self.exclusions.plan(exclude)
-        ranks = torch.full_like(positives, len(self.candidate_ids))
-        rows = torch.as_tensor(np.flatnonzero((positives >= 0).numpy()))
-        if rows.numel():
-            warn_if_not_finite(self.index.embeddings)
         lists = None if plan is None else self.exclusions.lists(table, pos, *plan)
         if lists is not None and group_of is not None:  # a group's items are one list (see the docstring)
-            lists.keep, lists.keep_groups = (group_of[rows], positives[rows]), group_of
-        blocks = ([rows[i : i + RANK_CHUNK] for i in range(0, rows.numel(), RANK_CHUNK)] if lists is None
-                  else lists.blocks(rows, max_rows=RANK_CHUNK, max_entries=EXCLUDE_ENTRIES))
-        for n, r in enumerate(blocks):  # exclusion lists exist for one block of rows at a time
-            ex = None if lists is None else lists.rows(r)
-            if n == 0:
-                warn_if_tied(q[r], self.index.embeddings, positives[r], ties, exclude=ex, chunk_size=chunk_size)
-            ranks[r] = positive_ranks(q[r], self.index.embeddings, positives[r], exclude=ex, ties=ties,
-                                      chunk_size=int(chunk_size))
-        return ranks
+            known = positives >= 0
+            lists.keep, lists.keep_groups = (group_of[known], positives[known]), group_of
+        ranker = PositiveRanker(positives, exclude=lists, max_rows=RANK_CHUNK, max_entries=EXCLUDE_ENTRIES)
+        if ranker.rows.numel():
+            warn_if_not_finite(self.index.embeddings)
+        check = TIE_SAMPLE if ties == "optimistic" else 0
+        ranked = ranker(q, self.index.embeddings, ties=ties, chunk_size=int(chunk_size), tie_sample=check)
+        warn_if_tied(ranked.tied, ranked.counted, ties)
+        return ranked.ranks
 
     def score(
         self, queries: QueryInput, candidates: Sequence[Any], *, cold_start: str = "average"

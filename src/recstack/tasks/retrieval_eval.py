@@ -10,29 +10,25 @@ import torch
 from torch import Tensor
 
 from recstack.errors import DataError
-from recstack.metrics import (ExclusionLists, parse_metric_name, positive_ranks, select_rows, tied_share,
-                              topk_metrics)
+from recstack.metrics import EXCLUDE_ENTRIES, ExclusionLists, PositiveRanker, parse_metric_name, topk_metrics
 
 __all__ = ["RetrievalEvaluator", "warn_if_not_finite", "warn_if_tied", "warn_outside_catalogue", "warn_trivial_cutoffs"]
 
 logger = logging.getLogger(__name__)
-TIE_SAMPLE = 1024  # evaluation rows checked for ties
+TIE_SAMPLE = 1024  # evaluation rows checked for ties, spread evenly over all rows
 TIE_WARN_SHARE = 0.01
 EXCLUDE_BLOCK = 16384  # rows ranked at once: their exclusion lists are expanded only then
-EXCLUDE_ENTRIES = 1 << 22  # excluded (row, item) pairs expanded at once (a few tens of MB)
 
 
-def warn_if_tied(query: Tensor, cand: Tensor, positives: Tensor, ties: str, *,
-                 exclude: tuple[Tensor, Tensor] | None = None, chunk_size: int = 1024) -> bool:
-    """Under optimistic ties, checks a sample of rows (``chunk_size`` at a time) for positives
-    that tie with a candidate that counts (not an excluded one); warns when the tie rule would
-    decide the metrics. Returns whether it warned. Other tie rules cannot be inflated by ties:
-    nothing is checked."""
-    if ties != "optimistic":
+def warn_if_tied(tied: int, counted: int, ties: str) -> bool:
+    """Warns when, of ``counted`` ranked rows, the ``tied`` ones whose positive scores exactly
+    like a candidate that counts (not an excluded one) are more than ``TIE_WARN_SHARE``:
+    under optimistic ties the tie rule would then decide the metrics. Returns whether it
+    warned. Other tie rules cannot be inflated by ties: nothing is said. The counts come from
+    the ranking's own scores (:class:`~recstack.metrics.PositiveRanker`), not a second pass."""
+    if ties != "optimistic" or counted == 0:
         return False
-    n = min(TIE_SAMPLE, len(positives))
-    sample = None if exclude is None else select_rows(exclude, torch.arange(n))
-    share = tied_share(query[:n], cand, positives[:n], exclude=sample, chunk_size=chunk_size)
+    share = tied / counted
     if share > TIE_WARN_SHARE:
         logger.warning(
             "%.0f%% of sampled positives score exactly like another candidate; with ties counted in the "
@@ -133,6 +129,9 @@ class RetrievalEvaluator:
             known = self.positives >= 0
             exclude.keep = (groups[known], self.positives[known])
         self.exclude = exclude
+        # the rows, their blocks and their exclusion lists: built once, reused every epoch
+        self._ranker = PositiveRanker(self.positives, exclude=exclude, max_rows=EXCLUDE_BLOCK,
+                                      max_entries=EXCLUDE_ENTRIES)
         self.chunk_size = chunk_size
         self.ties = ties
         self.cold = cold if cold is not None and bool(cold.any()) else None
@@ -150,22 +149,14 @@ class RetrievalEvaluator:
                 n_known = len(next(iter(self.known_features.values())))
                 known = _embed(towers, self.known_features, n_known).sum(0, dtype=torch.float64) / n_known
                 query[self.cold] = known.to(query.dtype)
-        known = self.positives >= 0
         self.num_candidates = int(cand.shape[0])
-        ranks = torch.full_like(self.positives, cand.shape[0])  # a rank of C marks a miss
-        rows = known.nonzero().squeeze(1)
-        if not self._nan_warned and rows.numel():
+        if not self._nan_warned and self._ranker.rows.numel():
             self._nan_warned = warn_if_not_finite(cand)
-        blocks = ([rows[i : i + EXCLUDE_BLOCK] for i in range(0, rows.numel(), EXCLUDE_BLOCK)] if self.exclude is None
-                  else self.exclude.blocks(rows, max_rows=EXCLUDE_BLOCK, max_entries=EXCLUDE_ENTRIES))
-        for n, r in enumerate(blocks):  # exclusion lists exist for one block of rows at a time
-            exclude = None if self.exclude is None else self.exclude.rows(r)
-            if not self._tie_warned and n == 0:  # said once per evaluator, not every epoch; checked until then
-                self._tie_warned = warn_if_tied(query[r], cand, self.positives[r], self.ties,
-                                                exclude=exclude, chunk_size=self.chunk_size)
-            ranks[r] = positive_ranks(query[r], cand, self.positives[r], exclude=exclude,
-                                      chunk_size=self.chunk_size, ties=self.ties)
-        return ranks
+        check = 0 if self._tie_warned or self.ties != "optimistic" else TIE_SAMPLE  # said once per evaluator
+        ranked = self._ranker(query, cand, ties=self.ties, chunk_size=self.chunk_size, tie_sample=check)
+        if check:
+            self._tie_warned = warn_if_tied(ranked.tied, ranked.counted, self.ties)
+        return ranked.ranks
 
     def __call__(self, model: torch.nn.Module) -> dict[str, float]:
         ranks = self.ranks(model)

@@ -414,7 +414,7 @@ def test_an_id_holding_a_lone_surrogate_is_an_unknown_user_not_a_crash(trained):
 
 
 def test_rank_with_groups_keeps_a_groups_items_in_every_row_of_it(trained, monkeypatch):
-    import recstack.metrics.topk as topk
+    import recstack.metrics.ranking as ranking
 
     _, d = trained
     rec = recstack.load(d)
@@ -432,9 +432,8 @@ def test_rank_with_groups_keeps_a_groups_items_in_every_row_of_it(trained, monke
     assert int(apart[0]) == int(rec.rank([user], [a], exclude=seen)[0]) and one_list[1] == apart[1]
     assert one_list[0] == apart[0] + 1  # b above a in the user's one list
     chunks = []
-    real = topk.positive_ranks
-    monkeypatch.setattr("recstack.artifacts.recommender.positive_ranks",
-                        lambda *a, **k: chunks.append(k["chunk_size"]) or real(*a, **k))
+    real = ranking.ranks_and_ties
+    monkeypatch.setattr(ranking, "ranks_and_ties", lambda *a, **k: chunks.append(k["chunk_size"]) or real(*a, **k))
     rec.rank(rows, [a, b], chunk_size=3)
     assert chunks == [3]
     with pytest.raises(ConfigError, match="1 groups for 2 query rows"):

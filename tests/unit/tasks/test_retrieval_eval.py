@@ -168,18 +168,19 @@ def test_the_evaluator_ranks_a_users_test_items_as_one_list_under_exclusion():
 
 
 def test_the_tie_check_runs_only_where_ties_can_inflate_and_nan_candidates_are_flagged(caplog, monkeypatch):
-    import recstack.tasks.retrieval_eval as mod
+    import recstack.metrics.ranking as ranking
 
     calls = []
-    real = mod.tied_share
-    monkeypatch.setattr(mod, "tied_share", lambda *a, **k: calls.append(k) or real(*a, **k))
+    real = ranking.ranks_and_ties
+    monkeypatch.setattr(ranking, "ranks_and_ties", lambda *a, **k: calls.append(k) or real(*a, **k))
     model = Towers(torch.randn(40, 4), torch.randn(100, 4))
     evaluator(40, 100, "mid")(model)
-    assert calls == []  # mid/pessimistic: ties cannot inflate, nothing to check
+    assert [c["tie_rows"] for c in calls] == [None]  # mid/pessimistic: ties cannot inflate, nothing to count
+    calls.clear()
     ev = RetrievalEvaluator({"row": torch.arange(40)}, torch.arange(40), {"item": torch.arange(100)},
                             metrics=["hit_rate@10"], chunk_size=8)
     ev(model)
-    assert calls[0]["chunk_size"] == 8  # the sample is scored chunk_size rows at a time
+    assert [(c["chunk_size"], int(c["tie_rows"].sum())) for c in calls] == [(8, 40)]  # counted in the one pass
     bad = model.c.clone()
     bad[5] = float("nan")
     with caplog.at_level(logging.WARNING, logger="recstack.tasks.retrieval_eval"):
