@@ -254,7 +254,7 @@ class Recommender:
         lists = None if plan is None else self.exclusions.lists(table, pos, *plan)
         if lists is not None and group_of is not None:  # a group's items are one list (see the docstring)
             known = positives >= 0
-            lists.keep, lists.keep_groups = (group_of[known], positives[known]), group_of
+            lists = lists.keeping((group_of[known], positives[known]), group_of)
         ranker = PositiveRanker(positives, exclude=lists, max_rows=RANK_CHUNK, max_entries=EXCLUDE_ENTRIES)
         if ranker.rows.numel():
             warn_if_not_finite(self.index.embeddings)

@@ -127,7 +127,7 @@ class RetrievalEvaluator:
             exclude = ExclusionLists(per_row=exclude, row_groups=groups)
         if exclude is not None and groups is not None and exclude.keep is None:  # a user's test items: one list
             known = self.positives >= 0
-            exclude.keep = (groups[known], self.positives[known])
+            exclude = exclude.keeping((groups[known], self.positives[known]))
         self.exclude = exclude
         # the rows, their blocks and their exclusion lists: built once, reused every epoch
         self._ranker = PositiveRanker(self.positives, exclude=exclude, max_rows=EXCLUDE_BLOCK,
