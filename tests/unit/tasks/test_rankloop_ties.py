@@ -10,22 +10,9 @@ import torch
 
 import recstack.metrics.topk as topk
 from recstack.tasks.retrieval_eval import RetrievalEvaluator
+from tests.unit.tasks.test_retrieval_eval import Towers
 
 WARNING = "of sampled positives score exactly like another candidate"
-
-
-class Towers(torch.nn.Module):
-    """Query vectors from a fixed table (by row id), candidate vectors from another."""
-
-    def __init__(self, queries: torch.Tensor, candidates: torch.Tensor) -> None:
-        super().__init__()
-        self.q, self.c = queries, candidates
-
-    def query_embedding(self, features):
-        return self.q[features["row"]]
-
-    def candidate_embedding(self, features):
-        return self.c[features["item"]]
 
 
 def _evaluate(queries: torch.Tensor, caplog) -> str:
