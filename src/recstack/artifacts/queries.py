@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recstack.artifacts.requests import check_result_size, frame, id_list, rows_table, undescribed_rows
+from recstack.artifacts.requests import (
+    check_result_size, frame, id_list, mapping_rows, rows_table, undescribed_rows,
+)
 from recstack.errors import ConfigError
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
@@ -52,11 +54,14 @@ class QueryEncoder:
         self.known_queries = known_queries
         self.history_column = history_column
         self.side_queries = side_queries
+        # one index over the known users, then the users-table rows: a request's IDs are
+        # canonicalised once (the first row of a key wins: a known user before a users-table row);
         # lenient: models saved before IDs were checked may hold a missing or repeated ID
-        self._query_pos = (None if known_queries is None
-                           else KeyIndex(known_queries[query_column], column=query_column, lenient=True))
-        self._side_pos = (None if side_queries is None or len(side_queries) == 0
-                          else KeyIndex(side_queries[query_column], column=query_column, lenient=True))
+        self._n_known = 0 if known_queries is None else len(known_queries)
+        ids = [t[query_column] for t in (known_queries, side_queries) if t is not None and len(t)]
+        self._ids = None if not ids else KeyIndex(
+            ids[0] if len(ids) == 1 else pd.concat([i.astype(object) for i in ids], ignore_index=True),
+            column=query_column, lenient=True)
         self._average: torch.Tensor | None = None
 
     @property
@@ -74,16 +79,17 @@ class QueryEncoder:
         elif isinstance(queries, (str, bytes, int, float, np.integer, np.floating)):
             return self.table([queries])  # one ID (bytes too, refused as one: not [49])
         elif isinstance(queries, (np.ndarray, pd.Series, pd.Index)):
-            return self.table(id_list(queries, "queries"))
+            return self.table(id_list(queries, "queries", check=False))  # checked once, by the lookup
         elif isinstance(queries, Sequence) and len(queries) == 0:
             raise ConfigError("no queries given")
-        elif isinstance(queries, Sequence) and queries and all(isinstance(q, Mapping) for q in queries):
-            table = rows_table(queries)
-        elif isinstance(queries, Sequence) and len(queries) > 0:
-            ids = list(queries)
-            if any(isinstance(q, Mapping) for q in ids):
+        elif isinstance(queries, Sequence):
+            rows = mapping_rows(queries)
+            if rows.all():
+                table = rows_table(queries)
+            elif rows.any():
                 raise ConfigError("queries mix raw IDs and row dicts; give all IDs or all rows (e.g. {'user_id': 2})")
-            table = frame({self.query_column: ids})  # bare IDs: rows that give nothing but the ID
+            else:
+                table = frame({self.query_column: list(queries)})  # bare IDs: rows that give nothing but the ID
         else:
             raise ConfigError(
                 "queries must be an ID, a list of IDs, a row dict, a list of row dicts or a DataFrame; "
@@ -92,16 +98,12 @@ class QueryEncoder:
         if len(table) == 0:
             raise ConfigError("no queries given")
         given = set(map(str, table.columns))
-        pos = (
-            self.known_positions(table[self.query_column].tolist())
-            if self.query_column in table.columns
-            else np.full(len(table), -1)
-        )
+        none = np.full(len(table), -1)
+        pos, side = (self._lookup(table[self.query_column].tolist()) if self.query_column in table.columns
+                     else (none, none))
         unknown = pos < 0
-        if unknown.any() and self._side_pos is not None and self.side_queries is not None:
+        if (side >= 0).any() and self.side_queries is not None:
             # users of the users table that training never saw: their side columns, as evaluation joins them
-            side = np.where(unknown, self._side_pos.positions(table[self.query_column].tolist(),
-                                                              column=self.query_column), -1)
             table = _fill_from(table, self.side_queries, side, self.query_column)
         cold = unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.query_column,
                                           self.history_column) if unknown.any() else unknown
@@ -131,10 +133,9 @@ class QueryEncoder:
         """``(n,)`` bool: IDs with stored query features: seen in training, or rows of the
         users tables (``data.join`` on the user column) that training never saw, when those
         rows hold ``columns`` (a training row holds every query column)."""
-        found = self.known_positions(ids) >= 0
-        if self._side_pos is not None and self.side_queries is not None and set(columns) <= set(
-                map(str, self.side_queries.columns)):
-            side = self._side_pos.positions(ids, column=self.query_column)
+        known, side = self._lookup(ids)
+        found = known >= 0
+        if self.side_queries is not None and set(columns) <= set(map(str, self.side_queries.columns)):
             held = side >= 0
             if columns and held.any():  # a user missing from one of the users tables lacks its columns
                 cells = self.side_queries[list(columns)].iloc[side[held]].notna().all(axis=1).to_numpy()
@@ -157,8 +158,8 @@ class QueryEncoder:
         column); an unknown ID as given, or as an integer when the column holds integers and it
         is one written as text (``"517"`` → ``517``): for callers whose IDs arrive as text, like
         the CLI."""
-        given = id_list(ids, "ids")
-        pos = self.known_positions(given)
+        given = id_list(ids, "ids", check=False)
+        pos = self.known_positions(given)  # checks the IDs
         if self.known_queries is None:
             return given
         column = self.known_queries[self.query_column]
@@ -171,10 +172,18 @@ class QueryEncoder:
         return out
 
     def known_positions(self, ids: list[Any]) -> np.ndarray:
+        """``(n,)`` each ID's row among the known users, ``-1`` where training never saw it."""
+        return self._lookup(ids)[0]
+
+    def _lookup(self, ids: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """``(known, side)``: each ID's row among the known users and among the users-table rows
+        (``-1`` where absent; a known user has no side row), from one check of the IDs' types
+        and one canonicalisation."""
         check_labels(pd.Series(ids, dtype=object), column=self.query_column, where=" in the request")
-        if self._query_pos is None:
-            return np.full(len(ids), -1)
-        return self._query_pos.positions(ids, column=self.query_column)
+        if self._ids is None:
+            return np.full(len(ids), -1), np.full(len(ids), -1)
+        at = self._ids.positions(ids, column=self.query_column)
+        return np.where(at < self._n_known, at, -1), np.where(at >= self._n_known, at - self._n_known, -1)
 
     def fill_missing(self, table: pd.DataFrame) -> pd.DataFrame:
         """Adds absent query columns as missing cells, so unseen users still get an answer."""

@@ -17,7 +17,7 @@ from recstack.preprocessing.ragged import split_ragged
 
 MAX_RESULT_ROWS = 50_000_000  # rows one recommend()/score() call may return (a frame of ~2-4 GB)
 
-__all__ = ["MAX_RESULT_ROWS", "check_result_size", "frame", "id_list", "known_history_lengths", "rows_table", "split_history", "undescribed_rows"]
+__all__ = ["MAX_RESULT_ROWS", "check_result_size", "frame", "id_list", "known_history_lengths", "mapping_rows", "rows_table", "split_history", "undescribed_rows"]
 
 
 def frame(columns: Mapping[str, Any]) -> pd.DataFrame:
@@ -26,8 +26,10 @@ def frame(columns: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({k: text_safe_series(v) for k, v in columns.items()})
 
 
-def id_list(values: Any, what: str) -> list[Any]:
+def id_list(values: Any, what: str, *, check: bool = True) -> list[Any]:
     """One raw ID, or an iterable of them, as a list (a string is one ID, not its characters).
+
+    ``check=False`` leaves the IDs' types to the caller's lookup, which checks them (once per request).
 
     Raises:
         SchemaError: an ID that is not a string, integer, float or boolean (bytes, dates,
@@ -40,8 +42,18 @@ def id_list(values: Any, what: str) -> list[Any]:
             out = list(values)
         except TypeError:
             raise ConfigError(f"{what} must be an ID or a list of IDs, got {type(values).__name__}") from None
-    check_labels(pd.Series(out, dtype=object), column=what, where=" in the request")
+    if check:
+        check_labels(pd.Series(out, dtype=object), column=what, where=" in the request")
     return out
+
+
+def mapping_rows(values: Sequence[Any]) -> np.ndarray:
+    """``(n,)`` bool: which entries are row dicts (mappings), not raw IDs. One ``isinstance``
+    per distinct type, not per entry (the ``Mapping`` ABC check costs microseconds: 0.15 s for
+    50k IDs)."""
+    types = [type(v) for v in values]
+    is_row = {t: issubclass(t, Mapping) for t in set(types)}
+    return np.fromiter((is_row[t] for t in types), dtype=bool, count=len(types))
 
 
 def rows_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
