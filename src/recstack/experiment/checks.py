@@ -6,6 +6,9 @@ experiment: these read the schema, the config and the tables, and either pass or
 
 from __future__ import annotations
 
+import logging
+
+import numpy as np
 import pandas as pd
 
 from recstack.config.experiment import ExperimentConfig
@@ -13,8 +16,11 @@ from recstack.errors import ConfigError, SchemaError
 from recstack.experiment.tables import SideTable, Tables
 from recstack.features import Schema
 from recstack.preprocessing._cells import canonical_keys
+from recstack.preprocessing.keys import key_codes
 
 __all__ = ["ExperimentChecks"]
+
+log = logging.getLogger(__name__)
 
 
 class ExperimentChecks:
@@ -144,6 +150,41 @@ class ExperimentChecks:
                     f"model.query: feature {f!r} reads column {col!r}, the candidate of each row ({role}): it "
                     "tells the model the answer; remove it from model.query"
                 )
+        self.per_interaction_columns(train)
+
+    def per_interaction_columns(self, train: pd.DataFrame) -> None:
+        """Warns about a query feature whose column differs between a user's rows (a rating, the
+        row's own timestamp): it describes the interaction, not the user. Each training row sees
+        its own value, which may tell the model about its positive, while a saved model answers a
+        known user with their latest row's value. A user attribute (a users-table column, or one
+        value repeated on each of the user's rows) is never flagged; request context (e.g. the
+        device, given with each query) is legitimate, hence a warning, not an error."""
+        user = self.config.data.user_column
+        hist = self.config.data.history
+        users = key_codes(train[user], column=user)[0]
+        for f in self.query_features:
+            spec = self.schema[f]
+            col = spec.source_column
+            if spec.type not in ("categorical", "numeric") or col == user or col not in train.columns or (
+                    hist is not None and col == hist.column):
+                continue
+            try:
+                values = pd.factorize(train[col], use_na_sentinel=True)[0]
+            except TypeError:  # unhashable cells (lists): not a scalar per row
+                continue
+            ok = (values >= 0) & (users >= 0)
+            span = int(values.max()) + 1 if ok.any() else 1
+            pairs = np.unique(users[ok] * span + values[ok])  # distinct (user, value) pairs
+            per_user = np.bincount(pairs // span)
+            varying = int((per_user > 1).sum())
+            if varying:
+                log.warning(
+                    "model.query: feature %r reads column %r, which differs between a user's rows (%d of %d users): "
+                    "it describes each interaction, not the user. Training rows see their own row's value (a rating "
+                    "or the row's time tells the model about the positive it is scored on), and a saved model "
+                    "answers a known user with their latest row's value. Unless it is request context given with "
+                    "each query at serving time, remove %r from model.query (user attributes come from a users "
+                    "table, data.join)", f, col, varying, int((per_user > 0).sum()), f)
 
     def history_vocabulary(self) -> None:
         """A history that shares another feature's vocabulary must hold that feature's values.
