@@ -65,6 +65,7 @@ class _IntegerText(NamedTuple):
     rows: np.ndarray  # (k,) int64 positions of those cells
     signed: pd.Series  # (k,) their text, stripped, with its sign
     digits: pd.Series  # (k,) without sign and leading zeros
+    length: np.ndarray  # (k,) int64: how many digits
     fits: np.ndarray  # (k,) bool: within int64
 
 
@@ -83,7 +84,7 @@ def _integer_text(text: pd.Series) -> _IntegerText:
         d, negative = digits.iloc[edge], signed.iloc[edge].str.startswith("-").to_numpy(dtype=bool)
         fits[edge] = np.where(negative, (d <= _INT64_DIGITS[True]).to_numpy(dtype=bool),
                               (d <= _INT64_DIGITS[False]).to_numpy(dtype=bool))
-    return _IntegerText(np.flatnonzero(is_int), signed, digits, fits)
+    return _IntegerText(np.flatnonzero(is_int), signed, digits, n, fits)
 
 
 def inexact_integers(text: pd.Series) -> np.ndarray:
@@ -94,7 +95,7 @@ def inexact_integers(text: pd.Series) -> np.ndarray:
     if pd.api.types.is_object_dtype(text.dtype):  # Arrow strings: vectorized string operations
         text = text.astype("string[pyarrow]")
     ints = _integer_text(text)
-    long = ints.digits.str.len().to_numpy(dtype=np.int64) >= 16  # 10**15 < 2**53: shorter ones are exact
+    long = ints.length >= 16  # 10**15 < 2**53: shorter ones are exact
     if not long.any():
         return out
     rows, signed, digits, fits = ints.rows[long], ints.signed[long], ints.digits[long], ints.fits[long]
