@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from recstack.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["StrictModel", "format_validation_error", "validate_model"]
+__all__ = ["StrictModel", "format_validation_error", "key_error", "key_errors", "validate_model"]
 
 
 class StrictModel(BaseModel):
     """Base of every config model: unknown keys are rejected by name, values are validated."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, strict=True)
+
+
+def key_error(key: str, message: str, value: Any, *, missing: bool = False) -> ValidationError:
+    """An error of a model validator that checks keys together, located at the key to change
+    (``data.split.cutoff``, not ``data.split``; ``features.age.boundaries``, not ``features.age``),
+    for a model validator to raise: pydantic prefixes the location of the model, so the message
+    names the full path. ``value`` is shown as ``(got ...)`` where it is not a mapping;
+    ``missing`` is for a key that was not given.
+
+    It lives here, below both ``config`` and ``features``, so every layer's specs can use it."""
+    return key_errors([(key, message, value)], missing=missing)
+
+
+def key_errors(problems: Sequence[tuple[str, str, Any]], *, missing: bool = False) -> ValidationError:
+    """:func:`key_error` for several keys at once, one ``(key, message, value)`` each: every key
+    to change gets its own line (``features.hist.min_count: ...; features.hist.num_oov: ...``)."""
+    lines: list[InitErrorDetails] = [
+        {"type": PydanticCustomError("missing" if missing else "value_error", message), "loc": (key,), "input": value}
+        for key, message, value in problems
+    ]
+    return ValidationError.from_exception_data("config", lines)
 
 
 _SCALAR_TAGS = {"str", "int", "float", "bool"}

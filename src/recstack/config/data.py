@@ -7,22 +7,12 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
-from pydantic_core import PydanticCustomError, ValidationError
 
-from recstack._validation import StrictModel
+from recstack._validation import StrictModel, key_error
 from recstack.config.sources import JoinSource, TableSource
 from recstack.errors import ConfigError
 
 __all__ = ["DataConfig", "HistoryConfig", "SplitConfig", "key_error"]
-
-
-def key_error(key: str, message: str, value: Any, *, missing: bool = False) -> ValidationError:
-    """An error of a model validator that checks keys together, located at the key to change
-    (``data.split.cutoff``, not ``data.split``), for a model validator to raise: pydantic
-    prefixes the location of the model, so the message names the full path. ``value`` is
-    shown as ``(got ...)`` where it is a scalar; ``missing`` is for a key that was not given."""
-    error = PydanticCustomError("missing" if missing else "value_error", message)
-    return ValidationError.from_exception_data("config", [{"type": error, "loc": (key,), "input": value}])
 
 
 def _plain(value: Any) -> Any:

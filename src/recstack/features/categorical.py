@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from recstack._validation import key_error
 from recstack.features.base import FeatureSpec, Int
 
 __all__ = ["MAX_HASH_BUCKETS", "CategoricalFeature"]
@@ -40,10 +41,16 @@ class CategoricalFeature(FeatureSpec):
 
     @model_validator(mode="after")
     def _hashing_excludes_vocabulary(self) -> CategoricalFeature:
-        if self.num_buckets is not None and (self.max_size is not None or self.min_count != 1):
-            raise ValueError("num_buckets (hashing) cannot be combined with min_count/max_size (vocabulary)")
-        if self.num_buckets is not None and self.num_oov != 1:  # the Hasher has no OOV buckets: unused
-            raise ValueError(f"num_oov ({self.num_oov}) has no effect with num_buckets (hashing sends every value, "
-                             "seen or not, to one of the num_buckets buckets); remove num_oov, or num_buckets to "
-                             "learn a vocabulary with OOV buckets")
+        # errors name the key to change (features.user_id.min_count), not the feature, and the fix
+        if self.num_buckets is None:
+            return self
+        for key, value, default in (("min_count", self.min_count, 1), ("max_size", self.max_size, None)):
+            if value != default:
+                raise key_error(key, f"a vocabulary setting, but num_buckets ({self.num_buckets}) hashes the values "
+                                f"and learns no vocabulary; remove {key}, or remove num_buckets to learn a "
+                                "vocabulary", value)
+        if self.num_oov != 1:  # the Hasher has no OOV buckets: unused
+            raise key_error("num_oov", "has no effect with num_buckets (hashing sends "
+                            "every value, seen or not, to one of the num_buckets buckets); remove num_oov, or "
+                            "num_buckets to learn a vocabulary with OOV buckets", self.num_oov)
         return self

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, Strict, field_validator, model_validator
 
+from recstack._validation import key_error
 from recstack.features.base import FeatureSpec, Int, Real, number_setting
 
 __all__ = ["FILL_STATISTICS", "MAX_QUANTILE_BUCKETS", "FillProblem", "NumericFeature", "numeric_fill_problem"]
@@ -86,17 +87,21 @@ class NumericFeature(FeatureSpec):
 
     @model_validator(mode="after")
     def _check(self) -> NumericFeature:
+        # errors name the key to change (features.age.boundaries), not the feature, and the fix
         if self.buckets is not None and self.boundaries is not None:
-            raise ValueError("give either buckets (quantiles) or boundaries, not both")
+            raise key_error("boundaries", f"give either buckets (quantiles, here {self.buckets}) or boundaries, "
+                            "not both; remove boundaries, or remove buckets", self.boundaries)
         if self.boundaries is not None:
             b = self.boundaries
             if not b or any(x >= y for x, y in zip(b, b[1:])):
-                raise ValueError(f"boundaries must be a non-empty strictly increasing list, got {b}")
+                raise key_error("boundaries", "must be a non-empty strictly increasing list (e.g. [18, 30, 50]); "
+                                "sort them and drop repeats", b)
         if not isinstance(self.fill, (str, type(None))) and numeric_fill_problem(self.fill, log=self.log) == "log1p":
-            raise ValueError(f"fill must be > -1 with log: true (log1p of {self.fill} is undefined), got "
-                             f"fill: {self.fill}; give a fill above -1 (e.g. 0), or remove log: true")
+            raise key_error("fill", f"must be > -1 with log: true (log1p of {self.fill} is undefined); give a "
+                            "fill above -1 (e.g. 0), or remove log: true", self.fill)
         if not self.as_value and not self.bucketized:
-            raise ValueError("as_value=false needs buckets or boundaries, else the feature feeds nothing")
+            raise key_error("as_value", "false needs buckets or boundaries, else the feature feeds nothing; set "
+                            "buckets (e.g. 10) or boundaries, or remove as_value: false", self.as_value)
         return self
 
     @property

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from recstack._validation import key_errors
 from recstack.features.base import FeatureSpec, Int
 
 __all__ = ["SequenceFeature"]
@@ -39,13 +40,14 @@ class SequenceFeature(FeatureSpec):
 
     @model_validator(mode="after")
     def _source_owns_the_vocabulary(self) -> SequenceFeature:
+        # one error per key to change (features.hist.min_count), each with the fix
         if self.source is None:
             return self
-        given = [f"{k}: {v}" for k, v, default in (("min_count", self.min_count, 1), ("max_size", self.max_size, None),
-                                                   ("num_oov", self.num_oov, 1)) if v != default]
+        src = self.source
+        given = [(k, v) for k, v, default in (("min_count", self.min_count, 1), ("max_size", self.max_size, None),
+                                              ("num_oov", self.num_oov, 1)) if v != default]
         if given:
-            raise ValueError(
-                f"{', '.join(given)} {'has' if len(given) == 1 else 'have'} no effect with source: {self.source} (the sequence uses {self.source}'s "
-                f"vocabulary); set it on the feature {self.source!r}, or remove source to learn a vocabulary of its own"
-            )
+            raise key_errors([(k, f"has no effect with source: {src} (the sequence uses {src}'s "
+                               f"vocabulary); set it on the feature {src!r}, or remove source to learn a vocabulary "
+                               "of its own", v) for k, v in given])
         return self
