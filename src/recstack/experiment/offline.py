@@ -272,14 +272,16 @@ def _load_join(name: str, src: JoinSource, override: Any, recorded: Any, config_
         given = (src.model_copy(update={"path": str(override)}) if same_format  # else the format's defaults
                  else TableSource(path=str(override), dtype=src.dtype))
         raw, path = read_source(given, None, where, hint=f"Check the path given to {where} (relative: from the "
-                                "current folder)")
+                                "current folder)", config_key=f"data.join.{name}")  # its reader options
         return side_table(raw, src.key, name, str(path))
     done = recorded.get("path") if isinstance(recorded, Mapping) else None
     if isinstance(done, str) and Path(done).is_file():
-        raw, path = read_source(src.model_copy(update={"path": done}), None, f"data.join.{name}")
+        raw, path = read_source(src.model_copy(update={"path": done}), None, f"data.join.{name}",
+                                config_key=f"data.join.{name}")
     else:
         hint = (f"Pass --join {name}=PATH to recstack evaluate (joins={{{name!r}: PATH}} in Python), or --no-join "
                 "(joins=False) when the evaluation table already has the side columns")
         where = f"data.join.{name}" + (f" (training read {done})" if isinstance(done, str) else "")
-        raw, path = read_source(src, config_dir if isinstance(config_dir, str) else None, where, hint=hint)
+        raw, path = read_source(src, config_dir if isinstance(config_dir, str) else None, where, hint=hint,
+                                config_key=f"data.join.{name}")
     return side_table(raw, src.key, name, str(path))

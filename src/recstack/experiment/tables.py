@@ -82,28 +82,57 @@ def resolve_path(path: str, base_dir: str | None, *, where: str, hint: str | Non
     )
 
 
-def read_source(src: str | TableSource, base_dir: str | None, where: str, *, hint: str | None = None
-                ) -> tuple[pd.DataFrame, Path]:
-    """A table named by the config, read with its reader options, and the file it came from."""
+def read_source(src: str | TableSource, base_dir: str | None, where: str, *, hint: str | None = None,
+                config_key: str | None = None) -> tuple[pd.DataFrame, Path]:
+    """A table named by the config, read with its reader options, and the file it came from.
+
+    ``where`` names the file's origin in a missing-file error (a config key, or a flag such as
+    ``--join items``); ``config_key`` is the config key the reader options come from
+    (``data.train``), so an error about one names it in full (``data.train.dtype.user_id``,
+    ``data.join.items.sep``); ``None`` names the bare option (``dtype.user_id``).
+    """
     ts = TableSource(path=src) if isinstance(src, str) else src
     path = resolve_path(ts.path, base_dir, where=where, hint=hint)
     table = read_table(path, format=ts.format, sep=ts.sep, names=ts.names, header=ts.header, encoding=ts.encoding,
-                       dtype=ts.dtype)
+                       dtype=ts.dtype, config_key=config_key)
     return table, path.resolve()
 
 
-def integer_ids(values: pd.Series) -> pd.Series:
+_EXACT = 2.0**53  # float64 holds every integer below this, and not all above (as read_table's rule)
+
+
+def integer_ids(values: pd.Series, *, where: str = "the table") -> pd.Series:
     """A float ID column without missing cells whose values are all whole numbers, as int64.
 
     A text file with an empty ID cell is read as floats (``514.0``); once the keyless rows
-    are dropped, the IDs are integers again. Anything else is returned unchanged.
+    are dropped, the IDs are integers again. Non-float columns, and float ones with missing
+    cells, are returned unchanged.
+
+    Raises:
+        DataError: a present float that is not a whole number (``1.5``, ``inf``: no ID), or of
+            2**53 or more (float64 has rounded such integers, so distinct IDs may have merged),
+            naming the column, ``where`` (e.g. ``"the items table"``) and the first such row,
+            as ``read_table`` refuses them.
     """
     if values.dtype.kind != "f" or len(values) == 0:
         return values
     v = values.to_numpy()
-    if np.isfinite(v).all() and (np.abs(v) < 2.0**53).all() and (v == np.round(v)).all():
-        return values.astype(np.int64)
-    return values
+    present = ~np.isnan(v)
+    for bad, problem, fix in (
+        (present & (~np.isfinite(v) | (np.floor(v) != v)), "holds a float that is not a whole number",
+         "an ID from a float must be one: fix the data, or give the IDs as text"),
+        (present & np.isfinite(v) & (np.abs(v) >= _EXACT), "holds a float of 2**53 or more",
+         "float64 cannot hold such integers exactly, so distinct IDs may have merged already: give the IDs as "
+         "integers or as text"),
+    ):
+        if bad.any():
+            pos = int(bad.argmax())
+            label = values.index[pos]
+            row = f"data row {label + 1}" if isinstance(label, (int, np.integer)) else f"row {label!r}"
+            raise DataError(f"column {values.name!r} of {where} {problem} ({row}: {_plain(v[pos])!r}); {fix}")
+    if not present.all():
+        return values
+    return values.astype(np.int64)
 
 
 def _hashable(table: pd.DataFrame) -> pd.DataFrame:
@@ -139,7 +168,7 @@ def _side_rows(right: pd.DataFrame, on: str, name: str) -> tuple[pd.DataFrame, n
                     "fill in their key or remove them", name, int(keyless.sum()), len(right), name, on,
                     first_row(keyless))
         right, rk = right[~keyless], rk[~keyless]
-        right = right.assign(**{on: integer_ids(right[on])})
+        right = right.assign(**{on: integer_ids(right[on], where=f"the {name} table (data.join.{name})")})
     dup = pd.Series(rk, dtype=object).duplicated(keep=False).to_numpy()
     if dup.any():  # exact repeats are harmless; only rows that share a key are compared
         same = _hashable(right[dup].drop(columns=[on])).assign(_k=rk[dup]).duplicated().to_numpy()
@@ -303,13 +332,13 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
         items, users = getattr(ds, "items", None), getattr(ds, "users", None)
         return Tables(ds.train, test, items, users, joins=dataset_joins(users, items))
     assert cfg.train is not None
-    train = read_source(cfg.train, base_dir, "data.train")[0]
-    test = read_source(cfg.test, base_dir, "data.test")[0] if cfg.test is not None else None
+    train = read_source(cfg.train, base_dir, "data.train", config_key="data.train")[0]
+    test = read_source(cfg.test, base_dir, "data.test", config_key="data.test")[0] if cfg.test is not None else None
     if cfg.split is not None:
         train, test = split_table(train, cfg)
     side: dict[str, SideTable] = {}
     for name, src in cfg.join.items():
-        raw, path = read_source(src, base_dir, f"data.join.{name}")
+        raw, path = read_source(src, base_dir, f"data.join.{name}", config_key=f"data.join.{name}")
         assert src.key is not None
         side[name] = side_table(raw, src.key, name, str(path))  # cleaned once: its warnings are given once
         train = join_side_table(train, side[name], name, where="the training data (data.train)")
