@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import torch
 
 from recstack.artifacts.exclusions import Exclusions
 from recstack.artifacts.queries import QueryEncoder, QueryInput
-from recstack.artifacts.requests import frame, id_list, undescribed_rows
+from recstack.artifacts.requests import frame, id_list, mapping_rows, undescribed_rows
 from recstack.errors import ConfigError
 from recstack.index import ExactIndex
 from recstack.metrics import EXCLUDE_ENTRIES, PositiveRanker
@@ -123,7 +124,7 @@ class Recommender:
         answer for the OOV index, the column defaults and an empty history. Use these to
         route cold-start users elsewhere.
         """
-        return self.queries.known_positions(id_list(ids, "ids")) >= 0
+        return self.queries.known_positions(id_list(ids, "ids", check=False)) >= 0
 
     def is_candidate(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: which raw IDs are in the candidate catalogue (the others cannot be
@@ -139,7 +140,7 @@ class Recommender:
     def has_features(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: IDs the model can describe: seen in training (:meth:`is_known`) or
         rows of its users table. The others are cold starts when given as bare IDs."""
-        return self.queries.has_features(id_list(ids, "ids"))
+        return self.queries.has_features(id_list(ids, "ids", check=False))
 
     def stored_ids(self, ids: Any) -> list[Any]:
         """Each raw query ID as the training table spelled it (``"42"`` → ``42`` for an integer
@@ -295,10 +296,10 @@ class Recommender:
             given = set(queries.columns)
         elif isinstance(queries, Mapping):
             given = set(queries)
-        elif isinstance(queries, Sequence) and not isinstance(queries, str) and any(
-            isinstance(q, Mapping) for q in queries
-        ):
-            given = {c for q in queries if isinstance(q, Mapping) for c in q}
+        elif isinstance(queries, Sequence) and not isinstance(queries, str) and (
+            rows := mapping_rows(queries)
+        ).any():
+            given = {c for q in compress(queries, rows) for c in q}
         else:
             return
         schema = self.preprocessor.schema
