@@ -3,7 +3,8 @@ columns' roles, the history column and the train/test split."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -12,7 +13,17 @@ from recstack._validation import StrictModel, key_error
 from recstack.config.sources import JoinSource, TableSource
 from recstack.errors import ConfigError
 
-__all__ = ["DataConfig", "HistoryConfig", "SplitConfig", "key_error"]
+__all__ = ["HISTORY_KEYS", "DataConfig", "HistoryConfig", "SplitConfig", "key_error"]
+
+
+HISTORY_KEYS: Mapping[str, str] = MappingProxyType({
+    "user_col": "data.user_column", "item_col": "data.item_column", "time_col": "data.time_column",
+    "max_length": "data.history.max_length", "output_col": "data.history.column", "mode": "data.history.mode",
+    "before_each_row": "data.history.mode",  # mode: before gives validation rows only earlier items
+})
+"""The config key of each argument of :func:`recstack.data.add_history` that ``data`` sets: pass it
+as ``add_history(..., config_keys=HISTORY_KEYS)`` so errors name ``data.time_column``,
+``data.history.max_length``, ... instead of the argument names."""
 
 
 def _plain(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ def add_history(
     reference: pd.DataFrame | None = None,
     mode: str = "before",
     before_each_row: bool = False,
+    config_keys: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Adds ``output_col``: each row's earlier items of the same user, oldest first.
 
@@ -49,22 +51,36 @@ def add_history(
     ``before_each_row`` (with ``reference`` and ``time_col``): only reference items strictly
     earlier than the row, e.g. for validation rows carved at random from a table whose
     training rows got ``"before"`` histories; otherwise they would see their future.
+
+    ``config_keys``: where the arguments come from in a config, per argument name
+    (``{"max_length": "data.history.max_length", "time_col": "data.time_column", ...}``:
+    ``recstack.config.data.HISTORY_KEYS``), so errors name the key to change; an argument
+    not in it (by default, every one) is named as itself (``time_col``, ``max_length``).
     """
+    keys = dict(config_keys or {})
+
+    def key(argument: str) -> str:
+        return keys.get(argument, argument)
+
     if not isinstance(max_length, (int, np.integer)) or max_length < 1:
-        raise ValueError(f"max_length must be an integer >= 1, got {max_length!r}")
+        raise ValueError(f"{key('max_length')}: must be an integer >= 1, got {max_length!r}")
     if mode not in ("before", "others"):
-        raise ValueError(f"mode must be 'before' or 'others', got {mode!r}")
+        raise ValueError(f"{key('mode')}: must be 'before' or 'others', got {mode!r}")
     if before_each_row and not time_col:
-        raise ConfigError("add_history: before_each_row needs a time column (time_col) to tell earlier items")
+        raise ConfigError(f"{key('before_each_row')}: needs a time column ({key('time_col')}) to tell earlier "
+                          f"items; give {key('time_col')}")
     src = df if reference is None else reference
-    need = [user_col, item_col] + ([time_col] if time_col else [])
-    row_need = [user_col] + ([time_col] if time_col and before_each_row else [])
+    need = [("user_col", user_col), ("item_col", item_col)] + ([("time_col", time_col)] if time_col else [])
+    row_need = need[:1] + ([("time_col", time_col)] if time_col and before_each_row else [])
     for table, name in ((src, "reference" if reference is not None else "table"), (df, "table")):
-        missing = [c for c in (need if table is src else row_need) if c not in table.columns]
+        missing = [(arg, c) for arg, c in (need if table is src else row_need) if c not in table.columns]
         if missing:
-            raise SchemaError(f"add_history: the {name} has no columns {missing}; available: {list(table.columns)}")
+            arg, col = missing[0]
+            raise SchemaError(f"{key(arg)}: the {name} has no column {col!r} (to build {key('output_col')}); "
+                              f"columns: {list(table.columns)}")
     if time_col:
-        check_times(src[time_col], time_col, "add_history" if reference is None else "add_history (reference)")
+        check_times(src[time_col], time_col, key("time_col") + ("" if reference is None else " (the reference)"),
+                    key("time_col"))
     # users as codes of their canonical keys (-1: missing): sorting the raw column would not
     # keep 1 and "1" together, and their rows must be one run of the sorted table
     # (with ``reference``, the rows' users coded jointly: a code the reference lacks is an unseen user)
@@ -90,7 +106,8 @@ def add_history(
             return _leave_one_out(df, output_col, items, begin, stop, pos_in_sorted, max_length)
         end = pos_in_sorted
         if time_col:  # strictly earlier: an item with the row's own time is not before it
-            end = np.where(known, _earlier_end(s_user, s[time_col], codes, df[time_col]), pos_in_sorted)
+            end = np.where(known, _earlier_end(s_user, s[time_col], codes, df[time_col], key("time_col")),
+                           pos_in_sorted)
     else:
         assert row_codes is not None
         u = np.where(row_codes < n_users, row_codes, -1)  # 1 and 1.0 name one user; missing or unseen: none
@@ -98,7 +115,7 @@ def add_history(
         begin = np.where(known, starts[np.maximum(u, 0)], 0)
         end = np.where(known, stops[np.maximum(u, 0)], 0)
         if before_each_row and time_col:
-            end = np.where(known, _earlier_end(s_user, s[time_col], u, df[time_col]), 0)
+            end = np.where(known, _earlier_end(s_user, s[time_col], u, df[time_col], key("time_col")), 0)
     begin = np.maximum(begin, end - max_length)
     lengths = end - begin
     flat_idx = np.repeat(begin - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
@@ -107,13 +124,14 @@ def add_history(
     return out
 
 
-def _earlier_end(s_user: np.ndarray, s_time: pd.Series, u: np.ndarray, t: pd.Series) -> np.ndarray:
-    """Per query row, the end of its user's reference items with time < its time.
+def _earlier_end(s_user: np.ndarray, s_time: pd.Series, u: np.ndarray, t: pd.Series, time_key: str) -> np.ndarray:
+    """Per query row, the end of its user's reference items with time < its time (``time_key``:
+    how errors name the time column's setting).
 
     The reference is sorted by (user, time); (user, dense time rank) packed into one int64
     makes that order a single sorted key, so one ``searchsorted`` finds every row's end.
     """
-    check_times(t, str(t.name), "add_history (rows)")
+    check_times(t, str(t.name), f"{time_key} (the rows)", time_key)
     both = pd.concat([s_time, t], ignore_index=True)
     rank = both.rank(method="dense").to_numpy(dtype=np.int64)
     width = int(rank.max(initial=0)) + 1
