@@ -19,6 +19,7 @@ from recstack.artifacts.manifest import DIGEST, Stamp, changed_since, read_manif
 from recstack.artifacts.query_rows import decode_rows, encode_rows, jsonable
 from recstack.artifacts.recommender import Recommender
 from recstack._atomic import replace_dir
+from recstack._storable import storable
 from recstack.errors import ArtifactError, RecstackError
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
@@ -104,8 +105,7 @@ def _write_files(
 ) -> None:
     state = {"state": preprocessor.get_state(), "outputs": [o.to_dict() for o in preprocessor.outputs]}
     (tmp / "preprocessor.json").write_text(json.dumps(state))
-    weights = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-    save_file(weights, str(tmp / "model.safetensors"))
+    save_file(storable(model.state_dict()), str(tmp / "model.safetensors"))
     tensors = {"embeddings": candidate_embeddings.detach().float().contiguous()}
     if seen is not None:
         tensors["seen_offsets"], tensors["seen_items"] = seen[0].long().contiguous(), seen[1].long().contiguous()

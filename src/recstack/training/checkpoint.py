@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from recstack._atomic import replace_dir, write_text
+from recstack._storable import storable
 from recstack.errors import ArtifactError
 from recstack.tasks.base import Task
 from recstack.training.state import validate_state
@@ -35,20 +35,6 @@ from recstack.training.state import validate_state
 __all__ = ["save_checkpoint", "load_checkpoint", "latest_checkpoint", "read_checkpoint", "resolve_checkpoint"]
 
 FORMAT = 1
-
-
-def _storable(tensors: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """``tensors`` as ``save_file`` takes them, copying as little as it can: it writes straight
-    from memory (nothing changes them meanwhile: the loop waits for the save), so only a tensor
-    that is not contiguous, or a second name for memory already listed (tied weights), is copied."""
-    out: dict[str, torch.Tensor] = {}
-    seen: set[int] = set()
-    for name, tensor in tensors.items():
-        t = tensor.detach().contiguous()
-        storage = t.untyped_storage().data_ptr()
-        out[name] = t.clone() if storage in seen else t
-        seen.add(storage)
-    return out
 
 
 def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -98,15 +84,15 @@ def save_checkpoint(
     tmp.mkdir()
     weights = {f"model.{k}": v for k, v in model.state_dict().items()}
     weights.update({f"task.{k}": v for k, v in task.state_dict().items()})
-    save_file(_storable(weights), str(tmp / "weights.safetensors"))
+    save_file(storable(weights), str(tmp / "weights.safetensors"))
     if best_weights is not None:
-        save_file(_storable({f"model.{k}": v for k, v in best_weights.items()}), str(tmp / "best.safetensors"))
+        save_file(storable({f"model.{k}": v for k, v in best_weights.items()}), str(tmp / "best.safetensors"))
     opt_tensors, opt_meta = _flatten_optimizer(optimizer)
     opt_tensors["rng.torch"] = torch.get_rng_state()
     task_rng = task.get_rng_state() if isinstance(task, Task) else None
     if task_rng is not None:  # e.g. the negative sampler: a resumed run draws the same negatives
         opt_tensors["rng.task"] = task_rng
-    save_file(_storable(opt_tensors), str(tmp / "optimizer.safetensors"))
+    save_file(storable(opt_tensors), str(tmp / "optimizer.safetensors"))
     state = {"format": FORMAT, "epoch": epoch, "optimizer": opt_meta, **extra}
     (tmp / "state.json").write_text(json.dumps(state))
     replace_dir(tmp, final)
