@@ -3,7 +3,6 @@ not the feature ``features.age``) and say how to fix it: one case per cross-fiel
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -36,19 +35,21 @@ CASES: list[tuple[dict[str, Any], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize("features, key, fix", CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)])
-def test_a_cross_field_spec_error_names_the_full_key_and_the_fix(features, key, fix):
+def _refusal(features: dict[str, Any]) -> str:
+    """The message of the ``ConfigError`` that ``features`` are refused with."""
     with pytest.raises(ConfigError) as info:
         Schema.from_dict(features)
-    message = str(info.value)
-    assert re.match(re.escape(key) + ": ", message), message
-    assert fix in message, message
+    return str(info.value)
+
+
+@pytest.mark.parametrize("features, key, fix", CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)])
+def test_a_cross_field_spec_error_names_the_full_key_and_the_fix(features, key, fix):
+    message = _refusal(features)
+    assert message.startswith(key + ": ") and fix in message, message
 
 
 def test_every_vocabulary_setting_given_with_a_source_is_named():
-    with pytest.raises(ConfigError) as info:
-        Schema.from_dict({**ITEM, "hist": {"type": "sequence", "source": "item_id", "min_count": 2, "num_oov": 3}})
-    message = str(info.value)
+    message = _refusal({**ITEM, "hist": {"type": "sequence", "source": "item_id", "min_count": 2, "num_oov": 3}})
     assert "features.hist.min_count: " in message and "features.hist.num_oov: " in message, message
     assert "(got 2)" in message and "(got 3)" in message, message
 
