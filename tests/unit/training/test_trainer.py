@@ -11,6 +11,24 @@ def weights(model):
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
+def scripted_validation(monkeypatch, exp, values):
+    """Makes ``exp``'s validation report ``hit_rate@10`` = ``values[i]`` at its i-th evaluation
+    (the first epoch it trains, a resumed run's included), so the best epoch follows from the
+    early stopping logic, not from a training trajectory. Returns a check that every value was used."""
+    left = list(values)
+
+    def evaluator(table, **kwargs):
+        assert table is exp.val_table
+        return lambda model: {"hit_rate@10": left.pop(0)}
+
+    monkeypatch.setattr(exp, "evaluator", evaluator)
+
+    def all_used():
+        assert left == [], f"{len(left)} scripted evaluations left"
+
+    return all_used
+
+
 def test_same_seed_same_run_and_learning(tmp_path):
     runs = []
     for _ in range(2):
@@ -191,20 +209,26 @@ def test_early_stopping_says_so_and_a_fresh_run_clears_an_older_runs_checkpoints
     assert (tmp_path / "checkpoints" / "LATEST").read_text() == "epoch-0001"
 
 
-def test_resume_restores_a_best_epoch_that_had_no_checkpoint_of_its_own(tmp_path):
-    # checkpoints every 2 epochs; the best epoch (5 here) is odd, so only the carried copy has it
+def test_resume_restores_a_best_epoch_that_had_no_checkpoint_of_its_own(tmp_path, monkeypatch):
+    # checkpoints every 2 epochs; the scripted best epoch (5) is odd, so only the carried copy has it
     es = {"train.epochs": 8, "train.lr": 0.5, "train.checkpoint_every": 2,
           "train.early_stopping": {"metric": "hit_rate@10", "patience": 8}}
     full = RetrievalExperiment(small_config(**es), run_dir=tmp_path / "a")
+    script = [0.1, 0.2, 0.3, 0.4, 0.6, 0.5, 0.55, 0.2]  # epoch 8 dips: the last weights are not the best
+    done = scripted_validation(monkeypatch, full, script)
     full.fit()
-    best = full.trainer.best_epoch
-    assert best % 2 == 1 and best < 7
+    done()
+    assert full.trainer.best_epoch == 5 and full.trainer.best_metric == 0.6
     ckpts = tmp_path / "a" / "checkpoints"
-    assert (ckpts / f"epoch-{best + 1:04d}" / "best.safetensors").exists()
-    assert not (ckpts / f"epoch-{best - 1:04d}" / "best.safetensors").exists()  # its best was checkpointed
+    assert (ckpts / "epoch-0006" / "best.safetensors").exists()
+    assert not (ckpts / "epoch-0004" / "best.safetensors").exists()  # its best was checkpointed
+    saved = load_file(str(ckpts / "epoch-0008" / "weights.safetensors"))
+    assert not all(torch.equal(v, saved["model." + k]) for k, v in full.model.state_dict().items())  # restored
     res = RetrievalExperiment(small_config(**es), run_dir=tmp_path / "r")
-    res.fit(resume_from=ckpts / f"epoch-{best + 1:04d}")
-    assert res.trainer.best_epoch == best
+    done = scripted_validation(monkeypatch, res, script[6:])  # epochs 7 and 8 again
+    res.fit(resume_from=ckpts / "epoch-0006")
+    done()
+    assert res.trainer.best_epoch == 5
     for k, v in full.model.state_dict().items():
         assert torch.equal(v, res.model.state_dict()[k]), k
 
@@ -240,25 +264,34 @@ def test_the_best_weights_survive_resumes_that_change_checkpoint_every(tmp_path)
         assert torch.equal(v, last.model.state_dict()[k]), k
 
 
-def test_a_run_resumed_in_place_replaces_the_epochs_it_abandoned(tmp_path, caplog):
+def test_a_run_resumed_in_place_replaces_the_epochs_it_abandoned(tmp_path, caplog, monkeypatch):
     def cfg(epochs, every, lr, min_delta=0.0):
         return small_config(**{"train.epochs": epochs, "train.checkpoint_every": every, "train.lr": lr,
                                "train.early_stopping": {"metric": "hit_rate@10", "patience": 10,
                                                         "min_delta": min_delta}})
 
     run = tmp_path / "run"
-    RetrievalExperiment(cfg(4, 1, 0.05), run_dir=run).fit()  # epochs 1-4 of a run then abandoned
+    a = RetrievalExperiment(cfg(4, 1, 0.05), run_dir=run)  # epochs 1-4 of a run then abandoned
+    done = scripted_validation(monkeypatch, a, [0.1, 0.9, 0.2, 0.3])  # A's epoch 2 was A's best too
+    a.fit()
+    done()
     b = RetrievalExperiment(cfg(3, 3, 0.1), run_dir=run)
+    done = scripted_validation(monkeypatch, b, [0.5, 0.3])  # epochs 2 and 3; epoch 1 (A's) scored 0.1
     with caplog.at_level("WARNING"):
         b.fit(resume_from=run / "checkpoints" / "epoch-0001")
+    done()
     assert "removed 3 checkpoints of the abandoned epochs (after epoch 1)" in caplog.text
     assert sorted(p.name for p in (run / "checkpoints").glob("epoch-*")) == ["epoch-0001", "epoch-0003"]
-    best = b.trainer.best_epoch
-    assert best == 2  # not checkpointed by b; run A's stale epoch-0002 must not stand in for it
+    assert b.trainer.best_epoch == 2 and b.trainer.best_metric == 0.5  # not A's 0.9
+    # not checkpointed by b; run A's stale epoch-0002 must not stand in for it
     want = {k: v.clone() for k, v in b.model.state_dict().items()}  # restore_best: b's own best epoch
+    last = load_file(str(run / "checkpoints" / "epoch-0003" / "weights.safetensors"))
+    assert not all(torch.equal(v, last["model." + k]) for k, v in want.items())  # epoch 2's, not epoch 3's
     c = RetrievalExperiment(cfg(4, 3, 0.1, min_delta=1.0), run_dir=run)  # epoch 4 cannot improve
+    done = scripted_validation(monkeypatch, c, [0.95])
     c.fit(resume_from=run / "checkpoints" / "epoch-0003")
-    assert c.trainer.best_epoch == best
+    done()
+    assert c.trainer.best_epoch == 2
     for k, v in want.items():
         assert torch.equal(v, c.model.state_dict()[k]), k
 
