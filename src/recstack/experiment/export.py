@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recstack.config.data import HISTORY_KEYS
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import add_history
 from recstack.experiment.catalogue import Catalogue
@@ -52,7 +53,8 @@ def stored_query_rows(table: pd.DataFrame, config: ExperimentConfig, schema: Sch
     if hist is not None and hist.column in cols:
         data = config.data
         last = add_history(last, user_col=user, item_col=data.item_column, time_col=data.time_column,
-                           max_length=hist.max_length, output_col=hist.column, reference=table)[cols]
+                           max_length=hist.max_length, output_col=hist.column, reference=table,
+                           config_keys=HISTORY_KEYS)[cols]
     return last
 
 

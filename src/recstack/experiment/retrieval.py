@@ -25,6 +25,7 @@ import torch
 from recstack.artifacts.io import save as save_artifact
 from recstack.artifacts.recommender import Recommender, undescribed_rows
 from recstack.artifacts.requests import split_history
+from recstack.config.data import HISTORY_KEYS
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import TensorDataset, add_history, random_split
 from recstack.errors import ConfigError, SchemaError, empty_cells
@@ -128,7 +129,7 @@ class RetrievalExperiment:
             self.checks.history_vocabulary()
             hist: dict[str, Any] = dict(
                 user_col=user, item_col=data.item_column, time_col=data.time_column,
-                max_length=data.history.max_length, output_col=data.history.column,
+                max_length=data.history.max_length, output_col=data.history.column, config_keys=HISTORY_KEYS,
             )
             full_train = train
             fit_part = add_history(fit_part, **hist, mode=data.history.mode)
@@ -218,7 +219,8 @@ class RetrievalExperiment:
         if hist is not None and hist.column in needed and hist.column not in table.columns and user in table.columns:
             data = self.config.data
             table = add_history(table, user_col=user, item_col=data.item_column, time_col=data.time_column,
-                                max_length=hist.max_length, output_col=hist.column, reference=self.full_train)
+                                max_length=hist.max_length, output_col=hist.column, reference=self.full_train,
+                                config_keys=HISTORY_KEYS)
         return table
 
     def evaluator(self, table: pd.DataFrame, *, exclude_seen: bool | None = None) -> RetrievalEvaluator:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from pydantic import Field, model_validator
 from torch import Tensor
 
-from recstack._validation import StrictModel
+from recstack._validation import StrictModel, key_error
 from recstack.data.batch import Batch
 from recstack.errors import ConfigError
 from recstack.layers.embedding import FeatureEmbedding
@@ -78,7 +78,8 @@ class TwoTowerConfig(StrictModel):
     @model_validator(mode="after")
     def _key_in_candidate(self) -> TwoTowerConfig:
         if self.candidate_key is not None and self.candidate_key not in self.candidate:
-            raise ValueError(f"candidate_key {self.candidate_key!r} must be one of candidate {self.candidate}")
+            raise key_error("candidate_key", f"{self.candidate_key!r} is not in model.candidate {self.candidate}; "
+                            "set it to one of them, or add it to model.candidate", self.candidate_key)
         return self
 
     @property

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from recstack._validation import StrictModel
+from recstack._validation import StrictModel, key_error
 
 __all__ = ["RetrievalTaskConfig"]
 
@@ -26,13 +26,13 @@ class RetrievalTaskConfig(StrictModel):
     def _catalogue_samples_nothing(self) -> RetrievalTaskConfig:
         if self.candidates == "catalogue":
             if self.logq_correction:
-                raise ValueError(
-                    "logq_correction corrects the bias of sampled candidates; candidates: catalogue scores "
-                    "every item, so set logq_correction: false"
+                raise key_error(
+                    "logq_correction", "corrects the bias of sampled candidates; candidates: catalogue samples "
+                    "none (it scores every item): set logq_correction: false, or candidates: in_batch", True,
                 )
             if self.num_negatives:
-                raise ValueError(
-                    "num_negatives adds sampled candidates; candidates: catalogue already scores every "
-                    "item, so set num_negatives: 0"
+                raise key_error(
+                    "num_negatives", "adds sampled candidates; candidates: catalogue already scores every item: "
+                    "set num_negatives: 0, or candidates: in_batch", self.num_negatives,
                 )
         return self
