@@ -153,9 +153,26 @@ def test_cold_start_is_decided_per_row_and_without_known_users_falls_back_to_oov
     assert top.item_id.tolist() == bare.recommend([987654], k=3, cold_start="oov").item_id.tolist()
 
 
-def test_seen_exclusion_is_part_of_the_answer():
-    # guards the fixture itself: the two answer sets differ where the user saw a top item
-    assert EXPECTED["recommend"]["1"]["item_id"] != EXPECTED["recommend_exclude_seen"]["1"]["item_id"]
+def test_seen_exclusion_is_part_of_the_answer(rec):
+    # the stored answer sets differ (user 1 saw a top item), so the stored answers can tell exclusion apart
+    plain, excluded = EXPECTED["recommend"]["1"]["item_id"], EXPECTED["recommend_exclude_seen"]["1"]["item_id"]
+    assert plain != excluded
+    # and the loaded artifact drops exactly each known user's stored training items from its full
+    # ranking, keeping the order: users 8 and 16 among them, whose training items go beyond their
+    # stored histories (for users 1, 2 and 7 of the stored answers the history alone would do)
+    assert rec.seen is not None
+    offsets, rows = rec.seen
+    users = rec.known_queries.user_id.tolist()
+    n = len(rec.candidate_ids)
+    ranking = rec.recommend(users, k=n, cold_start="oov")
+    kept = rec.recommend(users, k=n, exclude="seen", cold_start="oov")
+    for i, user in enumerate(users):
+        seen = {rec.candidate_ids[r] for r in rows[offsets[i]:offsets[i + 1]].tolist()}
+        full = [int(x) for x in ranking.item_id[ranking.user_id == user]]
+        assert [int(x) for x in kept.item_id[kept.user_id == user]] == [x for x in full if x not in seen], user
+        if user == 1:
+            assert seen & set(plain) and [x for x in full if x not in seen][:EXPECTED["k"]] == excluded
+    assert {8, 16} <= set(users)
 
 
 def test_raw_row_queries_match(rec):
