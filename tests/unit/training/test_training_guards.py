@@ -36,13 +36,18 @@ def test_non_finite_parameters_raise():
 
 
 def test_batch_size_one_with_only_in_batch_negatives_is_refused(caplog):
+    def cfg(**overrides):  # about 200 training rows: one epoch of 1-row batches stays quick
+        tiny = {"num_users": 30, "num_items": 20, "num_interactions": 220, "seed": 1}
+        return small_config(**{"data.dataset_options": tiny, "eval.metrics": ["hit_rate@10"], "train.epochs": 1,
+                               **overrides})
+
     with pytest.raises(ConfigError, match="train.batch_size: 1 row per batch .* without negatives"):
-        RetrievalExperiment(small_config(**{"train.batch_size": 1, "train.epochs": 1})).fit()
-    sampled = RetrievalExperiment(small_config(**{"train.batch_size": 1, "train.epochs": 1,
-                                                  "task": {"kind": "retrieval", "num_negatives": 4}}))
-    sampled.fit()  # sampled negatives: every row has some
+        RetrievalExperiment(cfg(**{"train.batch_size": 1})).fit()
+    sampled = RetrievalExperiment(cfg(**{"train.batch_size": 1, "task": {"kind": "retrieval", "num_negatives": 4}}))
     rows = len(sampled.train_data)
-    odd = RetrievalExperiment(small_config(**{"train.batch_size": rows - 1, "train.epochs": 1}))
+    assert 150 < rows < 250
+    assert math.isfinite(sampled.fit().records[0]["train/loss"])  # sampled negatives: every row has some
+    odd = RetrievalExperiment(cfg(**{"train.batch_size": rows - 1}))
     with caplog.at_level("WARNING"):
         odd.fit()
     assert f"leaves the last batch of each epoch with 1 of the {rows} training rows" in caplog.text
