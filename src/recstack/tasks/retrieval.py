@@ -93,7 +93,7 @@ class RetrievalTask(Task):
         self._shared_values = torch.zeros(0, dtype=torch.long)
         self._neg_p_by_id: Tensor | None = None
         self._log_q_items: Tensor | None = None  # per item row (CANDIDATE_ROW), see set_item_counts
-        self._moved: dict[str, tuple[tuple[int, int, str], Tensor]] = {}  # tables on the batches' device
+        self._moved: dict[str, tuple[Tensor, int, str, Tensor]] = {}  # name -> (source, version, device, copy)
 
     def get_config(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
@@ -161,11 +161,14 @@ class RetrievalTask(Task):
         table = self._table(name)
         if table is None or table.device == device:
             return table
-        stamp = (id(table), table._version, str(device))  # in-place changes too (load_state_dict)
+        # The entry holds the source itself: compared by ``is``, and while held its id cannot be
+        # reused by a table assigned later (a bare id could, with a fresh ``_version`` of 0).
+        # ``_version`` (private, but torch has no public counter) catches in-place edits:
+        # ``load_state_dict``, edits of the caller's catalogue dict, kept by reference.
         cached = self._moved.get(name)
-        if cached is None or cached[0] != stamp:
-            cached = self._moved[name] = (stamp, table.to(device))
-        return cached[1]
+        if cached is None or cached[0] is not table or cached[1:3] != (table._version, str(device)):
+            cached = self._moved[name] = (table, table._version, str(device), table.to(device))
+        return cached[3]
 
     def get_rng_state(self) -> Tensor | None:
         """The negative sampler's generator state (None before a catalogue is attached)."""

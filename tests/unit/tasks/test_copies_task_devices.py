@@ -109,3 +109,41 @@ def test_tables_follow_the_batch_whether_or_not_the_task_was_moved_and_are_never
     assert copy is not None and copy.device == META and task._on(META, "log_q") is copy
     task.prepare_batch(batch(0, META))
     assert set(task.state_dict()) == {"log_q"}  # device copies are not weights
+
+
+def on_meta(task: RetrievalTask, name: str) -> torch.Tensor:
+    copy = task._on(META, name)
+    assert copy is not None
+    return copy
+
+
+def test_a_reassigned_table_is_copied_afresh_even_when_python_reuses_its_id():
+    # before: the copy was keyed by id(table) and _version; a table freed and replaced could get
+    # the old id back and start at version 0, and the old copy was returned
+    task = catalogue_task()
+    for size in range(2, 12):
+        task.log_q = torch.zeros(size - 1)
+        assert on_meta(task, "log_q").shape == (size - 1,)
+        task.log_q = None  # type: ignore[assignment]  # direct assignment: no setter clears the copies
+        task.log_q = torch.full((size,), 1.0)
+        assert on_meta(task, "log_q").shape == (size,), size
+    features = {"item_id": torch.arange(12)}
+    task.attach_catalogue(features, key="item_id")  # kept by reference: the caller can swap a column
+    for size in range(5, 9):
+        assert task._catalogue_on(META)["item_id"].shape == (features["item_id"].shape[0],)
+        features["item_id"] = torch.arange(size)
+        assert task._catalogue_on(META)["item_id"].shape == (size,), size
+
+
+def test_an_in_place_edit_of_a_table_rebuilds_its_copy():
+    task = catalogue_task()
+    task.set_candidate_counts(torch.ones(12))
+    first = on_meta(task, "log_q")
+    assert on_meta(task, "log_q") is first  # unchanged: kept
+    task.log_q.add_(1.0)
+    again = on_meta(task, "log_q")
+    assert again is not first and on_meta(task, "log_q") is again
+    col = task._catalogue_on(META)["item_id"]
+    assert task._catalogue is not None
+    task._catalogue["item_id"][0] = 5  # the caller's dict, edited in place
+    assert task._catalogue_on(META)["item_id"] is not col
