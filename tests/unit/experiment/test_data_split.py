@@ -38,9 +38,20 @@ def test_each_kind_splits_the_one_file_as_the_data_functions_do(tmp_path):
 
 def test_a_split_trains_and_evaluates_end_to_end(tmp_path):
     write_side_data(tmp_path)
+    rows = pd.read_csv(tmp_path / "train.csv")
     exp = RetrievalExperiment(_config(tmp_path, {"kind": "leave_last_n"}, **{"data.history.mode": "before"}))
+    test, train = exp.test_table, exp.full_train
+    assert test is not None
+    # n = 1: each user with 2 or more rows gives its latest row; a user of one row stays in training
+    per_user = rows.groupby("user_id").size()
+    assert len(test) == int((per_user > 1).sum()) == 59 and len(train) + len(test) == len(rows) == 1140
+    assert test.user_id.is_unique and set(train.user_id) == set(rows.user_id)
+    latest = train.groupby("user_id").timestamp.max()
+    assert (test.set_index("user_id").timestamp >= latest[test.user_id]).all()
+    before = exp.evaluate()["hit_rate@10"]
     exp.fit()
-    assert 0 <= exp.evaluate()["hit_rate@10"] <= 1 and exp.test_table is not None
+    after = exp.evaluate()["hit_rate@10"]  # 30 candidates: an untrained model gets about 10/30
+    assert after > 0.8 and after > before + 0.3
 
 
 @pytest.mark.parametrize("split, message", [
