@@ -243,7 +243,12 @@ def check_fits(ckpt: Checkpoint, *, model: nn.Module, task: nn.Module, optimizer
 
 
 def apply_checkpoint(
-    ckpt: Checkpoint, *, model: nn.Module, task: nn.Module, optimizer: torch.optim.Optimizer
+    ckpt: Checkpoint,
+    *,
+    model: nn.Module,
+    task: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    checked: bool = False,
 ) -> None:
     """Loads the checkpoint into ``model``, ``task``, ``optimizer`` and the RNGs; all or nothing.
 
@@ -252,8 +257,13 @@ def apply_checkpoint(
     should it fail, the optimizer takes back its own state (kept by reference: a load replaces
     the state, it does not write into it). After those, loading the model and task (names and
     shapes known to fit) cannot fail.
+
+    ``checked``: :func:`check_fits` already passed for these very ``model``, ``task`` and
+    ``optimizer``, unchanged since (the resume path: ``prepare_resume`` runs it), so it is not
+    run again. Leave it False otherwise: a checkpoint that does not fit would then fail halfway.
     """
-    check_fits(ckpt, model=model, task=task, optimizer=optimizer)
+    if not checked:
+        check_fits(ckpt, model=model, task=task, optimizer=optimizer)
     before = optimizer.state_dict()  # references, not copies
     try:
         optimizer.load_state_dict(_unflatten_optimizer(ckpt.optimizer_tensors, ckpt.state["optimizer"]))

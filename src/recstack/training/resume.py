@@ -160,7 +160,8 @@ def prepare_resume(
 ) -> Resumed:
     """Reads and checks the checkpoint at ``path`` against this run; changes nothing.
 
-    Apply it with :func:`recstack.training.checkpoint.apply_checkpoint`.
+    Apply it with :func:`recstack.training.checkpoint.apply_checkpoint` and ``checked=True``
+    (:func:`check_fits` ran here) to the same, unchanged model, task and optimizer.
     """
     ckpt = read_checkpoint(path)
     state = ckpt.state

@@ -148,7 +148,8 @@ class Trainer:
         if resume_from is not None:  # everything is checked before the model is touched
             resumed = prepare_resume(resume_from, cfg, fingerprint, model=self.model, task=self.task,
                                      optimizer=optimizer)
-            apply_checkpoint(resumed.ckpt, model=self.model, task=self.task, optimizer=optimizer)
+            apply_checkpoint(resumed.ckpt, model=self.model, task=self.task, optimizer=optimizer,
+                             checked=True)  # prepare_resume ran check_fits on these
             apply_config_hyperparameters(optimizer, cfg, resumed.ckpt.folder)
             start_epoch = resumed.ckpt.epoch + 1
             self.history = History(resumed.history)
