@@ -9,9 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from torch import Tensor
 
+from recstack.artifacts.requests import split_history
 from recstack.experiment.tables import integer_ids
 from recstack.features import Schema
+from recstack.metrics import build_exclusion
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing._cells import check_labels
 from recstack.preprocessing.keys import KeyIndex, key_codes, one_row_per_key
@@ -42,6 +45,16 @@ class Catalogue:
             rows[outside] = len(self.ids) + key_codes(items[outside], column=str(items.name))[0]
         return torch.as_tensor(rows, dtype=torch.long)
 
+    def history_rows(self, history: pd.Series, schema: Schema, query_features: list[str]) -> tuple[Tensor, Tensor]:
+        """CSR of each row's history items in the catalogue (items outside it are left out): they
+        are excluded as seen, as a saved model's ``exclude="seen"`` reads a history cell, so
+        ``recstack evaluate`` reports what the experiment's evaluation reports."""
+        flat, lengths = split_history(history, schema, query_features, str(history.name))
+        found = self.rows_of(pd.Series(flat, dtype=object)) if len(flat) else np.empty(0, dtype=np.int64)
+        hist_rows = np.repeat(np.arange(len(history)), lengths)[found >= 0]
+        return build_exclusion(torch.arange(len(history)), torch.as_tensor(hist_rows, dtype=torch.long),
+                               torch.as_tensor(found[found >= 0], dtype=torch.long))
+
 
 def build_catalogue(
     schema: Schema, candidate_features: list[str], candidate_key: str, *, items_table: pd.DataFrame | None,
@@ -61,8 +74,9 @@ def build_catalogue(
     if keyless.any():
         log.warning("catalogue: %d of %d rows of %s have no %s and are left out", int(keyless.sum()),
                     len(table), where, key_col)
+    ids = integer_ids(table.loc[keep, key_col], where=where)  # an empty ID cell made the IDs floats (514.0)
     table = table[keep].reset_index(drop=True)
-    table[key_col] = integer_ids(table[key_col])  # an empty ID cell made the IDs floats (514.0)
+    table[key_col] = ids.to_numpy()
     index = KeyIndex(table[key_col], column=key_col)
     features = preprocessor.transform(table, features=candidate_features)
     return Catalogue(table[key_col].tolist(), table, features, index)

@@ -73,6 +73,12 @@ class StoredUsers:
     seen: tuple[torch.Tensor, torch.Tensor]
     side: pd.DataFrame | None
 
+    def copy(self) -> StoredUsers:
+        """Copies a caller may change without changing these (tables copy on write; the CSR is
+        cloned): each Recommender gets its own, and a later save writes the originals."""
+        return StoredUsers(known=self.known.copy(deep=False), seen=(self.seen[0].clone(), self.seen[1].clone()),
+                           side=None if self.side is None else self.side.copy(deep=False))
+
 
 def seen_items(known: pd.DataFrame, train: pd.DataFrame, user: str, key_col: str,
                catalogue: Catalogue) -> tuple[torch.Tensor, torch.Tensor]:

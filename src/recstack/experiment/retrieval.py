@@ -24,7 +24,6 @@ import torch
 
 from recstack.artifacts.io import save as save_artifact
 from recstack.artifacts.recommender import Recommender, undescribed_rows
-from recstack.artifacts.requests import split_history
 from recstack.config.data import HISTORY_KEYS
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import TensorDataset, add_history, random_split
@@ -253,7 +252,7 @@ class RetrievalExperiment:
             # kept per user and expanded per block of rows: not (test rows x training items) entries
             users = torch.arange(int(groups.max()) + 1)
             exclude = ExclusionLists(per_group=build_exclusion(users, seen_users[ok], seen_rows[ok]),
-                                     row_groups=groups, per_row=self._history_items(table))
+                                     row_groups=groups, per_row=self._history_exclusion(table))
         cold, known = None, None
         if ev.cold_start == "average":
             cold = torch.as_tensor(self._cold_rows(table, ~np.isin(table_codes, seen_codes)))
@@ -283,18 +282,12 @@ class RetrievalExperiment:
         take = torch.as_tensor(np.searchsorted(warm, np.arange(len(table))).clip(max=len(warm) - 1))
         return {k: v.index_select(0, take) for k, v in part.items()}
 
-    def _history_items(self, table: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """Per row, the items of its history cell (``data.history.column``, when the table has
-        it), excluded as seen too: "seen" as a saved model's ``exclude="seen"`` reads it, so
-        ``recstack evaluate`` reports what this evaluation reports."""
+    def _history_exclusion(self, table: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Per row, the items of its history cell, excluded as seen (:meth:`Catalogue.history_rows`)."""
         hist = self.config.data.history
         if hist is None or hist.column not in table.columns:
             return None
-        flat, lengths = split_history(table[hist.column], self.schema, self.query_features, hist.column)
-        found = self.catalogue.rows_of(pd.Series(flat, dtype=object)) if len(flat) else np.empty(0, dtype=np.int64)
-        hist_rows = np.repeat(np.arange(len(table)), lengths)[found >= 0]
-        return build_exclusion(torch.arange(len(table)), torch.as_tensor(hist_rows, dtype=torch.long),
-                               torch.as_tensor(found[found >= 0], dtype=torch.long))
+        return self.catalogue.history_rows(table[hist.column], self.schema, self.query_features)
 
     def _cold_rows(self, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
         """Rows of unknown users that no query feature describes: the user ID and the history
@@ -347,6 +340,10 @@ class RetrievalExperiment:
         the training data are built once and reused (evaluation's cold start, the model)."""
         if table is not None and table is not self.full_train:
             return stored_query_rows(table, self.config, self.schema, self.query_features)
+        return self._known_rows().copy(deep=False)  # copy-on-write: a caller's edits stay its own
+
+    def _known_rows(self) -> pd.DataFrame:
+        """The training data's stored query rows, built once (evaluation's cold start, the model)."""
         if self._known is None:
             self._known = stored_query_rows(self.full_train, self.config, self.schema, self.query_features)
         return self._known
@@ -356,7 +353,7 @@ class RetrievalExperiment:
         the training data does not change after construction, and shared by :meth:`recommender`
         and :meth:`save`."""
         if self._stored is None:
-            known = self.known_queries()
+            known = self._known_rows()
             user = self.config.data.user_column
             key_col = self.schema[self.candidate_key].source_column
             self._stored = StoredUsers(
@@ -365,8 +362,10 @@ class RetrievalExperiment:
         return self._stored
 
     def recommender(self) -> Recommender:
-        """The trained model as a :class:`Recommender` on raw inputs."""
-        stored = self.stored_users()
+        """The trained model as a :class:`Recommender` on raw inputs. It gets its own copies of
+        the stored users (tables copy on write; the seen-items CSR is cloned), so what a caller
+        does to one Recommender reaches neither another one nor a later :meth:`save`."""
+        stored = self.stored_users().copy()
         return Recommender(
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
             candidate_embeddings=self._candidate_embeddings(), query_column=self.config.data.user_column,

@@ -8,7 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from recstack.errors import ConfigError, SchemaError
+from recstack.config import ExperimentConfig
+from recstack.errors import ConfigError, DataError, SchemaError
 from recstack.experiment import RetrievalExperiment
 from tests.conftest import small_config
 
@@ -33,3 +34,17 @@ def test_an_empty_row_time_names_data_time_column(tmp_path):
     with pytest.raises(SchemaError, match=r"^data\.time_column: column 't' is empty") as info:
         RetrievalExperiment(config, run_dir=tmp_path / "run").fit()
     assert not re.search(r"\btime_col\b", str(info.value))
+
+
+def test_a_fractional_item_id_names_the_training_data_and_its_file_row(tmp_path):
+    (tmp_path / "train.csv").write_text("user_id,item_id\n1,1\n2,1\n3,1\n1,2\n2,2\n3,7.5\n")
+    (tmp_path / "test.csv").write_text("user_id,item_id\n1,2\n")
+    config = ExperimentConfig.from_dict({
+        "data": {"train": "train.csv", "test": "test.csv", "time_column": None},
+        "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"}},
+        "model": {"kind": "two_tower", "query": ["user_id"], "candidate": ["item_id"]},
+    }, base_dir=str(tmp_path))
+    # before: "of the table ... (data row 3: 7.5)", a row of the de-duplicated catalogue
+    with pytest.raises(DataError, match=r"column 'item_id' of the training data holds a float that is not a whole "
+                                        r"number \(data row 6: 7\.5\)"):
+        RetrievalExperiment(config, run_dir=tmp_path / "run")

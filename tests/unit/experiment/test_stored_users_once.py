@@ -56,7 +56,8 @@ def test_evaluate_recommender_and_save_build_the_stored_users_once(exp, tmp_path
 
 
 def test_save_writes_the_rows_the_recommender_holds(exp, tmp_path, monkeypatch):
-    """The very objects: what save writes is what the in-memory Recommender serves from."""
+    """Equal, not the same objects: what save writes is what the in-memory Recommender serves
+    from, and a caller's edits to one Recommender reach neither another one nor the artifact."""
     written: dict[str, Any] = {}
     real = retrieval.save_artifact
 
@@ -67,5 +68,21 @@ def test_save_writes_the_rows_the_recommender_holds(exp, tmp_path, monkeypatch):
     monkeypatch.setattr(retrieval, "save_artifact", capture)
     rec = exp.recommender()
     exp.save(tmp_path / "model")
-    assert written["known_queries"] is rec.known_queries
-    assert written["seen"][0] is rec.seen[0] and written["seen"][1] is rec.seen[1]
+    assert written["known_queries"].equals(rec.known_queries)
+    assert all(torch.equal(a, b) for a, b in zip(written["seen"], rec.seen))
+
+
+def test_edits_through_one_recommender_stay_its_own(exp, tmp_path):
+    first = exp.recommender()
+    seen_before = exp.recommender().seen[1].clone()
+    users_before = exp.known_queries()["user_id"].copy()
+    first.seen[1].zero_()
+    first.known_queries["user_id"] += 1000
+    caller = exp.known_queries()
+    caller["user_id"] += 1000  # the caller's copy
+    second = exp.recommender()
+    assert torch.equal(second.seen[1], seen_before)
+    assert second.known_queries["user_id"].equals(users_before)
+    saved = recstack.load(exp.save(tmp_path / "model"))
+    assert torch.equal(saved.seen[1], seen_before)
+    assert saved.known_queries["user_id"].tolist() == users_before.tolist()
