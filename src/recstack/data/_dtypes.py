@@ -162,17 +162,28 @@ class _Column(NamedTuple):
 
     def whole_floats(self, kind: str, floats: np.ndarray) -> np.ndarray:
         """The float cells (``floats``: a mask) as float64, each a whole number below 2**53 (else an
-        error): only those are IDs; a larger float has already rounded an integer (distinct IDs
-        merge) and a fraction is no ID."""
+        error, :func:`float_id_faults`)."""
         f = np.zeros(len(self.values))
         f[floats] = pd.to_numeric(self.values[floats]).to_numpy(dtype=np.float64)
-        self.refuse(kind, ~np.isfinite(f) | (np.floor(f) != f), "holds a float that is not a whole number",
-                    f"a {kind} ID from a float must be one: leave the column out of dtype (or use float) to keep "
-                    "its numbers, or give the IDs as text")
-        self.refuse(kind, np.abs(f) >= _EXACT, "holds a float of 2**53 or more",
-                    "float64 cannot hold such integers exactly, so distinct IDs may have merged already: "
-                    "give the IDs as integers or as text")
+        fraction, rounded = float_id_faults(f)
+        self.refuse(kind, fraction | np.isnan(f), NOT_WHOLE, f"a {kind} ID from a float must be one: leave the column out of "
+                    "dtype (or use float) to keep its numbers, or give the IDs as text")
+        self.refuse(kind, rounded, *TOO_LARGE)
         return f[floats]
+
+
+NOT_WHOLE = "holds a float that is not a whole number"
+TOO_LARGE = ("holds a float of 2**53 or more", "float64 cannot hold such integers exactly, so distinct IDs may have "
+             "merged already: give the IDs as integers or as text")
+
+
+def float_id_faults(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(fraction, rounded)`` masks of the float cells that are no exact ID: a fraction or an
+    infinity is no ID; from 2**53 on float64 has rounded the integer (distinct IDs may have merged).
+    NaN (a missing ID) is neither. The one rule of ``read_table``'s ``dtype`` and of the
+    experiment's float ID columns."""
+    present = ~np.isnan(f)
+    return present & (~np.isfinite(f) | (np.floor(f) != f)), present & np.isfinite(f) & (np.abs(f) >= _EXACT)
 
 
 _LIST_TYPES = (list, tuple, np.ndarray, set, frozenset)

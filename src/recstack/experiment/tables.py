@@ -14,6 +14,7 @@ import pandas as pd
 
 from recstack.config.experiment import DataConfig, TableSource
 from recstack.data import leave_last_n, load_dataset, random_split, read_table, temporal_split
+from recstack.data._dtypes import NOT_WHOLE, TOO_LARGE, float_id_faults
 from recstack.errors import ConfigError, DataError, SchemaError
 from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row
 
@@ -98,9 +99,6 @@ def read_source(src: str | TableSource, base_dir: str | None, where: str, *, hin
     return table, path.resolve()
 
 
-_EXACT = 2.0**53  # float64 holds every integer below this, and not all above (as read_table's rule)
-
-
 def integer_ids(values: pd.Series, *, where: str = "the table") -> pd.Series:
     """A float ID column without missing cells whose values are all whole numbers, as int64.
 
@@ -117,19 +115,15 @@ def integer_ids(values: pd.Series, *, where: str = "the table") -> pd.Series:
     if values.dtype.kind != "f" or len(values) == 0:
         return values
     v = values.to_numpy()
-    present = ~np.isnan(v)
-    for bad, problem, fix in (
-        (present & (~np.isfinite(v) | (np.floor(v) != v)), "holds a float that is not a whole number",
-         "an ID from a float must be one: fix the data, or give the IDs as text"),
-        (present & np.isfinite(v) & (np.abs(v) >= _EXACT), "holds a float of 2**53 or more",
-         "float64 cannot hold such integers exactly, so distinct IDs may have merged already: give the IDs as "
-         "integers or as text"),
-    ):
+    fraction, rounded = float_id_faults(v)
+    for bad, problem, fix in ((fraction, NOT_WHOLE, "an ID from a float must be one: fix the data, or give the IDs "
+                               "as text"), (rounded, *TOO_LARGE)):
         if bad.any():
             pos = int(bad.argmax())
             label = values.index[pos]
             row = f"data row {label + 1}" if isinstance(label, (int, np.integer)) else f"row {label!r}"
             raise DataError(f"column {values.name!r} of {where} {problem} ({row}: {_plain(v[pos])!r}); {fix}")
+    present = ~np.isnan(v)
     if not present.all():
         return values
     return values.astype(np.int64)
