@@ -26,7 +26,7 @@ from recstack.data._arrow import arrow_to_pandas
 from recstack.data._dtypes import (COLUMN_TYPES, DEFAULT_NA, ColumnType, apply_dtype, checked_dtype, inexact_integers,
                                    rounded_integers)
 from recstack.data._field_check import Unchecked, first_short_row
-from recstack.data._files import check_container, detect_format
+from recstack.data._files import check_container, detect_format, open_binary
 from recstack.errors import ConfigError, DataError, SchemaError
 
 __all__ = ["ColumnType", "encoding_problem", "read_table"]
@@ -192,6 +192,15 @@ def _csv_options(sep: str, names: list[str] | None, header: int | Literal["infer
     return kwargs
 
 
+def _looks_binary(path: Path, probe: int = 8192) -> bool:
+    """Whether the first ``probe`` decompressed bytes hold a NUL, which no text table does."""
+    try:
+        with open_binary(path) as fh:
+            return b"\x00" in fh.read(probe)
+    except Exception:  # a damaged container: the parser's own error says more
+        return False
+
+
 @contextlib.contextmanager
 def _csv_errors(path: Path, where: str, encoding: str) -> Iterator[None]:
     """pandas' and the decompressors' errors (and the warning that data was dropped) as
@@ -207,6 +216,9 @@ def _csv_errors(path: Path, where: str, encoding: str) -> Iterator[None]:
     except pd.errors.EmptyDataError:
         raise DataError(f"{where} is empty; it needs a header row and data rows") from None
     except pd.errors.ParserError as err:
+        if _looks_binary(path):  # NUL bytes: no table text at all, whatever the separator
+            raise DataError(f"{where} is not a text table (it holds NUL bytes: a binary file); check that the "
+                            "file is what its name says") from None
         raise DataError(f"{where} is malformed: {err}; check the separator (sep=) and quoting") from None
     except (EOFError, gzip.BadGzipFile, lzma.LZMAError, OSError) as err:
         raise DataError(f"{where} could not be read as {path.suffix or 'text'} ({type(err).__name__}: {err}); "

@@ -29,10 +29,20 @@ def test_read_errors(tmp_path):
     with pytest.raises(DataError, match="not a valid Parquet"):
         read_table(tmp_path / "fake.parquet")
     (tmp_path / "bin.csv").write_bytes(bytes(range(256)) * 4)
-    # names the file and the line the parser stopped at, and what to check
-    with pytest.raises(DataError, match=r"bin\.csv is malformed: .*Expected 1 fields in line 3, saw 2\s*; "
-                                         r"check the separator \(sep=\) and quoting"):
+    # a binary file is said to be one (before: "malformed ... check the separator")
+    with pytest.raises(DataError, match=r"bin\.csv is not a text table \(it holds NUL bytes: a binary file\); "
+                                         r"check that the file is what its name says"):
         read_table(tmp_path / "bin.csv")
+    # a text file the parser stops in: the file, the line it stopped at, and what to check
+    (tmp_path / "odd.csv").write_text("a\n1\n2,3\n")
+    with pytest.raises(DataError, match=r"odd\.csv is malformed: .*Expected 1 fields in line 3, saw 2\s*; "
+                                         r"check the separator \(sep=\) and quoting"):
+        read_table(tmp_path / "odd.csv")
+    import gzip
+
+    (tmp_path / "bin.csv.gz").write_bytes(gzip.compress(bytes(range(256)) * 4))  # NULs after decompression
+    with pytest.raises(DataError, match=r"bin\.csv\.gz is not a text table"):
+        read_table(tmp_path / "bin.csv.gz")
     (tmp_path / "ragged.csv").write_text("a,b\n1,2\n1,2,3,4\n")
     with pytest.raises(DataError, match="malformed"):
         read_table(tmp_path / "ragged.csv")
