@@ -131,6 +131,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     metrics = evaluate_recommender(
         rec, table, metrics=args.metrics.split(",") if args.metrics else None, exclude_seen=args.exclude_seen,
         ties=args.ties, cold_start=args.cold_start, joins=False if args.no_join else joins,
+        filter_rows=not args.no_filter,
     )
     print(json.dumps(metrics))
     return 0
@@ -246,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-join", action="store_true",
                    help="join no data.join table: the evaluation file already has the side columns it needs "
                         "(users the model stores, from training or its users table, still get their stored ones)")
+    e.add_argument("--no-filter", action="store_true",
+                   help="keep every row of --data (default: drop the rows that fail the model's data.filter.rows, "
+                        "as its test rows were)")
     e.set_defaults(func=_cmd_evaluate)
 
     r = sub.add_parser("recommend", help="top-K items for users")

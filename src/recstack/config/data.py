@@ -10,10 +10,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from recstack._validation import StrictModel, key_error
+from recstack.config.filter import FilterConfig
 from recstack.config.sources import JoinSource, TableSource
 from recstack.errors import ConfigError
 
-__all__ = ["HISTORY_KEYS", "DataConfig", "HistoryConfig", "SplitConfig", "key_error"]
+__all__ = ["HISTORY_KEYS", "DataConfig", "FilterConfig", "HistoryConfig", "SplitConfig", "key_error"]
 
 
 HISTORY_KEYS: Mapping[str, str] = MappingProxyType({
@@ -109,6 +110,8 @@ class DataConfig(StrictModel):
             :class:`HistoryConfig`: earlier ones for ``before``, all others for ``others``).
         split: split ``train`` into training and test rows (see :class:`SplitConfig`), for
             data that comes as one file; not with ``test`` or ``dataset``.
+        filter: rows kept (value conditions, k-core of the training rows; see :class:`FilterConfig`),
+            applied before the split, the validation carving and the histories.
     """
 
     dataset: str | None = None
@@ -124,6 +127,7 @@ class DataConfig(StrictModel):
     validation_seed: int = Field(default=0, ge=0)
     history: HistoryConfig | None = None
     split: SplitConfig | None = None
+    filter: FilterConfig = Field(default_factory=FilterConfig)
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:

@@ -13,7 +13,9 @@ import torch
 from recstack.artifacts.recommender import Recommender
 from recstack.artifacts.requests import undescribed_rows
 from recstack.config.experiment import JoinSource, TableSource
+from recstack.config.filter import RowCondition
 from recstack.data import load_dataset
+from recstack.data.filters import row_filter
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.experiment.tables import (
     SideTable, dataset_joins, join_side_table, plan_joins, read_source, side_table,
@@ -22,7 +24,7 @@ from recstack.metrics import topk_metrics
 from recstack.tasks.retrieval_eval import warn_outside_catalogue, warn_trivial_cutoffs
 from recstack.preprocessing.keys import key_codes, require_ids, require_items
 
-__all__ = ["DEFAULT_METRICS", "evaluate_recommender", "join_saved_tables", "saved_eval_settings"]
+__all__ = ["DEFAULT_METRICS", "evaluate_recommender", "join_saved_tables", "saved_eval_settings", "saved_row_filter"]
 
 logger = logging.getLogger(__name__)
 DEFAULT_METRICS = ("hit_rate@10", "hit_rate@100", "recall@10", "ndcg@10", "mrr")
@@ -34,6 +36,16 @@ def saved_eval_settings(rec: Recommender) -> dict[str, Any]:
     """The ``eval`` section the model was trained with (``{}`` for a model saved without one)."""
     ev = (rec.metadata.get("experiment") or {}).get("eval")
     return dict(ev) if isinstance(ev, Mapping) else {}
+
+
+def saved_row_filter(rec: Recommender) -> dict[str, RowCondition]:
+    """The ``data.filter.rows`` the model was trained with (``{}`` for a model saved without one)."""
+    rows = (((rec.metadata.get("experiment") or {}).get("data") or {}).get("filter") or {}).get("rows") or {}
+    try:
+        return {str(c): RowCondition.model_validate(cond) for c, cond in rows.items()}
+    except (ValueError, TypeError, AttributeError) as err:
+        raise ArtifactError(f"the model's data.filter.rows in recstack.json is malformed ({err}); "
+                            "re-export the model, or evaluate with --no-filter") from None
 
 
 def saved_id_types(rec: Recommender) -> dict[str, str]:
@@ -56,6 +68,7 @@ def evaluate_recommender(
     cold_start: str | None = None,
     ties: str | None = None,
     joins: bool | JoinOverrides = True,
+    filter_rows: bool = True,
 ) -> dict[str, float]:
     """Full-catalogue metrics of ``rec`` on raw interaction rows.
 
@@ -71,13 +84,17 @@ def evaluate_recommender(
 
     ``metrics``, ``exclude_seen``, ``cold_start``, ``ties`` (the positive's place among equal
     scores, ``recstack.metrics.TIES``): ``None`` takes the model's saved ``eval`` settings, so
-    the numbers match the ones ``recstack train`` reported.
+    the numbers match the ones ``recstack train`` reported. ``filter_rows``: first drop the rows
+    that fail the model's saved ``data.filter.rows`` (as its test rows were; ``recstack evaluate
+    --no-filter`` turns it off); the k-core of ``data.filter`` applies to training rows only.
     """
     saved = saved_eval_settings(rec)
     metrics = list(metrics if metrics is not None else saved.get("metrics") or DEFAULT_METRICS)
     exclude_seen = bool(saved.get("exclude_seen", False)) if exclude_seen is None else exclude_seen
     cold_start = str(saved.get("cold_start", "average")) if cold_start is None else cold_start
     ties = str(saved.get("ties", "optimistic")) if ties is None else ties
+    if filter_rows:
+        table = row_filter(table, saved_row_filter(rec), config_key="data.filter", where="the evaluation data")
     if joins is not False:
         table = join_saved_tables(rec, table, {} if joins is True else joins)
     key = rec.preprocessor.schema[rec.model.candidate_key].source_column

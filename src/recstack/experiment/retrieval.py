@@ -33,6 +33,7 @@ from recstack.experiment.checks import ExperimentChecks
 from recstack.experiment.export import (
     StoredUsers, artifact_metadata, seen_items, stored_query_rows, users_table_rows,
 )
+from recstack.experiment.filtering import filter_rows, filtered_tables
 from recstack.experiment.tables import Tables, join_side_tables, load_tables
 from recstack.metrics import ExclusionLists, build_exclusion
 from recstack.models.base import build_model
@@ -56,14 +57,14 @@ class RetrievalExperiment:
 
     Args:
         config: the validated config.
-        tables: raw tables to use instead of reading ``config.data`` (tests, notebooks).
+        tables: raw tables to use instead of reading ``config.data`` (``data.filter`` applies to them).
         run_dir: where the trainer writes history and checkpoints.
     """
 
     def __init__(self, config: ExperimentConfig, *, tables: Tables | None = None, run_dir: str | Path | None = None):
         self.config = config
         self.schema = config.schema()
-        self.tables = tables or load_tables(config.data, config.base_dir)
+        self.tables = filtered_tables(tables, config.data) if tables else load_tables(config.data, config.base_dir)
         self.run_dir = Path(run_dir) if run_dir is not None else None
         opts = config.model_options()
         self.query_features: list[str] = list(opts.get("query", []))
@@ -207,9 +208,10 @@ class RetrievalExperiment:
     def prepare(self, table: pd.DataFrame) -> pd.DataFrame:
         """Raw interaction rows (e.g. a test file) made like the test split: the side columns
         the model reads joined from the ``data.join`` tables, and the history column built
-        from the training data (``data.history``). Columns the table has are kept."""
+        from the training data (``data.history``); ``data.filter.rows`` first. Columns it has are kept."""
         if table is self.val_table or table is self.test_table:
             return table
+        table = filter_rows(table, self.config.data, "the evaluation data")
         user = self.config.data.user_column
         key_col = self.schema[self.candidate_key].source_column
         needed = [user, key_col] + [self.schema[f].source_column for f in self.query_features]
@@ -313,9 +315,9 @@ class RetrievalExperiment:
         seed_everything(cfg.train.seed)
         val = self.evaluator(self.val_table) if self.val_table is not None else None
         # what a resumed run must share with the checkpoint's (stored in each checkpoint)
-        data = cfg.data.model_dump(mode="json", include={"history", "defaults", "split", "user_column",
-                                                         "item_column", "time_column", "validation_fraction",
-                                                         "validation_seed"})
+        keys = {"history", "defaults", "split", "user_column", "item_column", "time_column", "validation_fraction",
+                "validation_seed"} | ({"filter"} if cfg.data.filter.active else set())  # unset: old checkpoints resume
+        data = cfg.data.model_dump(mode="json", include=keys)
         fingerprint = {"model": cfg.model.model_dump(mode="json"),
                        "features": self.schema.to_dict()["features"],  # every setting, defaults filled in
                        "task": cfg.task.model_dump(mode="json"),

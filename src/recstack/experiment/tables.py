@@ -16,6 +16,7 @@ from recstack.config.experiment import DataConfig, TableSource
 from recstack.data import leave_last_n, load_dataset, random_split, read_table, temporal_split
 from recstack.data._dtypes import NOT_WHOLE, TOO_LARGE, float_id_faults
 from recstack.errors import ConfigError, DataError, SchemaError
+from recstack.experiment.filtering import filter_rows, training_core
 from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row
 
 __all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_table", "join_side_tables", "load_tables",
@@ -46,7 +47,7 @@ class Tables:
     ``joins``: the side tables by join name, in join order (also the ``items``/``users``
     tables of a built-in dataset), so further tables (e.g. an evaluation file) can be
     joined as the training data was. ``items`` (which defines the catalogue) and ``users``
-    default to the tables of the joins of those names.
+    default to the tables of the joins of those names. ``filtered``: ``data.filter`` was applied.
     """
 
     train: pd.DataFrame
@@ -54,6 +55,7 @@ class Tables:
     items: pd.DataFrame | None = None
     users: pd.DataFrame | None = None
     joins: dict[str, SideTable] = field(default_factory=dict)
+    filtered: bool = False  # data.filter applied (load_tables does it); see experiment.filtering
 
     def __post_init__(self) -> None:
         if self.items is None and "items" in self.joins:
@@ -319,17 +321,24 @@ def split_table(table: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, pd.
 
 
 def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
-    """Reads/loads every table named by ``data`` and joins side tables onto interactions."""
+    """Reads/loads every table named by ``data``, filters its interactions (``data.filter``) and
+    joins side tables onto them."""
     if cfg.dataset is not None:
         ds = load_dataset(cfg.dataset, **cfg.dataset_options)
         test = ds.test if ds.test is not None and len(ds.test) else None
+        train = training_core(filter_rows(ds.train, cfg, f"the training data of {cfg.dataset}"), cfg)
+        test = None if test is None else filter_rows(test, cfg, f"the test data of {cfg.dataset}")
         items, users = getattr(ds, "items", None), getattr(ds, "users", None)
-        return Tables(ds.train, test, items, users, joins=dataset_joins(users, items))
+        return Tables(train, test, items, users, joins=dataset_joins(users, items), filtered=True)
     assert cfg.train is not None
     train = read_source(cfg.train, base_dir, "data.train", config_key="data.train")[0]
     test = read_source(cfg.test, base_dir, "data.test", config_key="data.test")[0] if cfg.test is not None else None
+    # data.filter: conditions on each table as read, before the split; the k-core on training rows
+    train = filter_rows(train, cfg, "data.train")
+    test = None if test is None else filter_rows(test, cfg, "data.test")
     if cfg.split is not None:
         train, test = split_table(train, cfg)
+    train = training_core(train, cfg)
     side: dict[str, SideTable] = {}
     for name, src in cfg.join.items():
         raw, path = read_source(src, base_dir, f"data.join.{name}", config_key=f"data.join.{name}")
@@ -338,4 +347,4 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
         train = join_side_table(train, side[name], name, where="the training data (data.train)")
         if test is not None:
             test = join_side_table(test, side[name], name, where="the test data (data.test)")
-    return Tables(train, test, joins=side)
+    return Tables(train, test, joins=side, filtered=True)

@@ -85,8 +85,8 @@ def _field_key(section: str, name: str, info: FieldInfo) -> Key:
 
 def _model_keys(section: str, model: type[BaseModel]) -> Iterator[Key]:
     """``model``'s fields in ``section``, then those of every model nested in them."""
-    for name, info in model.model_fields.items():
-        yield _field_key(section, name, info)
+    for name, info in model.model_fields.items():  # a key is spelled as YAML spells it (``in``, not ``in_``)
+        yield _field_key(section, info.alias or name, info)
     for name, info in model.model_fields.items():
         for suffix, nested in _models_in(info.annotation):
             path = f"{name}{suffix}" if section == ROOT else f"{section}.{name}{suffix}"

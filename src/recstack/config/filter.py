@@ -1,0 +1,92 @@
+"""The ``data.filter`` section of the experiment config: which interaction rows an experiment
+keeps (value conditions per column, and a k-core on users and items of the training rows).
+
+It replaces the row filtering users otherwise write by hand before training (keep ratings of
+4 and more as positives, drop users with too few interactions); being part of the config, the
+settings are saved with the model and compared when a run is resumed. The filtering itself
+lives in :mod:`recstack.data.filters`, which knows nothing about configs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pydantic import ConfigDict, Field, model_validator
+
+from recstack._validation import StrictModel, key_error
+
+__all__ = ["FilterConfig", "RowCondition"]
+
+Scalar = str | int | float | bool
+
+
+class RowCondition(StrictModel):
+    """What a column's value must satisfy for its row to be kept (all given keys at once).
+
+    Attributes:
+        min / max: inclusive bounds on a numeric column (``rating: {min: 4}`` keeps 4 and 5).
+        in_ (``in`` in YAML): the row's value is one of these.
+        not_in: the row's value is none of these.
+
+    A missing cell fails ``min``, ``max`` and ``in`` (the row is dropped: nothing says it
+    qualifies) and passes ``not_in`` (nothing says it is excluded).
+    """
+
+    model_config = ConfigDict(**StrictModel.model_config, serialize_by_alias=True, validate_by_name=True)
+
+    min: int | float | None = None
+    max: int | float | None = None
+    in_: list[Scalar] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[Scalar] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> RowCondition:
+        if self.min is None and self.max is None and self.in_ is None and self.not_in is None:
+            raise ValueError("an empty condition keeps every row; give min, max, in or not_in, or remove the "
+                             "column from data.filter.rows")
+        for name in ("min", "max"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise key_error(name, "must be a finite number", value)
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise key_error("min", f"{self.min} is above max {self.max}, so no row could be kept; swap them",
+                            self.min)
+        for name, values in (("in", self.in_), ("not_in", self.not_in)):
+            if values is not None and any(isinstance(v, float) and math.isnan(v) for v in values):
+                raise key_error(name, "NaN matches no value; missing cells already fail in and pass not_in",
+                                values)
+        return self
+
+    @property
+    def keys_given(self) -> list[str]:
+        """The condition's keys, in YAML spelling (``in``, not ``in_``), for messages."""
+        return [k for k in ("min", "max", "in", "not_in") if getattr(self, "in_" if k == "in" else k) is not None]
+
+
+class FilterConfig(StrictModel):
+    """Rows an experiment keeps, before any split, validation carving or history building.
+
+    Attributes:
+        rows: per column of the interactions, a :class:`RowCondition`; applied to every
+            interactions table (``data.train``, ``data.test``, a dataset's splits, and
+            ``recstack evaluate``'s file unless ``--no-filter``), never to ``data.join`` tables.
+        min_user_rows / min_item_rows: iterative k-core of the training rows: rows are dropped
+            until every kept user (``data.user_column``) has at least ``min_user_rows`` rows and
+            every kept item (``data.item_column``) at least ``min_item_rows``. ``1`` = off. Test
+            rows are not filtered by these (test users and items may then be unseen in training:
+            the cold-start and outside-catalogue rules apply to them).
+    """
+
+    rows: dict[str, RowCondition] = Field(default_factory=dict)
+    min_user_rows: int = Field(default=1, ge=1)
+    min_item_rows: int = Field(default=1, ge=1)
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter is set (an inactive section changes nothing and logs nothing)."""
+        return bool(self.rows) or self.min_user_rows > 1 or self.min_item_rows > 1
+
+    def plain(self) -> dict[str, Any]:
+        """The section as JSON-ready data, with ``in`` spelled as in YAML."""
+        return self.model_dump(mode="json")
