@@ -173,6 +173,17 @@ def test_seen_exclusion_is_part_of_the_answer(rec):
         if user == 1:
             assert seen & set(plain) and [x for x in full if x not in seen][:EXPECTED["k"]] == excluded
     assert {8, 16} <= set(users)
+    # the stored lists themselves, against the generator's training rows (not the loaded CSR):
+    # a seen list cut down to the history would pass the loop above
+    from recstack.data import load_dataset
+    from tests.golden.make_golden import CONFIG
+
+    train = load_dataset("synthetic", **CONFIG["data"]["dataset_options"]).train
+    for user in (8, 16):
+        i = users.index(user)
+        stored = sorted(rec.candidate_ids[r] for r in rows[offsets[i]:offsets[i + 1]].tolist())
+        assert stored == sorted(set(train.item_id[train.user_id == user])), user
+        assert set(stored) - set(rec.known_queries.history.iloc[i]), user  # beyond the history
 
 
 def test_raw_row_queries_match(rec):

@@ -74,7 +74,8 @@ def build_catalogue(
     if keyless.any():
         log.warning("catalogue: %d of %d rows of %s have no %s and are left out", int(keyless.sum()),
                     len(table), where, key_col)
-    ids = integer_ids(table.loc[keep, key_col], where=where)  # an empty ID cell made the IDs floats (514.0)
+    counted = where if where == "the items table" else f"{where} (rows counted after any data.split)"
+    ids = integer_ids(table.loc[keep, key_col], where=counted)  # an empty ID cell made the IDs floats (514.0)
     table = table[keep].reset_index(drop=True)
     table[key_col] = ids.to_numpy()
     index = KeyIndex(table[key_col], column=key_col)

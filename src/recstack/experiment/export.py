@@ -74,10 +74,26 @@ class StoredUsers:
     side: pd.DataFrame | None
 
     def copy(self) -> StoredUsers:
-        """Copies a caller may change without changing these (tables copy on write; the CSR is
-        cloned): each Recommender gets its own, and a later save writes the originals."""
-        return StoredUsers(known=self.known.copy(deep=False), seen=(self.seen[0].clone(), self.seen[1].clone()),
-                           side=None if self.side is None else self.side.copy(deep=False))
+        """Copies a caller may change without changing these: each Recommender gets its own, and a
+        later save writes the originals. Deep, as pandas 2 has no copy on write by default, and
+        array cells of object columns (a history that could not be an Arrow list) copied too."""
+        return StoredUsers(known=_deep(self.known), seen=(self.seen[0].clone(), self.seen[1].clone()),
+                           side=None if self.side is None else _deep(self.side))
+
+
+def _deep(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with nothing shared: pandas' deep copy leaves the arrays inside object cells
+    shared, so those (only object columns; Arrow list cells are read afresh) are copied too."""
+    out = table.copy(deep=True)
+    for name in out.columns[out.dtypes == object]:
+        cells = out[name].to_numpy()
+        mutable = np.fromiter((isinstance(c, (np.ndarray, list)) for c in cells), dtype=bool, count=len(cells))
+        if mutable.any():
+            cells = cells.copy()
+            for j in np.flatnonzero(mutable):  # one by one: numpy would stack equal-length arrays
+                cells[j] = cells[j].copy()
+            out[name] = pd.Series(cells, index=out.index, dtype=object)
+    return out
 
 
 def seen_items(known: pd.DataFrame, train: pd.DataFrame, user: str, key_col: str,

@@ -78,7 +78,7 @@ class TwoTowerConfig(StrictModel):
     @model_validator(mode="after")
     def _key_in_candidate(self) -> TwoTowerConfig:
         if self.candidate_key is not None and self.candidate_key not in self.candidate:
-            raise key_error("candidate_key", f"{self.candidate_key!r} is not in model.candidate {self.candidate}; "
+            raise key_error("candidate_key", f"not one of model.candidate {self.candidate}; "
                             "set it to one of them, or add it to model.candidate", self.candidate_key)
         return self
 

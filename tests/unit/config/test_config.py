@@ -265,7 +265,7 @@ def test_section_level_errors_do_not_dump_the_section_and_metrics_name_their_key
     d["model"]["candidate_key"] = "foo"
     with pytest.raises(ConfigError) as err:
         ExperimentConfig.from_dict(d)
-    assert "model.candidate_key: 'foo' is not in model.candidate" in str(err.value) and "(got {" not in str(err.value)
+    assert "model.candidate_key: not one of model.candidate ['item_id', 'genres']; set it to one of them, or add it to model.candidate (got 'foo')" in str(err.value) and "(got {" not in str(err.value)
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -45,6 +45,6 @@ def test_a_fractional_item_id_names_the_training_data_and_its_file_row(tmp_path)
         "model": {"kind": "two_tower", "query": ["user_id"], "candidate": ["item_id"]},
     }, base_dir=str(tmp_path))
     # before: "of the table ... (data row 3: 7.5)", a row of the de-duplicated catalogue
-    with pytest.raises(DataError, match=r"column 'item_id' of the training data holds a float that is not a whole "
-                                        r"number \(data row 6: 7\.5\)"):
+    with pytest.raises(DataError, match=r"column 'item_id' of the training data \(rows counted after any "
+                                        r"data\.split\) holds a float that is not a whole number \(data row 6: 7\.5\)"):
         RetrievalExperiment(config, run_dir=tmp_path / "run")

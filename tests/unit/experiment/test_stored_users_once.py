@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -86,3 +87,31 @@ def test_edits_through_one_recommender_stay_its_own(exp, tmp_path):
     saved = recstack.load(exp.save(tmp_path / "model"))
     assert torch.equal(saved.seen[1], seen_before)
     assert saved.known_queries["user_id"].tolist() == users_before.tolist()
+
+
+def test_array_cells_of_an_object_history_are_not_shared(tmp_path):
+    """Mixed int/str item IDs: the history is an object column of arrays (no Arrow list), whose
+    cells a shallow or pandas-deep copy would share."""
+    from recstack.config import ExperimentConfig
+    from recstack.experiment.tables import Tables
+
+    items = [1, "a", 2, "b", 3, "c"]
+    train = pd.DataFrame({"user_id": [u for u in range(1, 7) for _ in range(4)],
+                          "item_id": pd.Series([items[(u + k) % 6] for u in range(1, 7) for k in range(4)],
+                                               dtype=object), "t": range(24)})
+    cfg = ExperimentConfig.from_dict({
+        "data": {"train": "unused.csv", "time_column": "t", "history": {"max_length": 5}},
+        "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"},
+                     "history": {"type": "sequence", "source": "item_id", "max_length": 5}},
+        "model": {"kind": "two_tower", "query": ["user_id", "history"], "candidate": ["item_id"],
+                  "embedding_dim": 4, "layers": [4]},
+        "train": {"batch_size": 8, "epochs": 1, "progress": False}})
+    e = RetrievalExperiment(cfg, tables=Tables(train, None, None, None))
+    e.fit()
+    before = list(e.known_queries().at[0, "history"])
+    cell = e.recommender().known_queries.at[0, "history"]
+    assert isinstance(cell, np.ndarray)  # the case under test: an array in an object cell
+    cell[0] = "ZZZ"
+    assert list(e.known_queries().at[0, "history"]) == before
+    assert list(e.recommender().known_queries.at[0, "history"]) == before
+    assert list(recstack.load(e.save(tmp_path / "m")).known_queries.at[0, "history"]) == before
