@@ -75,13 +75,13 @@ class StoredUsers:
 
     def copy(self) -> StoredUsers:
         """Copies a caller may change without changing these: each Recommender gets its own, and a
-        later save writes the originals. Deep, as pandas 2 has no copy on write by default, and
-        array cells of object columns (a history that could not be an Arrow list) copied too."""
-        return StoredUsers(known=_deep(self.known), seen=(self.seen[0].clone(), self.seen[1].clone()),
-                           side=None if self.side is None else _deep(self.side))
+        later save writes the originals. Deep, array cells of object columns (a history that could
+        not be an Arrow list) included: nothing relies on copy on write."""
+        return StoredUsers(known=deep_copy_rows(self.known), seen=(self.seen[0].clone(), self.seen[1].clone()),
+                           side=None if self.side is None else deep_copy_rows(self.side))
 
 
-def _deep(table: pd.DataFrame) -> pd.DataFrame:
+def deep_copy_rows(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with nothing shared: pandas' deep copy leaves the arrays inside object cells
     shared, so those (only object columns; Arrow list cells are read afresh) are copied too."""
     out = table.copy(deep=True)

@@ -31,7 +31,7 @@ from recstack.errors import ConfigError, SchemaError, empty_cells
 from recstack.experiment.catalogue import Catalogue, build_catalogue
 from recstack.experiment.checks import ExperimentChecks
 from recstack.experiment.export import (
-    StoredUsers, artifact_metadata, seen_items, stored_query_rows, users_table_rows,
+    StoredUsers, artifact_metadata, deep_copy_rows, seen_items, stored_query_rows, users_table_rows,
 )
 from recstack.experiment.filtering import filter_rows, filtered_tables
 from recstack.experiment.tables import Tables, join_side_tables, load_tables
@@ -342,7 +342,7 @@ class RetrievalExperiment:
         the training data are built once and reused (evaluation's cold start, the model)."""
         if table is not None and table is not self.full_train:
             return stored_query_rows(table, self.config, self.schema, self.query_features)
-        return self._known_rows().copy(deep=False)  # copy-on-write: a caller's edits stay its own
+        return deep_copy_rows(self._known_rows())  # a caller's edits stay its own
 
     def _known_rows(self) -> pd.DataFrame:
         """The training data's stored query rows, built once (evaluation's cold start, the model)."""
