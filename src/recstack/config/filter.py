@@ -30,15 +30,16 @@ class RowCondition(StrictModel):
         not_in: the row's value is none of these.
 
     A missing cell fails ``min``, ``max`` and ``in`` (the row is dropped: nothing says it
-    qualifies) and passes ``not_in`` (nothing says it is excluded).
+    qualifies) and passes ``not_in`` (nothing says it is excluded), unless the list holds
+    ``null``, which stands for a missing cell (``not_in: [null]`` drops rows without a value).
     """
 
     model_config = ConfigDict(**StrictModel.model_config, serialize_by_alias=True, validate_by_name=True)
 
     min: int | float | None = None
     max: int | float | None = None
-    in_: list[Scalar] | None = Field(default=None, alias="in", min_length=1)
-    not_in: list[Scalar] | None = Field(default=None, min_length=1)
+    in_: list[Scalar | None] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[Scalar | None] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _coherent(self) -> RowCondition:
@@ -54,8 +55,8 @@ class RowCondition(StrictModel):
                             self.min)
         for name, values in (("in", self.in_), ("not_in", self.not_in)):
             if values is not None and any(isinstance(v, float) and math.isnan(v) for v in values):
-                raise key_error(name, "NaN matches no value; missing cells already fail in and pass not_in",
-                                values)
+                raise key_error(name, "NaN matches no value; write null for a missing cell (missing cells fail "
+                                "in and pass not_in unless the list holds null)", values)
         return self
 
     @property

@@ -41,40 +41,113 @@ def _numeric(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values.dtype)
 
 
+_INFERRED = {"string": "text", "integer": "number", "floating": "number", "mixed-integer-float": "number",
+             "decimal": "number", "boolean": "bool"}
+
+
+def _column_kind(values: pd.Series) -> str | None:
+    """``"bool"``, ``"number"`` or ``"text"`` for a column whose cells are all of that kind
+    (missing cells aside), ``None`` for anything else (dates, mixed cells: not checked)."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+        return _INFERRED.get(pd.api.types.infer_dtype(values, skipna=True))  # one C pass over the cells
+    return None
+
+
+_NOUN = {"bool": "a boolean", "number": "a number", "text": "text"}
+_CELLS = {"bool": "booleans", "number": "numbers", "text": "text"}
+
+
+def _check_kinds(key: str, column: str, values: pd.Series, listed: Sequence[Any], where: str) -> None:
+    """A value of ``in``/``not_in`` that cannot equal any cell of the column is a ConfigError
+    (``"4"`` on a column of numbers, ``4`` on text, YAML's ``yes``/``on`` read as ``true``):
+    otherwise ``in`` would silently keep none of those rows and ``not_in`` drop none."""
+    kind = _column_kind(values)
+    if kind is None:
+        return
+    for value in listed:
+        got = "bool" if isinstance(value, (bool, np.bool_)) else "text" if isinstance(value, str) else "number"
+        if value is None or got == kind or (kind == "bool" and got == "number" and value in (0, 1)):
+            continue
+        if got == "bool":
+            fix = "YAML reads unquoted true/false/yes/no/on/off as booleans: " + (
+                "quote the text ('yes')" if kind == "text" else "list numbers")
+        elif kind == "number":
+            fix = f"write it without quotes ({value})" if _looks_numeric(value) else "list numbers"
+        elif kind == "text":
+            fix = f"quote it ('{value}'), or read the column as numbers (data.train.dtype: {{{column}: float}})"
+        else:
+            fix = "write true or false, unquoted"
+        shown = str(value).lower() if got == "bool" else repr(value)
+        effect = "" if (got, kind) == ("bool", "number") else ", so it matches no row"  # True == 1 in pandas
+        raise ConfigError(f"{key}: {shown} is {_NOUN[got]}, but column {column!r} of {where} holds {_CELLS[kind]} "
+                          f"({values.dtype}){effect}; {fix}")
+
+
+def _looks_numeric(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _isin(values: pd.Series, listed: Sequence[Any]) -> np.ndarray:
+    """Cells equal to a listed value; ``None`` in the list matches missing cells (NaN, None, NaT)."""
+    plain = [v for v in listed if v is not None]
+    hit = values.isin(plain).to_numpy(dtype=bool) if plain else np.zeros(len(values), dtype=bool)
+    if len(plain) < len(listed):
+        hit = hit | values.isna().to_numpy(dtype=bool)  # not in place: isin's array may be read-only
+    return hit
+
+
 def row_filter_masks(table: pd.DataFrame, rows: Mapping[str, Condition], *, config_key: str = "data.filter",
-                     where: str = "the interactions") -> dict[str, np.ndarray]:
+                     where: str = "the interactions", missing_hint: str | None = None) -> dict[str, np.ndarray]:
     """Per column of ``rows``, the ``(n,)`` boolean mask of the rows its condition keeps.
 
-    A missing cell fails ``min``, ``max`` and ``in`` and passes ``not_in``. Values compare as
-    pandas ``isin`` does (``4`` matches ``4.0``; the text ``"4"`` does not match the number 4).
+    A missing cell fails ``min``, ``max`` and ``in`` and passes ``not_in``, unless the list
+    holds ``None`` (``null``), which matches missing cells. Values compare as pandas ``isin``
+    does (``4`` matches ``4.0``); a listed value of another kind than the column's cells (the
+    text ``"4"`` on numbers, ``4`` or ``true`` on text) is an error, not a silent no-match.
+    ``missing_hint``: what the missing-column error suggests (default: that ``data.join``
+    columns cannot be filtered).
 
     Raises:
         ConfigError: a column that ``table`` lacks (``data.filter.rows.<column>``, listing the
-            columns), or ``min``/``max`` on a column that holds no numbers
-            (``data.filter.rows.<column>.min``).
+            columns), ``min``/``max`` on a column that holds no numbers
+            (``data.filter.rows.<column>.min``), a listed value of the wrong kind (``...in``).
     """
     masks: dict[str, np.ndarray] = {}
     for column, cond in rows.items():
         key = f"{config_key}.rows.{column}"
         if column not in table.columns:
             raise ConfigError(f"{key}: {column!r} is not a column of {where}; columns: "
-                              f"{sorted(map(str, table.columns))} (filters read the interactions, not data.join "
-                              "tables)")
+                              f"{sorted(map(str, table.columns))} ("
+                              f"{missing_hint or 'filters read the interactions, not data.join tables'})")
         values = table[column]
         keep = np.ones(len(table), dtype=bool)
         for bound, limit in (("min", cond.min), ("max", cond.max)):
             if limit is None:
                 continue
+            if pd.api.types.is_datetime64_any_dtype(values.dtype):
+                raise ConfigError(f"{key}.{bound}: column {column!r} of {where} holds dates ({values.dtype}), and "
+                                  f"{bound} takes a number: give the column as numbers (e.g. Unix seconds, as "
+                                  "ML-100K's timestamp) to bound it")
             if not _numeric(values):
                 raise ConfigError(f"{key}.{bound}: column {column!r} of {where} holds {values.dtype} values, not "
                                   f"numbers, so {bound}: {limit} compares nothing; use in / not_in for text, or "
                                   f"read the column as numbers (data.train.dtype: {{{column}: float}})")
             passed = values >= limit if bound == "min" else values <= limit  # NaN compares False: dropped
             keep &= passed.to_numpy(dtype=bool, na_value=False)
-        if cond.in_ is not None:
-            keep &= values.isin(list(cond.in_)).to_numpy(dtype=bool)
-        if cond.not_in is not None:
-            keep &= ~values.isin(list(cond.not_in)).to_numpy(dtype=bool)  # a missing cell is in no list: kept
+        for name, listed in (("in", cond.in_), ("not_in", cond.not_in)):
+            if listed is not None:
+                _check_kinds(f"{key}.{name}", column, values, listed, where)
+                hit = _isin(values, listed)  # a missing cell is in no list unless it lists null
+                keep &= hit if name == "in" else ~hit
         masks[column] = keep
     return masks
 
@@ -85,7 +158,7 @@ def _empty_error(config_key: str, where: str, total: int, detail: str) -> DataEr
 
 
 def row_filter(table: pd.DataFrame, rows: Mapping[str, Condition], *, config_key: str = "data.filter",
-               where: str = "the interactions") -> pd.DataFrame:
+               where: str = "the interactions", missing_hint: str | None = None) -> pd.DataFrame:
     """``table`` without the rows a condition of ``rows`` fails (see :func:`row_filter_masks`),
     index reset; logs one info line with the rows kept and those each column's rule drops
     (counted alone, so a row two rules drop counts for both).
@@ -96,7 +169,7 @@ def row_filter(table: pd.DataFrame, rows: Mapping[str, Condition], *, config_key
     """
     if not rows:
         return table
-    masks = row_filter_masks(table, rows, config_key=config_key, where=where)
+    masks = row_filter_masks(table, rows, config_key=config_key, where=where, missing_hint=missing_hint)
     keep = np.logical_and.reduce(list(masks.values())) if masks else np.ones(len(table), dtype=bool)
     kept = int(keep.sum())
     detail = ", ".join(f"rows.{c} drops {int((~m).sum())}" for c, m in masks.items())
@@ -167,7 +240,10 @@ def k_core(table: pd.DataFrame, user_col: str, item_col: str, *, min_user_rows: 
     kept = int(keep.sum())
     settings = f"min_user_rows: {min_user_rows}, min_item_rows: {min_item_rows}"
     if kept == 0 and len(table):
-        raise _empty_error(config_key, where, len(table), f"{settings}, after {rounds} rounds")
+        most = [f"the most rows of one {side} is {int(col.value_counts().max())}"
+                for side, col, m in (("user", users, min_user_rows), ("item", items, min_item_rows))
+                if m > 1 and col.notna().any()]
+        raise _empty_error(config_key, where, len(table), f"{settings}, after {rounds} rounds; {', '.join(most)}")
     counts = []
     for side, col in (("users", user_col), ("items", item_col)):
         if col in table.columns:
