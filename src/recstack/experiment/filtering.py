@@ -16,13 +16,18 @@ from recstack.data.filters import k_core, row_filter
 if TYPE_CHECKING:  # tables.py calls this module while it loads
     from recstack.experiment.tables import Tables
 
-__all__ = ["filter_rows", "filtered_tables", "training_core"]
+__all__ = ["EVALUATION_HINT", "filter_rows", "filtered_tables", "training_core"]
+
+
+EVALUATION_HINT = ("the model's test rows were filtered by it: give the evaluation rows with that column, or keep "
+                   "every row with recstack evaluate --no-filter, evaluate_recommender(..., filter_rows=False)")
 
 
 def filter_rows(table: pd.DataFrame, cfg: DataConfig, where: str) -> pd.DataFrame:
     """``table`` (interactions: ``where`` names it in logs and errors) without the rows that
     fail a condition of ``data.filter.rows``."""
-    return row_filter(table, cfg.filter.rows, config_key="data.filter", where=where)
+    hint = EVALUATION_HINT if where == "the evaluation data" else None
+    return row_filter(table, cfg.filter.rows, config_key="data.filter", where=where, missing_hint=hint)
 
 
 def training_core(table: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:

@@ -333,12 +333,11 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
     assert cfg.train is not None
     train = read_source(cfg.train, base_dir, "data.train", config_key="data.train")[0]
     test = read_source(cfg.test, base_dir, "data.test", config_key="data.test")[0] if cfg.test is not None else None
-    # data.filter: conditions on each table as read, before the split; the k-core on training rows
+    # data.filter: conditions on each table as read, before the split; the k-core on the joined training rows
     train = filter_rows(train, cfg, "data.train")
     test = None if test is None else filter_rows(test, cfg, "data.test")
     if cfg.split is not None:
         train, test = split_table(train, cfg)
-    train = training_core(train, cfg)
     side: dict[str, SideTable] = {}
     for name, src in cfg.join.items():
         raw, path = read_source(src, base_dir, f"data.join.{name}", config_key=f"data.join.{name}")
@@ -347,4 +346,5 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
         train = join_side_table(train, side[name], name, where="the training data (data.train)")
         if test is not None:
             test = join_side_table(test, side[name], name, where="the test data (data.test)")
+    train = training_core(train, cfg)  # after the joins: data.item_column may be a join's column (a title)
     return Tables(train, test, joins=side, filtered=True)
