@@ -33,6 +33,7 @@ from recstack.experiment.checks import ExperimentChecks
 from recstack.experiment.export import (
     StoredUsers, artifact_metadata, deep_copy_rows, seen_items, stored_query_rows, users_table_rows,
 )
+from recstack.experiment.cold_start import warm_query_features
 from recstack.experiment.filtering import filter_rows, filtered_tables
 from recstack.experiment.tables import Tables, join_side_tables, load_tables
 from recstack.metrics import ExclusionLists, build_exclusion
@@ -263,26 +264,12 @@ class RetrievalExperiment:
                 cold = None  # nothing cold, or no known user to average (every ID missing)
             else:
                 known = self.preprocessor.transform(known_rows, features=self.query_features)
-        qfeats = self._query_features(table, cold, known)
+        qfeats = warm_query_features(self.preprocessor, self.query_features, table, cold, known)
         return RetrievalEvaluator(
             qfeats, positives, self.catalogue.features,
             metrics=ev.metrics, groups=groups, exclude=exclude, chunk_size=ev.chunk_size, ties=ev.ties,
             cold=cold, known_features=known,
         )
-
-    def _query_features(self, table: pd.DataFrame, cold: torch.Tensor | None,
-                        known: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor]:
-        """The query features of the rows. Cold rows (answered with the average query) are not
-        transformed, so a feature without a fill does not fail on them, as in
-        :meth:`Recommender.rank`; they hold another row's features, which are never read."""
-        if cold is None or known is None or not bool(cold.any()):
-            return self.preprocessor.transform(table, features=self.query_features)
-        warm = np.flatnonzero(~cold.numpy())
-        if warm.size == 0:  # every row cold: the first known user's features, as placeholders
-            return {k: v[:1].expand(len(table), *v.shape[1:]).contiguous() for k, v in known.items()}
-        part = self.preprocessor.transform(table.iloc[warm].reset_index(drop=True), features=self.query_features)
-        take = torch.as_tensor(np.searchsorted(warm, np.arange(len(table))).clip(max=len(warm) - 1))
-        return {k: v.index_select(0, take) for k, v in part.items()}
 
     def _history_exclusion(self, table: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor] | None:
         """Per row, the items of its history cell, excluded as seen (:meth:`Catalogue.history_rows`)."""
