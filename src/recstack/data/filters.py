@@ -18,9 +18,12 @@ import pandas as pd
 
 from recstack.errors import ConfigError, DataError
 
-__all__ = ["Condition", "k_core", "k_core_mask", "row_filter", "row_filter_masks"]
+__all__ = ["DTYPE_HINT", "Condition", "k_core", "k_core_mask", "row_filter", "row_filter_masks"]
 
 log = logging.getLogger(__name__)
+
+DTYPE_HINT = "data.train.dtype: {{{column}: float}}"
+"""How the errors say to read a column as numbers; ``{column}`` is the column."""
 
 
 class Condition(Protocol):
@@ -62,7 +65,8 @@ _NOUN = {"bool": "a boolean", "number": "a number", "text": "text"}
 _CELLS = {"bool": "booleans", "number": "numbers", "text": "text"}
 
 
-def _check_kinds(key: str, column: str, values: pd.Series, listed: Sequence[Any], where: str) -> None:
+def _check_kinds(key: str, column: str, values: pd.Series, listed: Sequence[Any], where: str,
+                 dtype_hint: str | None = None) -> None:
     """A value of ``in``/``not_in`` that cannot equal any cell of the column is a ConfigError
     (``"4"`` on a column of numbers, ``4`` on text, YAML's ``yes``/``on`` read as ``true``):
     otherwise ``in`` would silently keep none of those rows and ``not_in`` drop none."""
@@ -79,13 +83,24 @@ def _check_kinds(key: str, column: str, values: pd.Series, listed: Sequence[Any]
         elif kind == "number":
             fix = f"write it without quotes ({value})" if _looks_numeric(value) else "list numbers"
         elif kind == "text":
-            fix = f"quote it ('{value}'), or read the column as numbers (data.train.dtype: {{{column}: float}})"
+            fix = f"quote it ('{value}'), or read the column as numbers ({(dtype_hint or DTYPE_HINT).format(column=column)})"
         else:
             fix = "write true or false, unquoted"
         shown = str(value).lower() if got == "bool" else repr(value)
         effect = "" if (got, kind) == ("bool", "number") else ", so it matches no row"  # True == 1 in pandas
         raise ConfigError(f"{key}: {shown} is {_NOUN[got]}, but column {column!r} of {where} holds {_CELLS[kind]} "
                           f"({values.dtype}){effect}; {fix}")
+
+
+def _text_cells(values: pd.Series) -> tuple[int, int] | None:
+    """For a text column whose cells are mostly numbers: the first row that is not one and how
+    many are not; ``None`` when most cells are not numbers (a column of text)."""
+    present = values.notna().to_numpy(dtype=bool)
+    numbers = pd.to_numeric(values, errors="coerce").notna().to_numpy(dtype=bool)
+    bad = present & ~numbers
+    if not bad.any() or numbers.sum() < bad.sum():
+        return None
+    return int(np.flatnonzero(bad)[0]), int(bad.sum())
 
 
 def _looks_numeric(value: Any) -> bool:
@@ -106,7 +121,8 @@ def _isin(values: pd.Series, listed: Sequence[Any]) -> np.ndarray:
 
 
 def row_filter_masks(table: pd.DataFrame, rows: Mapping[str, Condition], *, config_key: str = "data.filter",
-                     where: str = "the interactions", missing_hint: str | None = None) -> dict[str, np.ndarray]:
+                     where: str = "the interactions", missing_hint: str | None = None,
+                     dtype_hint: str | None = None) -> dict[str, np.ndarray]:
     """Per column of ``rows``, the ``(n,)`` boolean mask of the rows its condition keeps.
 
     A missing cell fails ``min``, ``max`` and ``in`` and passes ``not_in``, unless the list
@@ -114,7 +130,8 @@ def row_filter_masks(table: pd.DataFrame, rows: Mapping[str, Condition], *, conf
     does (``4`` matches ``4.0``); a listed value of another kind than the column's cells (the
     text ``"4"`` on numbers, ``4`` or ``true`` on text) is an error, not a silent no-match.
     ``missing_hint``: what the missing-column error suggests (default: that ``data.join``
-    columns cannot be filtered).
+    columns cannot be filtered). ``dtype_hint``: how to read a column as numbers, with
+    ``{column}`` (default :data:`DTYPE_HINT`, the ``data.train.dtype`` key).
 
     Raises:
         ConfigError: a column that ``table`` lacks (``data.filter.rows.<column>``, listing the
@@ -138,14 +155,22 @@ def row_filter_masks(table: pd.DataFrame, rows: Mapping[str, Condition], *, conf
                                   f"{bound} takes a number: give the column as numbers (e.g. Unix seconds, as "
                                   "ML-100K's timestamp) to bound it")
             if not _numeric(values):
+                fix = (dtype_hint or DTYPE_HINT).format(column=column)
+                text = _text_cells(values)
+                if text is not None:  # numbers but for a few cells ("four", "n.a."): name the first
+                    raise ConfigError(f"{key}.{bound}: column {column!r} of {where} holds numbers, but row {text[0]} "
+                                      f"holds {values.iloc[text[0]]!r} ({text[1]} of {len(values)} cells "
+                                      f"{'is' if text[1] == 1 else 'are'} not a number), so the column is read as "
+                                      f"text and {bound}: {limit} compares nothing; fix or empty those cells, then "
+                                      f"read the column as numbers ({fix})")
                 raise ConfigError(f"{key}.{bound}: column {column!r} of {where} holds {values.dtype} values, not "
                                   f"numbers, so {bound}: {limit} compares nothing; use in / not_in for text, or "
-                                  f"read the column as numbers (data.train.dtype: {{{column}: float}})")
+                                  f"read the column as numbers ({fix})")
             passed = values >= limit if bound == "min" else values <= limit  # NaN compares False: dropped
             keep &= passed.to_numpy(dtype=bool, na_value=False)
         for name, listed in (("in", cond.in_), ("not_in", cond.not_in)):
             if listed is not None:
-                _check_kinds(f"{key}.{name}", column, values, listed, where)
+                _check_kinds(f"{key}.{name}", column, values, listed, where, dtype_hint)
                 hit = _isin(values, listed)  # a missing cell is in no list unless it lists null
                 keep &= hit if name == "in" else ~hit
         masks[column] = keep
@@ -158,7 +183,8 @@ def _empty_error(config_key: str, where: str, total: int, detail: str) -> DataEr
 
 
 def row_filter(table: pd.DataFrame, rows: Mapping[str, Condition], *, config_key: str = "data.filter",
-               where: str = "the interactions", missing_hint: str | None = None) -> pd.DataFrame:
+               where: str = "the interactions", missing_hint: str | None = None,
+               dtype_hint: str | None = None) -> pd.DataFrame:
     """``table`` without the rows a condition of ``rows`` fails (see :func:`row_filter_masks`),
     index reset; logs one info line with the rows kept and those each column's rule drops
     (counted alone, so a row two rules drop counts for both).
@@ -169,7 +195,8 @@ def row_filter(table: pd.DataFrame, rows: Mapping[str, Condition], *, config_key
     """
     if not rows:
         return table
-    masks = row_filter_masks(table, rows, config_key=config_key, where=where, missing_hint=missing_hint)
+    masks = row_filter_masks(table, rows, config_key=config_key, where=where, missing_hint=missing_hint,
+                             dtype_hint=dtype_hint)
     keep = np.logical_and.reduce(list(masks.values())) if masks else np.ones(len(table), dtype=bool)
     kept = int(keep.sum())
     detail = ", ".join(f"rows.{c} drops {int((~m).sum())}" for c, m in masks.items())

@@ -174,7 +174,22 @@ def _read_text(path: Path, where: str, *, sep: str, names: list[str] | None, hea
     if names is not None and len(df.columns) != len(names):
         raise DataError(f"{where}: {len(names)} names given for {len(df.columns)} columns")
     _check_row_lengths(path, where, df, sep=literal_sep, encoding=encoding, header=kwargs["header"], names=names)
+    _warn_one_column(df, where, sep, key("sep"))
     return _exact_large_integers(path, where, df, kwargs, dtype, key("dtype"))
+
+
+def _warn_one_column(df: pd.DataFrame, where: str, sep: str, sep_key: str) -> None:
+    """One warning when a header row was read as one column holding another usual separator
+    (``user_id,movie_id,...`` read with a tab): every later error would only say a column is missing."""
+    if len(df.columns) != 1:
+        return
+    name = str(df.columns[0])
+    for other in (",", "\t", ";", "|", "::"):
+        if other != sep and name.count(other) >= 1:
+            fix = "sep= (recstack evaluate: --sep)" if sep_key == "sep" else sep_key
+            log.warning("%s: read as one column %r with separator %r; the separator is probably %r: set %s",
+                        where, name if len(name) <= 80 else name[:77] + "...", sep, other, fix)
+            return
 
 
 def _csv_options(sep: str, names: list[str] | None, header: int | Literal["infer"] | None, encoding: str,

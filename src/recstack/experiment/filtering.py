@@ -16,18 +16,24 @@ from recstack.data.filters import k_core, row_filter
 if TYPE_CHECKING:  # tables.py calls this module while it loads
     from recstack.experiment.tables import Tables
 
-__all__ = ["EVALUATION_HINT", "filter_rows", "filtered_tables", "training_core"]
+__all__ = ["EVALUATION_DTYPE_HINT", "EVALUATION_HINT", "filter_rows", "filtered_tables", "training_core"]
 
 
 EVALUATION_HINT = ("the model's test rows were filtered by it: give the evaluation rows with that column, or keep "
                    "every row with recstack evaluate --no-filter, evaluate_recommender(..., filter_rows=False)")
+
+EVALUATION_DTYPE_HINT = "recstack evaluate --dtype {column}=float, or read_table(..., dtype={{{column!r}: 'float'}})"
+_TEST_DTYPE_HINT = "data.test.dtype: {{{column}: float}}"
+_DTYPE_HINTS = {"data.test": _TEST_DTYPE_HINT, "the test data": _TEST_DTYPE_HINT,
+                "the evaluation data": EVALUATION_DTYPE_HINT}
 
 
 def filter_rows(table: pd.DataFrame, cfg: DataConfig, where: str) -> pd.DataFrame:
     """``table`` (interactions: ``where`` names it in logs and errors) without the rows that
     fail a condition of ``data.filter.rows``."""
     hint = EVALUATION_HINT if where == "the evaluation data" else None
-    return row_filter(table, cfg.filter.rows, config_key="data.filter", where=where, missing_hint=hint)
+    return row_filter(table, cfg.filter.rows, config_key="data.filter", where=where, missing_hint=hint,
+                      dtype_hint=_DTYPE_HINTS.get(where))
 
 
 def training_core(table: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:

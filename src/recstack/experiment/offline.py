@@ -17,7 +17,7 @@ from recstack.config.filter import RowCondition
 from recstack.data import load_dataset
 from recstack.data.filters import row_filter
 from recstack.errors import ArtifactError, ConfigError, SchemaError
-from recstack.experiment.filtering import EVALUATION_HINT
+from recstack.experiment.filtering import EVALUATION_DTYPE_HINT, EVALUATION_HINT
 from recstack.experiment.tables import (
     SideTable, dataset_joins, join_side_table, plan_joins, read_source, side_table,
 )
@@ -96,7 +96,7 @@ def evaluate_recommender(
     ties = str(saved.get("ties", "optimistic")) if ties is None else ties
     if filter_rows:
         table = row_filter(table, saved_row_filter(rec), config_key="data.filter", where="the evaluation data",
-                           missing_hint=EVALUATION_HINT)
+                           missing_hint=EVALUATION_HINT, dtype_hint=EVALUATION_DTYPE_HINT)
     if joins is not False:
         table = join_saved_tables(rec, table, {} if joins is True else joins)
     key = rec.preprocessor.schema[rec.model.candidate_key].source_column

@@ -7,6 +7,7 @@ columns and collects results.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -15,7 +16,7 @@ import pandas as pd
 
 from recstack.errors import SchemaError
 from recstack.features import CategoricalFeature, MultiHotFeature, NumericFeature, SequenceFeature, TextFeature
-from recstack.preprocessing._cells import canonical_keys
+from recstack.preprocessing._cells import STRING, canonical_keys, cell_kinds
 from recstack.preprocessing._lengths import fitted_width
 from recstack.preprocessing.hashing import Hasher
 from recstack.preprocessing.numeric import NumericTransformer
@@ -25,6 +26,8 @@ from recstack.preprocessing.tokenizer import Tokenizer
 from recstack.preprocessing.vocabulary import Vocabulary
 
 __all__ = ["FeatureTransformer", "make_feature_transformer"]
+
+log = logging.getLogger(__name__)
 
 
 class FeatureTransformer(ABC):
@@ -167,6 +170,22 @@ def _known_first(ids: np.ndarray, lengths: np.ndarray, width: int, num_oov: int)
     return ids[order]
 
 
+def _warn_unused_separator(column: pd.Series, separator: str, feature: str) -> None:
+    """One warning when no training value holds the feature's separator but many hold another
+    usual one (``separator: ","`` on ``Comedy|Drama``): each value would silently be one label."""
+    text = column[cell_kinds(column) == STRING].astype(str)
+    if text.empty or text.str.contains(separator, regex=False).any():
+        return
+    for other in ("|", ",", ";", "/", ":"):
+        share = float(text.str.contains(other, regex=False).mean())
+        if other != separator and share >= 0.1:
+            log.warning("feature %r: no training value of column %r contains its separator %r, so each value is one "
+                        "label (%r); %.0f%% contain %r: set separator: '%s' if that divides the labels", feature,
+                        column.name, separator, text.iloc[int(text.str.contains(other, regex=False).argmax())],
+                        100 * share, other, other)
+            return
+
+
 class RaggedTransformer(FeatureTransformer):
     """``ids`` (n, L) for ``multi_hot`` and ``sequence`` (own vocabulary or the source's)."""
 
@@ -195,6 +214,8 @@ class RaggedTransformer(FeatureTransformer):
     def fit(self, column: pd.Series) -> None:
         flat, lengths = self._split(column, strict=True)
         s = self.spec
+        if s.separator is not None and (lengths <= 1).all():
+            _warn_unused_separator(column, s.separator, s.name)
         if self.source is not None:
             self.vocab = self.source
         else:
