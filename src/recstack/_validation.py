@@ -48,7 +48,7 @@ _SCALAR_TAGS = {"str", "int", "float", "bool"}
 def _is_tag(segment: str) -> bool:
     """A union member's tag in an error location (``str``, ``TableSource``, ``list[str]``);
     a user's key such as a feature named ``Age`` is not one."""
-    return segment in _SCALAR_TAGS or segment in _model_names() or segment.startswith(("list[", "dict["))
+    return segment in _SCALAR_TAGS or segment in _model_names() or segment.startswith(("list[", "dict[", "literal["))
 
 
 def _model_names() -> set[str]:
@@ -94,8 +94,21 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
         # a whole section as the "input" (a model-level check) says nothing the message does not
         quiet = e["type"] in ("extra_forbidden", "missing") or (e["type"] == "value_error" and isinstance(got, dict))
         got_txt = "" if quiet else f" (got {got!r})"
-        lines.append(f"{path}: {msg}{got_txt}")
-    return "; ".join(lines)
+        lines.append((path, msg, got_txt))
+    return "; ".join(f"{path}: {msg}{got}" for path, msg, got in _merge_members(lines))
+
+
+def _merge_members(lines: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The errors of a union's members at one key as one line: ``min: Input should be a valid
+    integer or a valid number (got '4')``, not the key and the value twice."""
+    lead = "Input should be "  # pydantic's words for a type a member wanted; our own checks say more
+    merged: dict[tuple[str, str, str | int], list[str]] = {}
+    for i, (path, msg, got) in enumerate(lines):
+        msgs = merged.setdefault((path, got, "member" if msg.startswith(lead) else i), [])
+        if msg not in msgs:
+            msgs.append(msg)
+    return [(path, " or ".join([msgs[0], *(m[len(lead):] for m in msgs[1:])]), got)
+            for (path, got, _), msgs in merged.items()]
 
 
 def validate_model(cls: type[M], data: Any, prefix: str = "", error: Callable[[str], Exception] = ConfigError) -> M:

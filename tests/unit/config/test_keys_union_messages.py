@@ -1,0 +1,28 @@
+"""A value that fits none of a union's members is one line at its key: the key and the value
+once, the members' wants joined (before: one line per member, the key and value repeated)."""
+
+from __future__ import annotations
+
+import pytest
+
+from recstack.errors import ConfigError
+from tests.conftest import small_config
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"data.filter": {"rows": {"rating": {"min": "4"}}}},
+     "data.filter.rows.rating.min: Input should be a valid integer or a valid number (got '4')"),
+    ({"features.age": {"type": "numeric", "fill": "x"}},  # before: features.age.fill.float: ...; ...literal[...]
+     "features.age.fill: Input should be a valid number or 'mean' or 'median' (got 'x')"),
+])
+def test_union_members_wants_are_one_line(overrides, message):
+    with pytest.raises(ConfigError) as info:
+        small_config(**overrides)
+    assert str(info.value) == message
+
+
+def test_distinct_problems_stay_distinct_lines():
+    with pytest.raises(ConfigError) as info:
+        small_config(**{"train.lr": "0.1", "train.epochs": 2.5})
+    assert str(info.value).split("; ") == ["train.lr: Input should be a valid number (got '0.1')",
+                                           "train.epochs: Input should be a valid integer (got 2.5)"]
