@@ -165,6 +165,12 @@ def first_row(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
+def such_rows(mask: np.ndarray) -> str:
+    """``"1 such row"`` / ``"3 such rows"``: how many rows an error's first row stands for."""
+    n = int(np.count_nonzero(mask))
+    return f"{n} such row{'' if n == 1 else 's'}"
+
+
 def cell_kinds(s: pd.Series) -> np.ndarray:
     """Per cell: ``MISSING``, ``STRING``, ``LIST`` (list/tuple/array/set) or ``SCALAR``.
 

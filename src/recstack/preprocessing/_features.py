@@ -16,7 +16,7 @@ import pandas as pd
 
 from recstack.errors import SchemaError
 from recstack.features import CategoricalFeature, MultiHotFeature, NumericFeature, SequenceFeature, TextFeature
-from recstack.preprocessing._cells import STRING, canonical_keys, cell_kinds
+from recstack.preprocessing._cells import STRING, canonical_keys, cell_kinds, such_rows
 from recstack.preprocessing._lengths import fitted_width
 from recstack.preprocessing.hashing import Hasher
 from recstack.preprocessing.numeric import NumericTransformer
@@ -140,7 +140,7 @@ def _require_finite(value: np.ndarray, raw: pd.Series, column: str) -> None:
         row = int(np.flatnonzero(bad)[0])
         raise SchemaError(
             f"column {column!r}: row {row} holds {raw.iloc[row]!r}, which is not a finite float32 after "
-            f"preprocessing ({int(bad.sum())} such rows); clip the column, make those values missing "
+            f"preprocessing ({such_rows(bad)}); clip the column, make those values missing "
             "(the feature's fill applies), or use it as buckets only (as_value: false)"
         )
 

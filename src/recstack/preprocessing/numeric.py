@@ -11,7 +11,7 @@ import pandas as pd
 
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.features.numeric import FILL_STATISTICS, numeric_fill_problem
-from recstack.preprocessing._cells import _short, as_series, first_row
+from recstack.preprocessing._cells import _short, as_series, first_row, such_rows
 from recstack.preprocessing._fitted import check_is_fitted, check_state
 from recstack.preprocessing.discretizer import Discretizer
 
@@ -73,7 +73,7 @@ def to_float(values: Any, *, column: str = "values") -> np.ndarray:
             )
         raise SchemaError(
             f"column {column!r}: row {row} holds {_short(s.iloc[row])}, which is not a number "
-            f"({int(bad.sum())} such rows); a numeric feature needs numbers: clean the column, "
+            f"({such_rows(bad)}); a numeric feature needs numbers: clean the column, "
             "or declare it type: categorical"
         )
     return num.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -169,8 +169,8 @@ class NumericTransformer:
         if nan.any():
             if fill_value is None:
                 raise SchemaError(
-                    f"column {column!r}: row {first_row(nan)} is missing (NaN/None; {int(nan.sum())} "
-                    f"such rows) and the feature has no fill; set fill: <number>|mean|median on the "
+                    f"column {column!r}: row {first_row(nan)} is missing (NaN/None; {such_rows(nan)}) "
+                    f"and the feature has no fill; set fill: <number>|mean|median on the "
                     f"feature, or data.defaults: {{{column}: <value>}}"
                 )
             x = np.where(nan, fill_value, x)
