@@ -84,8 +84,11 @@ class ExperimentConfig(StrictModel):
         schema = cfg.schema()  # feature errors surface now, with their paths
         unused = [c for c in cfg.data.defaults if c not in schema.columns]
         if unused:
+            # a feature named like the column that reads another one: the typo may be its column:
+            typo = (f" (the feature {unused[0]} reads column {schema[unused[0]].source_column!r}: if that is the "
+                    f"typo, fix features.{unused[0]}.column)") if unused[0] in schema.names else " (a typo?)"
             raise ConfigError(
-                f"data.defaults.{unused[0]}: no feature reads column {unused[0]!r} (a typo?); "
+                f"data.defaults.{unused[0]}: no feature reads column {unused[0]!r}{typo}; "
                 f"feature columns: {schema.columns}"
             )
         roles = [c for c in (cfg.data.user_column, cfg.data.item_column) if c in cfg.data.defaults]
