@@ -28,6 +28,7 @@ logger = logging.getLogger("recstack.artifacts.recommender")  # the Recommender'
 QueryInput = Any  # an ID, a list of IDs, a row dict, a list of row dicts, or a DataFrame
 COLD_START = ("average", "oov")
 AVERAGE_CHUNK = 8192  # known users embedded at once for the average query
+COLD_NAMED = 5  # cold IDs a cold-start warning names
 _INT = re.compile(r"0|-?[1-9][0-9]*")  # an integer as canonical keys write it ("42"; not "042", "+42", "-0")
 
 
@@ -108,8 +109,21 @@ class QueryEncoder:
         cold = unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.query_column,
                                           self.history_column) if unknown.any() else unknown
         table = self._complete_known_rows(table, pos)
+        self._warn_unused_columns(given)
         self._warn_missing_columns(table, given, cold)
         return table, pos, cold
+
+    def _warn_unused_columns(self, given: set[str]) -> None:
+        """Query rows with a column the model does not read (a typo such as ``agee``) get a
+        warning: the row would otherwise be answered as if the value had not been given. The
+        one check of every verb (recommend, score, rank); rows that lack a column the model
+        reads are told of by :meth:`_warn_missing_columns`."""
+        schema = self.preprocessor.schema
+        read = {self.query_column} | {schema[f].source_column for f in self.query_features}
+        unused = sorted(given - set(map(str, read)))
+        if unused:
+            logger.warning("query rows: columns %s are not read by the model and are ignored; it reads %s",
+                           unused, sorted(map(str, read)))
 
     def _warn_missing_columns(self, table: pd.DataFrame, given: set[str], cold: np.ndarray) -> None:
         """Rows that go through the model lacking a column it reads, which the request did not
@@ -230,11 +244,12 @@ class QueryEncoder:
         """Whether the model keeps its training users' query rows (needed by ``cold_start="average"``)."""
         return self.known_queries is not None and len(self.known_queries) > 0
 
-    def encode(self, queries: QueryInput, cold_start: str, per_query: tuple[int, str] | None = None
-                 ) -> tuple[pd.DataFrame, np.ndarray, torch.Tensor]:
+    def encode(self, queries: QueryInput, cold_start: str, per_query: tuple[int, str] | None = None,
+               *, tell_cold: bool = True) -> tuple[pd.DataFrame, np.ndarray, torch.Tensor]:
         """Query rows, their known positions and their vectors, cold rows per ``cold_start``.
         ``per_query``: result rows per query and what sets them, checked against
-        ``MAX_RESULT_ROWS`` before any query is embedded."""
+        ``MAX_RESULT_ROWS`` before any query is embedded. ``tell_cold``: one warning naming the
+        cold rows (off for callers that report them themselves, as an evaluation does)."""
         if cold_start not in COLD_START:
             raise ConfigError(f"cold_start must be one of {list(COLD_START)}, got {cold_start!r}")
         table, pos, cold = self.table(queries)
@@ -247,6 +262,8 @@ class QueryEncoder:
                 "users to average (cold_start='average' needs them)", int(cold.sum()),
             )
             average = False
+        elif tell_cold and cold.any():
+            self._warn_cold(table, cold, average)
         if not average:
             return table, pos, self.embed(self.fill_missing(table))
         # cold rows never reach the model, so they need no feature values or defaults
@@ -256,6 +273,44 @@ class QueryEncoder:
         if warm.size:
             q[torch.as_tensor(warm)] = self.embed(self.fill_missing(table.iloc[warm].reset_index(drop=True)))
         return table, pos, q
+
+    def _warn_cold(self, table: pd.DataFrame, cold: np.ndarray, average: bool) -> None:
+        """One warning per request with cold rows: how many, the first IDs, how they were
+        answered and how to tell them apart (an unknown user is answered silently otherwise)."""
+        ids = table[self.query_column][cold].tolist() if self.query_column in table.columns else []
+        named = ", ".join(map(str, ids[:COLD_NAMED])) + (", ..." if len(ids) > COLD_NAMED else "")
+        where = " nor in the users table" if self.side_queries is not None else ""
+        how = ("as the average known user (cold_start='average'; 'oov' answers them through the model's OOV rows)"
+               if average else "through the OOV embedding (cold_start='oov')")
+        logger.warning("%d of %d queries are cold starts (%s%s: not seen in training%s, no query features given): "
+                       "answered %s; Recommender.is_known and has_features tell such IDs apart",
+                       int(cold.sum()), len(table), self.query_column, f" {named}" if named else "", where, how)
+
+    def echo_ids(self, ids: pd.Series) -> np.ndarray:
+        """``(n,)`` object: each query ID for an answer's query column, as the request gave it,
+        but a whole float below 2**53 (pandas makes an integer column float when a row has no
+        ID) as the training table spelled that ID (a users-table row's spelling for its users;
+        an unknown one as an integer when the column holds integers). From 2**53 on, float64 has
+        rounded the ID (the lookup keys it as the rounded integer): it stays the float given."""
+        out = ids.to_numpy(dtype=object).copy()
+        if ids.dtype == object:
+            floats = np.fromiter((isinstance(v, (float, np.floating)) for v in out), dtype=bool, count=len(out))
+        else:
+            floats = np.full(len(out), pd.api.types.is_float_dtype(ids.dtype))
+        f = np.zeros(len(out))
+        f[floats] = out[floats].astype(np.float64)
+        rows = np.flatnonzero(floats & np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < 2.0**53))
+        stored = [t[self.query_column] for t in (self.known_queries, self.side_queries) if t is not None]
+        if rows.size == 0 or not stored:
+            return out
+        whole = [int(v) for v in f[rows]]
+        known, side = self._lookup(whole)
+        integers = any(pd.api.types.is_integer_dtype(c.dtype) or pd.api.types.infer_dtype(c) == "integer"
+                       for c in stored)
+        spelled = [stored[0].iat[k] if k >= 0 else stored[-1].iat[s] if s >= 0 else w if integers else out[r]
+                   for k, s, w, r in zip(known.tolist(), side.tolist(), whole, rows.tolist())]
+        out[rows] = [v.item() if isinstance(v, np.generic) else v for v in spelled]  # plain Python, as JSON writes it
+        return out
 
 
 def _fill_from(table: pd.DataFrame, stored: pd.DataFrame, pos: np.ndarray, id_column: str) -> pd.DataFrame:

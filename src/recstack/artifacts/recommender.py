@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ import torch
 
 from recstack.artifacts.exclusions import Exclusions
 from recstack.artifacts.queries import QueryEncoder, QueryInput
-from recstack.artifacts.requests import frame, id_list, mapping_rows, undescribed_rows
+from recstack.artifacts.requests import frame, id_list, undescribed_rows
 from recstack.errors import ConfigError
 from recstack.index import ExactIndex
 from recstack.metrics import EXCLUDE_ENTRIES, PositiveRanker
@@ -47,7 +46,9 @@ class Recommender:
     with its OOV index and default features (OOV rows start at zero and training never
     updates them, so with nothing else every item scores the same and the list is catalogue
     order). A query that gives other features (e.g. age, or a history with an item seen in
-    training) always goes through the model.
+    training) always goes through the model. :meth:`recommend` and :meth:`score` log one
+    warning per call with cold queries (how many, the first IDs); :meth:`rank` does not (an
+    evaluation reports its unknown users itself).
 
     Scores are float32 dot products: the same user's scores can differ in the last digits
     (about 1e-6) between a request alone and one in a batch (different BLAS kernels), which
@@ -179,7 +180,6 @@ class Recommender:
         """
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
-        self._warn_unused_columns(queries)
         table, pos, q = self.queries.encode(queries, cold_start, (min(int(k), len(self.candidate_ids)), "k"))
         blank = (q == 0).all(dim=1) if q.numel() else torch.zeros(0, dtype=torch.bool)
         if blank.any():  # e.g. a known user's history given as [] (an unknown user's would be cold)
@@ -242,7 +242,7 @@ class Recommender:
         (memory ``chunk_size x C`` floats).
         """
         items = id_list(items, "items")
-        table, pos, q = self.queries.encode(queries, cold_start)
+        table, pos, q = self.queries.encode(queries, cold_start, tell_cold=False)  # evaluation tells of them
         if len(items) != len(table):
             raise ConfigError(f"rank: {len(items)} items for {len(table)} query rows; give one item per row")
         if not isinstance(chunk_size, (int, np.integer)) or isinstance(chunk_size, bool) or chunk_size < 1:
@@ -273,7 +273,6 @@ class Recommender:
         ``cold_start`` as in :meth:`recommend`.
         """
         candidates = id_list(candidates, "candidates")
-        self._warn_unused_columns(queries)
         table, _, q = self.queries.encode(queries, cold_start, (len(candidates), "the number of candidates"))
         rows = self._cand_pos.positions(candidates, column="candidates")
         emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
@@ -287,35 +286,13 @@ class Recommender:
             }
         )
 
-    def _warn_unused_columns(self, queries: QueryInput) -> None:
-        """Query rows with a column the model does not read (a typo such as ``agee``) get a
-        warning: the row would otherwise be answered as if the value had not been given. (Rows
-        that lack a column the model reads are told of where rows are completed,
-        :meth:`QueryEncoder.table`.)"""
-        if isinstance(queries, pd.DataFrame):
-            given = set(queries.columns)
-        elif isinstance(queries, Mapping):
-            given = set(queries)
-        elif isinstance(queries, Sequence) and not isinstance(queries, str) and (
-            rows := mapping_rows(queries)
-        ).any():
-            given = {c for q in compress(queries, rows) for c in q}
-        else:
-            return
-        schema = self.preprocessor.schema
-        read = {self.query_column} | {schema[f].source_column for f in self.query_features}
-        unused = sorted(map(str, given - read))
-        if unused:
-            logger.warning("query rows: columns %s are not read by the model and are ignored; it reads %s",
-                           unused, sorted(read))
-
     def _query_labels(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         """Output columns naming each query: its ID; when a row has none, every row also gets its
         position in the request (``query_row``), and the ID stays empty, never made up."""
         if self.query_column not in table.columns:
             return {self.query_column: np.full(len(table), None, dtype=object), "query_row": np.arange(len(table))}
         ids = table[self.query_column]
-        labels = {self.query_column: ids.to_numpy(dtype=object)}
+        labels = {self.query_column: self.queries.echo_ids(ids)}  # 1.0 of a float column (a row without ID) as 1
         if ids.isna().any():
             labels["query_row"] = np.arange(len(table))
         return labels
