@@ -164,13 +164,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 
     rec = load(args.model)
     users = rec.stored_ids(args.user)  # "42" from the command line is user 42 of an integer column
-    unknown = [u for u, known in zip(users, rec.has_features(users)) if not known]
-    if unknown:
-        average = args.cold_start == "average" and rec.stores_known_users
-        how = "as for an average known user" if average else "from the OOV embedding"
-        where = " (nor in the users table)" if rec.side_queries is not None else ""
-        print(f"recstack: warning: {rec.query_column} {', '.join(map(str, unknown))} not seen in training{where}: "
-              f"recommended {how} (cold start)", file=sys.stderr)
+    # cold starts (users neither seen nor in the users table) are told of by recommend's own warning
     df = rec.recommend(users, k=args.k, exclude="seen" if args.exclude_seen else None, cold_start=args.cold_start)
     if args.json:
         print(df.to_json(orient="records"))
