@@ -212,7 +212,13 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     state = read_state(folder)
     try:
         weights = load_file(str(folder / "weights.safetensors"))
-        opt_tensors = load_file(str(folder / "optimizer.safetensors"))
+        # copies, not views of the file's map: load_file maps it (copy-on-write) and the
+        # optimizer's load_state_dict keeps CPU tensors of its dtype as they are, so its state
+        # would alias the map for the rest of the run (written into page by page at the first
+        # steps, the file held open even once the run removes its folder). The views are
+        # dropped here, which releases the map; the copies are the same bits.
+        opt_tensors = {k: v.clone(memory_format=torch.contiguous_format)
+                       for k, v in load_file(str(folder / "optimizer.safetensors")).items()}
     except (OSError, ValueError, SafetensorError) as err:
         raise _unreadable(folder, err) from None
     if "rng.torch" not in opt_tensors:
