@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from recstack.preprocessing import Preprocessor
 from recstack.preprocessing._cells import check_labels
 from recstack.preprocessing.keys import KeyIndex
 
-__all__ = ["COLD_START", "QueryEncoder", "QueryInput"]
+__all__ = ["COLD_START", "QueryEncoder", "QueryInput", "embed_rows", "fill_missing", "warn_unused_columns"]
 
 logger = logging.getLogger("recstack.artifacts.recommender")  # the Recommender's messages, as before
 
@@ -118,12 +118,7 @@ class QueryEncoder:
         warning: the row would otherwise be answered as if the value had not been given. The
         one check of every verb (recommend, score, rank); rows that lack a column the model
         reads are told of by :meth:`_warn_missing_columns`."""
-        schema = self.preprocessor.schema
-        read = {self.query_column} | {schema[f].source_column for f in self.query_features}
-        unused = sorted(given - set(map(str, read)))
-        if unused:
-            logger.warning("query rows: columns %s are not read by the model and are ignored; it reads %s",
-                           unused, sorted(map(str, read)))
+        warn_unused_columns(given, self.preprocessor, self.query_features, "query rows", [self.query_column])
 
     def _warn_missing_columns(self, table: pd.DataFrame, given: set[str], cold: np.ndarray) -> None:
         """Rows that go through the model lacking a column it reads, which the request did not
@@ -201,24 +196,11 @@ class QueryEncoder:
 
     def fill_missing(self, table: pd.DataFrame) -> pd.DataFrame:
         """Adds absent query columns as missing cells, so unseen users still get an answer."""
-        schema = self.preprocessor.schema
-        for name in self.query_features:
-            col = schema[name].source_column
-            if col not in table.columns:  # missing cells: the preprocessor applies data.defaults (a list
-                # default of a multi_hot column is one row's labels, not one label per row), else an
-                # empty history or set, else the feature's own fill (or OOV), else its error names it
-                table[col] = pd.Series([None] * len(table), dtype=object, index=table.index)
-        return table
+        return fill_missing(table, self.preprocessor, self.query_features)
 
     def embed(self, table: pd.DataFrame) -> torch.Tensor:
         """Query vectors, preprocessed and embedded in chunks (bounded memory for big requests)."""
-        parts = []
-        for start in range(0, len(table), AVERAGE_CHUNK):
-            chunk = table.iloc[start : start + AVERAGE_CHUNK]
-            feats = self.preprocessor.transform(chunk, features=self.query_features)
-            with torch.no_grad():
-                parts.append(self.model.query_embedding(feats))
-        return torch.cat(parts) if len(parts) != 1 else parts[0]
+        return embed_rows(table, self.preprocessor, self.query_features, self.model.query_embedding)
 
     def average(self) -> torch.Tensor:
         """``(1, d)`` mean query vector of the users seen in training (cold-start queries).
@@ -330,3 +312,40 @@ def _fill_from(table: pd.DataFrame, stored: pd.DataFrame, pos: np.ndarray, id_co
             cells[rows[take]] = picked[col].to_numpy(dtype=object)[take]  # a list cell is given
             table[col] = pd.Series(cells, dtype=object, index=table.index)
     return table
+
+
+def warn_unused_columns(given: set[str], preprocessor: Preprocessor, features: Sequence[str], what: str,
+                        also: Sequence[str] = ()) -> None:
+    """Request rows with a column the model's ``features`` (or ``also``) do not read (a typo such
+    as ``agee``) get one warning: the row would otherwise be answered as if it lacked the value."""
+    schema = preprocessor.schema
+    read = set(also) | {schema[f].source_column for f in features}
+    unused = sorted(given - set(map(str, read)))
+    if unused:
+        logger.warning("%s: columns %s are not read by the model and are ignored; it reads %s",
+                       what, unused, sorted(map(str, read)))
+
+
+def fill_missing(table: pd.DataFrame, preprocessor: Preprocessor, features: Sequence[str]) -> pd.DataFrame:
+    """Adds the absent source columns of ``features`` as missing cells (query or candidate rows)."""
+    schema = preprocessor.schema
+    for name in features:
+        col = schema[name].source_column
+        if col not in table.columns:  # missing cells: the preprocessor applies data.defaults (a list
+            # default of a multi_hot column is one row's labels, not one label per row), else an
+            # empty history or set, else the feature's own fill (or OOV), else its error names it
+            table[col] = pd.Series([None] * len(table), dtype=object, index=table.index)
+    return table
+
+
+def embed_rows(table: pd.DataFrame, preprocessor: Preprocessor, features: Sequence[str],
+               tower: Callable[[Mapping[str, torch.Tensor]], torch.Tensor]) -> torch.Tensor:
+    """``tower``'s vectors of raw rows, preprocessed (``features``) and embedded ``AVERAGE_CHUNK``
+    rows at a time (bounded memory for big requests)."""
+    parts = []
+    for start in range(0, len(table), AVERAGE_CHUNK):
+        chunk = table.iloc[start : start + AVERAGE_CHUNK]
+        feats = preprocessor.transform(chunk, features=list(features))
+        with torch.no_grad():
+            parts.append(tower(feats))
+    return torch.cat(parts) if len(parts) != 1 else parts[0]

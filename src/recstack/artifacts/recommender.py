@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recstack.artifacts.candidates import CandidateRows
 from recstack.artifacts.exclusions import Exclusions
 from recstack.artifacts.queries import QueryEncoder, QueryInput
 from recstack.artifacts.requests import frame, id_list, undescribed_rows
@@ -88,6 +89,7 @@ class Recommender:
                                     side_queries=side_queries)
         self.exclusions = Exclusions(preprocessor=preprocessor, seen=seen, candidates=self._cand_pos,
                                      query_features=self.query_features, history_column=self.history_column)
+        self.candidate_rows = CandidateRows(model=self.model, preprocessor=preprocessor)
         self._cand_array: np.ndarray | None = None
 
     # ----------------------------------------------------------------- inputs
@@ -265,13 +267,20 @@ class Recommender:
         return ranked.ranks
 
     def score(
-        self, queries: QueryInput, candidates: Sequence[Any], *, cold_start: str = "average"
+        self, queries: QueryInput, candidates: Any, *, cold_start: str = "average"
     ) -> pd.DataFrame:
-        """Scores of the given raw candidate IDs for each query: ``[query, candidate, score]``.
+        """Scores of the given candidates for each query: ``[query, candidate, score]``.
 
-        Candidates not in the catalogue get ``NaN`` (they have no stored embedding).
-        ``cold_start`` as in :meth:`recommend`.
+        ``candidates``: raw catalogue IDs (those not in the catalogue get ``NaN``: they have no
+        stored embedding), or rows with the candidate tower's columns (a DataFrame, a row dict
+        or a list of them), e.g. a new item, embedded from the features given
+        (:class:`~recstack.artifacts.candidates.CandidateRows`): a row with a catalogue ID but
+        other features is scored from those features. Rows echo their key column (plus
+        ``candidate_row``, the row's position, when a row has no key). ``cold_start`` as in
+        :meth:`recommend`.
         """
+        if CandidateRows.given_as_rows(candidates):
+            return self._score_rows(queries, candidates, cold_start)
         candidates = id_list(candidates, "candidates")
         table, _, q = self.queries.encode(queries, cold_start, (len(candidates), "the number of candidates"))
         rows = self._cand_pos.positions(candidates, column="candidates")
@@ -282,6 +291,19 @@ class Recommender:
             {
                 **{name: np.repeat(v, len(candidates)) for name, v in self._query_labels(table).items()},
                 self.candidate_column: list(candidates) * len(table),
+                "score": s.reshape(-1),
+            }
+        )
+
+    def _score_rows(self, queries: QueryInput, candidates: Any, cold_start: str) -> pd.DataFrame:
+        """:meth:`score` of raw candidate rows: embedded by the candidate tower, not looked up."""
+        rows = self.candidate_rows.table(candidates)
+        table, _, q = self.queries.encode(queries, cold_start, (len(rows), "the number of candidates"))
+        s = (q @ self.candidate_rows.embed(rows).T).numpy().astype(float)
+        return frame(
+            {
+                **{name: np.repeat(v, len(rows)) for name, v in self._query_labels(table).items()},
+                **{name: np.tile(v, len(table)) for name, v in self.candidate_rows.labels(rows).items()},
                 "score": s.reshape(-1),
             }
         )
