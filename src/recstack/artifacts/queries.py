@@ -129,10 +129,7 @@ class QueryEncoder:
         absent = sorted(c for c in map(str, read) if c not in given)
         if not absent:
             return
-        lacking = np.zeros(len(table), dtype=bool)
-        for c in absent:
-            lacking |= table[c].isna().to_numpy(dtype=bool) if c in table.columns else True
-        count = int((lacking & ~cold).sum())
+        count = int((lacking_rows(table, absent) & ~cold).sum())
         if count:
             logger.warning("query rows: %d of %d rows lack columns %s, which the model reads, and no stored row of "
                            "their user gives them; those features count as missing (their fill or OOV row)",
@@ -259,7 +256,7 @@ class QueryEncoder:
     def _warn_cold(self, table: pd.DataFrame, cold: np.ndarray, average: bool) -> None:
         """One warning per request with cold rows: how many, the first IDs, how they were
         answered and how to tell them apart (an unknown user is answered silently otherwise)."""
-        ids = table[self.query_column][cold].tolist() if self.query_column in table.columns else []
+        ids = self.echo_ids(table[self.query_column][cold]).tolist() if self.query_column in table.columns else []
         named = ", ".join(map(str, ids[:COLD_NAMED])) + (", ..." if len(ids) > COLD_NAMED else "")
         where = " nor in the users table" if self.side_queries is not None else ""
         how = ("as the average known user (cold_start='average'; 'oov' answers them through the model's OOV rows)"
@@ -324,6 +321,14 @@ def warn_unused_columns(given: set[str], preprocessor: Preprocessor, features: S
     if unused:
         logger.warning("%s: columns %s are not read by the model and are ignored; it reads %s",
                        what, unused, sorted(map(str, read)))
+
+
+def lacking_rows(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """``(n,)`` bool: rows with no value in one of ``columns`` (absent from ``table``, or empty)."""
+    lacking = np.zeros(len(table), dtype=bool)
+    for c in columns:
+        lacking |= table[c].isna().to_numpy(dtype=bool) if c in table.columns else True
+    return lacking
 
 
 def fill_missing(table: pd.DataFrame, preprocessor: Preprocessor, features: Sequence[str]) -> pd.DataFrame:

@@ -89,7 +89,8 @@ class Recommender:
                                     side_queries=side_queries)
         self.exclusions = Exclusions(preprocessor=preprocessor, seen=seen, candidates=self._cand_pos,
                                      query_features=self.query_features, history_column=self.history_column)
-        self.candidate_rows = CandidateRows(model=self.model, preprocessor=preprocessor)
+        self.candidate_rows = CandidateRows(model=self.model, preprocessor=preprocessor,
+                                            integer_keys=pd.api.types.infer_dtype(list(candidate_ids)) == "integer")
         self._cand_array: np.ndarray | None = None
 
     # ----------------------------------------------------------------- inputs

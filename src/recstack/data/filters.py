@@ -52,6 +52,8 @@ def _column_kind(values: pd.Series) -> str | None:
     """``"bool"``, ``"number"`` or ``"text"`` for a column whose cells are all of that kind
     (missing cells aside), ``None`` for anything else (dates, mixed cells: not checked)."""
     dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):  # e.g. Parquet written from categoricals: its categories' kind
+        return _column_kind(pd.Series(dtype.categories))
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if pd.api.types.is_numeric_dtype(dtype):
