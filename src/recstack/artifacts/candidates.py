@@ -16,6 +16,7 @@ from recstack.artifacts.requests import mapping_rows, rows_table
 from recstack.errors import ConfigError
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
+from recstack.preprocessing._cells import exact_integers
 
 __all__ = ["CandidateRows"]
 
@@ -93,6 +94,6 @@ class CandidateRows:
         if not self.integer_keys or not pd.api.types.is_float_dtype(keys.dtype):
             return out
         f = keys.to_numpy(dtype=np.float64)
-        whole = np.flatnonzero(np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < 2.0**53))
+        whole = np.flatnonzero(exact_integers(f))
         out[whole] = [int(v) for v in f[whole]]
         return out

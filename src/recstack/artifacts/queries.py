@@ -18,7 +18,7 @@ from recstack.artifacts.requests import (
 from recstack.errors import ConfigError
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
-from recstack.preprocessing._cells import check_labels
+from recstack.preprocessing._cells import check_labels, exact_integers
 from recstack.preprocessing.keys import KeyIndex
 
 __all__ = ["COLD_START", "QueryEncoder", "QueryInput", "embed_rows", "fill_missing", "warn_unused_columns"]
@@ -278,7 +278,7 @@ class QueryEncoder:
             floats = np.full(len(out), pd.api.types.is_float_dtype(ids.dtype))
         f = np.zeros(len(out))
         f[floats] = out[floats].astype(np.float64)
-        rows = np.flatnonzero(floats & np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < 2.0**53))
+        rows = np.flatnonzero(floats & exact_integers(f))
         stored = [t[self.query_column] for t in (self.known_queries, self.side_queries) if t is not None]
         if rows.size == 0 or not stored:
             return out

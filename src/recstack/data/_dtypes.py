@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.errors import ConfigError, DataError, SchemaError
-from recstack.preprocessing._cells import as_str_series, float_keys
+from recstack.preprocessing._cells import EXACT, as_str_series, float_keys
 
 __all__ = ["COLUMN_TYPES", "DEFAULT_NA", "ColumnType", "apply_dtype", "checked_dtype", "inexact_integers",
            "rounded_integers"]
@@ -51,7 +51,7 @@ def rounded_integers(df: pd.DataFrame, dtype: Mapping[str, ColumnType]) -> list[
         if dtype.get(col) == "float":
             continue
         f = df[col].to_numpy()
-        big = np.abs(f) >= _EXACT  # NaN compares False
+        big = np.abs(f) >= EXACT  # NaN compares False
         if big.any() and bool(np.all(np.floor(f[big]) == f[big])):
             finite = f[np.isfinite(f)]
             if bool(np.all(np.floor(finite) == finite)):
@@ -135,7 +135,6 @@ def apply_dtype(df: pd.DataFrame, dtype: Mapping[str, ColumnType], where: str, k
     return out
 
 
-_EXACT = 2.0**53  # float64 holds every integer below this, and not all above
 _FLOAT_TYPES = (float, np.floating)
 _INT64_DIGITS = {False: str(np.iinfo(np.int64).max), True: str(np.iinfo(np.int64).max + 1)}  # by sign
 _BEYOND = {"problem": "has a value beyond int64", "fix": "IDs this large need dtype str"}
@@ -183,7 +182,7 @@ def float_id_faults(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     NaN (a missing ID) is neither. The one rule of ``read_table``'s ``dtype`` and of the
     experiment's float ID columns."""
     present = ~np.isnan(f)
-    return present & (~np.isfinite(f) | (np.floor(f) != f)), present & np.isfinite(f) & (np.abs(f) >= _EXACT)
+    return present & (~np.isfinite(f) | (np.floor(f) != f)), present & np.isfinite(f) & (np.abs(f) >= EXACT)
 
 
 _LIST_TYPES = (list, tuple, np.ndarray, set, frozenset)
@@ -238,7 +237,7 @@ def _as_int64(col: _Column) -> pd.Series:
     num = pd.to_numeric(text[~is_int].str.strip(), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad, inexact = np.zeros(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
     bad[~is_int] = ~np.isfinite(num) | (np.floor(num) != num)
-    inexact[~is_int] = np.abs(num) >= _EXACT
+    inexact[~is_int] = np.abs(num) >= EXACT
     col.refuse("int", bad)
     col.refuse("int", overflow, **_BEYOND)
     col.refuse("int", inexact, "has a float too large to be an exact integer", "write it as an integer, or use dtype str")

@@ -356,6 +356,15 @@ def _int_keys(a: np.ndarray) -> np.ndarray:
     return pd.Series(a).astype(str).to_numpy(dtype=object)
 
 
+EXACT = 2.0**53  # float64 holds every integer below this, and not all above
+
+
+def exact_integers(f: np.ndarray) -> np.ndarray:
+    """``(n,)`` bool: the float64 values that are whole numbers below 2**53, the floats that stand
+    for one integer ID exactly (from 2**53 on, float64 may have rounded the integer)."""
+    return np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < EXACT)
+
+
 def float_keys(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Canonical keys of ``(n,)`` non-NaN float64 values: integral ones as the integer (``"42"``),
     others as ``str(x)`` (``"4.5"``); and the ``(n,)`` bool mask of the integral ones. The one rule
