@@ -41,11 +41,7 @@ DIGEST = "manifest_sha256"
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return _sha256_stamped(path)[0]
 
 
 # A file's identity and version: (st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns). A folder

@@ -268,7 +268,4 @@ def drop_group_items(
     if items.numel() == 0 or kept.numel() == 0:
         return exclude
     span = int(max(int(items.max()), int(kept.max()))) + 1
-    row_of = torch.repeat_interleave(torch.arange(len(row_groups)), offsets.diff())
-    keep = ~torch.isin(row_groups.long()[row_of] * span + items, groups * span + kept)
-    lengths = torch.zeros(len(row_groups), dtype=torch.long).index_add_(0, row_of, keep.long())
-    return torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)]), items[keep]
+    return _drop_keys((offsets, items.long()), row_groups.long() * span, torch.unique(groups * span + kept))

@@ -55,8 +55,8 @@ class Resumed:
 
 def fingerprint_of(sections: Mapping[str, Any] | None, cfg: TrainConfig) -> dict[str, Any]:
     """The flat ``{"model.embedding_dim": 8, ...}`` a checkpoint stores: ``sections`` (config
-    sections and data sizes that must not change on resume) plus ``train.seed`` and
-    ``train.batch_size``."""
+    sections and data sizes that must not change on resume) plus the train settings of
+    :data:`WARN_ONLY`, whose change is allowed with a warning."""
     flat: dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:
@@ -68,8 +68,8 @@ def fingerprint_of(sections: Mapping[str, Any] | None, cfg: TrainConfig) -> dict
 
     for name, value in (sections or {}).items():
         walk(name, json.loads(json.dumps(value, default=str)))  # as state.json will hold it
-    flat["train.seed"], flat["train.batch_size"] = cfg.seed, cfg.batch_size
-    flat["train.grad_clip"], flat["train.eval_every"] = cfg.grad_clip, cfg.eval_every
+    for key in WARN_ONLY:  # the train settings a resume may change, with a warning
+        flat[key] = getattr(cfg, key.removeprefix("train."))
     return flat
 
 

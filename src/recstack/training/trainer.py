@@ -89,7 +89,7 @@ class Trainer:
         fingerprint: what must not change when a run is resumed, stored in each checkpoint:
             config sections and data sizes by name, e.g. ``{"model": {...}, "task": {...},
             "data": {"training_rows": 2700}}``. A resume with any other value is refused,
-            naming the key; ``train.seed`` and ``train.batch_size`` are added and only warned about.
+            naming the key; the train settings of ``resume.WARN_ONLY`` are added and only warned about.
 
     Example:
         >>> trainer = Trainer(model, task, TrainConfig(epochs=3), run_dir="runs/x")  # doctest: +SKIP
