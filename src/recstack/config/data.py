@@ -153,6 +153,14 @@ class DataConfig(StrictModel):
                             self.dataset_options)
         return self
 
+    def history_args(self) -> dict[str, Any]:
+        """The :func:`recstack.data.add_history` arguments this section sets (not ``mode`` nor
+        ``reference``, which each call chooses), with ``config_keys`` so errors name these keys."""
+        if self.history is None:
+            raise ConfigError("data.history is not set: no history column to build")
+        return dict(user_col=self.user_column, item_col=self.item_column, time_col=self.time_column,
+                    max_length=self.history.max_length, output_col=self.history.column, config_keys=HISTORY_KEYS)
+
     def check_column_roles(self, columns: Iterable[str]) -> None:
         """Checks the role columns against the training table's ``columns`` (after joins).
 

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recstack.config.data import HISTORY_KEYS
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import add_history
 from recstack.experiment.catalogue import Catalogue
@@ -51,10 +50,7 @@ def stored_query_rows(table: pd.DataFrame, config: ExperimentConfig, schema: Sch
         last = table[one_row_per_key(table[user], keep="last", column=user)]
     last = last[base_cols].reset_index(drop=True)
     if hist is not None and hist.column in cols:
-        data = config.data
-        last = add_history(last, user_col=user, item_col=data.item_column, time_col=data.time_column,
-                           max_length=hist.max_length, output_col=hist.column, reference=table,
-                           config_keys=HISTORY_KEYS)[cols]
+        last = add_history(last, **config.data.history_args(), reference=table)[cols]
     return last
 
 

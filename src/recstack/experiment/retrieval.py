@@ -24,7 +24,6 @@ import torch
 
 from recstack.artifacts.io import save as save_artifact
 from recstack.artifacts.recommender import Recommender, undescribed_rows
-from recstack.config.data import HISTORY_KEYS
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import TensorDataset, add_history, random_split
 from recstack.errors import ConfigError, SchemaError, empty_cells
@@ -128,10 +127,7 @@ class RetrievalExperiment:
                 raise ConfigError(f"data.history.column: {data.history.column!r} is already a column of the data; "
                                   "name the new history column something else (e.g. history)")
             self.checks.history_vocabulary()
-            hist: dict[str, Any] = dict(
-                user_col=user, item_col=data.item_column, time_col=data.time_column,
-                max_length=data.history.max_length, output_col=data.history.column, config_keys=HISTORY_KEYS,
-            )
+            hist = data.history_args()
             full_train = train
             fit_part = add_history(fit_part, **hist, mode=data.history.mode)
             # "before": a validation row (carved at random from the training data) sees only what
@@ -157,6 +153,7 @@ class RetrievalExperiment:
         self.catalogue = build_catalogue(self.schema, self.candidate_features, self.candidate_key,
                                          items_table=self.tables.items, train=self.full_train,
                                          preprocessor=self.preprocessor)
+        warn_trivial_cutoffs(self.config.eval.metrics, len(self.catalogue.ids))  # once: config and catalogue
         feats = self._on_training_rows(self.preprocessor.transform, fit_part)
         # each row's item, told apart even where items share an ID index (OOV, hashing)
         feats[CANDIDATE_ROW] = self.catalogue.item_rows(fit_part[key_col])
@@ -219,10 +216,7 @@ class RetrievalExperiment:
         table = join_side_tables(table.reset_index(drop=True), self.tables.joins, needed, where="the evaluation data")
         hist = self.config.data.history
         if hist is not None and hist.column in needed and hist.column not in table.columns and user in table.columns:
-            data = self.config.data
-            table = add_history(table, user_col=user, item_col=data.item_column, time_col=data.time_column,
-                                max_length=hist.max_length, output_col=hist.column, reference=self.full_train,
-                                config_keys=HISTORY_KEYS)
+            table = add_history(table, **self.config.data.history_args(), reference=self.full_train)
         return table
 
     def evaluator(self, table: pd.DataFrame, *, exclude_seen: bool | None = None) -> RetrievalEvaluator:
@@ -244,7 +238,6 @@ class RetrievalExperiment:
         positives = torch.as_tensor(self.catalogue.rows_of(table[key_col]), dtype=torch.long)
         where = "validation data" if table is self.val_table else "evaluation data"
         warn_outside_catalogue(int((positives < 0).sum()), len(table), key_col, where)
-        warn_trivial_cutoffs(ev.metrics, len(self.catalogue.ids))
         seen_codes, table_codes = key_codes(seen_train[user], table[user], column=user)
         groups = require_ids(table_codes, user)
         exclude = None

@@ -72,7 +72,7 @@ class NumericFeature(FeatureSpec):
     @field_validator("fill")
     @classmethod
     def _finite_fill(cls, v: float | str | None) -> float | str | None:
-        if isinstance(v, float) and numeric_fill_problem(v, log=False) == "not finite":
+        if isinstance(v, float) and not math.isfinite(v):
             raise ValueError("fill must be a finite number, 'mean' or 'median'; leave it out to make "
                              "a missing value an error")
         return v
