@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recstack.artifacts.requests import id_list, split_history
+from recstack.artifacts.requests import history_exclusion, id_list
 from recstack.errors import ConfigError
-from recstack.metrics import ExclusionLists, build_exclusion
+from recstack.metrics import ExclusionLists
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
 
@@ -66,20 +66,10 @@ class Exclusions:
         for a plan of :meth:`plan`: each known user's training items kept once per user, the
         items of each row's given history, and the named IDs; expanded for a block of rows at a
         time (:meth:`ExclusionLists.rows`)."""
-        history = None
-        if seen:
-            r, c = self._given_history_pairs(table)
-            history = build_exclusion(torch.arange(len(table)), torch.as_tensor(r), torch.as_tensor(c))
+        history, col = None, self.history_column
+        if seen and col is not None and col in table.columns:
+            history = history_exclusion(table[col], self.preprocessor.schema, self.query_features,
+                                        lambda flat: self._cand_pos.positions(flat, column=col))
         return ExclusionLists(per_group=self.seen if seen and self.seen is not None else None,
                               row_groups=torch.as_tensor(pos, dtype=torch.long), per_row=history,
                               everywhere=torch.as_tensor(listed, dtype=torch.long))
-
-    def _given_history_pairs(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(query row, catalogue row) of the items in each row's history cell, when one is given."""
-        col = self.history_column
-        if col is None or col not in table.columns:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        flat, lengths = split_history(table[col], self.preprocessor.schema, self.query_features, col)
-        found = self._cand_pos.positions(flat, column=col) if len(flat) else np.empty(0, dtype=np.int64)
-        row = np.repeat(np.arange(len(table)), lengths)
-        return row[found >= 0], found[found >= 0]

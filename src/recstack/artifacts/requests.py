@@ -3,21 +3,23 @@ answers as frames: IDs kept exactly as given (no float detour, no character iter
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from recstack.errors import ConfigError
 from recstack.features import Schema
+from recstack.metrics import build_exclusion
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing._cells import check_labels, text_safe_series
 from recstack.preprocessing.ragged import split_ragged
 
 MAX_RESULT_ROWS = 50_000_000  # rows one recommend()/score() call may return (a frame of ~2-4 GB)
 
-__all__ = ["MAX_RESULT_ROWS", "check_result_size", "frame", "id_list", "known_history_lengths", "mapping_rows", "rows_table", "split_history", "undescribed_rows"]
+__all__ = ["MAX_RESULT_ROWS", "check_result_size", "frame", "history_exclusion", "id_list", "known_history_lengths", "mapping_rows", "rows_table", "split_history", "undescribed_rows"]
 
 
 def frame(columns: Mapping[str, Any]) -> pd.DataFrame:
@@ -62,6 +64,19 @@ def rows_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     columns = dict.fromkeys(c for r in rows for c in r)
     return pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in columns},
                         index=pd.RangeIndex(len(rows)))
+
+
+def history_exclusion(cells: pd.Series, schema: Schema, query_features: Sequence[str],
+                      positions: Callable[[Any], np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """CSR (one row per cell) of the catalogue rows of each history cell's items, ``positions``
+    giving an item list's rows (``-1`` outside the catalogue, left out): a history given with a
+    row is "seen". The one rule of serving (``exclude="seen"``) and the experiment's evaluation,
+    so ``recstack evaluate`` reports what training reported."""
+    flat, lengths = split_history(cells, schema, query_features, str(cells.name))
+    found = positions(flat) if len(flat) else np.empty(0, dtype=np.int64)
+    rows = np.repeat(np.arange(len(cells)), lengths)
+    return build_exclusion(torch.arange(len(cells)), torch.as_tensor(rows[found >= 0], dtype=torch.long),
+                           torch.as_tensor(found[found >= 0], dtype=torch.long))
 
 
 def split_history(cells: pd.Series, schema: Schema, query_features: Sequence[str], column: str

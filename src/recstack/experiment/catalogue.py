@@ -11,10 +11,9 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from recstack.artifacts.requests import split_history
+from recstack.artifacts.requests import history_exclusion
 from recstack.experiment.tables import integer_ids
 from recstack.features import Schema
-from recstack.metrics import build_exclusion
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing._cells import check_labels
 from recstack.preprocessing.keys import KeyIndex, key_codes, one_row_per_key
@@ -49,11 +48,8 @@ class Catalogue:
         """CSR of each row's history items in the catalogue (items outside it are left out): they
         are excluded as seen, as a saved model's ``exclude="seen"`` reads a history cell, so
         ``recstack evaluate`` reports what the experiment's evaluation reports."""
-        flat, lengths = split_history(history, schema, query_features, str(history.name))
-        found = self.rows_of(pd.Series(flat, dtype=object)) if len(flat) else np.empty(0, dtype=np.int64)
-        hist_rows = np.repeat(np.arange(len(history)), lengths)[found >= 0]
-        return build_exclusion(torch.arange(len(history)), torch.as_tensor(hist_rows, dtype=torch.long),
-                               torch.as_tensor(found[found >= 0], dtype=torch.long))
+        return history_exclusion(history, schema, query_features,
+                                 lambda flat: self.rows_of(pd.Series(flat, dtype=object)))
 
 
 def build_catalogue(
