@@ -67,7 +67,6 @@ from recstack.tasks.retrieval_config import RetrievalTaskConfig
 
 __all__ = ["CANDIDATE_ROW", "NEG_PREFIX", "RetrievalTask", "RetrievalTaskConfig"]
 
-_CATALOGUE = "catalogue:"  # names of the catalogue's columns among the tables (see RetrievalTask._table)
 
 
 @TASKS.register("retrieval")
@@ -145,20 +144,14 @@ class RetrievalTask(Task):
         p = torch.where(keys < p_table.numel(), p_table[keys.clamp_max(p_table.numel() - 1)], 0.0).double()
         return torch.log(b * log_q[keys_q].double().exp() + k * p).to(dtype)
 
-    def _table(self, name: str) -> Tensor | None:
-        """A table by name: an attribute (``log_q``, ``_row_of``, ...) or a catalogue column
-        (``"catalogue:" + key``)."""
-        if name.startswith(_CATALOGUE):
-            return None if self._catalogue is None else self._catalogue[name[len(_CATALOGUE):]]
-        table: Tensor | None = getattr(self, name)
-        return table
-
-    def _on(self, device: torch.device, name: str) -> Tensor | None:
-        """The table ``name`` (see :meth:`_table`) on ``device``: the one way tables reach the
-        batches' device. A copy made once and kept (the original stays where it is, e.g.
-        ``_neg_probs`` with the sampler's CPU generator) until the table changes, in place or by
-        assignment; the table itself when it is already there."""
-        table = self._table(name)
+    def _on(self, device: torch.device, name: str, table: Tensor | None = None) -> Tensor | None:
+        """The table ``name`` (an attribute: ``log_q``, ``_row_of``, ...; or ``table``, cached
+        under ``name``) on ``device``: the one way tables reach the batches' device. A copy made
+        once and kept (the original stays where it is, e.g. ``_neg_probs`` with the sampler's CPU
+        generator) until the table changes, in place or by assignment; the table itself when it
+        is already there."""
+        if table is None:
+            table = getattr(self, name)
         if table is None or table.device == device:
             return table
         # The entry holds the source itself: compared by ``is``, and while held its id cannot be
@@ -253,7 +246,7 @@ class RetrievalTask(Task):
 
     def _catalogue_on(self, device: torch.device) -> dict[str, Tensor]:
         """The attached catalogue's columns on ``device`` (see :meth:`_on`)."""
-        moved = {key: self._on(device, _CATALOGUE + key) for key in self._catalogue or {}}
+        moved = {key: self._on(device, "catalogue:" + key, col) for key, col in (self._catalogue or {}).items()}
         return {key: col for key, col in moved.items() if col is not None}
 
     def logits(self, outputs: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
