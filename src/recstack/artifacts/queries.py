@@ -18,7 +18,7 @@ from recstack.artifacts.requests import (
 from recstack.errors import ConfigError
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
-from recstack.preprocessing._cells import check_labels, exact_integers
+from recstack.preprocessing._cells import check_labels, exact_integers, plain_value
 from recstack.preprocessing.keys import KeyIndex
 
 __all__ = ["COLD_START", "QueryEncoder", "QueryInput", "embed_rows", "fill_missing", "warn_unused_columns"]
@@ -174,7 +174,7 @@ class QueryEncoder:
         out = []
         for g, p in zip(given, pos.tolist()):
             v = stored[p] if p >= 0 else int(g) if integers and isinstance(g, str) and _INT.fullmatch(g) else g
-            out.append(v.item() if isinstance(v, np.generic) else v)  # plain Python, as JSON writes it
+            out.append(plain_value(v))  # plain Python, as JSON writes it
         return out
 
     def known_positions(self, ids: list[Any]) -> np.ndarray:
@@ -288,7 +288,7 @@ class QueryEncoder:
                        for c in stored)
         spelled = [stored[0].iat[k] if k >= 0 else stored[-1].iat[s] if s >= 0 else w if integers else out[r]
                    for k, s, w, r in zip(known.tolist(), side.tolist(), whole, rows.tolist())]
-        out[rows] = [v.item() if isinstance(v, np.generic) else v for v in spelled]  # plain Python, as JSON writes it
+        out[rows] = [plain_value(v) for v in spelled]  # plain Python, as JSON writes it
         return out
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.errors import ConfigError, DataError, SchemaError
-from recstack.preprocessing._cells import EXACT, as_str_series, float_keys
+from recstack.preprocessing._cells import EXACT, as_str_series, float_keys, plain_value
 
 __all__ = ["COLUMN_TYPES", "DEFAULT_NA", "ColumnType", "apply_dtype", "checked_dtype", "inexact_integers",
            "rounded_integers"]
@@ -154,8 +154,7 @@ class _Column(NamedTuple):
             return
         row = int(bad.argmax())
         value = self.values.iloc[row]
-        got = "a missing value" if np.ndim(value) == 0 and pd.isna(value) else repr(
-            value.item() if isinstance(value, np.generic) else value)
+        got = "a missing value" if np.ndim(value) == 0 and pd.isna(value) else repr(plain_value(value))
         raise DataError(f"{self.key}: column {self.name!r} of {self.where} "
                         f"{problem or f'is not all {kind} values'} (data row {row + 1}: {got}); {fix}")
 

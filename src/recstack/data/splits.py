@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.data.readers import read_table
+from recstack.preprocessing._cells import plain_value
 from recstack.preprocessing.keys import key_codes
 from recstack.errors import ConfigError, DataError, SchemaError, empty_cells
 
@@ -33,11 +34,6 @@ def check_times(times: pd.Series, column: str, where: str, role: str = "time") -
     missing = times.isna().to_numpy()
     if missing.any():
         raise empty_cells(where, column, missing, f"ordering by {role} needs every row's time: fill or drop those rows")
-
-
-def _plain(value: Any) -> Any:
-    """A NumPy scalar as the Python value it holds, for messages (``5``, not ``np.int64(5)``)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def random_split(df: pd.DataFrame, *, test_fraction: float = 0.2, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -69,7 +65,7 @@ def temporal_split(
                           f"({df[time_col].dtype}); give a cutoff of the column's type") from None
     if test.all() or not test.any():
         side = "train" if test.all() else "test"
-        at = f"data.split.cutoff {_plain(cutoff)!r}" + ("" if given else f" (the test_fraction {test_fraction} quantile)")
+        at = f"data.split.cutoff {plain_value(cutoff)!r}" + ("" if given else f" (the test_fraction {test_fraction} quantile)")
         raise DataError(f"{where}: {at} on data.time_column {time_col!r} leaves {side} empty (many rows share "
                         "the cutoff time?); set another data.split.cutoff or data.split.test_fraction")
     return df[~test].reset_index(drop=True), df[test].reset_index(drop=True)

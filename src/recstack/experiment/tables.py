@@ -17,7 +17,7 @@ from recstack.data import leave_last_n, load_dataset, random_split, read_table, 
 from recstack.data._dtypes import NOT_WHOLE, TOO_LARGE, float_id_faults
 from recstack.errors import ConfigError, DataError, SchemaError
 from recstack.experiment.filtering import filter_rows, training_core
-from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row
+from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row, plain_value
 
 __all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_table", "join_side_tables", "load_tables",
            "plan_joins", "read_source", "resolve_path", "side_table"]
@@ -124,7 +124,7 @@ def integer_ids(values: pd.Series, *, where: str = "the table") -> pd.Series:
             pos = int(bad.argmax())
             label = values.index[pos]
             row = f"data row {label + 1}" if isinstance(label, (int, np.integer)) else f"row {label!r}"
-            raise DataError(f"column {values.name!r} of {where} {problem} ({row}: {_plain(v[pos])!r}); {fix}")
+            raise DataError(f"column {values.name!r} of {where} {problem} ({row}: {plain_value(v[pos])!r}); {fix}")
     present = ~np.isnan(v)
     if not present.all():
         return values
@@ -141,11 +141,6 @@ def _hashable(table: pd.DataFrame) -> pd.DataFrame:
                       else tuple(v) if isinstance(v, (list, tuple, np.ndarray)) else v)
         out[col] = s
     return pd.DataFrame(out, index=table.index)
-
-
-def _plain(value: Any) -> Any:
-    """A NumPy scalar as the Python value it holds, for messages (``1``, not ``np.int64(1)``)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _side_rows(right: pd.DataFrame, on: str, name: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -173,7 +168,7 @@ def _side_rows(right: pd.DataFrame, on: str, name: str) -> tuple[pd.DataFrame, n
         right, rk = right[keep], rk[keep]
         dup = pd.Series(rk, dtype=object).duplicated(keep=False).to_numpy()
         if dup.any():
-            sample = list(dict.fromkeys(_plain(v) for v in right[on].to_numpy()[dup]))[:5]
+            sample = list(dict.fromkeys(plain_value(v) for v in right[on].to_numpy()[dup]))[:5]
             raise SchemaError(
                 f"data.join.{name}: key {on!r} is not unique in the {name} table ({len(set(rk[dup]))} keys repeat "
                 f"with different values, e.g. {sample}); deduplicate the table"
@@ -222,7 +217,7 @@ def join_side_table(
     matched = pd.Index(rk).get_indexer(lk) >= 0
     present = pd.notna(lk)
     if present.any() and not matched[present].any():
-        example = (_plain(left[on].iloc[first_row(present)]), _plain(right[on].iloc[0]) if len(right) else None)
+        example = (plain_value(left[on].iloc[first_row(present)]), plain_value(right[on].iloc[0]) if len(right) else None)
         raise SchemaError(
             f"data.join.{name}.key: no {on!r} value of {where} is in the {name} table (e.g. {example[0]!r} vs "
             f"{example[1]!r}). IDs match canonically: 1, 1.0 and '1' are one ID, but '0001' is not '1'; "

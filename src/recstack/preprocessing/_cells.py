@@ -376,7 +376,12 @@ def float_keys(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys, integral
 
 
+def plain_value(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds, for messages (``5``, not ``np.int64(5)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _short(value: Any, limit: int = 60) -> str:
     """A short repr of a cell for error messages (NumPy scalars as plain Python values)."""
-    text = repr(value.item() if isinstance(value, np.generic) else value)
+    text = repr(plain_value(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
