@@ -212,13 +212,8 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     state = read_state(folder)
     try:
         weights = load_file(str(folder / "weights.safetensors"))
-        # copies, not views of the file's map: load_file maps it (copy-on-write) and the
-        # optimizer's load_state_dict keeps CPU tensors of its dtype as they are, so its state
-        # would alias the map for the rest of the run (written into page by page at the first
-        # steps, the file held open even once the run removes its folder). The views are
-        # dropped here, which releases the map; the copies are the same bits.
-        opt_tensors = {k: v.clone(memory_format=torch.contiguous_format)
-                       for k, v in load_file(str(folder / "optimizer.safetensors")).items()}
+        # the optimizer's load_state_dict keeps CPU tensors of its dtype as they are: owned
+        opt_tensors = _owned(load_file(str(folder / "optimizer.safetensors")))
     except (OSError, ValueError, SafetensorError) as err:
         raise _unreadable(folder, err) from None
     if "rng.torch" not in opt_tensors:
@@ -299,18 +294,27 @@ def load_checkpoint(
     return ckpt.state
 
 
+def _owned(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Copies, not views of the file's map, of tensors a run keeps and writes into: load_file
+    maps the file (copy-on-write), so views would alias it for the rest of the run (written
+    into page by page, the file held open even once the run removes its folder). The views are
+    dropped, which releases the map; the copies are the same bits."""
+    return {k: v.clone(memory_format=torch.contiguous_format) for k, v in tensors.items()}
+
+
 def load_model_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """The model weights (``model.*``) stored in checkpoint folder ``path``."""
+    """The model weights (``model.*``) stored in checkpoint folder ``path``, owned (not views
+    of the file: :func:`_owned`)."""
     try:
         weights = load_file(str(Path(path) / "weights.safetensors"))
     except (OSError, ValueError, SafetensorError) as err:
         raise ArtifactError(f"cannot read checkpoint weights in {path}: {err}") from None
-    return _part(weights, "model")
+    return _owned(_part(weights, "model"))
 
 
 def load_best_weights(folder: str | Path) -> dict[str, torch.Tensor] | None:
     """The best epoch's model weights carried by checkpoint folder ``folder``
-    (``best.safetensors``), or ``None`` when it carries none."""
+    (``best.safetensors``), or ``None`` when it carries none; owned (:func:`_owned`)."""
     p = Path(folder)
     if not (p / "best.safetensors").exists():
         return None
@@ -318,7 +322,7 @@ def load_best_weights(folder: str | Path) -> dict[str, torch.Tensor] | None:
         weights = load_file(str(p / "best.safetensors"))
     except (OSError, ValueError, SafetensorError) as err:
         raise ArtifactError(f"cannot read the best weights in {p}: {err}; resume from another checkpoint") from None
-    return _part(weights, "model")
+    return _owned(_part(weights, "model"))
 
 
 def _part(weights: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

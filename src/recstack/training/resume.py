@@ -114,14 +114,14 @@ def _early_stopping_state(ckpt: Checkpoint, cfg: TrainConfig) -> tuple[float | N
 def _best_weights(ckpt: Checkpoint, best_epoch: int) -> dict[str, torch.Tensor] | None:
     """The best epoch's weights, for ``restore_best`` after a resume: the copy the resumed
     checkpoint carries (``best.safetensors``), else the best epoch's own checkpoint."""
-    # copies, not views of the files' maps: keep_best writes into them, and the run may remove
-    # the checkpoint they were read from
+    # owned copies (the loaders'): keep_best writes into them, and the run may remove the
+    # checkpoint they were read from
     carried = load_best_weights(ckpt.folder)  # written with the resumed checkpoint: trusted first
     if carried is not None:
-        return {k: v.clone(memory_format=torch.contiguous_format) for k, v in carried.items()}
+        return carried
     best = epoch_dir(ckpt.root, best_epoch)
     if (best / "weights.safetensors").exists():
-        return {k: v.clone(memory_format=torch.contiguous_format) for k, v in load_model_weights(best).items()}
+        return load_model_weights(best)
     log.warning(
         "restore_best: no weights of the best epoch %d in %s (neither its own checkpoint nor a copy in "
         "the one resumed); the final weights are kept unless a later epoch improves", best_epoch, ckpt.root,
