@@ -15,6 +15,7 @@ from recstack.errors import ConfigError
 from recstack.features import MultiHotFeature, Schema
 from recstack.preprocessing import Preprocessor
 from recstack.experiment import filtering
+from recstack.experiment.tables import Tables
 from recstack.config import ExperimentConfig
 
 
@@ -38,11 +39,14 @@ def _cfg(tmp_path):
 def test_the_dtype_fix_names_the_table_that_was_read(tmp_path):
     table = pd.DataFrame({"rating": ["good", "bad"]})
     cfg = _cfg(tmp_path)
-    for where, fix in (("the training data", "data.train.dtype: {rating: float}"),
-                       ("the test data", "data.test.dtype: {rating: float}"),
-                       ("the evaluation data", "recstack evaluate --dtype rating=float")):
+    good = pd.DataFrame({"rating": [4.0, 5.0]})
+    # each table as the experiment filters it: training rows, test rows, evaluation rows
+    for run, fix in ((lambda: filtering.filtered_tables(Tables(table, None), cfg), "data.train.dtype: {rating: float}"),
+                     (lambda: filtering.filtered_tables(Tables(good, table), cfg), "data.test.dtype: {rating: float}"),
+                     (lambda: filtering.filter_evaluation_rows(table, cfg.filter.rows),
+                      "recstack evaluate --dtype rating=float")):
         with pytest.raises(ConfigError) as err:
-            filtering.filter_rows(table, cfg, where)
+            run()
         assert fix in str(err.value)
     with pytest.raises(ConfigError, match="--dtype rating=float"):
         row_filter(table, {"rating": _Min()}, where="the evaluation data", dtype_hint=filtering.EVALUATION_DTYPE_HINT)

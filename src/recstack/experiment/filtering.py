@@ -11,29 +11,35 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from recstack.config.data import DataConfig
+from recstack.config.filter import RowCondition
 from recstack.data.filters import k_core, row_filter
 
 if TYPE_CHECKING:  # tables.py calls this module while it loads
     from recstack.experiment.tables import Tables
 
-__all__ = ["EVALUATION_DTYPE_HINT", "EVALUATION_HINT", "filter_rows", "filtered_tables", "training_core"]
+__all__ = ["EVALUATION_DTYPE_HINT", "EVALUATION_HINT", "filter_evaluation_rows", "filter_rows", "filtered_tables",
+           "training_core"]
 
 
 EVALUATION_HINT = ("the model's test rows were filtered by it: give the evaluation rows with that column, or keep "
                    "every row with recstack evaluate --no-filter, evaluate_recommender(..., filter_rows=False)")
 
 EVALUATION_DTYPE_HINT = "recstack evaluate --dtype {column}=float, or read_table(..., dtype={{{column!r}: 'float'}})"
-_TEST_DTYPE_HINT = "data.test.dtype: {{{column}: float}}"
-_DTYPE_HINTS = {"data.test": _TEST_DTYPE_HINT, "the test data": _TEST_DTYPE_HINT,
-                "the evaluation data": EVALUATION_DTYPE_HINT}
+TEST_DTYPE_HINT = "data.test.dtype: {{{column}: float}}"
 
 
-def filter_rows(table: pd.DataFrame, cfg: DataConfig, where: str) -> pd.DataFrame:
+def filter_rows(table: pd.DataFrame, cfg: DataConfig, where: str, *, dtype_hint: str | None = None) -> pd.DataFrame:
     """``table`` (interactions: ``where`` names it in logs and errors) without the rows that
-    fail a condition of ``data.filter.rows``."""
-    hint = EVALUATION_HINT if where == "the evaluation data" else None
-    return row_filter(table, cfg.filter.rows, config_key="data.filter", where=where, missing_hint=hint,
-                      dtype_hint=_DTYPE_HINTS.get(where))
+    fail a condition of ``data.filter.rows``; ``dtype_hint``: how to read a column as numbers
+    (default: ``data.train.dtype``)."""
+    return row_filter(table, cfg.filter.rows, config_key="data.filter", where=where, dtype_hint=dtype_hint)
+
+
+def filter_evaluation_rows(table: pd.DataFrame, rows: dict[str, RowCondition]) -> pd.DataFrame:
+    """Evaluation rows (``exp.evaluate``, ``recstack evaluate``) without those failing the model's
+    row conditions ``rows``; a missing column names ``--no-filter``."""
+    return row_filter(table, rows, config_key="data.filter", where="the evaluation data",
+                      missing_hint=EVALUATION_HINT, dtype_hint=EVALUATION_DTYPE_HINT)
 
 
 def training_core(table: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
@@ -51,5 +57,5 @@ def filtered_tables(tables: Tables, cfg: DataConfig) -> Tables:
     if tables.filtered or not cfg.filter.active:
         return tables
     train = training_core(filter_rows(tables.train, cfg, "the training data"), cfg)
-    test = None if tables.test is None else filter_rows(tables.test, cfg, "the test data")
+    test = None if tables.test is None else filter_rows(tables.test, cfg, "the test data", dtype_hint=TEST_DTYPE_HINT)
     return replace(tables, train=train, test=test, filtered=True)

@@ -15,9 +15,8 @@ from recstack.artifacts.requests import undescribed_rows
 from recstack.config.experiment import JoinSource, TableSource
 from recstack.config.filter import RowCondition
 from recstack.data import load_dataset
-from recstack.data.filters import row_filter
 from recstack.errors import ArtifactError, ConfigError, SchemaError
-from recstack.experiment.filtering import EVALUATION_DTYPE_HINT, EVALUATION_HINT
+from recstack.experiment.filtering import filter_evaluation_rows
 from recstack.experiment.tables import (
     SideTable, dataset_joins, join_side_table, plan_joins, read_source, side_table,
 )
@@ -95,8 +94,7 @@ def evaluate_recommender(
     cold_start = str(saved.get("cold_start", "average")) if cold_start is None else cold_start
     ties = str(saved.get("ties", "optimistic")) if ties is None else ties
     if filter_rows:
-        table = row_filter(table, saved_row_filter(rec), config_key="data.filter", where="the evaluation data",
-                           missing_hint=EVALUATION_HINT, dtype_hint=EVALUATION_DTYPE_HINT)
+        table = filter_evaluation_rows(table, saved_row_filter(rec))
     if joins is not False:
         table = join_saved_tables(rec, table, {} if joins is True else joins)
     key = rec.preprocessor.schema[rec.model.candidate_key].source_column

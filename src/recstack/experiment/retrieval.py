@@ -33,7 +33,7 @@ from recstack.experiment.export import (
     StoredUsers, artifact_metadata, deep_copy_rows, seen_items, stored_query_rows, users_table_rows,
 )
 from recstack.experiment.cold_start import warm_query_features
-from recstack.experiment.filtering import filter_rows, filtered_tables
+from recstack.experiment.filtering import filter_evaluation_rows, filtered_tables
 from recstack.experiment.tables import Tables, join_side_tables, load_tables
 from recstack.metrics import ExclusionLists, build_exclusion
 from recstack.models.base import build_model
@@ -209,7 +209,7 @@ class RetrievalExperiment:
         from the training data (``data.history``); ``data.filter.rows`` first. Columns it has are kept."""
         if table is self.val_table or table is self.test_table:
             return table
-        table = filter_rows(table, self.config.data, "the evaluation data")
+        table = filter_evaluation_rows(table, self.config.data.filter.rows)
         user = self.config.data.user_column
         key_col = self.schema[self.candidate_key].source_column
         needed = [user, key_col] + [self.schema[f].source_column for f in self.query_features]

@@ -16,7 +16,7 @@ from recstack.config.experiment import DataConfig, TableSource
 from recstack.data import leave_last_n, load_dataset, random_split, read_table, temporal_split
 from recstack.data._dtypes import NOT_WHOLE, TOO_LARGE, float_id_faults
 from recstack.errors import ConfigError, DataError, SchemaError
-from recstack.experiment.filtering import filter_rows, training_core
+from recstack.experiment.filtering import TEST_DTYPE_HINT, filter_rows, training_core
 from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row, plain_value
 
 __all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_table", "join_side_tables", "load_tables",
@@ -330,7 +330,7 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
     test = read_source(cfg.test, base_dir, "data.test", config_key="data.test")[0] if cfg.test is not None else None
     # data.filter: conditions on each table as read, before the split; the k-core on the joined training rows
     train = filter_rows(train, cfg, "data.train")
-    test = None if test is None else filter_rows(test, cfg, "data.test")
+    test = None if test is None else filter_rows(test, cfg, "data.test", dtype_hint=TEST_DTYPE_HINT)
     if cfg.split is not None:
         train, test = split_table(train, cfg)
     side: dict[str, SideTable] = {}
