@@ -153,6 +153,14 @@ class DataConfig(StrictModel):
                             self.dataset_options)
         return self
 
+    def resume_fingerprint(self) -> dict[str, Any]:
+        """The settings of this section that shape the training rows, which a resumed run must
+        share with its checkpoint (the table sources are not: the data sizes stand for them).
+        ``filter`` only when set, so checkpoints written before it existed still resume."""
+        keys = {"history", "defaults", "split", "user_column", "item_column", "time_column", "validation_fraction",
+                "validation_seed"} | ({"filter"} if self.filter.active else set())
+        return self.model_dump(mode="json", include=keys)
+
     def history_args(self) -> dict[str, Any]:
         """The :func:`recstack.data.add_history` arguments this section sets (not ``mode`` nor
         ``reference``, which each call chooses), with ``config_keys`` so errors name these keys."""

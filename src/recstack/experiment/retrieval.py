@@ -295,9 +295,7 @@ class RetrievalExperiment:
         seed_everything(cfg.train.seed)
         val = self.evaluator(self.val_table) if self.val_table is not None else None
         # what a resumed run must share with the checkpoint's (stored in each checkpoint)
-        keys = {"history", "defaults", "split", "user_column", "item_column", "time_column", "validation_fraction",
-                "validation_seed"} | ({"filter"} if cfg.data.filter.active else set())  # unset: old checkpoints resume
-        data = cfg.data.model_dump(mode="json", include=keys)
+        data = cfg.data.resume_fingerprint()
         fingerprint = {"model": cfg.model.model_dump(mode="json"),
                        "features": self.schema.to_dict()["features"],  # every setting, defaults filled in
                        "task": cfg.task.model_dump(mode="json"),
