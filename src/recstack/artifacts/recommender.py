@@ -16,7 +16,7 @@ from recstack.artifacts.queries import QueryEncoder, QueryInput
 from recstack.artifacts.requests import frame, id_list, undescribed_rows
 from recstack.errors import ConfigError
 from recstack.index import ExactIndex
-from recstack.metrics import EXCLUDE_ENTRIES, PositiveRanker
+from recstack.metrics import EXCLUDE_ENTRIES, RANK_CHUNK, PositiveRanker
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
@@ -27,7 +27,6 @@ __all__ = ["Recommender", "undescribed_rows"]
 logger = logging.getLogger(__name__)
 
 SEARCH_CHUNK = 8192  # queries searched at once (their exclusion lists exist only then)
-RANK_CHUNK = 16384  # rows ranked at once by rank() (bounds the exclusion lists)
 
 
 class Recommender:

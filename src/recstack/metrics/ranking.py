@@ -12,9 +12,10 @@ from torch import Tensor
 from recstack.metrics.exclusion import ExclusionLists
 from recstack.metrics.topk import ranks_and_ties
 
-__all__ = ["EXCLUDE_ENTRIES", "PositiveRanker", "RankedRows"]
+__all__ = ["EXCLUDE_ENTRIES", "RANK_CHUNK", "PositiveRanker", "RankedRows"]
 
 EXCLUDE_ENTRIES = 1 << 22  # excluded (row, item) pairs expanded at once (a few tens of MB)
+RANK_CHUNK = 16384  # rows ranked at once (one block): their exclusion lists are expanded only then
 
 
 class RankedRows(NamedTuple):
@@ -39,11 +40,12 @@ class PositiveRanker:
     Args:
         positives: ``(Q,)`` catalogue row of each row's positive, ``-1`` when it has none.
         exclude: the rows' exclusion lists, or None.
-        max_rows: rows ranked (and their lists expanded) at once.
+        max_rows: rows ranked (and their lists expanded) at once (``RANK_CHUNK``: evaluation's and
+            :meth:`Recommender.rank`'s block).
         max_entries: excluded pairs expanded at once (a row alone may hold more).
     """
 
-    def __init__(self, positives: Tensor, *, exclude: ExclusionLists | None = None, max_rows: int,
+    def __init__(self, positives: Tensor, *, exclude: ExclusionLists | None = None, max_rows: int = RANK_CHUNK,
                  max_entries: int = EXCLUDE_ENTRIES) -> None:
         self.positives = positives.long()
         self.exclude = exclude

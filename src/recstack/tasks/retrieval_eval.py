@@ -10,14 +10,14 @@ import torch
 from torch import Tensor
 
 from recstack.errors import DataError
-from recstack.metrics import EXCLUDE_ENTRIES, ExclusionLists, PositiveRanker, parse_metric_name, topk_metrics
+from recstack.metrics import (EXCLUDE_ENTRIES, RANK_CHUNK, ExclusionLists, PositiveRanker, parse_metric_name,
+                              topk_metrics)
 
 __all__ = ["RetrievalEvaluator", "warn_if_not_finite", "warn_if_tied", "warn_outside_catalogue", "warn_trivial_cutoffs"]
 
 logger = logging.getLogger(__name__)
 TIE_SAMPLE = 1024  # evaluation rows checked for ties, spread evenly over all rows
 TIE_WARN_SHARE = 0.01
-EXCLUDE_BLOCK = 16384  # rows ranked at once: their exclusion lists are expanded only then
 
 
 def warn_if_tied(tied: int, counted: int, ties: str) -> bool:
@@ -130,7 +130,7 @@ class RetrievalEvaluator:
             exclude = exclude.keeping((groups[known], self.positives[known]))
         self.exclude = exclude
         # the rows, their blocks and their exclusion lists: built once, reused every epoch
-        self._ranker = PositiveRanker(self.positives, exclude=exclude, max_rows=EXCLUDE_BLOCK,
+        self._ranker = PositiveRanker(self.positives, exclude=exclude, max_rows=RANK_CHUNK,
                                       max_entries=EXCLUDE_ENTRIES)
         self.chunk_size = chunk_size
         self.ties = ties
