@@ -57,6 +57,7 @@ def read_table(
     encoding: str = "utf-8",
     columns: list[str] | None = None,
     dtype: Mapping[str, ColumnType] | None = None,
+    dtype_if_present: Mapping[str, ColumnType] | None = None,
     config_key: str | None = None,
 ) -> pd.DataFrame:
     """Reads a table from a file, a DataFrame or a ``pyarrow.Table``.
@@ -82,6 +83,11 @@ def read_table(
             column, or floats among other values) become ``str`` or ``int`` IDs only as whole
             numbers below 2**53: ``1.0`` is the ID ``1``; ``1.5``, ``inf`` and ``1e17`` (float64
             cannot hold every integer that large, so IDs may have merged already) are errors.
+        dtype_if_present: column types as ``dtype``, applied only to the columns the table has
+            (after ``columns``): a name that is not a column is skipped, not an error. For types
+            known ahead of the file, e.g. the ones a saved model's training file was read with
+            (``recstack evaluate``), whose evaluation file may bring a column by a join key
+            instead. ``dtype`` wins where both name a column.
         config_key: where these options come from in a config (``"data.train"``): errors about an
             option name it in full (``data.train.dtype.user_id``, ``data.train.sep``); by default
             they name the argument (``dtype.user_id``).
@@ -109,6 +115,7 @@ def read_table(
     if problem:
         raise ConfigError(f"{key('encoding')}: {problem}")
     types = checked_dtype(dtype, key("dtype"))
+    optional = {c: t for c, t in checked_dtype(dtype_if_present, key("dtype_if_present")).items() if c not in types}
     if isinstance(source, pd.DataFrame):
         df, where = source.copy(), "the DataFrame"
     elif type(source).__module__.startswith("pyarrow"):
@@ -117,13 +124,14 @@ def read_table(
         path = Path(source)
         where = str(path)
         df = _read_file(path, where, format=format, sep=sep, names=names, header=header, encoding=encoding,
-                        dtype=types, key=key)
+                        dtype={**optional, **types}, key=key)
     if len(df.columns) == 0:
         raise DataError(f"{where} has no columns")
     if len(df) == 0:
         raise DataError(f"{where} is empty (0 rows)")
     if columns is not None:
         df = _select_columns(df, columns, where)
+    types = {**{c: t for c, t in optional.items() if c in df.columns}, **types}
     if types:
         df = apply_dtype(df, types, where, key("dtype"))
     return df.reset_index(drop=True)

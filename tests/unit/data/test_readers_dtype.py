@@ -45,3 +45,20 @@ def test_unknown_columns_and_types_are_named(padded):
 def test_a_folder_is_named_as_a_folder(tmp_path):
     with pytest.raises(DataError, match="is a folder; give a table file"):
         read_table(tmp_path)
+
+
+def test_dtype_if_present_types_the_columns_the_table_has_and_skips_the_others(padded):
+    """Types known ahead of the file (a saved model's, for ``recstack evaluate``): one read, no
+    error for a column the file lacks; ``dtype`` still names such a column, and wins on overlap."""
+    df = read_table(padded, dtype_if_present={"user_id": "str", "absent": "int"})
+    assert df["user_id"].tolist() == ["0007", "0008"] and "absent" not in df.columns
+    df = read_table(padded, dtype={"user_id": "int"}, dtype_if_present={"user_id": "str", "item_id": "str"})
+    assert df["user_id"].tolist() == [7, 8] and df["item_id"].tolist() == ["0042", "x"]
+    df = read_table(padded, columns=["user_id"], dtype_if_present={"item_id": "int", "user_id": "str"})
+    assert df["user_id"].tolist() == ["0007", "0008"]  # after columns=: item_id is not there, so not cast
+    with pytest.raises(SchemaError, match=r"^dtype\.absent: 'absent' is not a column of .*zp\.csv"):
+        read_table(padded, dtype={"absent": "str"}, dtype_if_present={"user_id": "str"})
+    with pytest.raises(ConfigError, match=r"^dtype_if_present\.user_id: 'text' is not a column type"):
+        read_table(padded, dtype_if_present={"user_id": "text"})  # type: ignore[dict-item]
+    frame = pd.DataFrame({"u": [1.0, 2.0]})
+    assert read_table(frame, dtype_if_present={"u": "str", "v": "str"})["u"].tolist() == ["1", "2"]
