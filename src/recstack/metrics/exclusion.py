@@ -68,9 +68,10 @@ class ExclusionLists:
     on first use: the group and row lists deduplicated, a row's list without what its group's
     list or ``everywhere`` already holds (so a block's pieces never overlap and are merged
     without a sort), and the ``keep`` pairs removed ahead where they can be (the row lists;
-    the group lists when ``keep`` is by ``row_groups``). A block then costs gathers; the
-    ``keep`` filter runs per block only on what could not be filtered ahead (group lists
-    under separate ``keep_groups``, ``everywhere``), as a lookup into keys sorted once. The
+    the group lists when ``keep`` is by ``row_groups``, or by ``keep_groups`` that give all rows
+    of a group one keep group). A block then costs gathers; the ``keep`` filter runs per block
+    only on what could not be filtered ahead (group lists whose rows have different
+    ``keep_groups``, ``everywhere``), as a lookup into keys sorted once. The
     object does not change: :meth:`keeping` gives one with other ``keep`` pairs.
 
     Args:
@@ -179,11 +180,16 @@ def _prepare(per_group: tuple[Tensor, Tensor] | None, row_groups: Tensor | None,
     group = group_keys = None
     group_kept = not len(keep_keys) or keep_groups is None
     if per_group is not None:
-        group_keys = _keys(per_group, torch.arange(len(per_group[0]) - 1), span)  # sorted, unique
+        n_groups = len(per_group[0]) - 1
+        group_keys = _keys(per_group, torch.arange(n_groups), span)  # sorted, unique
         drop = _member(ev, group_keys % span)
         if keep_groups is None:
             drop |= _member(keep_keys, group_keys)
-        group = _csr(group_keys[~drop], len(per_group[0]) - 1, span)
+        elif not group_kept and row_groups is not None and (owner := _keep_owner(row_groups, kg, n_groups)):
+            g = group_keys // span  # each group's rows share one keep group: its pairs go now, not per block
+            drop |= owner[1][g] & _member(keep_keys, owner[0][g] * span + group_keys % span)
+            group_kept = True
+        group = _csr(group_keys[~drop], n_groups, span)
     row = None
     if per_row is not None:
         n = len(per_row[0]) - 1
@@ -196,6 +202,21 @@ def _prepare(per_group: tuple[Tensor, Tensor] | None, row_groups: Tensor | None,
             drop |= _member(keep_keys, kg[r] * span + it)
         row = _csr(keys[~drop], n, span)
     return _Prepared(group, group_kept, row, ev, keep_keys, kg, span)
+
+
+def _keep_owner(row_groups: Tensor, keep_groups: Tensor, n_groups: int) -> tuple[Tensor, Tensor] | None:
+    """``(n_groups,)`` the keep group of each group's rows and ``(n_groups,)`` whether it has
+    rows, or None when two rows of one group have different keep groups (as when ``keep`` is by
+    user and the groups are stored users: then one group has one keep group)."""
+    has = row_groups >= 0
+    rg, kg = row_groups[has].long(), keep_groups[has].long()
+    owner = torch.zeros(n_groups, dtype=torch.long)
+    owner[rg] = kg  # any of a group's rows: checked to agree below
+    if not bool((owner[rg] == kg).all()):
+        return None
+    rows = torch.zeros(n_groups, dtype=torch.bool)
+    rows[rg] = True
+    return owner, rows
 
 
 def _keys(csr: tuple[Tensor, Tensor], owners: Tensor, span: int) -> Tensor:
