@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.errors import ConfigError, DataError
+from recstack.preprocessing.keys import key_codes
 
 __all__ = ["DTYPE_HINT", "Condition", "k_core", "k_core_mask", "row_filter", "row_filter_masks"]
 
@@ -209,10 +210,9 @@ def row_filter(table: pd.DataFrame, rows: Mapping[str, Condition], *, config_key
     return table[keep].reset_index(drop=True) if kept < len(table) else table
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Dense int64 codes of a key column (``-1`` where missing) and how many keys there are."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64), len(uniques)
+def _key_codes(values: pd.Series) -> np.ndarray:
+    """``(n,)`` int64 codes of a user or item column by canonical key (``-1`` where missing)."""
+    return key_codes(values, column=str(values.name))[0]
 
 
 def k_core_mask(users: pd.Series, items: pd.Series, *, min_user_rows: int = 1, min_item_rows: int = 1
@@ -224,10 +224,15 @@ def k_core_mask(users: pd.Series, items: pd.Series, *, min_user_rows: int = 1, m
     user under its minimum, and back: one pass is not enough). Each round is two
     ``bincount``s and a gather over the rows still kept. A row whose user (item) is missing is
     not counted for users (items) and not dropped for that side: the experiment's own checks
-    report such rows.
+    report such rows. Users and items are told apart by canonical key (:func:`key_codes`: ``1``,
+    ``1.0`` and ``"1"`` are one user), as the vocabularies, splits and histories do.
     """
-    u, nu = _codes(users)
-    i, ni = _codes(items)
+    return _core(_key_codes(users), _key_codes(items), min_user_rows, min_item_rows)
+
+
+def _core(u: np.ndarray, i: np.ndarray, min_user_rows: int, min_item_rows: int) -> tuple[np.ndarray, int]:
+    """:func:`k_core_mask` over codes (``-1``: missing)."""
+    nu, ni = int(u.max(initial=-1)) + 1, int(i.max(initial=-1)) + 1
     keep = np.ones(len(u), dtype=bool)
     rounds = 0
     while True:
@@ -241,11 +246,17 @@ def k_core_mask(users: pd.Series, items: pd.Series, *, min_user_rows: int = 1, m
         keep = ok
 
 
+def _distinct(codes: np.ndarray) -> int:
+    """How many keys ``codes`` (dense, ``-1``: missing) holds."""
+    return int(np.count_nonzero(np.bincount(codes[codes >= 0])))
+
+
 def k_core(table: pd.DataFrame, user_col: str, item_col: str, *, min_user_rows: int = 1, min_item_rows: int = 1,
            config_key: str = "data.filter", where: str = "the training rows",
            columns_key: Mapping[str, str] | None = None) -> pd.DataFrame:
     """``table`` reduced to its iterative k-core (see :func:`k_core_mask`), index reset; logs the
-    rows, users and items kept. With both minimums 1 it is returned as it is.
+    rows, users and items kept (counted by canonical key, as the k-core tells them apart). With
+    both minimums 1 it is returned as it is.
 
     ``columns_key``: the config key that sets each of the two columns (``{"user": "data.user_column"}``)
     for the missing-column error.
@@ -262,22 +273,19 @@ def k_core(table: pd.DataFrame, user_col: str, item_col: str, *, min_user_rows: 
             raise ConfigError(f"{config_key}.min_{side}_rows: {minimum} counts rows per {side}, but "
                               f"{names.get(side, side + ' column')} {col!r} is not a column of {where}; columns: "
                               f"{sorted(map(str, table.columns))}")
-    absent = pd.Series(np.full(len(table), np.nan))
-    users = table[user_col] if min_user_rows > 1 else absent
-    items = table[item_col] if min_item_rows > 1 else absent
-    keep, rounds = k_core_mask(users, items, min_user_rows=min_user_rows, min_item_rows=min_item_rows)
+    absent = np.full(len(table), -1, dtype=np.int64)  # a column that is not there: no keys
+    u = _key_codes(table[user_col]) if user_col in table.columns else absent
+    i = _key_codes(table[item_col]) if item_col in table.columns else absent
+    keep, rounds = _core(u if min_user_rows > 1 else absent, i if min_item_rows > 1 else absent,
+                         min_user_rows, min_item_rows)
     kept = int(keep.sum())
     settings = f"min_user_rows: {min_user_rows}, min_item_rows: {min_item_rows}"
     if kept == 0 and len(table):
-        most = [f"the most rows of one {side} is {int(col.value_counts().max())}"
-                for side, col, m in (("user", users, min_user_rows), ("item", items, min_item_rows))
-                if m > 1 and col.notna().any()]
+        most = [f"the most rows of one {side} is {int(np.bincount(c[c >= 0]).max())}"
+                for side, c, m in (("user", u, min_user_rows), ("item", i, min_item_rows)) if m > 1 and (c >= 0).any()]
         raise _empty_error(config_key, where, len(table), f"{settings}, after {rounds} rounds; {', '.join(most)}")
-    counts = []
-    for side, col in (("users", user_col), ("items", item_col)):
-        if col in table.columns:
-            before = table[col].nunique()
-            counts.append(f"{side} {table[col][keep].nunique()} of {before}")
+    counts = [f"{side} {_distinct(c[keep])} of {_distinct(c)}"
+              for side, col, c in (("users", user_col, u), ("items", item_col, i)) if col in table.columns]
     log.info("%s: %s: kept %d of %d rows, dropped %d (%s; %d rounds; %s)", config_key, where, kept, len(table),
              len(table) - kept, settings, rounds, ", ".join(counts))
     return table[keep].reset_index(drop=True) if kept < len(table) else table
