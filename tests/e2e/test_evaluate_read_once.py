@@ -1,5 +1,6 @@
 """``recstack evaluate --data FILE`` reads the file once, also when the model recorded the
-training file's ID types (it was read untyped, then again typed)."""
+training file's ID types (it was read untyped, then again typed), and also when a recorded type
+names a column the file lacks (it was read again without that type, found by the error's text)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from tests.e2e.test_cli import _zero_padded_model
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """The ``dtype`` of each ``read_table`` call the CLI makes."""
+    """The types of each ``read_table`` call the CLI makes: ``(dtype, dtype_if_present)``."""
     calls: list[Any] = []
     real = recstack.data.read_table
 
     def counted(source: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs.get("dtype"))
+        calls.append((kwargs.get("dtype"), kwargs.get("dtype_if_present")))
         return real(source, **kwargs)
 
     monkeypatch.setattr(recstack.data, "read_table", counted)
@@ -32,7 +33,7 @@ def test_a_file_is_read_once_typed_as_training_read_it(tmp_path, capsys, reads):
     capsys.readouterr()
     assert main(["evaluate", model, "--data", data, "--metrics", "hit_rate@10"]) == 0
     assert json.loads(capsys.readouterr().out)["hit_rate@10"] == 1  # 0042 stays 0042, as in training
-    assert reads == [{"user_id": "str", "item_id": "str"}]
+    assert reads == [(None, {"user_id": "str", "item_id": "str"})]
 
 
 def test_dtype_given_overrides_the_saved_type_in_the_one_read(tmp_path, capsys, reads):
@@ -40,7 +41,7 @@ def test_dtype_given_overrides_the_saved_type_in_the_one_read(tmp_path, capsys, 
     capsys.readouterr()
     assert main(["evaluate", model, "--data", data, "--metrics", "hit_rate@10", "--dtype", "item_id=int"]) == 0
     assert json.loads(capsys.readouterr().out)["hit_rate@10"] == 0  # 42 is not the catalogue's '0042'
-    assert reads == [{"user_id": "str", "item_id": "int"}]
+    assert reads == [({"item_id": "int"}, {"user_id": "str", "item_id": "str"})]  # dtype wins in read_table
 
 
 def test_a_saved_type_of_a_column_the_file_lacks_is_not_an_error_about_dtype(tmp_path, capsys, reads):
@@ -52,4 +53,12 @@ def test_a_saved_type_of_a_column_the_file_lacks_is_not_an_error_about_dtype(tmp
     assert main(["evaluate", model, "--data", str(tmp_path / "users_only.csv")]) == 2
     err = capsys.readouterr().err
     assert "evaluation table lacks column 'item_id'" in err and "dtype" not in err
-    assert reads[-1] == {"user_id": "str"}
+    assert reads == [(None, {"user_id": "str", "item_id": "str"})]  # one read: the absent column's type is skipped
+
+
+def test_a_dtype_given_for_a_column_the_file_lacks_is_still_an_error(tmp_path, capsys, reads):
+    model, data = _zero_padded_model(tmp_path, {"user_id": "str", "item_id": "str"})
+    capsys.readouterr()
+    assert main(["evaluate", model, "--data", data, "--dtype", "userid=str"]) == 2
+    assert "dtype.userid: 'userid' is not a column of" in capsys.readouterr().err
+    assert len(reads) == 1

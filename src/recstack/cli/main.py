@@ -126,8 +126,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     rec = load(args.model)
     given = _parse_dtype(args.dtype) or {}
     # the ID columns typed as the training file typed them (zero-padded IDs stay text), unless --dtype says
-    saved = cast("dict[str, ColumnType]", {c: t for c, t in saved_id_types(rec).items() if c not in given})
-    table = _read_typed(args, given, saved)
+    table = _read_typed(args, given, cast("dict[str, ColumnType]", saved_id_types(rec)))
     metrics = evaluate_recommender(
         rec, table, metrics=args.metrics.split(",") if args.metrics else None, exclude_seen=args.exclude_seen,
         ties=args.ties, cold_start=args.cold_start, joins=False if args.no_join else joins,
@@ -139,24 +138,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _read_typed(args: argparse.Namespace, given: dict[str, ColumnType], saved: dict[str, ColumnType]
                 ) -> pd.DataFrame:
-    """``--data`` read once, typed by ``--dtype`` (``given``) and the model's saved ID types
-    (``saved``: untyped, a column may lose what the type keeps, 0007 -> 7). A saved type of a
-    column the file lacks (the candidate key may come by a data.join key) is dropped and the
-    file read again: only then, and never an error about a ``dtype`` the user did not give."""
+    """``--data`` read once, typed by ``--dtype`` (``given``: a name that is not a column is an
+    error) and the model's saved ID types (``saved``: untyped, a column may lose what the type
+    keeps, 0007 -> 7; applied to the columns the file has, since the candidate key may come by a
+    data.join key, never an error about a ``dtype`` the user did not give). ``given`` wins."""
     from recstack.data import read_table
-    from recstack.errors import SchemaError
 
-    names = args.names.split(",") if args.names else None
-    options = {"sep": _separator(args.sep), "names": names, "encoding": args.encoding}
-    types = {c: t for c, t in saved.items() if names is None or c in names}  # known columns: no retry
-    while True:
-        try:
-            return read_table(args.data, dtype={**types, **given} or None, **options)
-        except SchemaError as err:  # read_table names an unknown dtype column first: "dtype.<column>: ..."
-            absent = next((c for c in types if str(err).startswith(f"dtype.{c}: ")), None)
-            if absent is None:
-                raise
-            del types[absent]
+    return read_table(args.data, sep=_separator(args.sep), names=args.names.split(",") if args.names else None,
+                      encoding=args.encoding, dtype=given or None, dtype_if_present=saved or None)
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
