@@ -10,22 +10,27 @@ lives in :mod:`recstack.data.filters`, which knows nothing about configs.
 from __future__ import annotations
 
 import math
+from datetime import date, datetime, timezone
 from typing import Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from recstack._validation import StrictModel, key_error
 
 __all__ = ["FilterConfig", "RowCondition"]
 
 Scalar = str | int | float | bool
+Bound = int | float | datetime | date
+"""A ``min``/``max``: a number, or a date / datetime (YAML's ``2020-01-31``, or an ISO string)."""
 
 
 class RowCondition(StrictModel):
     """What a column's value must satisfy for its row to be kept (all given keys at once).
 
     Attributes:
-        min / max: inclusive bounds on a numeric column (``rating: {min: 4}`` keeps 4 and 5).
+        min / max: inclusive bounds on a numeric column (``rating: {min: 4}`` keeps 4 and 5), or
+            dates / datetimes (``2020-01-31``, ``2020-01-31T12:00:00Z``; an ISO string too) on a
+            column of times or of Unix seconds; a time without a zone is UTC, a date its midnight.
         in_ (``in`` in YAML): the row's value is one of these.
         not_in: the row's value is none of these.
 
@@ -36,10 +41,26 @@ class RowCondition(StrictModel):
 
     model_config = ConfigDict(**StrictModel.model_config, serialize_by_alias=True, validate_by_name=True)
 
-    min: int | float | None = None
-    max: int | float | None = None
+    min: Bound | None = None
+    max: Bound | None = None
     in_: list[Scalar | None] | None = Field(default=None, alias="in", min_length=1)
     not_in: list[Scalar | None] | None = Field(default=None, min_length=1)
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _iso(cls, value: Any) -> Any:
+        """An ISO date or datetime string (as a saved model's JSON holds them) as a date; anything
+        but a number or a date is refused here, in one message rather than one per type."""
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value is None or number or isinstance(value, date):
+            return value
+        for parse in (date.fromisoformat, datetime.fromisoformat) if isinstance(value, str) else ():
+            try:
+                return parse(value)
+            except ValueError:
+                pass
+        raise ValueError("Input should be a valid number (unquoted) or an ISO date or time (2020-01-31, "
+                         "2020-01-31T12:00:00)")
 
     @model_validator(mode="after")
     def _coherent(self) -> RowCondition:
@@ -48,11 +69,15 @@ class RowCondition(StrictModel):
                              "column from data.filter.rows")
         for name in ("min", "max"):
             value = getattr(self, name)
-            if value is not None and not math.isfinite(value):
+            if isinstance(value, (int, float)) and not math.isfinite(value):
                 raise key_error(name, "must be a finite number", value)
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise key_error("min", f"{self.min} is above max {self.max}, so no row could be kept; swap them",
-                            self.min)
+        if self.min is not None and self.max is not None:
+            low, high = _comparable(self.min), _comparable(self.max)
+            if type(low) is not type(high):
+                raise key_error("min", f"{self.min} and max {self.max} must both be numbers or both dates", self.min)
+            if low > high:  # type: ignore[operator]  # both numbers or both datetimes
+                raise key_error("min", f"{self.min} is above max {self.max}, so no row could be kept; swap them",
+                                self.min)
         for name, values in (("in", self.in_), ("not_in", self.not_in)):
             if values is not None and any(isinstance(v, float) and math.isnan(v) for v in values):
                 raise key_error(name, "NaN matches no value; write null for a missing cell (missing cells fail "
@@ -63,6 +88,14 @@ class RowCondition(StrictModel):
     def keys_given(self) -> list[str]:
         """The condition's keys, in YAML spelling (``in``, not ``in_``), for messages."""
         return [k for k in ("min", "max", "in", "not_in") if getattr(self, "in_" if k == "in" else k) is not None]
+
+
+def _comparable(bound: Bound) -> float | datetime:
+    """A number as a float, a date as an aware datetime (no zone: UTC; a date: its midnight)."""
+    if not isinstance(bound, date):
+        return float(bound)
+    at = bound if isinstance(bound, datetime) else datetime(bound.year, bound.month, bound.day)
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
 class FilterConfig(StrictModel):

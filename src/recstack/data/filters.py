@@ -10,7 +10,8 @@ errors name (``data.filter``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
@@ -19,7 +20,8 @@ import pandas as pd
 from recstack.errors import ConfigError, DataError
 from recstack.preprocessing.keys import key_codes
 
-__all__ = ["DTYPE_HINT", "Condition", "k_core", "k_core_mask", "row_filter", "row_filter_masks"]
+__all__ = ["DTYPE_HINT", "Condition", "k_core", "k_core_mask", "keep_rows", "row_filter", "row_filter_masks",
+           "unknown_column"]
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +30,13 @@ DTYPE_HINT = "data.train.dtype: {{{column}: float}}"
 
 
 class Condition(Protocol):
-    """A column's condition: inclusive numeric bounds and value lists; ``None`` = not set."""
+    """A column's condition: inclusive bounds (numbers, or dates / datetimes: see
+    :func:`row_filter_masks`) and value lists; ``None`` = not set."""
 
     @property
-    def min(self) -> int | float | None: ...
+    def min(self) -> int | float | date | None: ...
     @property
-    def max(self) -> int | float | None: ...
+    def max(self) -> int | float | date | None: ...
     @property
     def in_(self) -> Sequence[Any] | None: ...
     @property
@@ -123,6 +126,81 @@ def _isin(values: pd.Series, listed: Sequence[Any]) -> np.ndarray:
     return hit
 
 
+_EPOCH = pd.Timestamp(0, tz="UTC")
+_UNIX_SECONDS = (86_400, 1e11)
+"""Where the largest value of a column read as Unix seconds must lie: after 1970-01-02, before
+the year 5138 (larger: milliseconds or finer; smaller: years, days or counts, not seconds)."""
+
+
+def _shown(limit: Any) -> str:
+    return limit.isoformat() if isinstance(limit, date) else str(limit)
+
+
+def _time_limit(values: pd.Series, limit: date, key: str, column: str, where: str) -> pd.Timestamp | float:
+    """A date bound as the column compares it: a Timestamp for a column of times (no zone on
+    either side: UTC), Unix seconds (UTC) for a column of numbers.
+
+    Raises:
+        ConfigError: the column holds neither times nor numbers that can be Unix seconds.
+    """
+    at = pd.Timestamp(limit)  # a date: its midnight
+    utc = at.tz_convert("UTC") if at.tzinfo is not None else at.tz_localize("UTC")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return utc if getattr(values.dtype, "tz", None) is not None else utc.tz_localize(None)
+    shown = f"{key}: {_shown(limit)} is a date, but column {column!r} of {where}"
+    if not _numeric(values) or pd.api.types.is_bool_dtype(values.dtype):
+        raise ConfigError(f"{shown} holds {values.dtype} values, not times; a date bounds a column of times "
+                          "(datetime64, e.g. from Parquet) or of Unix seconds (numbers, as ML-100K's timestamp); "
+                          "text dates are not parsed: give such a column as Unix seconds, or bound it with in / "
+                          "not_in")
+    cells = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    present = cells[~np.isnan(cells)]
+    largest = float(np.abs(present).max()) if len(present) else None
+    if largest is not None and not _UNIX_SECONDS[0] <= largest < _UNIX_SECONDS[1]:
+        unit = "milliseconds or finer" if largest >= _UNIX_SECONDS[1] else "years, days or counts"
+        raise ConfigError(f"{shown} holds numbers up to {largest:g}, which are not Unix seconds (they look like "
+                          f"{unit}); a date compares with a column of numbers as seconds since 1970-01-01 UTC: "
+                          "bound this column with numbers in its own unit")
+    return float((utc - _EPOCH).total_seconds())
+
+
+def _bound_mask(values: pd.Series, bound: str, limit: int | float | date, key: str, column: str, where: str,
+                dtype_hint: str | None) -> np.ndarray:
+    """The rows whose cell is at or above (``min``) / at or below (``max``) ``limit``."""
+    key = f"{key}.{bound}"
+    if isinstance(limit, date):
+        limit = _time_limit(values, limit, key, column, where)
+    elif pd.api.types.is_datetime64_any_dtype(values.dtype):
+        raise ConfigError(f"{key}: column {column!r} of {where} holds times ({values.dtype}), and {limit} is a "
+                          f"number: give {bound} as a date or time (2020-01-31, 2020-01-31T12:00:00)")
+    elif not _numeric(values):
+        fix = (dtype_hint or DTYPE_HINT).format(column=column)
+        text = _text_cells(values)
+        if text is not None:  # numbers but for a few cells ("four", "n.a."): name the first
+            raise ConfigError(f"{key}: column {column!r} of {where} holds numbers, but row {text[0]} "
+                              f"holds {values.iloc[text[0]]!r} ({text[1]} of {len(values)} cells "
+                              f"{'is' if text[1] == 1 else 'are'} not a number), so the column is read as "
+                              f"text and {bound}: {limit} compares nothing; fix or empty those cells, then "
+                              f"read the column as numbers ({fix})")
+        raise ConfigError(f"{key}: column {column!r} of {where} holds {values.dtype} values, not "
+                          f"numbers, so {bound}: {limit} compares nothing; use in / not_in for text, or "
+                          f"read the column as numbers ({fix})")
+    passed = values >= limit if bound == "min" else values <= limit  # NaN compares False: dropped
+    return passed.to_numpy(dtype=bool, na_value=False)
+
+
+def unknown_column(key: str, column: str, where: str, columns: Mapping[str, Iterable[Any]],
+                   hint: str | None = None) -> ConfigError:
+    """The error for a condition on a column no table has: ``columns`` lists, per table that
+    could hold it (``""``: the one ``where`` names; else a name such as ``data.join.users``), its
+    columns."""
+    listed = "; ".join(f"{name + ' ' if name else ''}columns: {sorted(map(str, cols))}"
+                       for name, cols in columns.items())
+    joined = " or of a data.join table" if len(columns) > 1 else ""
+    return ConfigError(f"{key}: {column!r} is not a column of {where}{joined}; {listed}"
+                       + (f" ({hint})" if hint else ""))
+
+
 def row_filter_masks(table: pd.DataFrame, rows: Mapping[str, Condition], *, config_key: str = "data.filter",
                      where: str = "the interactions", missing_hint: str | None = None,
                      dtype_hint: str | None = None) -> dict[str, np.ndarray]:
@@ -132,45 +210,27 @@ def row_filter_masks(table: pd.DataFrame, rows: Mapping[str, Condition], *, conf
     holds ``None`` (``null``), which matches missing cells. Values compare as pandas ``isin``
     does (``4`` matches ``4.0``); a listed value of another kind than the column's cells (the
     text ``"4"`` on numbers, ``4`` or ``true`` on text) is an error, not a silent no-match.
-    ``missing_hint``: what the missing-column error suggests (default: that ``data.join``
-    columns cannot be filtered). ``dtype_hint``: how to read a column as numbers, with
-    ``{column}`` (default :data:`DTYPE_HINT`, the ``data.train.dtype`` key).
+    A date or datetime ``min``/``max`` bounds a column of times (no zone: UTC; a date: its
+    midnight) or of Unix seconds (numbers: the date is turned into seconds since 1970-01-01 UTC).
+    ``missing_hint``: what the missing-column error adds. ``dtype_hint``: how to read a column
+    as numbers, with ``{column}`` (default :data:`DTYPE_HINT`, the ``data.train.dtype`` key).
 
     Raises:
         ConfigError: a column that ``table`` lacks (``data.filter.rows.<column>``, listing the
             columns), ``min``/``max`` on a column that holds no numbers
-            (``data.filter.rows.<column>.min``), a listed value of the wrong kind (``...in``).
+            (``data.filter.rows.<column>.min``), a number on times, a date on a column that holds
+            neither times nor Unix seconds, a listed value of the wrong kind (``...in``).
     """
     masks: dict[str, np.ndarray] = {}
     for column, cond in rows.items():
         key = f"{config_key}.rows.{column}"
         if column not in table.columns:
-            raise ConfigError(f"{key}: {column!r} is not a column of {where}; columns: "
-                              f"{sorted(map(str, table.columns))} ("
-                              f"{missing_hint or 'filters read the interactions, not data.join tables'})")
+            raise unknown_column(key, column, where, {"": table.columns}, missing_hint)
         values = table[column]
         keep = np.ones(len(table), dtype=bool)
         for bound, limit in (("min", cond.min), ("max", cond.max)):
-            if limit is None:
-                continue
-            if pd.api.types.is_datetime64_any_dtype(values.dtype):
-                raise ConfigError(f"{key}.{bound}: column {column!r} of {where} holds dates ({values.dtype}), and "
-                                  f"{bound} takes a number: give the column as numbers (e.g. Unix seconds, as "
-                                  "ML-100K's timestamp) to bound it")
-            if not _numeric(values):
-                fix = (dtype_hint or DTYPE_HINT).format(column=column)
-                text = _text_cells(values)
-                if text is not None:  # numbers but for a few cells ("four", "n.a."): name the first
-                    raise ConfigError(f"{key}.{bound}: column {column!r} of {where} holds numbers, but row {text[0]} "
-                                      f"holds {values.iloc[text[0]]!r} ({text[1]} of {len(values)} cells "
-                                      f"{'is' if text[1] == 1 else 'are'} not a number), so the column is read as "
-                                      f"text and {bound}: {limit} compares nothing; fix or empty those cells, then "
-                                      f"read the column as numbers ({fix})")
-                raise ConfigError(f"{key}.{bound}: column {column!r} of {where} holds {values.dtype} values, not "
-                                  f"numbers, so {bound}: {limit} compares nothing; use in / not_in for text, or "
-                                  f"read the column as numbers ({fix})")
-            passed = values >= limit if bound == "min" else values <= limit  # NaN compares False: dropped
-            keep &= passed.to_numpy(dtype=bool, na_value=False)
+            if limit is not None:
+                keep &= _bound_mask(values, bound, limit, key, column, where, dtype_hint)
         for name, listed in (("in", cond.in_), ("not_in", cond.not_in)):
             if listed is not None:
                 _check_kinds(f"{key}.{name}", column, values, listed, where, dtype_hint)
@@ -185,12 +245,30 @@ def _empty_error(config_key: str, where: str, total: int, detail: str) -> DataEr
                      f"filter in {config_key}")
 
 
+def keep_rows(table: pd.DataFrame, masks: Mapping[str, np.ndarray], *, config_key: str = "data.filter",
+              where: str = "the interactions") -> pd.DataFrame:
+    """``table`` without the rows a mask of ``masks`` (per column, as :func:`row_filter_masks`
+    gives) drops, index reset; logs one info line with the rows kept and those each column's
+    rule drops (counted alone, so a row two rules drop counts for both).
+
+    Raises:
+        DataError: no row is kept, naming ``config_key`` and the counts.
+    """
+    keep = np.logical_and.reduce(list(masks.values())) if masks else np.ones(len(table), dtype=bool)
+    kept = int(keep.sum())
+    detail = ", ".join(f"rows.{c} drops {int((~m).sum())}" for c, m in masks.items())
+    if kept == 0 and len(table):
+        raise _empty_error(config_key, where, len(table), detail)
+    log.info("%s: %s: kept %d of %d rows, dropped %d (%s)", config_key, where, kept, len(table), len(table) - kept,
+             detail)
+    return table[keep].reset_index(drop=True) if kept < len(table) else table
+
+
 def row_filter(table: pd.DataFrame, rows: Mapping[str, Condition], *, config_key: str = "data.filter",
                where: str = "the interactions", missing_hint: str | None = None,
                dtype_hint: str | None = None) -> pd.DataFrame:
-    """``table`` without the rows a condition of ``rows`` fails (see :func:`row_filter_masks`),
-    index reset; logs one info line with the rows kept and those each column's rule drops
-    (counted alone, so a row two rules drop counts for both).
+    """``table`` without the rows a condition of ``rows`` fails (see :func:`row_filter_masks`
+    and :func:`keep_rows`); ``table`` itself when ``rows`` is empty.
 
     Raises:
         ConfigError: see :func:`row_filter_masks`.
@@ -200,14 +278,7 @@ def row_filter(table: pd.DataFrame, rows: Mapping[str, Condition], *, config_key
         return table
     masks = row_filter_masks(table, rows, config_key=config_key, where=where, missing_hint=missing_hint,
                              dtype_hint=dtype_hint)
-    keep = np.logical_and.reduce(list(masks.values())) if masks else np.ones(len(table), dtype=bool)
-    kept = int(keep.sum())
-    detail = ", ".join(f"rows.{c} drops {int((~m).sum())}" for c, m in masks.items())
-    if kept == 0 and len(table):
-        raise _empty_error(config_key, where, len(table), detail)
-    log.info("%s: %s: kept %d of %d rows, dropped %d (%s)", config_key, where, kept, len(table), len(table) - kept,
-             detail)
-    return table[keep].reset_index(drop=True) if kept < len(table) else table
+    return keep_rows(table, masks, config_key=config_key, where=where)
 
 
 def _key_codes(values: pd.Series) -> np.ndarray:

@@ -12,7 +12,8 @@ from tests.conftest import small_config
 
 @pytest.mark.parametrize("overrides, message", [
     ({"data.filter": {"rows": {"rating": {"min": "4"}}}},
-     "data.filter.rows.rating.min: Input should be a valid integer or a valid number (got '4')"),
+     "data.filter.rows.rating.min: Input should be a valid number (unquoted) or an ISO date or time (2020-01-31, "
+     "2020-01-31T12:00:00) (got '4')"),
     ({"features.age": {"type": "numeric", "fill": "x"}},  # before: features.age.fill.float: ...; ...literal[...]
      "features.age.fill: Input should be a valid number or 'mean' or 'median' (got 'x')"),
 ])

@@ -65,11 +65,12 @@ def test_nan_in_a_list_points_to_null():
         FilterConfig.model_validate({"rows": {"score": {"not_in": [float("nan")]}}})
 
 
-def test_min_on_a_date_column_says_it_takes_numbers():
+def test_a_number_on_a_column_of_times_asks_for_a_date():
     table = pd.DataFrame({"when": pd.to_datetime([880000000, 890000000], unit="s")})
     with pytest.raises(ConfigError, match=r"^data\.filter\.rows\.when\.min: column 'when' of the interactions holds "
-                       r"dates \(datetime64\[\w+\]\), and min takes a number"):
+                       r"times \(datetime64\[\w+\]\), and 880000000 is a number: give min as a date or time"):
         row_filter(table, rows("rows: {when: {min: 880000000}}").rows)
+    assert len(row_filter(table, rows("rows: {when: {min: 1998-03-14}}").rows)) == 1  # 890000000: 1998-03-15
 
 
 def test_a_k_core_that_empties_the_table_says_how_far_off_it_is():
