@@ -6,22 +6,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
 
+from recstack.artifacts.query_ids import StoredIds
 from recstack.artifacts.requests import (
     check_result_size, frame, id_list, mapping_rows, rows_table, undescribed_rows,
 )
 from recstack.errors import ConfigError
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
-from recstack.preprocessing._cells import check_labels, exact_integers, plain_value
-from recstack.preprocessing.keys import KeyIndex
+from recstack.preprocessing._cells import plain_value
 
-__all__ = ["COLD_START", "QueryEncoder", "QueryInput", "embed_rows", "fill_missing", "warn_unused_columns"]
+__all__ = ["COLD_START", "QueryEncoder", "QueryInput", "QueryRows", "embed_rows", "fill_missing",
+           "warn_unused_columns"]
 
 logger = logging.getLogger("recstack.artifacts.recommender")  # the Recommender's messages, as before
 
@@ -30,6 +31,16 @@ COLD_START = ("average", "oov")
 AVERAGE_CHUNK = 8192  # known users embedded at once for the average query
 COLD_NAMED = 5  # cold IDs a cold-start warning names
 _INT = re.compile(r"0|-?[1-9][0-9]*")  # an integer as canonical keys write it ("42"; not "042", "+42", "-0")
+
+
+class QueryRows(NamedTuple):
+    """A request's query rows and where its IDs were found, from one lookup that answering,
+    echoing the IDs and the cold-start warning all reuse (a request is looked up once)."""
+
+    table: pd.DataFrame  # the raw rows, completed from the stored rows
+    known: np.ndarray  # (n,) each row's position among the known users, -1: unknown
+    side: np.ndarray  # (n,) its row among the users-table rows, -1: none (a known user has none)
+    cold: np.ndarray  # (n,) bool: unknown, and nothing but the ID describes it
 
 
 class QueryEncoder:
@@ -55,24 +66,19 @@ class QueryEncoder:
         self.known_queries = known_queries
         self.history_column = history_column
         self.side_queries = side_queries
-        # one index over the known users, then the users-table rows: a request's IDs are
-        # canonicalised once (the first row of a key wins: a known user before a users-table row);
-        # lenient: models saved before IDs were checked may hold a missing or repeated ID
-        self._n_known = 0 if known_queries is None else len(known_queries)
-        ids = [t[query_column] for t in (known_queries, side_queries) if t is not None and len(t)]
-        self._ids = None if not ids else KeyIndex(
-            ids[0] if len(ids) == 1 else pd.concat([i.astype(object) for i in ids], ignore_index=True),
-            column=query_column, lenient=True)
+        self.stored = StoredIds(  # one index: a request's IDs are canonicalised once
+            None if known_queries is None else known_queries[query_column],
+            None if side_queries is None else side_queries[query_column], column=query_column)
         self._average: torch.Tensor | None = None
 
     @property
     def query_features(self) -> list[str]:
         return list(self.model.config.query)
 
-    def table(self, queries: QueryInput) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    def table(self, queries: QueryInput) -> QueryRows:
         """Raw query rows, completed from the stored rows (a known user's training row; an
-        unseen user's users-table row); per row, its position among known queries (-1:
-        unknown); and which rows are cold (unknown, and nothing but the ID describes them)."""
+        unseen user's users-table row), with each row's place among the known users and the
+        users-table rows, and which rows are cold (:class:`QueryRows`)."""
         if isinstance(queries, pd.DataFrame):
             table = queries.reset_index(drop=True)
         elif isinstance(queries, Mapping):
@@ -100,8 +106,8 @@ class QueryEncoder:
             raise ConfigError("no queries given")
         given = set(map(str, table.columns))
         none = np.full(len(table), -1)
-        pos, side = (self._lookup(table[self.query_column].tolist()) if self.query_column in table.columns
-                     else (none, none))
+        pos, side = (self.stored.lookup(table[self.query_column].tolist()) if self.query_column in table.columns
+                     else (none, none))  # the request's one lookup: QueryRows carries it to the echo
         unknown = pos < 0
         if (side >= 0).any() and self.side_queries is not None:
             # users of the users table that training never saw: their side columns, as evaluation joins them
@@ -111,7 +117,7 @@ class QueryEncoder:
         table = self._complete_known_rows(table, pos)
         self._warn_unused_columns(given)
         self._warn_missing_columns(table, given, cold)
-        return table, pos, cold
+        return QueryRows(table, pos, side, cold)
 
     def _warn_unused_columns(self, given: set[str]) -> None:
         """Query rows with a column the model does not read (a typo such as ``agee``) get a
@@ -139,7 +145,7 @@ class QueryEncoder:
         """``(n,)`` bool: IDs with stored query features: seen in training, or rows of the
         users tables (``data.join`` on the user column) that training never saw, when those
         rows hold ``columns`` (a training row holds every query column)."""
-        known, side = self._lookup(ids)
+        known, side = self.stored.lookup(ids)
         found = known >= 0
         if self.side_queries is not None and set(columns) <= set(map(str, self.side_queries.columns)):
             held = side >= 0
@@ -179,17 +185,7 @@ class QueryEncoder:
 
     def known_positions(self, ids: list[Any]) -> np.ndarray:
         """``(n,)`` each ID's row among the known users, ``-1`` where training never saw it."""
-        return self._lookup(ids)[0]
-
-    def _lookup(self, ids: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-        """``(known, side)``: each ID's row among the known users and among the users-table rows
-        (``-1`` where absent; a known user has no side row), from one check of the IDs' types
-        and one canonicalisation."""
-        check_labels(pd.Series(ids, dtype=object), column=self.query_column, where=" in the request")
-        if self._ids is None:
-            return np.full(len(ids), -1), np.full(len(ids), -1)
-        at = self._ids.positions(ids, column=self.query_column)
-        return np.where(at < self._n_known, at, -1), np.where(at >= self._n_known, at - self._n_known, -1)
+        return self.stored.lookup(ids)[0]
 
     def fill_missing(self, table: pd.DataFrame) -> pd.DataFrame:
         """Adds absent query columns as missing cells, so unseen users still get an answer."""
@@ -224,14 +220,15 @@ class QueryEncoder:
         return self.known_queries is not None and len(self.known_queries) > 0
 
     def encode(self, queries: QueryInput, cold_start: str, per_query: tuple[int, str] | None = None,
-               *, tell_cold: bool = True) -> tuple[pd.DataFrame, np.ndarray, torch.Tensor]:
-        """Query rows, their known positions and their vectors, cold rows per ``cold_start``.
+               *, tell_cold: bool = True) -> tuple[QueryRows, torch.Tensor]:
+        """Query rows (:meth:`table`) and their vectors, cold rows per ``cold_start``.
         ``per_query``: result rows per query and what sets them, checked against
         ``MAX_RESULT_ROWS`` before any query is embedded. ``tell_cold``: one warning naming the
         cold rows (off for callers that report them themselves, as an evaluation does)."""
         if cold_start not in COLD_START:
             raise ConfigError(f"cold_start must be one of {list(COLD_START)}, got {cold_start!r}")
-        table, pos, cold = self.table(queries)
+        rows = self.table(queries)
+        table, cold = rows.table, rows.cold
         if per_query is not None:
             check_result_size(len(table), *per_query)
         average = cold_start == "average" and bool(cold.any())
@@ -242,54 +239,44 @@ class QueryEncoder:
             )
             average = False
         elif tell_cold and cold.any():
-            self._warn_cold(table, cold, average)
+            self._warn_cold(rows, average)
         if not average:
-            return table, pos, self.embed(self.fill_missing(table))
+            return rows, self.embed(self.fill_missing(table))
         # cold rows never reach the model, so they need no feature values or defaults
         warm = np.flatnonzero(~cold)
         avg = self.average()
         q = avg.expand(len(table), -1).clone()
         if warm.size:
             q[torch.as_tensor(warm)] = self.embed(self.fill_missing(table.iloc[warm].reset_index(drop=True)))
-        return table, pos, q
+        return rows, q
 
-    def _warn_cold(self, table: pd.DataFrame, cold: np.ndarray, average: bool) -> None:
+    def _warn_cold(self, rows: QueryRows, average: bool) -> None:
         """One warning per request with cold rows: how many, the first IDs, how they were
         answered and how to tell them apart (an unknown user is answered silently otherwise)."""
-        ids = self.echo_ids(table[self.query_column][cold]).tolist() if self.query_column in table.columns else []
+        first = np.flatnonzero(rows.cold)[: COLD_NAMED + 1]  # named ones, and whether more follow
+        ids = (self.stored.echo(rows.table[self.query_column].iloc[first], rows.known[first], rows.side[first]).tolist()
+               if self.query_column in rows.table.columns else [])
         named = ", ".join(map(str, ids[:COLD_NAMED])) + (", ..." if len(ids) > COLD_NAMED else "")
         where = " nor in the users table" if self.side_queries is not None else ""
         how = ("as the average known user (cold_start='average'; 'oov' answers them through the model's OOV rows)"
                if average else "through the OOV embedding (cold_start='oov')")
         logger.warning("%d of %d queries are cold starts (%s%s: not seen in training%s, no query features given): "
                        "answered %s; Recommender.is_known and has_features tell such IDs apart",
-                       int(cold.sum()), len(table), self.query_column, f" {named}" if named else "", where, how)
+                       int(rows.cold.sum()), len(rows.table), self.query_column, f" {named}" if named else "",
+                       where, how)
 
-    def echo_ids(self, ids: pd.Series) -> np.ndarray:
-        """``(n,)`` object: each query ID for an answer's query column, as the request gave it,
-        but a whole float below 2**53 (pandas makes an integer column float when a row has no
-        ID) as the training table spelled that ID (a users-table row's spelling for its users;
-        an unknown one as an integer when the column holds integers). From 2**53 on, float64 has
-        rounded the ID (the lookup keys it as the rounded integer): it stays the float given."""
-        out = ids.to_numpy(dtype=object).copy()
-        if ids.dtype == object:
-            floats = np.fromiter((isinstance(v, (float, np.floating)) for v in out), dtype=bool, count=len(out))
-        else:
-            floats = np.full(len(out), pd.api.types.is_float_dtype(ids.dtype))
-        f = np.zeros(len(out))
-        f[floats] = out[floats].astype(np.float64)
-        rows = np.flatnonzero(floats & exact_integers(f))
-        stored = [t[self.query_column] for t in (self.known_queries, self.side_queries) if t is not None]
-        if rows.size == 0 or not stored:
-            return out
-        whole = [int(v) for v in f[rows]]
-        known, side = self._lookup(whole)
-        integers = any(pd.api.types.is_integer_dtype(c.dtype) or pd.api.types.infer_dtype(c) == "integer"
-                       for c in stored)
-        spelled = [stored[0].iat[k] if k >= 0 else stored[-1].iat[s] if s >= 0 else w if integers else out[r]
-                   for k, s, w, r in zip(known.tolist(), side.tolist(), whole, rows.tolist())]
-        out[rows] = [plain_value(v) for v in spelled]  # plain Python, as JSON writes it
-        return out
+    def labels(self, rows: QueryRows) -> dict[str, np.ndarray]:
+        """Output columns naming each query: its ID (:meth:`StoredIds.echo`); when a row has none,
+        every row also gets its position in the request (``query_row``), and the ID stays
+        empty, never made up."""
+        table = rows.table
+        if self.query_column not in table.columns:
+            return {self.query_column: np.full(len(table), None, dtype=object), "query_row": np.arange(len(table))}
+        ids = table[self.query_column]
+        labels = {self.query_column: self.stored.echo(ids, rows.known, rows.side)}  # 1.0 of a float column as 1
+        if ids.isna().any():
+            labels["query_row"] = np.arange(len(table))
+        return labels
 
 
 def _fill_from(table: pd.DataFrame, stored: pd.DataFrame, pos: np.ndarray, id_column: str) -> pd.DataFrame:

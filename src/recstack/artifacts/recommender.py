@@ -182,7 +182,8 @@ class Recommender:
         """
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
-        table, pos, q = self.queries.encode(queries, cold_start, (min(int(k), len(self.candidate_ids)), "k"))
+        asked, q = self.queries.encode(queries, cold_start, (min(int(k), len(self.candidate_ids)), "k"))
+        table, pos = asked.table, asked.known
         blank = (q == 0).all(dim=1) if q.numel() else torch.zeros(0, dtype=torch.bool)
         if blank.any():  # e.g. a known user's history given as [] (an unknown user's would be cold)
             logger.warning("%d of %d queries have a zero query vector: every candidate scores the same and "
@@ -205,7 +206,7 @@ class Recommender:
         starts = np.repeat(np.cumsum(counts) - counts, counts)  # each row's first output row
         return frame(
             {
-                **{name: np.repeat(v, counts) for name, v in self._query_labels(table).items()},
+                **{name: np.repeat(v, counts) for name, v in self.queries.labels(asked).items()},
                 "rank": np.arange(len(flat_idx)) - starts + 1,
                 self.candidate_column: self._candidate_array()[flat_idx],
                 "score": scores[valid].numpy().astype(float),
@@ -244,7 +245,8 @@ class Recommender:
         (memory ``chunk_size x C`` floats).
         """
         items = id_list(items, "items")
-        table, pos, q = self.queries.encode(queries, cold_start, tell_cold=False)  # evaluation tells of them
+        asked, q = self.queries.encode(queries, cold_start, tell_cold=False)  # evaluation tells of them
+        table, pos = asked.table, asked.known
         if len(items) != len(table):
             raise ConfigError(f"rank: {len(items)} items for {len(table)} query rows; give one item per row")
         if not isinstance(chunk_size, (int, np.integer)) or isinstance(chunk_size, bool) or chunk_size < 1:
@@ -282,14 +284,15 @@ class Recommender:
         if CandidateRows.given_as_rows(candidates):
             return self._score_rows(queries, candidates, cold_start)
         candidates = id_list(candidates, "candidates")
-        table, _, q = self.queries.encode(queries, cold_start, (len(candidates), "the number of candidates"))
+        asked, q = self.queries.encode(queries, cold_start, (len(candidates), "the number of candidates"))
+        table = asked.table
         rows = self._cand_pos.positions(candidates, column="candidates")
         emb = self.index.embeddings[torch.as_tensor(np.maximum(rows, 0))]
         s = (q @ emb.T).numpy().astype(float)
         s[:, rows < 0] = np.nan
         return pd.DataFrame(
             {
-                **{name: np.repeat(v, len(candidates)) for name, v in self._query_labels(table).items()},
+                **{name: np.repeat(v, len(candidates)) for name, v in self.queries.labels(asked).items()},
                 self.candidate_column: list(candidates) * len(table),
                 "score": s.reshape(-1),
             }
@@ -298,26 +301,16 @@ class Recommender:
     def _score_rows(self, queries: QueryInput, candidates: Any, cold_start: str) -> pd.DataFrame:
         """:meth:`score` of raw candidate rows: embedded by the candidate tower, not looked up."""
         rows = self.candidate_rows.table(candidates)
-        table, _, q = self.queries.encode(queries, cold_start, (len(rows), "the number of candidates"))
+        asked, q = self.queries.encode(queries, cold_start, (len(rows), "the number of candidates"))
+        table = asked.table
         s = (q @ self.candidate_rows.embed(rows).T).numpy().astype(float)
         return frame(
             {
-                **{name: np.repeat(v, len(rows)) for name, v in self._query_labels(table).items()},
+                **{name: np.repeat(v, len(rows)) for name, v in self.queries.labels(asked).items()},
                 **{name: np.tile(v, len(table)) for name, v in self.candidate_rows.labels(rows).items()},
                 "score": s.reshape(-1),
             }
         )
-
-    def _query_labels(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Output columns naming each query: its ID; when a row has none, every row also gets its
-        position in the request (``query_row``), and the ID stays empty, never made up."""
-        if self.query_column not in table.columns:
-            return {self.query_column: np.full(len(table), None, dtype=object), "query_row": np.arange(len(table))}
-        ids = table[self.query_column]
-        labels = {self.query_column: self.queries.echo_ids(ids)}  # 1.0 of a float column (a row without ID) as 1
-        if ids.isna().any():
-            labels["query_row"] = np.arange(len(table))
-        return labels
 
     def similar(self, item: Any, k: int = 10) -> pd.DataFrame:
         """Candidates closest to ``item`` by embedding dot product (the item itself excluded).

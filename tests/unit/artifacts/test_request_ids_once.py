@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import recstack.artifacts.queries as queries
+import recstack.artifacts.query_ids as query_ids
 import recstack.artifacts.requests as requests
 import recstack.preprocessing.keys as keys
 from recstack.artifacts.recommender import Recommender
@@ -38,7 +38,7 @@ def rec_side(rec: Recommender) -> Recommender:
 def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """Counts label checks (``check_labels``) and canonicalisations (``canonical_keys`` in lookups)."""
     counter: Counter[str] = Counter()
-    for module, name in ((queries, "check_labels"), (requests, "check_labels"), (keys, "canonical_keys")):
+    for module, name in ((query_ids, "check_labels"), (keys, "canonical_keys")):
         real = getattr(module, name)
 
         def counted(*args: Any, _name: str = name, _f: Any = real, **kwargs: Any) -> Any:
@@ -76,3 +76,16 @@ def test_ids_found_in_one_lookup_agree_with_each_table(rec_side):
     known = rec_side.known_queries["user_id"].tolist()
     assert pos.tolist() == [known.index(2), -1, known.index(1), -1]
     assert rec_side.is_known(np.array([5001, 1])).tolist() == [False, True]
+
+
+def test_float_ids_are_looked_up_once_for_the_answer_and_the_cold_warning(rec_side, calls, caplog):
+    """A float ID column (an integer column with a gap) is echoed as the stored IDs and named in
+    the cold-start warning from the request's one lookup, not looked up again for each."""
+    request = pd.DataFrame({"user_id": [1.0, 5000.0, np.nan, 99999.0, 2.0]})
+    with caplog.at_level("WARNING", logger="recstack.artifacts.recommender"):
+        got = rec_side.recommend(request, k=2)
+    assert calls == Counter(check_labels=1, canonical_keys=1)
+    echoed = got.drop_duplicates("query_row")["user_id"].tolist()
+    assert echoed[:2] == [1, 5000] and pd.isna(echoed[2]) and echoed[3:] == [99999, 2]
+    assert [type(v) for v in echoed[:2] + echoed[3:]] == [int] * 4
+    assert "(user_id 5000, nan, 99999: not seen in training nor in the users table" in caplog.text

@@ -40,7 +40,7 @@ def test_a_new_item_is_scored_from_its_features_and_echoes_its_id(trained):
     assert got.item_id.tolist() == [99999] * 3 and np.isfinite(got.score).all()
     assert rec.is_candidate([99999]).tolist() == [False]
     assert rec.score(USERS, [99999]).score.isna().all()  # the ID path: no stored embedding
-    q = rec.queries.encode(USERS, "average")[2]
+    q = rec.queries.encode(USERS, "average")[1]
     feats = rec.preprocessor.transform(pd.DataFrame({"item_id": [99999], "genres": [genres]}),
                                        features=["item_id", "genres"])
     with torch.no_grad():
