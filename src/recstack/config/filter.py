@@ -102,9 +102,10 @@ class FilterConfig(StrictModel):
     """Rows an experiment keeps, before any split, validation carving or history building.
 
     Attributes:
-        rows: per column of the interactions, a :class:`RowCondition`; applied to every
-            interactions table (``data.train``, ``data.test``, a dataset's splits, and
-            ``recstack evaluate``'s file unless ``--no-filter``), never to ``data.join`` tables.
+        rows: per column of the interactions (or of a ``data.join`` table, looked up by key), a
+            :class:`RowCondition`; applied to every interactions table (``data.train``,
+            ``data.test``, a dataset's splits, and ``recstack evaluate``'s file unless
+            ``--no-filter``), never to the ``data.join`` tables themselves.
         min_user_rows / min_item_rows: iterative k-core of the training rows: rows are dropped
             until every kept user (``data.user_column``) has at least ``min_user_rows`` rows and
             every kept item (``data.item_column``) at least ``min_item_rows``. ``1`` = off. Test

@@ -17,10 +17,10 @@ from recstack.data import leave_last_n, load_dataset, random_split, read_table, 
 from recstack.data._dtypes import NOT_WHOLE, TOO_LARGE, float_id_faults
 from recstack.errors import ConfigError, DataError, SchemaError
 from recstack.experiment.filtering import TEST_DTYPE_HINT, filter_rows, training_core
-from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, first_row, plain_value
+from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, factorize_keys, first_row, plain_value
 
 __all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_table", "join_side_tables", "load_tables",
-           "plan_joins", "read_source", "resolve_path", "side_table"]
+           "match_keys", "plan_joins", "read_source", "resolve_path", "side_table"]
 
 
 log = logging.getLogger(__name__)
@@ -186,14 +186,17 @@ def side_table(table: pd.DataFrame, key: str, name: str, path: str | None = None
     return SideTable(_side_rows(table, key, name)[0], key, path)
 
 
-def join_side_table(
-    left: pd.DataFrame, side: SideTable, name: str, *, columns: Collection[str] | None = None,
-    where: str = "the interactions", dtype_hint: str | None = None,
-) -> pd.DataFrame:
-    """Left join of side table ``name`` on its key; keys match canonically (1, 1.0 and "1" alike).
+def match_keys(left: pd.DataFrame, side: SideTable, name: str, *, where: str = "the interactions",
+               dtype_hint: str | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """How ``left``'s rows find their rows of side table ``name``, by canonical key (1, 1.0 and "1" alike).
 
-    ``columns``: the side columns to bring (default: all but the key). A brought column that
-    ``left`` already has is an error (one of the two would be lost silently).
+    Returns:
+        the side table's joinable rows (cleaned as :func:`side_table` does when it was built
+        otherwise), their canonical keys, and per row of ``left`` its row of the side table
+        (``-1``: no key, or a key the table lacks). Only ``left``'s distinct keys are looked up.
+
+    Raises:
+        SchemaError: ``left`` lacks the key column; no key of ``left`` is in the table.
     """
     on = side.key
     if on not in left.columns:
@@ -204,29 +207,47 @@ def join_side_table(
         rk = canonical_keys(right[on], column=on)
     if rk is None or pd.isna(rk).any() or not pd.Index(rk).is_unique:  # not built by side_table
         right, rk = _side_rows(right, on, name)
-    bring = [c for c in right.columns if c != on] if columns is None else [c for c in columns if c != on]
-    clash = [c for c in bring if c in left.columns]
-    if clash:
-        raise SchemaError(
-            f"data.join.{name}: column {', '.join(map(repr, clash))} is both in {where} and in the {name} table, "
-            f"so a feature reading it would silently get one of the two; rename it in one of them (for the "
-            f"{name} table: in the file, or with data.join.{name}.names, plus header: 0 when the file has a "
-            "header row)"
-        )
-    lk = canonical_keys(left[on], column=on)
-    matched = pd.Index(rk).get_indexer(lk) >= 0
-    present = pd.notna(lk)
-    if present.any() and not matched[present].any():
-        example = (plain_value(left[on].iloc[first_row(present)]), plain_value(right[on].iloc[0]) if len(right) else None)
+    codes, keys, _ = factorize_keys(left[on], column=on)
+    per_key = np.asarray(pd.Index(rk).get_indexer(pd.Index(keys, dtype=object)), dtype=np.int64)
+    rows = np.where(codes >= 0, per_key[np.maximum(codes, 0)], -1) if len(keys) else np.full(len(codes), -1)
+    present = codes >= 0
+    if present.any() and not (per_key >= 0).any():
+        example = (plain_value(left[on].iloc[first_row(present)]),
+                   plain_value(right[on].iloc[0]) if len(right) else None)
         raise SchemaError(
             f"data.join.{name}.key: no {on!r} value of {where} is in the {name} table (e.g. {example[0]!r} vs "
             f"{example[1]!r}). IDs match canonically: 1, 1.0 and '1' are one ID, but '0001' is not '1'; "
             + (dtype_hint or f"when IDs are zero-padded, read the column as text on both sides with dtype: "
                f"{{{on}: str}} (on data.train/data.test and on data.join.{name}); else check the key column")
         )
-    if (present & ~matched).any():
+    return right, rk, rows
+
+
+def join_side_table(
+    left: pd.DataFrame, side: SideTable, name: str, *, columns: Collection[str] | None = None,
+    where: str = "the interactions", dtype_hint: str | None = None,
+) -> pd.DataFrame:
+    """Left join of side table ``name`` on its key; keys match canonically (see :func:`match_keys`).
+
+    ``columns``: the side columns to bring (default: all but the key). A brought column that
+    ``left`` already has is an error (one of the two would be lost silently).
+    """
+    on = side.key
+    bring = [c for c in side.table.columns if c != on] if columns is None else [c for c in columns if c != on]
+    clash = [c for c in bring if c in left.columns]
+    if clash and on in left.columns:
+        raise SchemaError(
+            f"data.join.{name}: column {', '.join(map(repr, clash))} is both in {where} and in the {name} table, "
+            f"so a feature reading it would silently get one of the two; rename it in one of them (for the "
+            f"{name} table: in the file, or with data.join.{name}.names, plus header: 0 when the file has a "
+            "header row)"
+        )
+    right, rk, rows = match_keys(left, side, name, where=where, dtype_hint=dtype_hint)
+    lk = canonical_keys(left[on], column=on)
+    unmatched = pd.notna(lk) & (rows < 0)
+    if unmatched.any():
         log.warning("data.join.%s: %d of %d rows of %s have a %s not in the %s table; their %s columns are empty",
-                    name, int((present & ~matched).sum()), len(left), where, on, name, name)
+                    name, int(unmatched.sum()), len(left), where, on, name, name)
     merged = left.assign(_k=lk).merge(right[bring].assign(_k=rk), on="_k", how="left")
     return merged.drop(columns="_k")
 
@@ -328,18 +349,20 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
     assert cfg.train is not None
     train = read_source(cfg.train, base_dir, "data.train", config_key="data.train")[0]
     test = read_source(cfg.test, base_dir, "data.test", config_key="data.test")[0] if cfg.test is not None else None
-    # data.filter: conditions on each table as read, before the split; the k-core on the joined training rows
-    train = filter_rows(train, cfg, "data.train")
-    test = None if test is None else filter_rows(test, cfg, "data.test", dtype_hint=TEST_DTYPE_HINT)
-    if cfg.split is not None:
-        train, test = split_table(train, cfg)
     side: dict[str, SideTable] = {}
     for name, src in cfg.join.items():
         raw, path = read_source(src, base_dir, f"data.join.{name}", config_key=f"data.join.{name}")
         assert src.key is not None
         side[name] = side_table(raw, src.key, name, str(path))  # cleaned once: its warnings are given once
-        train = join_side_table(train, side[name], name, where="the training data (data.train)")
+    # data.filter: conditions on each table as read (a data.join column looked up by key), before the
+    # split; the k-core on the joined training rows
+    train = filter_rows(train, cfg, "data.train", joins=side)
+    test = None if test is None else filter_rows(test, cfg, "data.test", dtype_hint=TEST_DTYPE_HINT, joins=side)
+    if cfg.split is not None:
+        train, test = split_table(train, cfg)
+    for name, table in side.items():
+        train = join_side_table(train, table, name, where="the training data (data.train)")
         if test is not None:
-            test = join_side_table(test, side[name], name, where="the test data (data.test)")
+            test = join_side_table(test, table, name, where="the test data (data.test)")
     train = training_core(train, cfg)  # after the joins: data.item_column may be a join's column (a title)
     return Tables(train, test, joins=side, filtered=True)
