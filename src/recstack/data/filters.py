@@ -1,7 +1,8 @@
 """Row filters of interaction tables: value conditions per column and the iterative k-core.
 
-Both are vectorized (pandas comparisons, ``isin``, NumPy ``bincount`` over factorized codes):
-no per-row Python, so a million-row table is filtered in well under a second. The functions
+Both are vectorized (pandas comparisons, ``isin``, NumPy ``bincount`` over the canonical key
+codes of :func:`~recstack.preprocessing.keys.key_codes`): no per-row Python, so a million-row
+table is filtered in well under a second. Bounds may be dates: see :func:`row_filter_masks`. The functions
 take plain arguments (any object with ``min``/``max``/``in_``/``not_in`` attributes is a
 condition), so the data layer knows nothing about configs; ``config_key`` is the config path
 errors name (``data.filter``).
