@@ -154,9 +154,8 @@ def _time_limit(values: pd.Series, limit: date, key: str, column: str, where: st
                           "(datetime64, e.g. from Parquet) or of Unix seconds (numbers, as ML-100K's timestamp); "
                           "text dates are not parsed: give such a column as Unix seconds, or bound it with in / "
                           "not_in")
-    cells = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    present = cells[~np.isnan(cells)]
-    largest = float(np.abs(present).max()) if len(present) else None
+    low, high = values.min(), values.max()  # NaN / NA when no cell is present
+    largest = None if pd.isna(low) or pd.isna(high) else max(abs(float(low)), abs(float(high)))
     if largest is not None and not _UNIX_SECONDS[0] <= largest < _UNIX_SECONDS[1]:
         unit = "milliseconds or finer" if largest >= _UNIX_SECONDS[1] else "years, days or counts"
         raise ConfigError(f"{shown} holds numbers up to {largest:g}, which are not Unix seconds (they look like "

@@ -13,7 +13,7 @@ import yaml
 
 from recstack.config.filter import FilterConfig, RowCondition
 from recstack.data.filters import row_filter
-from recstack.errors import ConfigError
+from recstack.errors import ConfigError, DataError
 from tests.conftest import small_config
 
 DAY = 86_400
@@ -41,9 +41,13 @@ def test_a_date_bounds_a_column_of_unix_seconds(text, kept):
     assert out.timestamp.tolist() == SECONDS.timestamp[kept].tolist()
 
 
-def test_unix_seconds_with_empty_cells_read_as_floats():
-    table = pd.DataFrame({"timestamp": [JAN_1_1998 - 1.0, np.nan, JAN_1_1998 + 5.0]})
+@pytest.mark.parametrize("dtype", ["float64", "Int64"])
+def test_unix_seconds_with_empty_cells(dtype):
+    table = pd.DataFrame({"timestamp": pd.Series([JAN_1_1998 - 1, None, JAN_1_1998 + 5], dtype=dtype)})
     assert row_filter(table, rows("rows: {timestamp: {min: 1998-01-01}}").rows).timestamp.tolist() == [JAN_1_1998 + 5]
+    empty = pd.DataFrame({"timestamp": pd.Series([None, None], dtype=dtype)})  # no cell: dropped, not a crash
+    with pytest.raises(DataError, match=r"^data\.filter leaves the interactions empty"):
+        row_filter(empty, rows("rows: {timestamp: {max: 1998-01-01}}").rows)
 
 
 def test_a_date_bounds_a_column_of_times_with_or_without_a_zone():
