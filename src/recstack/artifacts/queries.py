@@ -79,6 +79,7 @@ class QueryEncoder:
         """Raw query rows, completed from the stored rows (a known user's training row; an
         unseen user's users-table row), with each row's place among the known users and the
         users-table rows, and which rows are cold (:class:`QueryRows`)."""
+        given_as = None  # a type error names the column of the rows given, or the argument of bare IDs
         if isinstance(queries, pd.DataFrame):
             table = queries.reset_index(drop=True)
         elif isinstance(queries, Mapping):
@@ -97,6 +98,7 @@ class QueryEncoder:
                 raise ConfigError("queries mix raw IDs and row dicts; give all IDs or all rows (e.g. {'user_id': 2})")
             else:
                 table = frame({self.query_column: list(queries)})  # bare IDs: rows that give nothing but the ID
+                given_as = "queries"
         else:
             raise ConfigError(
                 "queries must be an ID, a list of IDs, a row dict, a list of row dicts or a DataFrame; "
@@ -106,8 +108,8 @@ class QueryEncoder:
             raise ConfigError("no queries given")
         given = set(map(str, table.columns))
         none = np.full(len(table), -1)
-        pos, side = (self.stored.lookup(table[self.query_column].tolist()) if self.query_column in table.columns
-                     else (none, none))  # the request's one lookup: QueryRows carries it to the echo
+        pos, side = (self.stored.lookup(table[self.query_column].tolist(), given_as)  # the request's one lookup
+                     if self.query_column in table.columns else (none, none))  # (QueryRows carries it on)
         unknown = pos < 0
         if (side >= 0).any() and self.side_queries is not None:
             # users of the users table that training never saw: their side columns, as evaluation joins them
@@ -145,7 +147,7 @@ class QueryEncoder:
         """``(n,)`` bool: IDs with stored query features: seen in training, or rows of the
         users tables (``data.join`` on the user column) that training never saw, when those
         rows hold ``columns`` (a training row holds every query column)."""
-        known, side = self.stored.lookup(ids)
+        known, side = self.stored.lookup(ids, "ids")
         found = known >= 0
         if self.side_queries is not None and set(columns) <= set(map(str, self.side_queries.columns)):
             held = side >= 0
@@ -185,7 +187,7 @@ class QueryEncoder:
 
     def known_positions(self, ids: list[Any]) -> np.ndarray:
         """``(n,)`` each ID's row among the known users, ``-1`` where training never saw it."""
-        return self.stored.lookup(ids)[0]
+        return self.stored.lookup(ids, "ids")[0]
 
     def fill_missing(self, table: pd.DataFrame) -> pd.DataFrame:
         """Adds absent query columns as missing cells, so unseen users still get an answer."""

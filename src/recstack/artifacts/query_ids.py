@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recstack.artifacts.requests import check_ids
 from recstack.preprocessing._cells import check_labels, exact_integers, plain_value
 from recstack.preprocessing.keys import KeyIndex
 
@@ -37,11 +38,18 @@ class StoredIds:
             column=column, lenient=True)
         self._spellings: tuple[np.ndarray, np.ndarray, bool] | None = None
 
-    def lookup(self, ids: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    def lookup(self, ids: list[Any], given_as: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(known, side)``: each ID's row among the known users and among the users-table rows
         (``-1`` where absent; a known user has no side row), from one check of the IDs' types
-        and one canonicalisation."""
-        check_labels(pd.Series(ids, dtype=object), column=self.column, where=" in the request")
+        and one canonicalisation.
+
+        ``given_as``: the argument the caller passed the IDs in (``"ids"``), which a type error
+        names with the column (``ids (the user_id values)``); ``None``: the column of query rows
+        the caller gave (a DataFrame or row dicts), named as a column."""
+        if given_as is None:
+            check_labels(pd.Series(ids, dtype=object), column=self.column, where=" in the request")
+        else:
+            check_ids(ids, given_as, self.column)
         if self._index is None:
             return np.full(len(ids), -1), np.full(len(ids), -1)
         at = self._index.positions(ids, column=self.column)

@@ -132,7 +132,8 @@ class Recommender:
     def is_candidate(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: which raw IDs are in the candidate catalogue (the others cannot be
         recommended, and :meth:`rank` places them last)."""
-        return self._cand_pos.positions(id_list(ids, "ids"), column=self.candidate_column) >= 0
+        return self._cand_pos.positions(id_list(ids, "ids", column=self.candidate_column),
+                                        column=self.candidate_column) >= 0
 
     @property
     def side_queries(self) -> pd.DataFrame | None:
@@ -244,7 +245,7 @@ class Recommender:
         exclusion lists exist for one block only; ``chunk_size`` rows are scored at once
         (memory ``chunk_size x C`` floats).
         """
-        items = id_list(items, "items")
+        items = id_list(items, "items", column=self.candidate_column)
         asked, q = self.queries.encode(queries, cold_start, tell_cold=False)  # evaluation tells of them
         table, pos = asked.table, asked.known
         if len(items) != len(table):
@@ -283,7 +284,7 @@ class Recommender:
         """
         if CandidateRows.given_as_rows(candidates):
             return self._score_rows(queries, candidates, cold_start)
-        candidates = id_list(candidates, "candidates")
+        candidates = id_list(candidates, "candidates", column=self.candidate_column)
         asked, q = self.queries.encode(queries, cold_start, (len(candidates), "the number of candidates"))
         table = asked.table
         rows = self._cand_pos.positions(candidates, column="candidates")

@@ -10,16 +10,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recstack.errors import ConfigError
+from recstack.errors import ConfigError, SchemaError
 from recstack.features import Schema
 from recstack.metrics import build_exclusion
 from recstack.preprocessing import Preprocessor
-from recstack.preprocessing._cells import check_labels, text_safe_series
+from recstack.preprocessing._cells import _bad_labels, first_row, plain_value, text_safe_series
 from recstack.preprocessing.ragged import split_ragged
 
 MAX_RESULT_ROWS = 50_000_000  # rows one recommend()/score() call may return (a frame of ~2-4 GB)
 
-__all__ = ["MAX_RESULT_ROWS", "check_result_size", "frame", "history_exclusion", "id_list", "known_history_lengths", "mapping_rows", "rows_table", "split_history", "undescribed_rows"]
+__all__ = ["MAX_RESULT_ROWS", "check_ids", "check_result_size", "frame", "history_exclusion", "id_list", "known_history_lengths", "mapping_rows", "rows_table", "split_history", "undescribed_rows"]
 
 
 def frame(columns: Mapping[str, Any]) -> pd.DataFrame:
@@ -28,14 +28,14 @@ def frame(columns: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({k: text_safe_series(v) for k, v in columns.items()})
 
 
-def id_list(values: Any, what: str, *, check: bool = True) -> list[Any]:
+def id_list(values: Any, what: str, *, check: bool = True, column: str | None = None) -> list[Any]:
     """One raw ID, or an iterable of them, as a list (a string is one ID, not its characters).
 
-    ``check=False`` leaves the IDs' types to the caller's lookup, which checks them (once per request).
+    ``check=False`` leaves the IDs' types to the caller's lookup, which checks them (once per
+    request); ``column``: the raw column the IDs are values of, which a type error names.
 
     Raises:
-        SchemaError: an ID that is not a string, integer, float or boolean (bytes, dates,
-            complex numbers...), as fitting refuses it: it would match nothing, or the wrong ID.
+        SchemaError: an ID that is not a string, integer, float or boolean (:func:`check_ids`).
     """
     if isinstance(values, (str, bytes, int, float, np.integer, np.floating)):
         out = [values]
@@ -45,8 +45,37 @@ def id_list(values: Any, what: str, *, check: bool = True) -> list[Any]:
         except TypeError:
             raise ConfigError(f"{what} must be an ID or a list of IDs, got {type(values).__name__}") from None
     if check:
-        check_labels(pd.Series(out, dtype=object), column=what, where=" in the request")
+        check_ids(out, what, column)
     return out
+
+
+def check_ids(ids: list[Any], what: str, column: str | None = None) -> None:
+    """Refuses IDs a caller passed as a Python argument (``what``, e.g. ``"ids"``) that are not a
+    string, integer, float or boolean (bytes, dates, dicts...), as fitting refuses them: they
+    would match nothing, or the wrong ID. The error names the argument and the values' column
+    (``ids (the user_id values)``) and the entry, not a table column: the fix is to the value.
+
+    Raises:
+        SchemaError: naming the first such entry, its type and what to do.
+    """
+    bad = _bad_labels(pd.Series(ids, dtype=object))  # fitting's rule of what an ID may be
+    if not bad.any():
+        return
+    i = first_row(bad)
+    value = plain_value(ids[i])  # shown as Python writes it; its type as given (np.datetime64: datetime64)
+    if isinstance(value, (bytes, bytearray)):
+        shown = repr(value)
+        fix = f"decode it first, e.g. {shown if len(shown) <= 40 else 'value'}.decode('utf-8')"
+    elif isinstance(value, Mapping):
+        fix = "pass the ID the dict holds, not the dict"
+    elif isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
+        fix = f"pass one ID per entry, e.g. {what}=[1, 2], not lists of IDs"
+    else:
+        fix = "convert it first, e.g. to a string with str()"
+    named = f"{what} (the {column} values)" if column else what
+    which = f"entry {i} is {value!r:.60} (type {type(ids[i]).__name__}), not an ID" if len(ids) > 1 else (
+        f"{value!r:.60} (type {type(ids[i]).__name__}) is not an ID")
+    raise SchemaError(f"{named}: {which}; an ID is a string, integer, float or boolean, as in the training data; {fix}")
 
 
 def mapping_rows(values: Sequence[Any]) -> np.ndarray:

@@ -126,10 +126,12 @@ def test_a_bytes_id_is_one_id_and_oversized_requests_are_refused(trained, monkey
     rec = recstack.load(d)
     from recstack.errors import SchemaError
 
-    for bad in (b"1", [1, b"1"], [{"user_id": 1 + 2j}], np.array([np.datetime64("2020-01-01")])):
-        with pytest.raises(SchemaError, match="in the request; IDs, labels and text must be strings"):
+    for bad in (b"1", [1, b"1"], np.array([np.datetime64("2020-01-01")])):
+        with pytest.raises(SchemaError, match=r"queries \(the user_id values\): .*not an ID; an ID is a string"):
             rec.recommend(bad, k=3)  # as fitting refuses them; b"1" matched user 1 (and was not [49])
-    with pytest.raises(SchemaError, match=r"holds b'1' \(type bytes\) in the request.*decode"):
+    with pytest.raises(SchemaError, match="in the request; IDs, labels and text must be strings"):
+        rec.recommend([{"user_id": 1 + 2j}], k=3)  # rows: their column is named
+    with pytest.raises(SchemaError, match=r"candidates \(the item_id values\): b'1' \(type bytes\) is not an ID.*decode"):
         rec.score([1], [b"1"])
     with pytest.raises(ConfigError, match="no queries given"):
         rec.recommend([], k=3)

@@ -36,12 +36,15 @@ def rec_side(rec: Recommender) -> Recommender:
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Counts label checks (``check_labels``) and canonicalisations (``canonical_keys`` in lookups)."""
+    """Counts ID type checks (``check_labels`` of a column of rows, ``check_ids`` of an argument's
+    IDs: ``checks``) and canonicalisations (``canonical_keys`` in lookups)."""
     counter: Counter[str] = Counter()
-    for module, name in ((query_ids, "check_labels"), (keys, "canonical_keys")):
+    for module, name in ((query_ids, "check_labels"), (query_ids, "check_ids"), (requests, "check_ids"),
+                         (keys, "canonical_keys")):
         real = getattr(module, name)
 
-        def counted(*args: Any, _name: str = name, _f: Any = real, **kwargs: Any) -> Any:
+        def counted(*args: Any, _name: str = "checks" if "check" in name else name, _f: Any = real,
+                    **kwargs: Any) -> Any:
             counter[_name] += 1
             return _f(*args, **kwargs)
 
@@ -53,13 +56,13 @@ def test_an_array_of_ids_is_checked_once(rec, calls):
     ids = rec.known_queries["user_id"].to_numpy()[:20]
     got = rec.recommend(ids, k=3)
     assert got["user_id"].nunique() == 20
-    assert calls == Counter(check_labels=1, canonical_keys=1)
+    assert calls == Counter(checks=1, canonical_keys=1)
 
 
 def test_known_and_users_table_ids_are_canonicalised_once(rec_side, calls):
     got = rec_side.recommend([1, "2", 5000, 99999], k=3)
     assert got["user_id"].drop_duplicates().tolist() == [1, "2", 5000, 99999]
-    assert calls["canonical_keys"] == 1 and calls["check_labels"] == 1
+    assert calls["canonical_keys"] == 1 and calls["checks"] == 1
     calls.clear()
     assert rec_side.queries.has_features([1, 5001, 99999]).tolist() == [True, True, False]
     assert calls["canonical_keys"] == 1
@@ -67,7 +70,7 @@ def test_known_and_users_table_ids_are_canonicalised_once(rec_side, calls):
 
 def test_stored_ids_checks_the_ids_once(rec, calls):
     assert rec.stored_ids(["1", "2", "77777"]) == [1, 2, 77777]
-    assert calls == Counter(check_labels=1, canonical_keys=1)
+    assert calls == Counter(checks=1, canonical_keys=1)
 
 
 def test_ids_found_in_one_lookup_agree_with_each_table(rec_side):
@@ -84,7 +87,7 @@ def test_float_ids_are_looked_up_once_for_the_answer_and_the_cold_warning(rec_si
     request = pd.DataFrame({"user_id": [1.0, 5000.0, np.nan, 99999.0, 2.0]})
     with caplog.at_level("WARNING", logger="recstack.artifacts.recommender"):
         got = rec_side.recommend(request, k=2)
-    assert calls == Counter(check_labels=1, canonical_keys=1)
+    assert calls == Counter(checks=1, canonical_keys=1)
     echoed = got.drop_duplicates("query_row")["user_id"].tolist()
     assert echoed[:2] == [1, 5000] and pd.isna(echoed[2]) and echoed[3:] == [99999, 2]
     assert [type(v) for v in echoed[:2] + echoed[3:]] == [int] * 4
