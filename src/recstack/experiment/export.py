@@ -18,10 +18,10 @@ from recstack.data import add_history
 from recstack.experiment.catalogue import Catalogue
 from recstack.experiment.tables import Tables
 from recstack.features import Schema
-from recstack.metrics import build_exclusion
-from recstack.preprocessing.keys import key_codes, one_row_per_key
+from recstack.metrics import ExclusionLists, build_exclusion
+from recstack.preprocessing.keys import KeyIndex, key_codes, one_row_per_key
 
-__all__ = ["StoredUsers", "artifact_metadata", "seen_items", "stored_query_rows", "users_table_rows"]
+__all__ = ["StoredUsers", "artifact_metadata", "seen_items", "seen_lists", "stored_query_rows", "users_table_rows"]
 
 log = logging.getLogger("recstack.experiment.retrieval")  # the experiment's messages, as before
 
@@ -57,7 +57,8 @@ def stored_query_rows(table: pd.DataFrame, config: ExperimentConfig, schema: Sch
 @dataclass(frozen=True)
 class StoredUsers:
     """What a trained model keeps about its users: built once per experiment and shared by the
-    in-memory :class:`~recstack.artifacts.recommender.Recommender` and the saved artifact.
+    in-memory :class:`~recstack.artifacts.recommender.Recommender` (a :meth:`copy`), the saved
+    artifact and evaluation on the training users (``seen``, read only: :func:`seen_lists`).
 
     Attributes:
         known: one raw query row per training user (:func:`stored_query_rows`).
@@ -92,15 +93,30 @@ def deep_copy_rows(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def seen_items(known: pd.DataFrame, train: pd.DataFrame, user: str, key_col: str,
+def seen_items(users: pd.Series, train: pd.DataFrame, user: str, key_col: str,
                catalogue: Catalogue) -> tuple[torch.Tensor, torch.Tensor]:
-    """CSR over the rows of ``known`` of each user's catalogue rows in ``train`` (``exclude="seen"``);
-    rows whose user or item is not stored are left out."""
-    _, train_codes = key_codes(known[user], train[user], column=user)
+    """CSR over ``users`` (distinct raw IDs: the stored users' column) of each one's catalogue
+    rows in ``train`` (``exclude="seen"``); rows whose user or item is not there are left out."""
+    _, train_codes = key_codes(users, train[user], column=user)
     rows = torch.as_tensor(catalogue.rows_of(train[key_col]), dtype=torch.long)
-    users = torch.as_tensor(train_codes)
-    ok = (rows >= 0) & (users >= 0)
-    return build_exclusion(torch.arange(len(known)), users[ok], rows[ok])
+    codes = torch.as_tensor(train_codes)
+    ok = (rows >= 0) & (codes >= 0)
+    return build_exclusion(torch.arange(len(users)), codes[ok], rows[ok])
+
+
+def seen_lists(rows: pd.Series, train: pd.DataFrame, user: str, key_col: str, catalogue: Catalogue, *,
+               stored: tuple[pd.Series, tuple[torch.Tensor, torch.Tensor]] | None = None,
+               history: tuple[torch.Tensor, torch.Tensor] | None = None) -> ExclusionLists:
+    """Evaluation's exclusion lists for rows whose users are ``rows`` (raw IDs of ``train``'s
+    column ``user``): each user's catalogue rows in ``train`` kept once per user, and each row's
+    own ``history`` items (CSR, or None). ``stored``: ``(users, seen)`` for ``train``, built
+    already (:class:`StoredUsers`: used as it is, not copied, as nothing here changes it);
+    else built from ``train``. Unknown users have no seen items."""
+    if stored is None:
+        users = train[user][one_row_per_key(train[user], column=user)]
+        stored = users, seen_items(users, train, user, key_col, catalogue)
+    at = KeyIndex(stored[0], column=user).positions(rows, column=user)
+    return ExclusionLists(per_group=stored[1], row_groups=torch.as_tensor(at, dtype=torch.long), per_row=history)
 
 
 def users_table_rows(known: pd.DataFrame, config: ExperimentConfig, schema: Schema,

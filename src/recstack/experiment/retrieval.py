@@ -30,12 +30,12 @@ from recstack.errors import ConfigError, SchemaError, empty_cells
 from recstack.experiment.catalogue import Catalogue, build_catalogue
 from recstack.experiment.checks import ExperimentChecks
 from recstack.experiment.export import (
-    StoredUsers, artifact_metadata, deep_copy_rows, seen_items, stored_query_rows, users_table_rows,
+    StoredUsers, artifact_metadata, deep_copy_rows, seen_items, seen_lists, stored_query_rows, users_table_rows,
 )
 from recstack.experiment.cold_start import warm_query_features
 from recstack.experiment.filtering import filter_evaluation_rows, filtered_tables
 from recstack.experiment.tables import Tables, join_side_tables, load_tables
-from recstack.metrics import ExclusionLists, build_exclusion
+from recstack.metrics import ExclusionLists
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
@@ -226,6 +226,7 @@ class RetrievalExperiment:
         # validation rows: only the fitted part was seen; any other table: all of train
         seen_train = self.fit_table if table is self.val_table else self.full_train
         raw = table is not self.val_table and table is not self.test_table  # those were checked in _prepare
+        given_history = raw
         table = self.prepare(table)
         self.checks.columns(table, self.query_features, "evaluation data")
         key_col = self.schema[self.candidate_key].source_column
@@ -240,15 +241,7 @@ class RetrievalExperiment:
         warn_outside_catalogue(int((positives < 0).sum()), len(table), key_col, where)
         seen_codes, table_codes = key_codes(seen_train[user], table[user], column=user)
         groups = require_ids(table_codes, user)
-        exclude = None
-        if exclude_seen:
-            seen_rows = torch.as_tensor(self.catalogue.rows_of(seen_train[key_col]), dtype=torch.long)
-            seen_users = torch.as_tensor(seen_codes)
-            ok = (seen_rows >= 0) & (seen_users >= 0)
-            # kept per user and expanded per block of rows: not (test rows x training items) entries
-            users = torch.arange(int(groups.max()) + 1)
-            exclude = ExclusionLists(per_group=build_exclusion(users, seen_users[ok], seen_rows[ok]),
-                                     row_groups=groups, per_row=self._history_exclusion(table))
+        exclude = self._seen_lists(table, seen_train, key_col, given_history) if exclude_seen else None
         cold, known = None, None
         if ev.cold_start == "average":
             cold = torch.as_tensor(self._cold_rows(table, ~np.isin(table_codes, seen_codes)))
@@ -264,12 +257,17 @@ class RetrievalExperiment:
             cold=cold, known_features=known,
         )
 
-    def _history_exclusion(self, table: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """Per row, the items of its history cell, excluded as seen (:meth:`Catalogue.history_rows`)."""
-        hist = self.config.data.history
-        if hist is None or hist.column not in table.columns:
-            return None
-        return self.catalogue.history_rows(table[hist.column], self.schema, self.query_features)
+    def _seen_lists(self, table: pd.DataFrame, seen_train: pd.DataFrame, key_col: str, given: bool) -> ExclusionLists:
+        """:func:`~recstack.experiment.export.seen_lists` of ``table``: for all training data, the stored
+        users' CSR; and each row's history cell's items."""
+        data, hist = self.config.data, self.config.data.history
+        full = seen_train is self.full_train
+        stored = (self._known_rows()[data.user_column], self.stored_users().seen) if full else None
+        cells = table[hist.column] if hist is not None and hist.column in table.columns else None
+        own = cells is not None
+        history = self.catalogue.history_rows(cells, self.schema, self.query_features) if own else None
+        return seen_lists(table[data.user_column], seen_train, data.user_column, key_col, self.catalogue,
+                          stored=stored, history=history)
 
     def _cold_rows(self, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
         """Rows of unknown users that no query feature describes: the user ID and the history
@@ -337,7 +335,7 @@ class RetrievalExperiment:
             user = self.config.data.user_column
             key_col = self.schema[self.candidate_key].source_column
             self._stored = StoredUsers(
-                known=known, seen=seen_items(known, self.full_train, user, key_col, self.catalogue),
+                known=known, seen=seen_items(known[user], self.full_train, user, key_col, self.catalogue),
                 side=users_table_rows(known, self.config, self.schema, self.query_features, self.tables))
         return self._stored
 

@@ -91,8 +91,9 @@ class RetrievalEvaluator:
         metrics: names such as ``hit_rate@100``, ``recall@10``, ``ndcg@10``, ``mrr``.
         groups: ``(Q,)`` user of each row, for per-user metrics (recall, ndcg, mrr).
         exclude: items to drop per row: a CSR ``(offsets (Q+1,), catalogue rows)``, or
-            :class:`~recstack.metrics.ExclusionLists` (kept per user, expanded per block of rows).
-            A user's test items are never dropped from the user's rows (one list per user).
+            :class:`~recstack.metrics.ExclusionLists` (kept per user, expanded per block of rows;
+            its row groups may index its lists otherwise than ``groups``, e.g. stored users).
+            A user's test items (by ``groups``) are never dropped from the user's rows (one list per user).
         chunk_size: query rows scored at once; memory is ``chunk_size x C`` floats.
         ties: the positive's place among equal scores (``recstack.metrics.TIES``).
         cold: ``(Q,)`` bool, rows that are cold-start queries: their query vector is the
@@ -127,7 +128,7 @@ class RetrievalEvaluator:
             exclude = ExclusionLists(per_row=exclude, row_groups=groups)
         if exclude is not None and groups is not None and exclude.keep is None:  # a user's test items: one list
             known = self.positives >= 0
-            exclude = exclude.keeping((groups[known], self.positives[known]))
+            exclude = exclude.keeping((groups[known], self.positives[known]), groups)  # its row groups may differ
         self.exclude = exclude
         # the rows, their blocks and their exclusion lists: built once, reused every epoch
         self._ranker = PositiveRanker(self.positives, exclude=exclude, max_rows=RANK_CHUNK,
