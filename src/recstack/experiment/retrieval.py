@@ -226,7 +226,8 @@ class RetrievalExperiment:
         # validation rows: only the fitted part was seen; any other table: all of train
         seen_train = self.fit_table if table is self.val_table else self.full_train
         raw = table is not self.val_table and table is not self.test_table  # those were checked in _prepare
-        given_history = raw
+        hist = self.config.data.history  # a history cell the table gives may hold items seen_train lacks
+        given_history = raw and hist is not None and hist.column in table.columns
         table = self.prepare(table)
         self.checks.columns(table, self.query_features, "evaluation data")
         key_col = self.schema[self.candidate_key].source_column
@@ -259,12 +260,13 @@ class RetrievalExperiment:
 
     def _seen_lists(self, table: pd.DataFrame, seen_train: pd.DataFrame, key_col: str, given: bool) -> ExclusionLists:
         """:func:`~recstack.experiment.export.seen_lists` of ``table``: for all training data, the stored
-        users' CSR; and each row's history cell's items."""
+        users' CSR; a history cell's items only where the table gave the cell (``given``: one built
+        from ``seen_train``'s item column holds none its user's list lacks)."""
         data, hist = self.config.data, self.config.data.history
         full = seen_train is self.full_train
         stored = (self._known_rows()[data.user_column], self.stored_users().seen) if full else None
         cells = table[hist.column] if hist is not None and hist.column in table.columns else None
-        own = cells is not None
+        own = cells is not None and (given or data.item_column != key_col)
         history = self.catalogue.history_rows(cells, self.schema, self.query_features) if own else None
         return seen_lists(table[data.user_column], seen_train, data.user_column, key_col, self.catalogue,
                           stored=stored, history=history)

@@ -1,6 +1,7 @@
 """Evaluation excludes the training users' seen items through the stored users' CSR (built
-once, shared with the saved model, never changed): ranks equal those of lists built the
-earlier way (per group code, with every row's history), for the test and validation splits."""
+once, shared with the saved model, never changed), and a history cell the experiment built
+adds no second list: ranks equal those of lists built the earlier way (per group code, with
+every row's history), for the test split, the validation split and a raw table."""
 
 from __future__ import annotations
 
@@ -53,6 +54,18 @@ def test_test_and_validation_ranks_match_the_earlier_lists(exp):
                 _earlier_lists(exp, exp.test_table, exp.full_train))
     _same_ranks(exp, exp.evaluator(exp.val_table, exclude_seen=True),
                 _earlier_lists(exp, exp.val_table, exp.fit_table))
+
+
+def test_a_history_the_table_gives_is_still_excluded(exp):
+    raw = exp.test_table.drop(columns="history").reset_index(drop=True)
+    first = set(exp.full_train["item_id"][exp.full_train.user_id == raw.user_id[0]])
+    unseen = [i for i in exp.catalogue.ids if i not in first]
+    raw["history"] = pd.Series([unseen[:3]] * len(raw), dtype=object)  # items the users' lists may lack
+    ev = exp.evaluator(raw, exclude_seen=True)
+    earlier = _earlier_lists(exp, exp.prepare(raw), exp.full_train)
+    row_items = earlier._prepared().row
+    assert row_items is not None and row_items[1].numel() > 0  # items only the history names
+    _same_ranks(exp, ev, earlier)
 
 
 def test_the_seen_items_are_built_once_for_evaluation_and_the_model(exp, tmp_path, monkeypatch):
