@@ -24,7 +24,8 @@ from recstack.errors import ArtifactError, RecstackError
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import OutputSpec, Preprocessor
-from recstack.preprocessing._cells import canonical_keys, first_row
+from recstack.preprocessing._cells import first_row
+from recstack.preprocessing.keys import KeyIndex
 
 __all__ = ["save", "load"]
 
@@ -157,6 +158,7 @@ def _check_weight_shapes(d: Path, kind: str, config: Any, outputs: list[OutputSp
 
 
 MODEL_IN_MANIFEST = "the model in recstack.json"
+CANDIDATE_ID = "candidate ID"  # the catalogue's IDs, as errors name them
 # what a parser may raise on a checksum-consistent file of the wrong content (truncated, edited)
 _PARSE_ERRORS = (RuntimeError, KeyError, TypeError, ValueError, IndexError, RecursionError, SafetensorError,
                  RecstackError)
@@ -239,29 +241,36 @@ def _load_once(d: Path, stamps: dict[str, Stamp | None]) -> Recommender:
                             f"({type(err).__name__}: {err}); re-export the model") from None
 
 
-def _check_candidate_ids(d: Path, ids: list[Any], *, strict: bool) -> None:
-    """Every candidate has an ID, and no two share a canonical key (``1``, ``1.0``, ``"1"``): the
-    lookup would keep the first row, and the other could never be recommended or excluded.
+def _candidate_index(d: Path, ids: list[Any], *, strict: bool) -> KeyIndex:
+    """The catalogue's :class:`KeyIndex`, built once at load for the Recommender's lookups; its
+    own check is the check of the file: every candidate has an ID, and no two share a canonical
+    key (``1``, ``1.0``, ``"1"``: the lookup would keep the first row, and the other could never
+    be recommended or excluded). Its refusal is re-worded here to name the file, the rows and
+    the IDs as stored.
 
     ``strict`` (a manifest with a digest: written since IDs are checked at fit) refuses either;
-    older artifacts may hold such rows, so they load with a warning, as the Recommender allows."""
-    keys = _step(d, "candidates.json", lambda: canonical_keys(ids, column="candidate ID"))
-    missing = pd.isna(keys)
-    repeated = pd.Series(keys, dtype=object).duplicated().to_numpy() & ~missing
+    older artifacts may hold such rows, so they load with a warning (a lenient index)."""
+    try:
+        return KeyIndex(ids, column=CANDIDATE_ID)  # a sound catalogue: its one canonicalisation
+    except _PARSE_ERRORS:  # a missing or repeated ID, or one that is no ID at all (a list: named by _step)
+        index = _step(d, "candidates.json", lambda: KeyIndex(ids, column=CANDIDATE_ID, lenient=True))
+    first = index.positions(ids, column=CANDIDATE_ID)  # each row's first row of its key; -1: no ID
+    missing, repeated = first < 0, (first >= 0) & (first != np.arange(len(ids)))
     if missing.any():
         row = first_row(missing)
         problem = f"candidate row {row} has no ID ({ids[row]!r})"
     elif repeated.any():
         row = first_row(repeated)
-        twin = first_row(keys == keys[row])
+        twin = int(first[row])
         problem = (f"lists candidate ID {ids[row]!r} twice (rows {twin} and {row}: {ids[twin]!r} and {ids[row]!r}; "
                    "IDs compare canonically: 1, 1.0 and '1' are one ID)")
-    else:
-        return
+    else:  # refused for a reason the lenient index does not check: named as the file's fault
+        return _step(d, "candidates.json", lambda: KeyIndex(ids, column=CANDIDATE_ID))
     if strict or len({str(i) for i in ids}) != len(ids):  # exact repeats were always refused
         raise ArtifactError(f"{d / 'candidates.json'}: {problem}; the file was edited; re-export the model")
     logger.warning("%s: %s; loaded anyway (an artifact written before IDs were checked): that row is never "
                    "recommended; re-export the model", d / "candidates.json", problem)
+    return index
 
 
 def _recommender(
@@ -277,7 +286,7 @@ def _recommender(
     if format_2 and manifest.get("format_version") == 1:  # a format-2 layout under a format-1 label
         raise ArtifactError(f"{d}: recstack.json says format 1, but candidates.json is laid out as format 2 "
                             "writes it: the manifest was edited (its digest removed); re-export the model")
-    _check_candidate_ids(d, ids, strict=DIGEST in manifest)
+    candidate_index = _candidate_index(d, ids, strict=DIGEST in manifest)
     if "embeddings" not in cands:
         raise ArtifactError(f"{d}: candidates.safetensors has no 'embeddings' tensor; re-export the model")
     emb = cands["embeddings"]
@@ -319,6 +328,7 @@ def _recommender(
         model=model,
         preprocessor=preprocessor,
         candidate_ids=ids,
+        candidate_index=candidate_index,
         candidate_embeddings=emb,
         query_column=query_column,
         known_queries=known,

@@ -73,6 +73,7 @@ class Recommender:
         seen: tuple[torch.Tensor, torch.Tensor] | None = None,
         metadata: Mapping[str, Any] | None = None,
         side_queries: pd.DataFrame | None = None,
+        candidate_index: KeyIndex | None = None,
     ) -> None:
         self.model = model.eval()
         self.preprocessor = preprocessor
@@ -81,8 +82,10 @@ class Recommender:
         self.query_column = query_column
         self.seen = seen  # CSR (offsets over known_queries rows, candidate rows)
         self.metadata = dict(metadata or {})
-        # lenient: models saved before IDs were checked may hold a missing or repeated ID
-        self._cand_pos = KeyIndex(self.candidate_ids, column=model.candidate_key, lenient=True)
+        # the catalogue's IDs by canonical key: the index load built and checked (naming the file),
+        # else built here, lenient: models saved before IDs were checked may hold a missing or repeated ID
+        self._cand_pos = candidate_index if candidate_index is not None else KeyIndex(
+            self.candidate_ids, column=model.candidate_key, lenient=True)
         self.queries = QueryEncoder(model=self.model, preprocessor=preprocessor, query_column=query_column,
                                     known_queries=known_queries, history_column=self.history_column,
                                     side_queries=side_queries)
