@@ -25,7 +25,7 @@ from recstack.data.filters import Condition, k_core, keep_rows, row_filter_masks
 if TYPE_CHECKING:  # tables.py calls this module while it loads
     from recstack.experiment.tables import SideTable, Tables
 
-__all__ = ["EVALUATION_DTYPE_HINT", "EVALUATION_HINT", "filter_evaluation_rows", "filter_rows", "filtered_tables",
+__all__ = ["DATASET_DTYPE_HINT", "EVALUATION_DTYPE_HINT", "EVALUATION_HINT", "filter_evaluation_rows", "filter_rows", "filtered_tables",
            "joined_row_filter", "training_core"]
 
 
@@ -34,6 +34,9 @@ EVALUATION_HINT = ("the model's test rows were filtered by it: give the evaluati
 
 EVALUATION_DTYPE_HINT = "recstack evaluate --dtype {column}=float, or read_table(..., dtype={{{column!r}: 'float'}})"
 TEST_DTYPE_HINT = "data.test.dtype: {{{column}: float}}"
+# data.dataset takes no data.train/data.test, so no dtype key applies: say where the type comes from
+DATASET_DTYPE_HINT = ("the dataset gives {column} its type, and data.dataset takes no dtype; to change it, write the "
+                      "dataset's rows to a file and read that as data.train with dtype: {{{column}: float}}")
 
 
 def _join_dtype_hint(name: str) -> str:

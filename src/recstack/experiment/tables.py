@@ -16,7 +16,7 @@ from recstack.config.experiment import DataConfig, TableSource
 from recstack.data import leave_last_n, load_dataset, random_split, read_table, temporal_split
 from recstack.data._dtypes import NOT_WHOLE, TOO_LARGE, float_id_faults
 from recstack.errors import ConfigError, DataError, SchemaError
-from recstack.experiment.filtering import TEST_DTYPE_HINT, filter_rows, training_core
+from recstack.experiment.filtering import DATASET_DTYPE_HINT, TEST_DTYPE_HINT, filter_rows, training_core
 from recstack.preprocessing._cells import LIST, canonical_keys, cell_kinds, factorize_keys, first_row, plain_value
 
 __all__ = ["SideTable", "Tables", "dataset_joins", "integer_ids", "join_side_table", "join_side_tables", "load_tables",
@@ -342,8 +342,9 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
     if cfg.dataset is not None:
         ds = load_dataset(cfg.dataset, **cfg.dataset_options)
         test = ds.test if ds.test is not None and len(ds.test) else None
-        train = training_core(filter_rows(ds.train, cfg, f"the training data of {cfg.dataset}"), cfg)
-        test = None if test is None else filter_rows(test, cfg, f"the test data of {cfg.dataset}")
+        hint = DATASET_DTYPE_HINT
+        train = training_core(filter_rows(ds.train, cfg, f"the training data of {cfg.dataset}", dtype_hint=hint), cfg)
+        test = None if test is None else filter_rows(test, cfg, f"the test data of {cfg.dataset}", dtype_hint=hint)
         items, users = getattr(ds, "items", None), getattr(ds, "users", None)
         return Tables(train, test, items, users, joins=dataset_joins(users, items), filtered=True)
     assert cfg.train is not None
