@@ -13,7 +13,7 @@ import torch
 from recstack.artifacts.candidates import CandidateRows
 from recstack.artifacts.exclusions import Exclusions
 from recstack.artifacts.queries import QueryEncoder, QueryInput
-from recstack.artifacts.requests import frame, id_list, undescribed_rows
+from recstack.artifacts.requests import check_ids, frame, id_list, undescribed_rows
 from recstack.errors import ConfigError
 from recstack.index import ExactIndex
 from recstack.metrics import EXCLUDE_ENTRIES, RANK_CHUNK, PositiveRanker
@@ -324,6 +324,7 @@ class Recommender:
         """
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
+        check_ids([item], "item", self.candidate_column)  # b"1" would find item 1; [1] is not one ID
         row = self._cand_pos.positions([item], column="item")[0]
         if row < 0:
             raise ConfigError(f"{self.candidate_column} {item!r} is not in the catalogue")

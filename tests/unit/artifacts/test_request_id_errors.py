@@ -69,3 +69,17 @@ def test_valid_ids_still_pass_every_check(rec):
     assert rec.is_known([1, "2", 2.0, np.int64(3), 987654]).tolist() == [True, True, True, True, False]
     assert rec.has_features(np.array([1, 987654])).tolist() == [True, False]
     assert rec.stored_ids(["1", 2]) == [1, 2]
+
+
+@pytest.mark.parametrize("item, fix", [(b"1", "decode it first"), ([1], "pass one ID per entry")])
+def test_similar_refuses_an_item_that_is_not_one_id(rec, item, fix):
+    """``similar(b"1")`` answered for item 1, and ``similar([1])`` blamed the feature configuration."""
+    message = _message(lambda: rec.similar(item))
+    assert message.startswith(f"item (the {rec.candidate_column} values): "), message
+    assert fix in message
+
+
+def test_similar_still_answers_for_a_catalogue_item(rec):
+    first = rec.candidate_ids[0]
+    out = rec.similar(first, k=3)
+    assert len(out) == 3 and first not in set(out[rec.candidate_column])
