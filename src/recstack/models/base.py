@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from torch import Tensor, nn
@@ -38,6 +38,13 @@ class RecModel(nn.Module):
 
     def forward(self, batch: Batch) -> dict[str, Tensor]:  # pragma: no cover
         raise NotImplementedError
+
+    def constant_outputs(self, batch: Batch, outputs: Mapping[str, Tensor]) -> list[str]:
+        """What of ``outputs`` (the model's outputs on ``batch``) is one vector for every row
+        although its input features differ: a collapsed part that ignores its input, e.g. an MLP
+        whose ReLU units are all inactive. Each entry names the part and its config key; none
+        by default (a model without such parts)."""
+        return []
 
     def get_config(self) -> dict[str, Any]:
         """JSON-able config; ``build_model(kind, config, outputs)`` rebuilds the model."""

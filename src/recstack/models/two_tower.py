@@ -162,6 +162,25 @@ class TwoTower(RecModel):
             return None  # checked before building the key: a (B, 300) history would be copied for nothing
         return torch.cat([c.long() for c in cols], dim=1)
 
+    def constant_outputs(self, batch: Batch, outputs: Mapping[str, Tensor]) -> list[str]:
+        """The towers that give most of ``batch``'s distinct inputs one and the same vector
+        (without the bias coordinate): such a tower ranks the same for nearly every query (or
+        cannot tell candidates apart), as when all ReLU units of its MLP went inactive."""
+        if not self.config.layers:  # embeddings alone: no units to go inactive (and no cost per epoch)
+            return []
+        width = self.query_tower.out_dim
+        found = []
+        for name, keys, path, rows in (("query", self.query_keys, "model.query", "query_index"),
+                                       ("candidate", self.candidate_keys, "model.candidate", "positive")):
+            out = outputs.get(name)
+            if out is None or not keys:
+                continue
+            vecs = out[:, :width] if rows not in outputs else out[outputs[rows], :width]  # one per batch row
+            shared, distinct = _collapsed(vecs, batch.features, keys)
+            if shared >= 2 and 2 * shared >= distinct:
+                found.append(f"the {name} tower ({path}) gives {shared} of the {distinct} distinct {name} inputs")
+        return found
+
     def forward(self, batch: Batch) -> dict[str, Tensor]:
         feats = batch.features
         ids = feats[self.candidate_key]
@@ -206,6 +225,17 @@ class TwoTower(RecModel):
                 if CANDIDATE_ROW in neg:
                     out["negative_rows"] = neg[CANDIDATE_ROW]
         return out
+
+
+def _collapsed(vecs: Tensor, feats: Mapping[str, Tensor], keys: Sequence[str]) -> tuple[int, int]:
+    """How many distinct inputs (rows of the features ``keys``) the commonest vector of ``vecs
+    (B, d)`` stands for, and how many there are: a healthy tower gives distinct inputs distinct
+    vectors (1 of n)."""
+    n = vecs.shape[0]
+    inputs = torch.cat([feats[k].reshape(n, -1).to(torch.float64) for k in keys], dim=1)
+    distinct, input_of = torch.unique(inputs, dim=0, return_inverse=True)
+    _, vec_of, counts = torch.unique(vecs, dim=0, return_inverse=True, return_counts=True)
+    return torch.unique(input_of[vec_of == counts.argmax()]).numel(), distinct.shape[0]
 
 
 def _first_rows(inverse: Tensor, n: int) -> Tensor:

@@ -21,7 +21,7 @@ from recstack.models.base import RecModel
 from recstack.tasks.base import Task
 from recstack.training.checkpoint import apply_checkpoint, epoch_dir, save_checkpoint
 from recstack.training.config import TrainConfig
-from recstack.training.divergence import check_finite
+from recstack.training.divergence import check_finite, collapse_message
 from recstack.training.history import History
 from recstack.training.resume import apply_config_hyperparameters, fingerprint_of, prepare_resume, tidy_run_folder
 from recstack.training.seed import seed_everything
@@ -165,9 +165,13 @@ class Trainer:
                 log.warning("train.checkpoint_every is 0: no checkpoints are written to %s, so this run cannot be "
                             "resumed; set it to 1 or more to keep checkpoints", self.run_dir / "checkpoints")
         es_settings = None if es is None else {"metric": es.metric, "mode": es.mode, "min_delta": es.min_delta}
+        collapse_warned = False
         for epoch in range(start_epoch, cfg.epochs + 1):
             record, last_batch = self._train_epoch(epoch, batches, optimizer)
-            check_finite(self.model, last_batch, epoch)  # a diverged model is never evaluated or saved
+            constant = check_finite(self.model, last_batch, epoch)  # a diverged model is never evaluated or saved
+            if constant and not collapse_warned:  # once: a collapsed MLP stays so
+                log.warning(collapse_message(constant, epoch))
+                collapse_warned = True
             if evaluator is not None and cfg.eval_every and epoch % cfg.eval_every == 0:
                 t0 = time.perf_counter()
                 self.model.eval()
