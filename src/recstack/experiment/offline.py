@@ -93,10 +93,14 @@ def evaluate_recommender(
     exclude_seen = bool(saved.get("exclude_seen", False)) if exclude_seen is None else exclude_seen
     cold_start = str(saved.get("cold_start", "average")) if cold_start is None else cold_start
     ties = str(saved.get("ties", "optimistic")) if ties is None else ties
-    if filter_rows:
-        table = filter_evaluation_rows(table, saved_row_filter(rec))
-    if joins is not False:
-        table = join_saved_tables(rec, table, {} if joins is True else joins)
+    rows = saved_row_filter(rec) if filter_rows else {}
+    given = set(table.columns)
+    if joins is not False:  # a condition may read a joined column (a user's age): joined for it, then dropped
+        table = join_saved_tables(rec, table, {} if joins is True else joins, also=[c for c in rows if c not in given])
+    if rows:
+        table = filter_evaluation_rows(table, rows)
+        table = table.drop(columns=[c for c in rows if c not in given and c in table.columns and c not in
+                                    _read_columns(rec)])
     key = rec.preprocessor.schema[rec.model.candidate_key].source_column
     for col in (rec.query_column, key):
         if col not in table.columns:
@@ -105,7 +109,8 @@ def evaluate_recommender(
     require_items(table, key, "evaluation data")  # as training does
     groups = require_ids(key_codes(table[rec.query_column], column=rec.query_column)[0], rec.query_column)
     # query columns the table has are used, per cell; the rest come from the stored users
-    qcols = [c for c in table.columns if c != key]
+    read = set(_read_columns(rec))  # an interaction file's other columns (rating, timestamp) are not query data
+    qcols = [c for c in table.columns if c != key and c in read]
     chunk = saved.get("chunk_size")
     ranks = rec.rank(table[qcols], table[key], exclude="seen" if exclude_seen else None, cold_start=cold_start,
                      ties=ties, groups=groups, chunk_size=chunk if isinstance(chunk, int) and chunk > 0 else 1024)
@@ -172,7 +177,16 @@ def _join_hint(rec: Recommender, column: str, joined: bool) -> str:
             "table must have it")
 
 
-def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOverrides | None = None) -> pd.DataFrame:
+def _read_columns(rec: Recommender) -> list[str]:
+    """The columns of an evaluation table the model reads: its query column, the candidate key's
+    and its query features' columns."""
+    schema = rec.preprocessor.schema
+    return [rec.query_column, schema[rec.model.candidate_key].source_column,
+            *(schema[f].source_column for f in rec.query_features)]
+
+
+def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOverrides | None = None, *,
+                      also: Sequence[str] = ()) -> pd.DataFrame:
     """``table`` with the side columns the model reads joined from its ``data.join`` tables.
 
     Each table is found as training found it: the file training read (recorded in the
@@ -182,7 +196,8 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
     the history column is built, never joined). ``overrides`` maps a join name to another file (read
     with the saved reader options when it has the training file's extension, else with
     defaults) or a DataFrame. Columns the table already has are kept; a join the table
-    needs nothing from is not read.
+    needs nothing from is not read. ``also``: further columns to join when a join brings them
+    (those of ``data.filter.rows``); one no join brings is left out, for the caller to name.
 
     Raises:
         ConfigError: an override names no join of the model; a needed file is not found
@@ -198,13 +213,11 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
     if unknown:
         raise ConfigError(f"--join {unknown[0]}: the model's config joins no table named {unknown[0]!r}; "
                           f"it joins: {', '.join(names) if names else 'no table'}")
-    schema = rec.preprocessor.schema
-    needed = [rec.query_column, schema[rec.model.candidate_key].source_column]
-    needed += [schema[f].source_column for f in rec.query_features]
+    needed = _read_columns(rec)
     history = data.get("history")  # built from the stored users, never joined
     if isinstance(history, Mapping):
         needed = [c for c in needed if c != history.get("column")]
-    if not names or all(c in table.columns for c in needed):
+    if not names or all(c in table.columns for c in [*needed, *also]):
         return table
     files = rec.metadata.get("data_files") or {}
     recorded = files.get("join") or {}
@@ -226,6 +239,7 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
             loaded[name] = _load_join(name, src, overrides.get(name), recorded.get(name), files.get("config_dir"))
             columns = list(loaded[name].table.columns)
         spec[name] = (src.key, [str(c) for c in columns])
+    needed += [c for c in also if c not in table.columns and any(c in cols for _, cols in spec.values())]
     plan = plan_joins(table.columns, spec, needed, where="the evaluation data", skip_hint=_SKIP_HINT)
     table = table.reset_index(drop=True)
     later = [n for n in plan if n not in loaded and n not in saved]

@@ -209,7 +209,7 @@ class RetrievalExperiment:
         from the training data (``data.history``); ``data.filter.rows`` first. Columns it has are kept."""
         if table is self.val_table or table is self.test_table:
             return table
-        table = filter_evaluation_rows(table, self.config.data.filter.rows)
+        table = filter_evaluation_rows(table, self.config.data.filter.rows, joins=self.tables.joins)
         user = self.config.data.user_column
         key_col = self.schema[self.candidate_key].source_column
         needed = [user, key_col] + [self.schema[f].source_column for f in self.query_features]

@@ -132,3 +132,31 @@ def test_a_million_rows_take_their_users_result_and_unknown_users_fail_min():
     cfg = ExperimentConfig.from_dict(side_config(**{"data.filter": {"rows": {"age": {"min": 40}}}}))
     got = filtered_tables(Tables(table, None, joins={"users": users}), cfg.data).train
     assert len(got) == int(((table.user_id < 2000) & (table.user_id % 80 >= 40)).sum())
+
+
+def test_raw_evaluation_rows_are_filtered_on_joined_columns_as_the_test_rows_were(tmp_path, caplog):
+    """``exp.evaluate(raw)`` and ``recstack evaluate`` filter a file of raw rows on a column a
+    join brings (before: the missing-column error, naming --no-filter); a column only the filter
+    reads (price) is joined for it and dropped again; the file's other columns (timestamp) are
+    not query data, so no unread-column warning follows."""
+    import recstack
+    from recstack.experiment import RetrievalExperiment
+    from recstack.experiment.offline import evaluate_recommender
+
+    write_side_data(tmp_path)
+    rows = {"price": {"max": 60.0}, "age": {"min": 30}}
+    cfg = ExperimentConfig.from_dict(side_config(**{"data.filter": {"rows": rows}}), base_dir=str(tmp_path))
+    exp = RetrievalExperiment(cfg)
+    exp.fit()
+    want = exp.evaluate()  # the test rows, filtered as read
+    raw = pd.read_csv(tmp_path / "test.csv")
+    assert len(exp.test_table) < len(raw)
+    assert exp.evaluate(raw) == want
+    exp.save(tmp_path / "model")
+    rec = recstack.load(tmp_path / "model")
+    with caplog.at_level(logging.WARNING):
+        assert evaluate_recommender(rec, raw) == pytest.approx(want, abs=1e-6)
+    assert not [r for r in caplog.records if "not read by the model" in r.getMessage()]
+    with pytest.raises(ConfigError, match=r"^data\.filter\.rows\.age: 'age' is not a column of the evaluation "
+                       r"data.*--no-filter"):
+        evaluate_recommender(rec, raw, joins=False)  # no join to bring it
