@@ -350,7 +350,7 @@ class RetrievalExperiment:
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
             candidate_embeddings=self._candidate_embeddings(), query_column=self.config.data.user_column,
             known_queries=stored.known, seen=stored.seen, side_queries=stored.side,
-            metadata=artifact_metadata(self.config, self.tables),
+            metadata=artifact_metadata(self.config, self.tables), candidate_index=self.catalogue.index,
         )
 
     def _candidate_embeddings(self) -> torch.Tensor:

@@ -74,3 +74,12 @@ def test_a_missing_and_a_repeated_id_name_the_missing_one_first(trained, tmp_pat
 
     with pytest.raises(ArtifactError, match=r"candidates\.json: candidate row 4 has no ID \(None\); the file was edited"):
         recstack.load(_with_ids(trained[1], tmp_path, change))
+
+
+def test_an_experiments_recommender_uses_the_catalogues_index(trained):
+    """``exp.recommender()`` looks candidates up in the index the catalogue already built."""
+    exp, _ = trained
+    rec = exp.recommender()
+    assert rec._cand_pos is exp.catalogue.index
+    ids = exp.catalogue.ids
+    assert rec.is_candidate([ids[0], str(ids[1]), "no such item"]).tolist() == [True, True, False]
