@@ -16,6 +16,7 @@ __all__ = [
     "RecstackError",
     "ConfigError",
     "SchemaError",
+    "MissingValueError",
     "DataError",
     "NotFittedError",
     "ArtifactError",
@@ -33,7 +34,33 @@ class ConfigError(RecstackError, ValueError):
 
 
 class SchemaError(RecstackError, ValueError):
-    """A table does not match the declared features: missing/unknown column, wrong type, NaNs."""
+    """A table does not match the declared features: missing/unknown column, wrong type, NaNs.
+
+    A check of a column's cells may say where, for callers that reword the error (e.g. to name
+    the side table a column was joined from):
+
+    Attributes:
+        column: the raw column at fault, or ``None``.
+        rows: ``(k,)`` int64 positions, in the table checked, of every offending row the check
+            found (the message names the first), or ``None`` when it did not say.
+        feature: the feature whose preprocessing raised it, or ``None``.
+    """
+
+    def __init__(self, *args: object, column: str | None = None, rows: Any = None,
+                 feature: str | None = None) -> None:
+        super().__init__(*args)
+        self.column = column
+        self.rows: np.ndarray | None = None if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
+        self.feature = feature
+
+    def reworded(self, message: str, **fields: Any) -> SchemaError:
+        """The same error (its class and fields, ``fields`` replacing some) with ``message``."""
+        kept: dict[str, Any] = {"column": self.column, "rows": self.rows, "feature": self.feature}
+        return type(self)(message, **{**kept, **fields})
+
+
+class MissingValueError(SchemaError):
+    """Cells a feature needs are empty and it has no fill (``rows``: those cells' rows)."""
 
 
 class DataError(RecstackError, ValueError):

@@ -141,7 +141,8 @@ def _require_finite(value: np.ndarray, raw: pd.Series, column: str) -> None:
         raise SchemaError(
             f"column {column!r}: row {row} holds {raw.iloc[row]!r}, which is not a finite float32 after "
             f"preprocessing ({such_rows(bad)}); clip the column, make those values missing "
-            "(the feature's fill applies), or use it as buckets only (as_value: false)"
+            "(the feature's fill applies), or use it as buckets only (as_value: false)",
+            column=column, rows=np.flatnonzero(bad),
         )
 
 

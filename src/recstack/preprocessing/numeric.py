@@ -9,7 +9,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
-from recstack.errors import ArtifactError, ConfigError, SchemaError
+from recstack.errors import ArtifactError, ConfigError, MissingValueError, SchemaError
 from recstack.features.numeric import FILL_STATISTICS, numeric_fill_problem
 from recstack.preprocessing._cells import _short, as_series, first_row, such_rows
 from recstack.preprocessing._fitted import check_is_fitted, check_state
@@ -54,27 +54,30 @@ def to_float(values: Any, *, column: str = "values") -> np.ndarray:
     """
     s = as_series(values)
     if getattr(s.dtype, "kind", None) in ("M", "m") or isinstance(s.dtype, pd.PeriodDtype):
-        raise SchemaError(f"column {column!r} holds {s.dtype} values; {_TIME_FIX.format(c=column)}")
+        raise SchemaError(f"column {column!r} holds {s.dtype} values; {_TIME_FIX.format(c=column)}", column=column)
     if getattr(s.dtype, "kind", None) == "c":
-        raise SchemaError(f"column {column!r} holds complex numbers ({s.dtype}); {_COMPLEX_FIX.format(c=column)}")
+        raise SchemaError(f"column {column!r} holds complex numbers ({s.dtype}); {_COMPLEX_FIX.format(c=column)}",
+                          column=column)
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
         return s.to_numpy(dtype=np.float64, na_value=np.nan)
     num = pd.to_numeric(s, errors="coerce")
     if num.dtype.kind == "c":  # complex cells in an object column
-        row = first_row(s.map(lambda v: isinstance(v, (complex, np.complexfloating))).to_numpy(dtype=bool))
+        cplx = s.map(lambda v: isinstance(v, (complex, np.complexfloating))).to_numpy(dtype=bool)
+        row = first_row(cplx)
         raise SchemaError(f"column {column!r}: row {row} holds {_short(s.iloc[row])}, a complex number; "
-                          f"{_COMPLEX_FIX.format(c=column)}")
+                          f"{_COMPLEX_FIX.format(c=column)}", column=column, rows=np.flatnonzero(cplx))
     bad = num.isna().to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
     if bad.any():
         row = first_row(bad)
         if isinstance(s.iloc[row], _TIME_TYPES):
             raise SchemaError(
-                f"column {column!r}: row {row} holds {_short(s.iloc[row])}; {_TIME_FIX.format(c=column)}"
+                f"column {column!r}: row {row} holds {_short(s.iloc[row])}; {_TIME_FIX.format(c=column)}",
+                column=column, rows=np.flatnonzero(bad),
             )
         raise SchemaError(
             f"column {column!r}: row {row} holds {_short(s.iloc[row])}, which is not a number "
             f"({such_rows(bad)}); a numeric feature needs numbers: clean the column, "
-            "or declare it type: categorical"
+            "or declare it type: categorical", column=column, rows=np.flatnonzero(bad),
         )
     return num.to_numpy(dtype=np.float64, na_value=np.nan)
 
@@ -137,7 +140,8 @@ class NumericTransformer:
                 row = int(np.flatnonzero(inf)[0])
                 raise SchemaError(
                     f"column {column!r}: row {row} is {x[row]}, so its mean/std cannot be learned; "
-                    "drop or clip infinite values, or turn them into missing values first"
+                    "drop or clip infinite values, or turn them into missing values first",
+                    column=column, rows=np.flatnonzero(inf),
                 )
         fill_value = self._fit_fill(x, column)
         x = self._fill_and_log(x, fill_value, column)
@@ -160,7 +164,7 @@ class NumericTransformer:
         if present.size == 0:
             raise SchemaError(
                 f"column {column!r}: every value is missing, so fill: {self.fill} cannot be computed; "
-                "set fill to a number or data.defaults for the column"
+                "set fill to a number or data.defaults for the column", column=column, rows=np.arange(len(x)),
             )
         return float(np.mean(present) if self.fill == "mean" else np.median(present))
 
@@ -168,10 +172,10 @@ class NumericTransformer:
         nan = np.isnan(x)
         if nan.any():
             if fill_value is None:
-                raise SchemaError(
+                raise MissingValueError(
                     f"column {column!r}: row {first_row(nan)} is missing (NaN/None; {such_rows(nan)}) "
                     f"and the feature has no fill; set fill: <number>|mean|median on the "
-                    f"feature, or data.defaults: {{{column}: <value>}}"
+                    f"feature, or data.defaults: {{{column}: <value>}}", column=column, rows=np.flatnonzero(nan),
                 )
             x = np.where(nan, fill_value, x)
         if self.log:
@@ -180,7 +184,7 @@ class NumericTransformer:
                 row = first_row(bad)
                 raise SchemaError(
                     f"column {column!r}: row {row} holds {float(x[row])!r}; log1p needs values > -1; "
-                    "remove log: true, or shift/clip the column"
+                    "remove log: true, or shift/clip the column", column=column, rows=np.flatnonzero(bad),
                 )
             x = np.log1p(x)
         return x

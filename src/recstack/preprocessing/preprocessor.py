@@ -60,7 +60,7 @@ class Preprocessor:
         fitted: dict[str, FeatureTransformer] = {}
         for spec in self._fit_order():
             transformer = make_feature_transformer(spec, fitted)
-            with _feature_errors(spec.name):
+            with _feature_errors(spec.name, spec.source_column):
                 transformer.fit(columns[spec.source_column])
             fitted[spec.name] = transformer
         self.transformers_ = {name: fitted[name] for name in self.schema.names}
@@ -95,7 +95,7 @@ class Preprocessor:
         out: dict[str, torch.Tensor] = {}
         for name in names:
             transformer = self.transformers_[name]
-            with _feature_errors(name):
+            with _feature_errors(name, transformer.spec.source_column):
                 arrays = transformer.transform(columns[transformer.spec.source_column])
             out.update({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()})
         return out
@@ -109,7 +109,7 @@ class Preprocessor:
         check_is_fitted(self, "transformers_")
         transformer = self._transformer(feature)
         column = transformer.spec.source_column
-        with _feature_errors(feature):
+        with _feature_errors(feature, column):
             arrays = transformer.transform(self._fill_default(as_series(values), column))
         return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
 
@@ -300,9 +300,10 @@ def _column_labels(table: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
 
 
 @contextmanager
-def _feature_errors(feature: str) -> Iterator[None]:
-    """Prefixes schema errors with the feature that raised them."""
+def _feature_errors(feature: str, column: str) -> Iterator[None]:
+    """Prefixes schema errors with the feature that raised them, and records it (and its
+    ``column``, where the error names none) on the error, keeping its class and rows."""
     try:
         yield
     except SchemaError as err:
-        raise SchemaError(f"feature {feature!r}: {err}") from None
+        raise err.reworded(f"feature {feature!r}: {err}", feature=feature, column=err.column or column) from None
