@@ -34,6 +34,7 @@ from recstack.experiment.export import (
 )
 from recstack.experiment.cold_start import warm_query_features
 from recstack.experiment.filtering import filter_evaluation_rows, filtered_tables
+from recstack.experiment.join_errors import side_table_note
 from recstack.experiment.tables import Tables, join_side_tables, load_tables
 from recstack.metrics import ExclusionLists
 from recstack.models.base import build_model
@@ -182,18 +183,21 @@ class RetrievalExperiment:
         try:
             return action(part)
         except SchemaError as err:
-            message = str(err)
+            raised, checked = err, part
             if part is not self.full_train:
+                full_table = self._full_train_as_fitted()
                 try:  # the same check over the whole table, in file order, finds the row as read
-                    action(self._full_train_as_fitted())
+                    action(full_table)
                 except SchemaError as full:
-                    message = str(full)
+                    raised, checked = full, full_table
+            message = str(raised)
             if re.search(r"\brows? \d", message):
                 message += (" (rows are counted from 0 in the training part of data.train after data.split and "
                             "data.join)" if self.config.data.split is not None else
                             " (rows are counted from 0 in the training data as read, after data.join)")
-            raise SchemaError(message + self.checks.unmatched_join_hint(message, self.full_train)
-                              + self.checks.history_hint(message)) from None
+            message += side_table_note(raised, checked, self.tables.joins)  # a join's cell: its key and file
+            raise raised.reworded(message + self.checks.unmatched_join_hint(message, self.full_train)
+                                  + self.checks.history_hint(message)) from None
 
     def _full_train_as_fitted(self) -> pd.DataFrame:
         """The training table in file order with the columns the fitted and validation parts
