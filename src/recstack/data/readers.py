@@ -1,21 +1,18 @@
 """Readers: CSV/TSV/Parquet files, pandas DataFrames and Arrow tables -> pandas DataFrame.
 
 :func:`read_table` loads a source and then selects and types its columns. The checks it runs
-live in private modules, one job each: ``_files`` (format, archives), ``_field_check`` (rows
-with too few fields), ``_dtypes`` (column types, exact integers), ``_arrow`` (Arrow tables).
+live in private modules, one job each: ``_files`` (format, archives), ``_text_errors`` (parser
+errors, rows with too few fields), ``_field_check`` (field counts), ``_dtypes`` (column types,
+exact integers), ``_arrow`` (Arrow tables).
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
-import gzip
 import logging
-import lzma
 import re
-import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
@@ -25,8 +22,8 @@ import pandas as pd
 from recstack.data._arrow import arrow_to_pandas
 from recstack.data._dtypes import (COLUMN_TYPES, DEFAULT_NA, ColumnType, apply_dtype, checked_dtype, inexact_integers,
                                    rounded_integers)
-from recstack.data._field_check import Unchecked, first_short_row
-from recstack.data._files import check_container, detect_format, open_binary
+from recstack.data._files import check_container, detect_format
+from recstack.data._text_errors import TextFile, check_row_lengths, csv_errors
 from recstack.errors import ConfigError, DataError, SchemaError
 
 __all__ = ["ColumnType", "encoding_problem", "read_table"]
@@ -173,7 +170,8 @@ def _read_text(path: Path, where: str, *, sep: str, names: list[str] | None, hea
     float64 would round, are errors instead of silent NaN or rounding."""
     sep, literal_sep = _resolve_sep(sep, where, key)
     kwargs = _csv_options(sep, names, header, encoding, dtype)
-    with _csv_errors(path, where, encoding):
+    src = TextFile(path, where, literal_sep, encoding, names, kwargs["header"], key)
+    with csv_errors(src):
         if kwargs["dtype"]:  # str columns keep "NA", "null", "None", ... as written
             header_names = names if names is not None else pd.read_csv(path, **kwargs, nrows=0).columns
             kwargs.update(keep_default_na=False, na_values={
@@ -181,7 +179,7 @@ def _read_text(path: Path, where: str, *, sep: str, names: list[str] | None, hea
         df = pd.read_csv(path, **kwargs)
     if names is not None and len(df.columns) != len(names):
         raise DataError(f"{where}: {len(names)} names given for {len(df.columns)} columns")
-    _check_row_lengths(path, where, df, sep=literal_sep, encoding=encoding, header=kwargs["header"], names=names)
+    check_row_lengths(src, df)
     _warn_one_column(df, where, sep, key("sep"))
     return _exact_large_integers(path, where, df, kwargs, dtype, key("dtype"))
 
@@ -213,71 +211,6 @@ def _csv_options(sep: str, names: list[str] | None, header: int | Literal["infer
     else:
         kwargs["header"] = 0 if header == "infer" else header
     return kwargs
-
-
-def _looks_binary(path: Path, probe: int = 8192) -> bool:
-    """Whether the first ``probe`` decompressed bytes hold a NUL, which no text table does."""
-    try:
-        with open_binary(path) as fh:
-            return b"\x00" in fh.read(probe)
-    except Exception:  # a damaged container: the parser's own error says more
-        return False
-
-
-@contextlib.contextmanager
-def _csv_errors(path: Path, where: str, encoding: str) -> Iterator[None]:
-    """pandas' and the decompressors' errors (and the warning that data was dropped) as
-    ``DataError`` naming the file and the fix."""
-    try:
-        with warnings.catch_warnings():
-            # pandas only warns when rows have more fields than names, then drops data
-            warnings.filterwarnings("error", message="Length of header", category=pd.errors.ParserWarning)
-            yield
-    except pd.errors.ParserWarning as err:
-        raise DataError(f"{where}: rows have more fields than the header or the given names ({err}); "
-                        "check sep= and names=") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{where} is empty; it needs a header row and data rows") from None
-    except pd.errors.ParserError as err:
-        if _looks_binary(path):  # NUL bytes: no table text at all, whatever the separator
-            raise DataError(f"{where} is not a text table (it holds NUL bytes: a binary file); check that the "
-                            "file is what its name says") from None
-        raise DataError(f"{where} is malformed: {err}; check the separator (sep=) and quoting") from None
-    except (EOFError, gzip.BadGzipFile, lzma.LZMAError, OSError) as err:
-        raise DataError(f"{where} could not be read as {path.suffix or 'text'} ({type(err).__name__}: {err}); "
-                        "check that the file is what its name says") from None
-    except UnicodeDecodeError as err:
-        raise DataError(
-            f"{where} is not {encoding} text (byte {err.start}): a binary file, or pass encoding= "
-            "(MovieLens u.item is latin-1)"
-        ) from None
-    except Exception as err:  # zstandard's own error type for a damaged .zst
-        if type(err).__module__.split(".")[0] != "zstandard":
-            raise
-        raise DataError(f"{where} could not be read as .zst ({type(err).__name__}: {err}); "
-                        "check that the file is what its name says") from None
-
-
-def _check_row_lengths(path: Path, where: str, df: pd.DataFrame, *, sep: str | None, encoding: str,
-                       header: int | None, names: list[str] | None) -> None:
-    """Raises naming the first row with too few fields (pandas filled it with NaN, or added
-    all-NaN columns, silently); one warning where fields cannot be counted. Nothing to do when
-    no row has an empty last column (a short row always has)."""
-    empty = int(df.iloc[:, -1].isna().sum()) if len(df.columns) else 0
-    if not empty:
-        return
-    try:
-        short = first_short_row(path, sep=sep, encoding=encoding, expected=len(df.columns),
-                                skip=0 if header is None else header + 1)
-    except Unchecked as why:
-        log.warning("%s: could not check that every row has all %d fields (%s); %d rows have an empty last "
-                    "column: if some lack fields, pandas filled them with NaN", where, len(df.columns), why, empty)
-        return
-    if short is not None:
-        line, fields = short
-        given = f"{len(names)} names given" if names is not None else f"the header has {len(df.columns)} columns"
-        raise DataError(f"{where}: line {line} has {fields} fields but {given}; fix that line, "
-                        "or check sep= and names=")
 
 
 def _exact_large_integers(path: Path, where: str, df: pd.DataFrame, kwargs: dict[str, Any],
