@@ -198,6 +198,12 @@ def match_keys(left: pd.DataFrame, side: SideTable, name: str, *, where: str = "
     Raises:
         SchemaError: ``left`` lacks the key column; no key of ``left`` is in the table.
     """
+    return _match_keys(left, side, name, where=where, dtype_hint=dtype_hint)[:3]
+
+
+def _match_keys(left: pd.DataFrame, side: SideTable, name: str, *, where: str,
+                dtype_hint: str | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`match_keys`, plus per row of ``left`` whether it has a key (its key column read once)."""
     on = side.key
     if on not in left.columns:
         raise SchemaError(f"data.join.{name}.key: {where} has no column {on!r} to join the {name} table on; "
@@ -220,7 +226,7 @@ def match_keys(left: pd.DataFrame, side: SideTable, name: str, *, where: str = "
             + (dtype_hint or f"when IDs are zero-padded, read the column as text on both sides with dtype: "
                f"{{{on}: str}} (on data.train/data.test and on data.join.{name}); else check the key column")
         )
-    return right, rk, rows
+    return right, rk, rows, present
 
 
 def join_side_table(
@@ -242,14 +248,17 @@ def join_side_table(
             f"{name} table: in the file, or with data.join.{name}.names, plus header: 0 when the file has a "
             "header row)"
         )
-    right, rk, rows = match_keys(left, side, name, where=where, dtype_hint=dtype_hint)
-    lk = canonical_keys(left[on], column=on)
-    unmatched = pd.notna(lk) & (rows < 0)
+    right, _, rows, present = _match_keys(left, side, name, where=where, dtype_hint=dtype_hint)
+    unmatched = present & (rows < 0)
     if unmatched.any():
         log.warning("data.join.%s: %d of %d rows of %s have a %s not in the %s table; their %s columns are empty",
                     name, int(unmatched.sum()), len(left), where, on, name, name)
-    merged = left.assign(_k=lk).merge(right[bring].assign(_k=rk), on="_k", how="left")
-    return merged.drop(columns="_k")
+    # a gather by position: what a left merge gives (left's rows in order on a fresh RangeIndex; a row
+    # without a match gets empty cells, upcast as pandas does: int -> float, bool -> object), without
+    # hashing the keys again; reindex on a RangeIndex is that take with missing rows filled
+    index = pd.RangeIndex(len(left))
+    brought = right[bring].set_axis(pd.RangeIndex(len(right))).reindex(rows).set_axis(index)
+    return pd.concat([left.set_axis(index), brought], axis=1)
 
 
 def plan_joins(
