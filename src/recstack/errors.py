@@ -8,7 +8,7 @@ config path) and what to do about it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -53,7 +53,7 @@ class SchemaError(RecstackError, ValueError):
         self.rows: np.ndarray | None = None if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
         self.feature = feature
 
-    def reworded(self, message: str, **fields: Any) -> SchemaError:
+    def reworded(self, message: str, **fields: Any) -> Self:
         """The same error (its class and fields, ``fields`` replacing some) with ``message``."""
         kept: dict[str, Any] = {"column": self.column, "rows": self.rows, "feature": self.feature}
         return type(self)(message, **{**kept, **fields})

@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recstack.artifacts.fill_errors import untrained_fill
 from recstack.artifacts.query_ids import StoredIds
 from recstack.artifacts.requests import (
     check_result_size, frame, id_list, mapping_rows, rows_table, undescribed_rows,
 )
-from recstack.errors import ConfigError
+from recstack.errors import ConfigError, MissingValueError
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing._cells import plain_value
@@ -193,9 +194,10 @@ class QueryEncoder:
         """Adds absent query columns as missing cells, so unseen users still get an answer."""
         return fill_missing(table, self.preprocessor, self.query_features)
 
-    def embed(self, table: pd.DataFrame) -> torch.Tensor:
-        """Query vectors, preprocessed and embedded in chunks (bounded memory for big requests)."""
-        return embed_rows(table, self.preprocessor, self.query_features, self.model.query_embedding)
+    def embed(self, table: pd.DataFrame, rows: np.ndarray | None = None) -> torch.Tensor:
+        """Query vectors, preprocessed and embedded in chunks (bounded memory for big requests);
+        ``rows``: each row's position in the request, for errors (default: its own)."""
+        return embed_rows(table, self.preprocessor, self.query_features, self.model.query_embedding, rows=rows)
 
     def average(self) -> torch.Tensor:
         """``(1, d)`` mean query vector of the users seen in training (cold-start queries).
@@ -249,7 +251,7 @@ class QueryEncoder:
         avg = self.average()
         q = avg.expand(len(table), -1).clone()
         if warm.size:
-            q[torch.as_tensor(warm)] = self.embed(self.fill_missing(table.iloc[warm].reset_index(drop=True)))
+            q[torch.as_tensor(warm)] = self.embed(self.fill_missing(table.iloc[warm].reset_index(drop=True)), warm)
         return rows, q
 
     def _warn_cold(self, rows: QueryRows, average: bool) -> None:
@@ -333,13 +335,19 @@ def fill_missing(table: pd.DataFrame, preprocessor: Preprocessor, features: Sequ
 
 
 def embed_rows(table: pd.DataFrame, preprocessor: Preprocessor, features: Sequence[str],
-               tower: Callable[[Mapping[str, torch.Tensor]], torch.Tensor]) -> torch.Tensor:
+               tower: Callable[[Mapping[str, torch.Tensor]], torch.Tensor], *,
+               rows: np.ndarray | None = None) -> torch.Tensor:
     """``tower``'s vectors of raw rows, preprocessed (``features``) and embedded ``AVERAGE_CHUNK``
-    rows at a time (bounded memory for big requests)."""
+    rows at a time (bounded memory for big requests). A missing value the model has no fill for
+    is an error naming the request's row (``rows``: each row's position there, default its own)
+    and the fix a trained model takes (:func:`~recstack.artifacts.fill_errors.untrained_fill`)."""
     parts = []
     for start in range(0, len(table), AVERAGE_CHUNK):
         chunk = table.iloc[start : start + AVERAGE_CHUNK]
-        feats = preprocessor.transform(chunk, features=list(features))
+        try:
+            feats = preprocessor.transform(chunk, features=list(features))
+        except MissingValueError as err:
+            raise untrained_fill(err, table, start, rows) from None
         with torch.no_grad():
             parts.append(tower(feats))
     return torch.cat(parts) if len(parts) != 1 else parts[0]
