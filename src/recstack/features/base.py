@@ -45,8 +45,15 @@ class FeatureSpec(StrictModel):
 
     @property
     def source_column(self) -> str:
-        """The raw column this feature reads."""
+        """The raw column this feature reads (a ``multi_hot`` with ``flags``: its name; it reads
+        the flag columns, see :attr:`source_columns`)."""
         return self.column or self.name
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        """Every raw column this feature reads: ``(source_column,)``, or a ``multi_hot``'s flag
+        columns. Code that selects, checks or fills a feature's columns should read this."""
+        return (self.source_column,)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (round-trips through ``Schema.from_dict``)."""

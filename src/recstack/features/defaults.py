@@ -12,7 +12,8 @@ up front, not when a missing value first shows up (possibly only at serving time
   config value, not bad data found later;
 - a column read only by ``multi_hot``/``sequence`` features may take a list: one row's labels
   (``[Drama, Comedy]``); a scalar default there is a one-label row (a string is read like the
-  column's strings: split on the feature's ``separator`` where it has one).
+  column's strings: split on the feature's ``separator`` where it has one);
+- a flag column of a ``multi_hot`` with ``flags`` takes a flag value (``0``/``1``, ``true``/``false``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from recstack.errors import ConfigError
-from recstack.features.multi_hot import MultiHotFeature
+from recstack.features.multi_hot import MultiHotFeature, flag_state
 from recstack.features.numeric import NumericFeature, numeric_fill_problem
 from recstack.features.sequence import SequenceFeature
 
@@ -33,10 +34,20 @@ __all__ = ["check_defaults", "is_ragged_column"]
 _RAGGED = (MultiHotFeature, SequenceFeature)
 
 
+def _ragged(feature: Any) -> bool:
+    return isinstance(feature, _RAGGED) and getattr(feature, "flags", None) is None
+
+
+def _flag_readers(column: str, features: list[Any]) -> list[Any]:
+    """The ``multi_hot`` features that read ``column`` as one of their ``flags``."""
+    return [f for f in features if column in (getattr(f, "flags", None) or ())]
+
+
 def is_ragged_column(column: str, features: list[Any]) -> bool:
-    """True when ``column`` is read, and read only, by ``multi_hot``/``sequence`` features."""
-    readers = [f for f in features if f.source_column == column]
-    return bool(readers) and all(isinstance(f, _RAGGED) for f in readers)
+    """True when ``column`` is read, and read only, by ``multi_hot``/``sequence`` features as a
+    column of labels (a ``multi_hot``'s flag column holds 0/1 values: not ragged)."""
+    readers = [f for f in features if column in f.source_columns]
+    return bool(readers) and all(_ragged(f) for f in readers)
 
 
 def check_defaults(defaults: Mapping[Any, Any], features: list[Any]) -> dict[str, Any]:
@@ -59,8 +70,16 @@ def check_defaults(defaults: Mapping[Any, Any], features: list[Any]) -> dict[str
                 f"columns are named by strings, e.g. {str(column)!r}"
             )
         path = f"data.defaults.{column}"
+        flags = _flag_readers(column, features)
+        if flags and (isinstance(value, (list, tuple, np.ndarray)) or _is_na(value) or flag_state(value) is None):
+            name = flags[0].name
+            raise ConfigError(
+                f"{path}: {_short(value)} is not a flag value, but column {column!r} is a flag of the multi_hot "
+                f"feature {name} (features.{name}.flags), which reads 1/True (set) or 0/False (not set); give "
+                f"{column}: 0 or {column}: 1"
+            )
         if isinstance(value, (list, tuple, np.ndarray)):
-            if any(not isinstance(f, _RAGGED) for f in features if f.source_column == column):
+            if any(not _ragged(f) for f in features if column in f.source_columns):
                 raise ConfigError(
                     f"{path}: a list ({_short(value)}) fills one row of a multi_hot/sequence column, but column "
                     f"{column!r} is read by {_readers(column, features)}; give one value, e.g. {column}: unknown"
@@ -68,7 +87,7 @@ def check_defaults(defaults: Mapping[Any, Any], features: list[Any]) -> dict[str
             out[column] = [_scalar(path, v, f"{path}[{i}]") for i, v in enumerate(list(value))]
             continue
         out[column] = _scalar(path, value, path)
-        _check_numeric(path, column, out[column], [f for f in features if f.source_column == column])
+        _check_numeric(path, column, out[column], [f for f in features if column in f.source_columns])
     return out
 
 
@@ -127,7 +146,7 @@ def _is_na(value: Any) -> bool:
 
 
 def _readers(column: str, features: list[Any]) -> str:
-    readers = [f"{f.name} ({f.type})" for f in features if f.source_column == column]
+    readers = [f"{f.name} ({f.type})" for f in features if column in f.source_columns]
     return ", ".join(readers) if readers else "no feature"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, Union
 
 from pydantic import Field, ValidationError
@@ -138,8 +138,14 @@ class Schema:
 
     @property
     def columns(self) -> list[str]:
-        """The raw columns the features read (unique, in order)."""
-        return list(dict.fromkeys(f.source_column for f in self.features))
+        """The raw columns the features read (unique, in order; every flag column of a ``multi_hot``
+        with ``flags``)."""
+        return self.columns_of(self.names)
+
+    def columns_of(self, names: Iterable[str]) -> list[str]:
+        """The raw columns that features ``names`` read (unique, in order): each one's
+        :attr:`~recstack.features.FeatureSpec.source_columns`."""
+        return list(dict.fromkeys(c for n in names for c in self[n].source_columns))
 
     def select(self, names: list[str]) -> Schema:
         """A schema with only ``names`` (plus the features they take vocabularies from)."""

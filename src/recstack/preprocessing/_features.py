@@ -18,6 +18,7 @@ from recstack.errors import SchemaError
 from recstack.features import CategoricalFeature, MultiHotFeature, NumericFeature, SequenceFeature, TextFeature
 from recstack.preprocessing._cells import STRING, canonical_keys, cell_kinds, such_rows
 from recstack.preprocessing._lengths import fitted_width
+from recstack.preprocessing.flags import flag_labels, no_flag_set_error
 from recstack.preprocessing.hashing import Hasher
 from recstack.preprocessing.numeric import NumericTransformer
 from recstack.preprocessing.outputs import OutputSpec
@@ -207,6 +208,8 @@ class RaggedTransformer(FeatureTransformer):
 
     def _split(self, column: pd.Series, strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
         s = self.spec
+        if isinstance(s, MultiHotFeature) and s.flags is not None:  # column: {flag: series} (Preprocessor)
+            return flag_labels(column, s.flags, feature=s.name)
         flat, lengths = split_ragged(column, separator=s.separator, column=s.source_column, strict=strict)
         if isinstance(self.spec, MultiHotFeature):  # a set: "Drama|Drama|Comedy" is {Drama, Comedy}
             flat, lengths = _first_of_each_label(flat, lengths)
@@ -215,7 +218,10 @@ class RaggedTransformer(FeatureTransformer):
     def fit(self, column: pd.Series) -> None:
         flat, lengths = self._split(column, strict=True)
         s = self.spec
-        if s.separator is not None and (lengths <= 1).all():
+        flags = getattr(s, "flags", None)
+        if flags is not None and not len(flat):
+            raise no_flag_set_error(flags, s.name)
+        if s.separator is not None and flags is None and (lengths <= 1).all():
             _warn_unused_separator(column, s.separator, s.name)
         if self.source is not None:
             self.vocab = self.source

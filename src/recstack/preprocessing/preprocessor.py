@@ -61,7 +61,7 @@ class Preprocessor:
         for spec in self._fit_order():
             transformer = make_feature_transformer(spec, fitted)
             with _feature_errors(spec.name, spec.source_column):
-                transformer.fit(columns[spec.source_column])
+                transformer.fit(_feature_input(spec, columns))
             fitted[spec.name] = transformer
         self.transformers_ = {name: fitted[name] for name in self.schema.names}
         return self
@@ -96,7 +96,7 @@ class Preprocessor:
         for name in names:
             transformer = self.transformers_[name]
             with _feature_errors(name, transformer.spec.source_column):
-                arrays = transformer.transform(columns[transformer.spec.source_column])
+                arrays = transformer.transform(_feature_input(transformer.spec, columns))
             out.update({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()})
         return out
 
@@ -109,6 +109,9 @@ class Preprocessor:
         check_is_fitted(self, "transformers_")
         transformer = self._transformer(feature)
         column = transformer.spec.source_column
+        if getattr(transformer.spec, "flags", None) is not None:
+            raise ConfigError(f"feature {feature!r} reads the columns {list(transformer.spec.source_columns)}, not "
+                              f"one column of values; give them as a table: transform(table, features=[{feature!r}])")
         with _feature_errors(feature, column):
             arrays = transformer.transform(self._fill_default(as_series(values), column))
         return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
@@ -123,8 +126,8 @@ class Preprocessor:
             raise SchemaError("empty table: it has 0 rows; preprocessing needs at least one row (check the split/filter)")
         needed: dict[str, list[str]] = {}
         for name in names:
-            spec = self.schema[name]
-            needed.setdefault(spec.source_column, []).append(name)
+            for c in self.schema[name].source_columns:
+                needed.setdefault(c, []).append(name)
         labels = _column_labels(table, list(needed))
         missing = [c for c in needed if c not in labels]
         if missing:
@@ -256,6 +259,13 @@ class Preprocessor:
     def __repr__(self) -> str:
         fitted = "fitted" if hasattr(self, "transformers_") else "not fitted"
         return f"Preprocessor({self.schema!r}, {fitted})"
+
+
+def _feature_input(spec: Any, columns: dict[str, pd.Series]) -> Any:
+    """What a feature's transformer reads: its column, or ``{flag: column}`` for flag columns."""
+    if getattr(spec, "flags", None) is not None:
+        return {c: columns[c] for c in spec.source_columns}
+    return columns[spec.source_column]
 
 
 def _frame(columns: Mapping[Any, Any]) -> pd.DataFrame:
