@@ -8,8 +8,10 @@ with NaN silently. Warnings go to the ``recstack.data.readers`` logger, as befor
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gzip
+import json
 import logging
 import lzma
 import warnings
@@ -27,6 +29,9 @@ __all__ = ["TextFile", "check_row_lengths", "csv_errors"]
 
 log = logging.getLogger("recstack.data.readers")
 
+_BLOCK = 1 << 20  # bytes decoded at once when looking for an undecodable byte
+_SNIPPET = 60  # bytes of a line shown either side of a bad spot
+
 
 @dataclass(frozen=True)
 class TextFile:
@@ -39,6 +44,15 @@ class TextFile:
     names: list[str] | None
     header: int | None  # pandas' header row (None: no header row)
     key: Callable[[str], str]  # an option's name in messages: "data.train.sep" or "sep"
+
+    def setting(self, option: str, value: str) -> str:
+        """How to set an option: ``data.train.sep: "\\t"`` in a config, ``sep='\\t'`` for read_table
+        (and the flag of ``recstack evaluate``, which reads its ``--data`` without a config)."""
+        name = self.key(option)
+        if name != option:
+            plain = value.replace("-", "").replace("_", "").isalnum()
+            return f"{name}: {value if plain else json.dumps(value)}"
+        return f"{option}={value!r} (recstack evaluate: --{option} {value})"
 
 
 def looks_binary(path: Path, probe: int = 8192) -> bool:
@@ -73,11 +87,8 @@ def csv_errors(src: TextFile) -> Iterator[None]:
     except (EOFError, gzip.BadGzipFile, lzma.LZMAError, OSError) as err:
         raise DataError(f"{where} could not be read as {path.suffix or 'text'} ({type(err).__name__}: {err}); "
                         "check that the file is what its name says") from None
-    except UnicodeDecodeError as err:
-        raise DataError(
-            f"{where} is not {src.encoding} text (byte {err.start}): a binary file, or pass encoding= "
-            "(MovieLens u.item is latin-1)"
-        ) from None
+    except UnicodeDecodeError:
+        raise DataError(_decode_error(src)) from None
     except Exception as err:  # zstandard's own error type for a damaged .zst
         if type(err).__module__.split(".")[0] != "zstandard":
             raise
@@ -106,3 +117,80 @@ def check_row_lengths(src: TextFile, df: pd.DataFrame) -> None:
         given = f"{len(names)} names given" if names is not None else f"the header has {len(df.columns)} columns"
         raise DataError(f"{src.where}: line {line} has {fields} fields but {given}; fix that line, "
                         "or check sep= and names=")
+
+
+def _decode_error(src: TextFile) -> str:
+    """What is wrong with a file that does not decode as ``src.encoding``: NUL bytes (binary or
+    UTF-16), else the line and byte of the first bad byte, a snippet, and the encoding to set."""
+    if looks_binary(src.path):
+        return (f"{src.where} is not {src.encoding} text: it holds NUL bytes, so it is a binary file (check that "
+                f"the file is what its name says) or UTF-16 text ({src.setting('encoding', 'utf-16')})")
+    at = _first_undecodable(src.path, src.encoding)
+    if at is None:  # pandas failed where a plain decode does not: say what is known
+        return f"{src.where} is not {src.encoding} text; {src.setting('encoding', 'latin-1')} if it is latin-1"
+    line, before, after = _around(src.path, at)
+    utf8 = codecs.lookup(src.encoding).name != "utf-8" and _utf8_starts(after)
+    compressed = src.path.suffix.lower() in (".gz", ".bz2", ".xz", ".zip", ".zst")
+    offset = f"byte {at}" + (" of the decompressed text" if compressed else "")
+    why = "its bytes there are UTF-8" if utf8 else "MovieLens u.item is latin-1"
+    return (f"{src.where}: line {line} ({offset}) is not {src.encoding} text: byte 0x{after[0]:02x} in "
+            f"{_shown(before + after, src.encoding)}; set the file's encoding ({why}): "
+            f"{src.setting('encoding', 'utf-8' if utf8 else 'latin-1')}")
+
+
+def _shown(data: bytes, encoding: str) -> str:
+    """A line's bytes in double quotes for a message: bytes that do not decode as ``\\xe9``,
+    control characters (a tab) escaped."""
+    text = data.decode(encoding, errors="backslashreplace")
+    return '"' + text.translate({c: repr(chr(c))[1:-1] for c in range(32)}) + '"'
+
+
+def _first_undecodable(path: Path, encoding: str) -> int | None:
+    """Offset (in the decompressed bytes) of the first byte ``encoding`` cannot decode, or None."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with open_binary(path) as fh:
+        while True:
+            block = fh.read(_BLOCK)
+            pending = len(decoder.getstate()[0])  # bytes of an unfinished character, decoded with this block
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as err:
+                return offset - pending + err.start
+            if not block:
+                return None
+            offset += len(block)
+
+
+def _around(path: Path, at: int) -> tuple[int, bytes, bytes]:
+    """``(line, bytes of that line before byte at, bytes from it on)``: the 1-based line of byte ``at``
+    (lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``) and up to ``_SNIPPET`` bytes of it either side."""
+    line, pos, last = 1, 0, b""
+    window = b""  # the bytes [at - _SNIPPET, at + _SNIPPET)
+    with open_binary(path) as fh:
+        while pos < at + _SNIPPET:
+            block = fh.read(_BLOCK)
+            if not block:
+                break
+            part = block[: max(0, at - pos)]  # bytes before `at` (`at` itself is no line end)
+            line += part.count(b"\n") + part.count(b"\r") - part.count(b"\r\n")
+            line -= last == b"\r" and part[:1] == b"\n"  # a CRLF split between blocks
+            last = part[-1:] or last
+            window += block[max(0, at - _SNIPPET - pos): max(0, at + _SNIPPET - pos)]
+            pos += len(block)
+    cut = at - max(0, at - _SNIPPET)
+    before, after = window[:cut], window[cut:]
+    before = before[max(before.rfind(b"\n"), before.rfind(b"\r")) + 1:]
+    ends = [i for i in (after.find(b"\n"), after.find(b"\r")) if i >= 0]
+    return line, before, after[: min(ends)] if ends else after
+
+
+def _utf8_starts(data: bytes) -> bool:
+    """Whether ``data`` starts with a non-ASCII UTF-8 character (the file may be UTF-8)."""
+    for size in (2, 3, 4):
+        try:
+            data[:size].decode("utf-8")
+            return data[0] >= 0x80
+        except UnicodeDecodeError:
+            continue
+    return False
