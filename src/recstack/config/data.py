@@ -4,10 +4,11 @@ columns' roles, the history column and the train/test split."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from recstack._validation import StrictModel, key_error
 from recstack.config.filter import FilterConfig
@@ -60,21 +61,35 @@ class SplitConfig(StrictModel):
             at or after ``cutoff``) or ``leave_last_n`` (each user's last ``n`` rows by time;
             users with ``n`` or fewer rows stay in training).
         test_fraction: share of rows in the test part (``random``, ``temporal``).
-        cutoff: ``temporal`` only: the first test time, in the time column's unit (instead of
-            ``test_fraction``).
+        cutoff: ``temporal`` only: the first test time (instead of ``test_fraction``): a value of
+            the time column's type, or a date / datetime (YAML's ``1998-01-01``, or ISO text) on a
+            column of times or of Unix seconds, as ``data.filter``'s ``min``/``max`` take them (a
+            date is its midnight, a time without a zone UTC). Text stays text: on a column of text
+            it compares as text.
         n: ``leave_last_n``: test rows per user.
         seed: ``random``: the seed of the draw.
     """
 
     kind: Literal["random", "temporal", "leave_last_n"]
     test_fraction: float = Field(default=0.2, gt=0, lt=1)
-    cutoff: int | float | str | None = None
+    # left to right: ISO text stays text (from JSON too), which temporal_split reads by the column's type
+    cutoff: str | int | float | datetime | date | None = Field(default=None, union_mode="left_to_right")
     n: int = Field(default=1, ge=1, strict=True)
     seed: int = Field(default=0, ge=0)
 
+    @field_validator("cutoff", mode="before")
+    @classmethod
+    def _one_cutoff(cls, value: Any) -> Any:
+        """Anything but a number, a date or text is refused here, in one message rather than one per type."""
+        if value is None or isinstance(value, (str, date)) or (isinstance(value, (int, float))
+                                                               and not isinstance(value, bool)):
+            return value
+        raise ValueError("Input should be a number, a date or time (1998-01-01, 1998-01-01T12:00:00) or text")
+
     @model_validator(mode="after")
     def _options_of_the_kind(self) -> SplitConfig:
-        given = self.model_fields_set
+        # a key at its default changes nothing: a saved config (to_dict) lists every key, and must load again
+        given = {k for k in self.model_fields_set if getattr(self, k) != type(self).model_fields[k].default}
         if self.cutoff is not None and self.kind != "temporal":
             raise key_error("cutoff", f"applies to kind: temporal, not {self.kind}; remove cutoff, or set "
                             "kind: temporal", self.cutoff)

@@ -6,11 +6,13 @@ The temporal splits are what ``data.split`` runs, so their errors name its keys
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from recstack.data.filters import _shown, _time_limit
 from recstack.data.readers import read_table
 from recstack.preprocessing._cells import plain_value
 from recstack.preprocessing.keys import key_codes
@@ -48,7 +50,12 @@ def temporal_split(
     df: pd.DataFrame, time_col: str, *, test_fraction: float | None = 0.2, cutoff: Any = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Global time split (``data.split: {kind: temporal}``): rows at or after ``cutoff`` (or the
-    ``1 - test_fraction`` quantile of ``time_col``, ``data.time_column``) are test."""
+    ``1 - test_fraction`` quantile of ``time_col``, ``data.time_column``) are test.
+
+    ``cutoff``: a value of the column's type, or a date / datetime (also as ISO text, as a saved
+    model's JSON holds them) on a column of times or of Unix seconds, by ``data.filter``'s rule:
+    a date is its midnight, a time without a zone is UTC; text on a column of text compares as text.
+    """
     where = "data.split (kind: temporal)"
     _need(df, "temporal", time_column=time_col)
     check_times(df[time_col], time_col, where, "data.time_column")
@@ -58,17 +65,57 @@ def temporal_split(
             raise ConfigError(f"data.split.test_fraction: {test_fraction!r} is not in (0, 1); give it, or "
                               "data.split.cutoff (the first test time)")
         cutoff = df[time_col].quantile(1 - test_fraction, interpolation="higher")
+    limit = _cutoff_value(df[time_col], cutoff, time_col) if given else cutoff
     try:
-        test = (df[time_col] >= cutoff).to_numpy()
+        test = (df[time_col] >= limit).to_numpy()
     except TypeError:
+        times = pd.api.types.is_datetime64_any_dtype(df[time_col].dtype)
         raise ConfigError(f"data.split.cutoff: {cutoff!r} cannot be compared with data.time_column {time_col!r} "
-                          f"({df[time_col].dtype}); give a cutoff of the column's type") from None
+                          f"({df[time_col].dtype}); give a cutoff of the column's type"
+                          + (": a date or time (1998-01-01, 1998-01-01T12:00:00)" if times else "")) from None
     if test.all() or not test.any():
         side = "train" if test.all() else "test"
-        at = f"data.split.cutoff {plain_value(cutoff)!r}" + ("" if given else f" (the test_fraction {test_fraction} quantile)")
+        shown = repr(_shown(cutoff) if isinstance(cutoff, date) else plain_value(cutoff))
+        at = f"data.split.cutoff {shown}" + ("" if given else f" (the test_fraction {test_fraction} quantile)")
         raise DataError(f"{where}: {at} on data.time_column {time_col!r} leaves {side} empty (many rows share "
                         "the cutoff time?); set another data.split.cutoff or data.split.test_fraction")
     return df[~test].reset_index(drop=True), df[test].reset_index(drop=True)
+
+
+def _iso_time(text: str) -> date | None:
+    """An ISO date (``1998-01-01``) or datetime (``1998-01-01T12:00:00+02:00``) string as one, else ``None``."""
+    for parse in (date.fromisoformat, datetime.fromisoformat):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return None
+
+
+def _cutoff_value(times: pd.Series, cutoff: Any, column: str) -> Any:
+    """``cutoff`` as ``times`` compares it: a date / datetime (or ISO text) on a column of times
+    or of Unix seconds as :func:`recstack.data.filters.row_filter_masks` turns a date bound
+    (a date: its midnight; no zone: UTC); text on a column of text, and a number, as given.
+
+    Raises:
+        ConfigError: a date on a column that holds neither times nor Unix seconds (text, booleans),
+            naming ``data.split.cutoff``.
+    """
+    dtype = times.dtype
+    is_time = pd.api.types.is_datetime64_any_dtype(dtype)
+    is_number = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if isinstance(cutoff, str) and (is_time or is_number):  # text on a column of text compares as text
+        cutoff = _iso_time(cutoff) or cutoff
+    if not isinstance(cutoff, date):
+        return cutoff
+    key = "data.split.cutoff"
+    if not (is_time or is_number):
+        raise ConfigError(
+            f"{key}: {_shown(cutoff)} is a date, but data.time_column {column!r} holds {dtype} values, not times; "
+            "a date cutoff needs a column of times (datetime64, e.g. from Parquet) or of Unix seconds (numbers, "
+            "as ML-100K's timestamp). Text is not parsed as times: for a column of ISO text, quote the cutoff "
+            "('1998-01-01') to compare it as text, or give the column as Unix seconds")
+    return _time_limit(times, cutoff, key, column, "the interactions (data.time_column)")
 
 
 def leave_last_n(df: pd.DataFrame, user_col: str, time_col: str, *, n: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -29,7 +29,10 @@ def test_leave_last_n_needs_a_positive_integer(n):
 
 def test_a_cutoff_of_another_type_than_the_time_column_is_a_clear_error():
     df = pd.DataFrame({"u": [1, 2], "t": [1, 2]})
-    with pytest.raises(ConfigError, match="cutoff: '2020-01-01' cannot be compared with data.time_column 't'"):
+    with pytest.raises(ConfigError, match="cutoff: 'soon' cannot be compared with data.time_column 't'"):
+        temporal_split(df, "t", cutoff="soon")
+    # an ISO date is a date: on numbers it means Unix seconds, which 1 and 2 are not
+    with pytest.raises(ConfigError, match=r"data\.split\.cutoff: 2020-01-01 is a date, but column 't' .* not Unix "):
         temporal_split(df, "t", cutoff="2020-01-01")
 
 
