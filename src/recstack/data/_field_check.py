@@ -18,7 +18,7 @@ import numpy as np
 
 from recstack.data._files import open_binary
 
-__all__ = ["Unchecked", "first_short_row"]
+__all__ = ["Unchecked", "first_long_row", "first_short_row"]
 
 _BLOCK = 1 << 24  # bytes scanned at once by the field-count check
 _MAX_RECORD = 4 * _BLOCK  # a longer record (an unclosed quote?) stops the check
@@ -155,8 +155,10 @@ def _scan_split(arr: np.ndarray, ends: np.ndarray, sep: bytes) -> _Scan:
     return cut, np.arange(ends.size), fields, has_text, ends.size, -1
 
 
-def _short_row(path: Path, sep: bytes, *, split: bool, expected: int, skip: int) -> tuple[int, int] | None:
-    """``(line, fields)`` of the first data row with fewer than ``expected`` fields, else None.
+def _short_row(path: Path, sep: bytes, *, split: bool, expected: int, skip: int,
+               more: bool = False) -> tuple[int, int] | None:
+    """``(line, fields)`` of the first data row with fewer than ``expected`` fields (with
+    ``more``: more than ``expected``), else None.
 
     pandas fills a short row with NaN without a word. Fields are counted on the raw bytes in
     blocks with NumPy (bounded memory), as pandas splits them: with ``split`` (a separator of
@@ -188,7 +190,8 @@ def _short_row(path: Path, sep: bytes, *, split: bool, expected: int, skip: int)
             if pending and fields.size:
                 dropped, pending = 0, False
             ordinal = records + np.cumsum(has_text) - 1
-            short = np.flatnonzero(has_text & (ordinal >= skip) & (fields < expected))
+            wrong = fields > expected if more else fields < expected
+            short = np.flatnonzero(has_text & (ordinal >= skip) & wrong)
             if short.size:
                 return line + int(first_lines[short[0]]) + 1, int(fields[short[0]])
             if 0 <= dropped < fields.size and not shifted:
@@ -220,11 +223,12 @@ def _byte_countable(encoding: str, sep: str) -> bytes | None:
     return None if (b"\n" in sep_bytes or b"\r" in sep_bytes) else sep_bytes
 
 
-def first_short_row(path: Path, *, sep: str | None, encoding: str, expected: int,
-                    skip: int) -> tuple[int, int] | None:
+def first_short_row(path: Path, *, sep: str | None, encoding: str, expected: int, skip: int,
+                    more: bool = False) -> tuple[int, int] | None:
     """``(line, fields)`` of the first data row of ``path`` with fewer than ``expected`` fields
-    (1-based line as an editor counts it), else None; the first ``skip`` non-blank rows (up to
-    the header) are not data. ``sep`` is the literal separator, None for a regular expression.
+    (with ``more``: more than ``expected``; 1-based line as an editor counts it), else None; the
+    first ``skip`` non-blank rows (up to the header) are not data. ``sep`` is the literal
+    separator, None for a regular expression.
 
     Raises:
         Unchecked: the fields cannot be counted as pandas splits them (why, and the line if known).
@@ -234,4 +238,11 @@ def first_short_row(path: Path, *, sep: str | None, encoding: str, expected: int
     sep_bytes = _byte_countable(encoding, sep)
     if sep_bytes is None:
         raise Unchecked(f"the {encoding} encoding")
-    return _short_row(path, sep_bytes, split=len(sep) > 1, expected=expected, skip=skip)
+    return _short_row(path, sep_bytes, split=len(sep) > 1, expected=expected, skip=skip, more=more)
+
+
+def first_long_row(path: Path, *, sep: str | None, encoding: str, expected: int,
+                   skip: int) -> tuple[int, int] | None:
+    """``(line, fields)`` of the first data row with more than ``expected`` fields, else None;
+    arguments and errors as :func:`first_short_row`."""
+    return first_short_row(path, sep=sep, encoding=encoding, expected=expected, skip=skip, more=True)

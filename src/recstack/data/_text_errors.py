@@ -11,17 +11,22 @@ from __future__ import annotations
 import codecs
 import contextlib
 import gzip
+import io
+import itertools
 import json
 import logging
 import lzma
+import re
+import shlex
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from recstack.data._field_check import Unchecked, first_short_row
+from recstack.data._field_check import Unchecked, first_long_row, first_short_row
 from recstack.data._files import open_binary
 from recstack.errors import DataError
 
@@ -30,6 +35,7 @@ __all__ = ["TextFile", "check_row_lengths", "csv_errors"]
 log = logging.getLogger("recstack.data.readers")
 
 _BLOCK = 1 << 20  # bytes decoded at once when looking for an undecodable byte
+_MORE_FIELDS = re.compile(r"Expected \d+ fields in line \d+, saw \d+")  # pandas: a row too long
 _SNIPPET = 60  # bytes of a line shown either side of a bad spot
 
 
@@ -44,6 +50,12 @@ class TextFile:
     names: list[str] | None
     header: int | None  # pandas' header row (None: no header row)
     key: Callable[[str], str]  # an option's name in messages: "data.train.sep" or "sep"
+    read: dict[str, Any] = field(default_factory=dict)  # the pandas.read_csv options
+
+    def option(self, option: str) -> str:
+        """An option as messages name it: ``data.train.sep`` in a config, ``sep=`` for read_table."""
+        name = self.key(option)
+        return name if name != option else f"{option}="
 
     def setting(self, option: str, value: str) -> str:
         """How to set an option: ``data.train.sep: "\\t"`` in a config, ``sep='\\t'`` for read_table
@@ -52,7 +64,7 @@ class TextFile:
         if name != option:
             plain = value.replace("-", "").replace("_", "").isalnum()
             return f"{name}: {value if plain else json.dumps(value)}"
-        return f"{option}={value!r} (recstack evaluate: --{option} {value})"
+        return f"{option}={value!r} (recstack evaluate: --{option} {shlex.quote(repr(value)[1:-1])})"
 
 
 def looks_binary(path: Path, probe: int = 8192) -> bool:
@@ -74,15 +86,17 @@ def csv_errors(src: TextFile) -> Iterator[None]:
             # pandas only warns when rows have more fields than names, then drops data
             warnings.filterwarnings("error", message="Length of header", category=pd.errors.ParserWarning)
             yield
-    except pd.errors.ParserWarning as err:
-        raise DataError(f"{where}: rows have more fields than the header or the given names ({err}); "
-                        "check sep= and names=") from None
+    except pd.errors.ParserWarning:
+        raise DataError(_long_rows(src) or _more_fields(src)) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{where} is empty; it needs a header row and data rows") from None
     except pd.errors.ParserError as err:
         if looks_binary(path):  # NUL bytes: no table text at all, whatever the separator
             raise DataError(f"{where} is not a text table (it holds NUL bytes: a binary file); check that the "
                             "file is what its name says") from None
+        more = _long_rows(src, later=True) if _MORE_FIELDS.search(str(err)) else None
+        if more:  # a later row is longer than the first ones
+            raise DataError(more) from None
         raise DataError(f"{where} is malformed: {err}; check the separator (sep=) and quoting") from None
     except (EOFError, gzip.BadGzipFile, lzma.LZMAError, OSError) as err:
         raise DataError(f"{where} could not be read as {path.suffix or 'text'} ({type(err).__name__}: {err}); "
@@ -115,8 +129,9 @@ def check_row_lengths(src: TextFile, df: pd.DataFrame) -> None:
         line, fields = short
         names = src.names
         given = f"{len(names)} names given" if names is not None else f"the header has {len(df.columns)} columns"
-        raise DataError(f"{src.where}: line {line} has {fields} fields but {given}; fix that line, "
-                        "or check sep= and names=")
+        fix = (_separator_hint(src, line, len(df.columns))
+               or f"; fix that line, or check {src.option('sep')} and {src.option('names')}")
+        raise DataError(f"{src.where}: line {line} has {_count(fields, 'field')} but {given}{fix}")
 
 
 def _decode_error(src: TextFile) -> str:
@@ -194,3 +209,77 @@ def _utf8_starts(data: bytes) -> bool:
         except UnicodeDecodeError:
             continue
     return False
+
+
+def _long_rows(src: TextFile, later: bool = False) -> str | None:
+    """What is wrong when rows have more fields than the names or the header: the counts, the
+    first such line, and the fix (the separator the line holds, more names, or, ``later``, where
+    pandas stopped at a row after some that fit, that row); None if no such line is found."""
+    header = None  # a header read as one column, which may hold the right separator
+    if src.names is not None:
+        expected, given = len(src.names), f"{len(src.names)} names given"
+        fix = f"add the missing names to {src.option('names')} (one per field)"
+    else:
+        try:
+            columns = pd.read_csv(src.path, **{**src.read, "nrows": 0}).columns
+        except Exception:  # the header does not read either: the caller says what is known
+            return None
+        expected, given = len(columns), f"the header has {_count(len(columns), 'column')}"
+        header = str(columns[0]) if expected == 1 else None
+        fix = "add the missing column names to the header row"
+    if later:
+        fix = f"fix that line (quote a field that holds the separator), or {fix}"
+    try:
+        long = first_long_row(src.path, sep=src.sep, encoding=src.encoding, expected=expected,
+                              skip=0 if src.header is None else src.header + 1)
+    except Unchecked:
+        return None
+    if long is None:
+        return None
+    line, fields = long
+    hint = _separator_hint(src, line, expected, header)
+    return (f"{src.where}: line {line} has {_count(fields, 'field')} but {given}"
+            + (hint or f"; {fix}, or check {src.option('sep')}"))
+
+
+def _more_fields(src: TextFile) -> str:
+    """Rows have more fields than the names or the header, where the line is not known."""
+    than = f"the {len(src.names)} names given" if src.names is not None else "the header"
+    return (f"{src.where}: rows have more fields than {than}, so pandas would drop data; give one "
+            f"{'name' if src.names is not None else 'column name'} per field, or check {src.option('sep')}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _separator_hint(src: TextFile, line: int, expected: int, header: str | None = None) -> str | None:
+    """``"; the separator is probably ..."`` when another usual separator splits ``line`` into
+    ``expected`` fields (or splits a ``header`` read as one column as it splits the line; or, for
+    a line read as one field, is in it at all), else None."""
+    if src.sep is None:
+        return None
+    text = _line_text(src, line)
+    splits = {other: len(text.split(other)) for other in ("\t", ",", ";", "|", "::")
+              if other != src.sep and other in text}
+    best, why = "", None
+    for other, n in splits.items():
+        if n == expected:
+            best, why = other, f"it splits that line into {n} fields"
+        elif header is not None and len(header.split(other)) == n:
+            best, why = other, f"it splits the header and that line into {n} fields"
+        if why:
+            break
+    if why is None and splits and len(text.split(src.sep)) == 1:
+        best = max(splits, key=lambda other: splits[other])
+        why = f"that line holds it, not {src.sep!r}"
+    if why is None:
+        return None
+    return f"; the separator is probably {best!r} ({why}): {src.setting('sep', best)}"
+
+
+def _line_text(src: TextFile, line: int) -> str:
+    """Line ``line`` (1-based, as an editor counts) of the file, decoded; "" past the end."""
+    with open_binary(src.path) as fh:
+        text = io.TextIOWrapper(fh, encoding=src.encoding, errors="replace", newline=None)
+        return next(itertools.islice(text, line - 1, None), "").rstrip("\n")

@@ -170,7 +170,7 @@ def _read_text(path: Path, where: str, *, sep: str, names: list[str] | None, hea
     float64 would round, are errors instead of silent NaN or rounding."""
     sep, literal_sep = _resolve_sep(sep, where, key)
     kwargs = _csv_options(sep, names, header, encoding, dtype)
-    src = TextFile(path, where, literal_sep, encoding, names, kwargs["header"], key)
+    src = TextFile(path, where, literal_sep, encoding, names, kwargs["header"], key, kwargs)
     with csv_errors(src):
         if kwargs["dtype"]:  # str columns keep "NA", "null", "None", ... as written
             header_names = names if names is not None else pd.read_csv(path, **kwargs, nrows=0).columns

@@ -82,3 +82,84 @@ def test_a_file_with_nul_bytes_that_does_not_decode_is_called_binary_or_utf16(tm
                                         r"or UTF-16 text \(data\.train\.encoding: utf-16\)"):
         read_table(path, config_key="data.train")
     assert read_table(path, encoding="utf-16").to_dict("list") == {"a": [1], "b": [2]}
+
+
+def test_one_name_too_few_names_the_counts_the_line_and_the_config_key(tmp_path):
+    path = tmp_path / "u.item"
+    path.write_text("1|Toy Story|0|1\n2|GoldenEye|1|0\n")
+    with pytest.raises(DataError) as err:
+        read_table(path, sep="|", names=["item_id", "title", "action"], config_key="data.join.items")
+    # before: "rows have more fields than the header or the given names (Length of header or names does
+    # not match length of data. This leads to a loss of data with index_col=False.); check sep= and names="
+    assert str(err.value).endswith("u.item: line 1 has 4 fields but 3 names given; add the missing names to "
+                                   "data.join.items.names (one per field), or check data.join.items.sep")
+
+
+def test_too_few_names_or_header_columns_name_the_first_longer_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c,d\n\n1,2,3,4\n")
+    with pytest.raises(DataError, match=r"t\.csv: line 3 has 4 fields but 3 names given; add the missing names "
+                                        r"to names= \(one per field\), or check sep=$"):
+        read_table(path, names=["x", "y", "z"], header=0)  # the header row is not data
+    path.write_text("a,b,c\n1,2,3,4\n")
+    with pytest.raises(DataError, match=r"t\.csv: line 2 has 4 fields but the header has 3 columns; add the "
+                                        r"missing column names to the header row, or check sep=$"):
+        read_table(path)
+
+
+def test_a_longer_row_after_rows_that_fit_names_that_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c\n1,2,3\n\n4,5,6,7\n8,9,10\n")
+    # before: "t.csv is malformed: Error tokenizing data. C error: Expected 3 fields in line 4, saw 4; ..."
+    with pytest.raises(DataError, match=r"t\.csv: line 4 has 4 fields but the header has 3 columns; fix that "
+                                        r"line \(quote a field that holds the separator\), or add the missing "
+                                        r"column names to the header row, or check data\.train\.sep$"):
+        read_table(path, config_key="data.train")
+    with pytest.raises(DataError, match=r"line 4 has 4 fields but 3 names given; fix that line .*, or add the "
+                                        r"missing names to names= \(one per field\), or check sep=$"):
+        read_table(path, names=["x", "y", "z"], header=0)
+
+
+def test_too_few_names_where_fields_cannot_be_counted_still_says_what_to_do(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("1 , 2 , 3\n")
+    with pytest.raises(DataError, match=r"rows have more fields than the 2 names given, so pandas would drop data; "
+                                        r"give one name per field, or check data\.train\.sep$"):
+        read_table(path, sep=r"\s*,\s*", names=["a", "b"], config_key="data.train")
+
+
+def test_a_wrong_separator_with_names_suggests_the_one_the_data_holds(tmp_path):
+    path = tmp_path / "u1.base"
+    path.write_text("1\t1\t5\t874965758\n1\t2\t3\t876893171\n")
+    names = ["user_id", "item_id", "rating", "timestamp"]
+    # before: "line 1 has 1 fields but 4 names given; fix that line, or check sep= and names="
+    with pytest.raises(DataError, match=re.escape(
+            "u1.base: line 1 has 1 field but 4 names given; the separator is probably '\\t' (it splits that line "
+            'into 4 fields): data.train.sep: "\\t"')):
+        read_table(path, sep=",", names=names, config_key="data.train")
+    with pytest.raises(DataError, match=re.escape("sep='\\t' (recstack evaluate: --sep '\\t')")):
+        read_table(path, sep=",", names=names)
+    with pytest.raises(DataError, match=re.escape("the separator is probably '\\t' (that line holds it, not ',')")):
+        read_table(path, sep=",", names=names[:3] + ["x", "y"])  # no separator gives 5 fields: the one it holds
+
+
+def test_a_wrong_separator_giving_too_many_fields_is_suggested_too(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_bytes(b"1,5|2,5\r3,5|4\r")  # lone CR line ends; a decimal comma
+    with pytest.raises(DataError, match=re.escape("t.txt: line 1 has 3 fields but 2 names given; the separator is "
+                                                  "probably '|' (it splits that line into 2 fields)")):
+        read_table(path, sep=",", names=["a", "b"])
+    # a header read as one column: the separator that splits it as it splits the line
+    path.write_bytes(b"a|b\r1,5|2,5\r")
+    with pytest.raises(DataError, match=re.escape("t.txt: line 2 has 3 fields but the header has 1 column; the "
+                                                  "separator is probably '|' (it splits the header and that line "
+                                                  "into 2 fields)")):
+        read_table(path, sep=",")
+
+
+def test_a_short_row_without_a_better_separator_names_the_options(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("1,2,3\n4\n")
+    with pytest.raises(DataError, match=r"t\.csv: line 2 has 1 field but 3 names given; fix that line, or check "
+                                        r"data\.train\.sep and data\.train\.names$"):
+        read_table(path, names=["a", "b", "c"], config_key="data.train")

@@ -291,7 +291,7 @@ def test_short_rows_are_found_in_files_with_cr_line_endings(tmp_path, monkeypatc
     f.write_bytes(f"ab{sep}c\r\n1{sep}\r\n2{sep}3\r\n4\r\n".encode())
     for block in range(1, 8):  # a CRLF split between blocks is one line end, not two
         monkeypatch.setattr(field_check, "_BLOCK", block)
-        with pytest.raises(DataError, match=rf"{name}: line 4 has 1 fields but the header has 2 columns"):
+        with pytest.raises(DataError, match=rf"{name}: line 4 has 1 field but the header has 2 columns"):
             read_table(f, sep=sep)
     f.write_bytes(f"ab{sep}c\r\n1{sep}\r\n2{sep}3\r\n".encode())
     assert read_table(f, sep=sep)["ab"].tolist() == [1, 2]
