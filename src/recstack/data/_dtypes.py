@@ -164,8 +164,9 @@ class _Column(NamedTuple):
         f = np.zeros(len(self.values))
         f[floats] = pd.to_numeric(self.values[floats]).to_numpy(dtype=np.float64)
         fraction, rounded = float_id_faults(f)
-        self.refuse(kind, fraction | np.isnan(f), NOT_WHOLE, f"a {kind} ID from a float must be one: leave the column out of "
-                    "dtype (or use float) to keep its numbers, or give the IDs as text")
+        article = "an" if kind == "int" else "a"
+        self.refuse(kind, fraction | np.isnan(f), NOT_WHOLE, f"{article} {kind} ID from a float must be one: leave "
+                    "the column out of dtype (or use float) to keep its numbers, or give the IDs as text")
         self.refuse(kind, rounded, *TOO_LARGE)
         return f[floats]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import re
 
+import pandas as pd
 import pytest
 
 import recstack.data._text_errors as text_errors
@@ -163,3 +164,9 @@ def test_a_short_row_without_a_better_separator_names_the_options(tmp_path):
     with pytest.raises(DataError, match=r"t\.csv: line 2 has 1 field but 3 names given; fix that line, or check "
                                         r"data\.train\.sep and data\.train\.names$"):
         read_table(path, names=["a", "b", "c"], config_key="data.train")
+
+
+@pytest.mark.parametrize(("kind", "article"), [("int", "an"), ("str", "a")])
+def test_a_float_id_that_is_not_whole_takes_the_right_article(kind, article):
+    with pytest.raises(DataError, match=rf"\(data row 1: 1\.5\); {article} {kind} ID from a float must be one"):
+        read_table(pd.DataFrame({"u": [1.5, 2.0]}), dtype={"u": kind})  # before: "a int ID"
