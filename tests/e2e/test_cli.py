@@ -146,7 +146,7 @@ def test_evaluate_reads_ids_as_the_training_file_did_and_names_dtype_otherwise(t
     capsys.readouterr()
     with caplog.at_level("WARNING"):
         assert main(["evaluate", untyped, "--data", data, "--metrics", "hit_rate@10"]) == 0
-    assert "2 of 2 rows have a user_id not seen in training; 2 of them give no other query feature" in caplog.text
+    assert "2 of 2 rows have user_id values not seen in training; 2 of them give no other query feature" in caplog.text
     assert "--dtype user_id=str" in caplog.text
 
 
@@ -197,7 +197,7 @@ def test_evaluate_separators_as_given_cold_start_empty_items_and_unknown_items(t
     (tmp_path / "unk.csv").write_text("user_id,item_id\n0007,9999\n0008,0043\n")
     with caplog.at_level("WARNING", logger="recstack.experiment.offline"):
         assert main(base + ["--data", str(tmp_path / "unk.csv")]) == 0
-    assert "1 of 2 rows have a item_id not in the catalogue" in caplog.text
+    assert "1 of 2 rows have item_id values not in the catalogue" in caplog.text
     assert main(base + ["--data", str(tmp_path / "t.tsv"), "--sep", "\\t", "--encoding", "latin_one"]) == 2
     assert "unknown text encoding 'latin_one'" in capsys.readouterr().err
 

@@ -84,7 +84,7 @@ class ExperimentChecks:
             side_keys = pd.Index(canonical_keys(side.table[side.key], column=side.key))
             lost = pd.notna(keys) & (side_keys.get_indexer(keys) < 0)
             if lost.any():
-                notes.append(f"{int(lost.sum())} training rows have a {side.key} that the {name} table "
+                notes.append(f"{int(lost.sum())} training rows have {side.key} values that the {name} table "
                              f"(data.join.{name}) lacks, so their {cols} are empty")
         if not notes:
             return ""

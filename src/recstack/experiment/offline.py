@@ -146,7 +146,7 @@ def _warn_unknown_queries(rec: Recommender, table: pd.DataFrame, cold_start: str
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_numeric_dtype(stored.dtype):
         hint = (f"; the model's {rec.query_column} values are text and this table's are numbers: read it with "
                 f"--dtype {rec.query_column}=str (read_table(..., dtype=...)) to keep IDs such as 0007")
-    logger.warning("evaluation data: %d of %d rows have a %s not seen in training; %d of them give no other "
+    logger.warning("evaluation data: %d of %d rows have %s values not seen in training; %d of them give no other "
                    "query feature and are scored as cold starts (cold_start=%s), the others through the model "
                    "from the features they give%s", unknown, len(table), rec.query_column, cold, cold_start, hint)
 

@@ -68,7 +68,7 @@ def warn_outside_catalogue(outside: int, rows: int, column: str, where: str, hin
     if outside:
         hint = hint or ("the catalogue is the training items, plus data.join.items when given: add the items "
                         "table so items first seen in evaluation can be ranked, and check the ID spelling")
-        logger.warning("%s: %d of %d rows have a %s not in the catalogue; they count as misses (%s)",
+        logger.warning("%s: %d of %d rows have %s values not in the catalogue; they count as misses (%s)",
                        where, outside, rows, column, hint)
 
 

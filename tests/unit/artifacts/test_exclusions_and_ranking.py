@@ -104,7 +104,7 @@ def test_offline_evaluation_tells_nan_scores_from_items_outside_the_catalogue(tr
     with caplog.at_level("WARNING"):
         evaluate_recommender(rec, table, metrics=["hit_rate@10"])
     nan_rows = int((table["item_id"] == table["item_id"][row]).sum())
-    assert "1 of 20 rows have a item_id not in the catalogue" in caplog.text
+    assert "1 of 20 rows have item_id values not in the catalogue" in caplog.text
     assert f"{nan_rows} of 20 rows score NaN for their item_id" in caplog.text
 
 

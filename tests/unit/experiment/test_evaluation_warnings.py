@@ -39,12 +39,12 @@ def test_unseen_users_with_side_features_are_not_counted_as_cold_starts(tmp_path
     unseen = int((test.user_id <= 3).sum())
     with caplog.at_level(logging.WARNING):
         evaluate_recommender(exp.recommender(), test)  # users.csv joined: age and country given
-    assert f"{unseen} of {len(test)} rows have a user_id not seen in training; 0 of them give no other" in caplog.text
+    assert f"{unseen} of {len(test)} rows have user_id values not seen in training; 0 of them give no other" in caplog.text
     caplog.clear()
     stranger = pd.concat([test, test.head(1).assign(user_id=10**6)], ignore_index=True)  # in no table
     with caplog.at_level(logging.WARNING):
         evaluate_recommender(exp.recommender(), stranger, joins=False)  # the model's stored users-table rows
-    assert f"{unseen + 1} of {len(stranger)} rows have a user_id not seen in training; 1 of them give" in caplog.text
+    assert f"{unseen + 1} of {len(stranger)} rows have user_id values not seen in training; 1 of them give" in caplog.text
 
 
 def test_a_missing_id_column_names_the_setting_that_fixes_it(tmp_path):

@@ -88,4 +88,4 @@ def test_a_missing_value_names_the_row_of_the_training_data_as_read_and_the_join
     msg = str(err.value)
     assert f"column 'price': row {first} is missing" in msg and "in the training data as read" in msg
     n = int((train.item_id == gone).sum())
-    assert f"{n} training rows have a item_id that the items table (data.join.items) lacks" in msg
+    assert f"{n} training rows have item_id values that the items table (data.join.items) lacks" in msg
