@@ -251,7 +251,7 @@ def join_side_table(
     right, _, rows, present = _match_keys(left, side, name, where=where, dtype_hint=dtype_hint)
     unmatched = present & (rows < 0)
     if unmatched.any():
-        log.warning("data.join.%s: %d of %d rows of %s have a %s not in the %s table; their %s columns are empty",
+        log.warning("data.join.%s: %d of %d rows of %s have %s values not in the %s table; their %s columns are empty",
                     name, int(unmatched.sum()), len(left), where, on, name, name)
     # a gather by position: what a left merge gives (left's rows in order on a fresh RangeIndex; a row
     # without a match gets empty cells, upcast as pandas does: int -> float, bool -> object), without

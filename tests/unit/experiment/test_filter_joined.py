@@ -61,7 +61,7 @@ def test_joined_conditions_apply_before_the_split(tmp_path):
     assert tables.test[COLS].equals(test[COLS].reset_index(drop=True))
 
 
-def test_a_key_the_side_table_lacks_is_an_empty_cell(tmp_path):
+def test_a_key_the_side_table_lacks_is_an_empty_cell(tmp_path, caplog):
     write_side_data(tmp_path)
     users = pd.read_csv(tmp_path / "users.csv")
     users[users.user_id != 5].to_csv(tmp_path / "users.csv", index=False)
@@ -69,8 +69,13 @@ def test_a_key_the_side_table_lacks_is_an_empty_cell(tmp_path):
     assert (train.user_id == 5).any()
     kept = _tables(tmp_path, {"age": {"min": 0}}).train  # an empty cell fails min
     assert len(kept) == int((train.user_id != 5).sum())
-    kept = _tables(tmp_path, {"country": {"not_in": ["nowhere"]}}).train  # and passes not_in
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        kept = _tables(tmp_path, {"country": {"not_in": ["nowhere"]}}).train  # and passes not_in
     assert len(kept) == len(train)
+    lost = int((train.user_id == 5).sum())
+    assert (f"data.join.users: {lost} of {len(train)} rows of the training data (data.train) have user_id values "
+            "not in the users table; their users columns are empty") in caplog.text
     kept = _tables(tmp_path, {"country": {"not_in": [None]}}).train  # null matches it
     assert len(kept) == int((train.user_id != 5).sum())
 
