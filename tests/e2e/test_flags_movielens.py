@@ -9,16 +9,12 @@ import logging
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import recstack
 from recstack.config import ExperimentConfig
 from recstack.experiment import RetrievalExperiment
 from tests.conftest import ml100k_dir, needs_ml100k
 
-# The experiment, serving and query-leak checks read FeatureSpec.source_column (one column) until
-# they read Schema.columns_of / FeatureSpec.source_columns (the callers' patch): drop this mark then.
-pytestmark = pytest.mark.xfail(strict=True, reason="experiment/artifacts callers read one column per feature")
 
 GENRES = ["unknown", "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama",
           "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"]

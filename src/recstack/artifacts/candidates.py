@@ -62,7 +62,7 @@ class CandidateRows:
             raise ConfigError("no candidates given")
         warn_unused_columns(set(map(str, table.columns)), self.preprocessor, self.features, "candidate rows")
         schema = self.preprocessor.schema
-        read = sorted({str(schema[f].source_column) for f in self.features} - {str(self.key_column)})
+        read = sorted({str(c) for c in schema.columns_of(self.features)} - {str(self.key_column)})
         lacking = lacking_rows(table, read)
         if lacking.any():  # a row with only an ID is not the catalogue item: nothing is looked up by ID
             logger.warning("candidate rows: %d of %d rows lack some of the columns %s, which the candidate tower "

@@ -134,7 +134,7 @@ class QueryEncoder:
         give and no stored row (a known user's, a users-table row) filled: their fill or OOV
         row stands in for it, which the caller should know."""
         schema = self.preprocessor.schema
-        read = {schema[f].source_column for f in self.query_features} - {self.query_column, self.history_column}
+        read = set(schema.columns_of(self.query_features)) - {self.query_column, self.history_column}
         absent = sorted(c for c in map(str, read) if c not in given)
         if not absent:
             return
@@ -307,7 +307,7 @@ def warn_unused_columns(given: set[str], preprocessor: Preprocessor, features: S
     """Request rows with a column the model's ``features`` (or ``also``) do not read (a typo such
     as ``agee``) get one warning: the row would otherwise be answered as if it lacked the value."""
     schema = preprocessor.schema
-    read = set(also) | {schema[f].source_column for f in features}
+    read = set(also) | set(schema.columns_of(features))
     unused = sorted(given - set(map(str, read)))
     if unused:
         logger.warning("%s: columns %s are not read by the model and are ignored; it reads %s",
@@ -325,8 +325,7 @@ def lacking_rows(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
 def fill_missing(table: pd.DataFrame, preprocessor: Preprocessor, features: Sequence[str]) -> pd.DataFrame:
     """Adds the absent source columns of ``features`` as missing cells (query or candidate rows)."""
     schema = preprocessor.schema
-    for name in features:
-        col = schema[name].source_column
+    for col in schema.columns_of(features):
         if col not in table.columns:  # missing cells: the preprocessor applies data.defaults (a list
             # default of a multi_hot column is one row's labels, not one label per row), else an
             # empty history or set, else the feature's own fill (or OOV), else its error names it

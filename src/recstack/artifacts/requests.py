@@ -128,8 +128,7 @@ def undescribed_rows(table: pd.DataFrame, preprocessor: Preprocessor, query_feat
     evaluation, so both score such rows alike.
     """
     schema = preprocessor.schema
-    given = list(dict.fromkeys(c for f in query_features
-                               if (c := schema[f].source_column) != id_column and c in table.columns))
+    given = [c for c in schema.columns_of(query_features) if c != id_column and c in table.columns]
     if not given:
         return np.ones(len(table), dtype=bool)
     empty = np.array(table[given].isna(), dtype=bool)

@@ -121,7 +121,7 @@ class ExperimentConfig(StrictModel):
             log.warning("features %s are in neither model.query nor model.candidate: they are fitted but not used",
                         idle)
         hist = cfg.data.history
-        if hist is not None and not any(schema[f].source_column == hist.column for f in used if f in schema.names):
+        if hist is not None and hist.column not in schema.columns_of(f for f in used if f in schema.names):
             log.warning("data.history builds column %r, which no feature of the model reads: add a sequence "
                         "feature on it to model.query, or drop data.history", hist.column)
         return cfg
@@ -148,9 +148,8 @@ def _check_towers(options: dict[str, Any], schema: Schema) -> None:
             f"model.query: {both} {'is' if len(both) == 1 else 'are'} in model.candidate too: a candidate feature on "
             "the query side tells the model the answer; remove it from model.query (keep each feature on one side)"
         )
-    candidate_columns = {schema[f].source_column: f for f in sides["candidate"]}
-    for f in sides["query"]:
-        col = schema[f].source_column
+    candidate_columns = {c: f for f in sides["candidate"] for c in schema[f].source_columns}
+    for f, col in ((f, c) for f in sides["query"] for c in schema[f].source_columns):
         if col in candidate_columns:
             raise ConfigError(
                 f"model.query: feature {f!r} reads column {col!r}, which the candidate feature "

@@ -59,7 +59,7 @@ def build_catalogue(
     """One row per candidate key: from the items table when it has every candidate column, else
     from the training rows; IDs checked to be savable, keyless rows left out with a warning."""
     key_col = schema[candidate_key].source_column
-    cols = list(dict.fromkeys(schema[f].source_column for f in candidate_features))
+    cols = schema.columns_of(candidate_features)
     if items_table is not None and all(c in items_table.columns for c in cols):
         table, where = items_table[cols], "the items table"
     else:

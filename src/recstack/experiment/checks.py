@@ -46,9 +46,7 @@ class ExperimentChecks:
 
     def columns(self, table: pd.DataFrame, features: list[str], where: str) -> None:
         """``table`` has the column of every feature in ``features``, or an error says where such columns come from."""
-        missing = [
-            (f, self.schema[f].source_column) for f in features if self.schema[f].source_column not in table.columns
-        ]
+        missing = [(f, c) for f in features for c in self.schema[f].source_columns if c not in table.columns]
         if missing:
             raise SchemaError(
                 f"{where} lacks columns for features {', '.join(f'{f} (column {c!r})' for f, c in missing)}; "
@@ -73,7 +71,7 @@ class ExperimentChecks:
     def unmatched_join_hint(self, message: str, train: pd.DataFrame) -> str:
         """Which joins left rows of ``train`` (the training table as read) without the side
         columns ``message`` names."""
-        read = {self.schema[f].source_column for f in self.query_features + self.candidate_features}
+        read = set(self.schema.columns_of(self.query_features + self.candidate_features))
         notes = []
         for name, side in self.tables.joins.items():
             cols = sorted(c for c in map(str, side.table.columns)
@@ -112,7 +110,7 @@ class ExperimentChecks:
         every row; training metrics would look perfect, serving not. A candidate feature's own
         column is refused by the config (``model.query``), which needs no data for it."""
         data = self.config.data
-        candidate_columns = {self.schema[f].source_column for f in self.candidate_features}
+        candidate_columns = set(self.schema.columns_of(self.candidate_features))
         item_side = set(candidate_columns)
         if data.item_column in train.columns:
             item_side.add(data.item_column)
@@ -134,8 +132,7 @@ class ExperimentChecks:
                     keyed.setdefault(side.key, name)
                     item_side |= cols
                     grew = True
-        for f in self.query_features:
-            col = self.schema[f].source_column
+        for f, col in ((f, c) for f in self.query_features for c in self.schema[f].source_columns):
             if col in source:
                 raise ConfigError(
                     f"model.query: feature {f!r} reads column {col!r} of the {source[col]} table (data.join."

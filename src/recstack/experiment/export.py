@@ -32,7 +32,7 @@ def stored_query_rows(table: pd.DataFrame, config: ExperimentConfig, schema: Sch
     row by ``data.time_column`` (else the last in the table); histories are built from the
     same table."""
     user = config.data.user_column
-    cols = list(dict.fromkeys([user] + [schema[f].source_column for f in query_features]))
+    cols = list(dict.fromkeys([user] + schema.columns_of(query_features)))
     hist = config.data.history
     base_cols = [c for c in cols if hist is None or c != hist.column]
     time = config.data.time_column
@@ -125,7 +125,7 @@ def users_table_rows(known: pd.DataFrame, config: ExperimentConfig, schema: Sche
     ``known``, with the columns the query tower reads from it: serving answers them from those
     features, as evaluation, which joins the table, scores them."""
     user = config.data.user_column
-    read = list(dict.fromkeys(schema[f].source_column for f in query_features))
+    read = schema.columns_of(query_features)
     parts: list[pd.DataFrame] = []
     for side in tables.joins.values():  # every users table, as evaluation joins every one
         cols = [c for c in read if c != user and c in side.table.columns and not any(c in p for p in parts)]

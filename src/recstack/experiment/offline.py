@@ -182,7 +182,7 @@ def _read_columns(rec: Recommender) -> list[str]:
     and its query features' columns."""
     schema = rec.preprocessor.schema
     return [rec.query_column, schema[rec.model.candidate_key].source_column,
-            *(schema[f].source_column for f in rec.query_features)]
+            *schema.columns_of(rec.query_features)]
 
 
 def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOverrides | None = None, *,

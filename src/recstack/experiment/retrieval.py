@@ -216,7 +216,7 @@ class RetrievalExperiment:
         table = filter_evaluation_rows(table, self.config.data.filter.rows, joins=self.tables.joins)
         user = self.config.data.user_column
         key_col = self.schema[self.candidate_key].source_column
-        needed = [user, key_col] + [self.schema[f].source_column for f in self.query_features]
+        needed = [user, key_col] + self.schema.columns_of(self.query_features)
         table = join_side_tables(table.reset_index(drop=True), self.tables.joins, needed, where="the evaluation data")
         hist = self.config.data.history
         if hist is not None and hist.column in needed and hist.column not in table.columns and user in table.columns:

@@ -17,9 +17,6 @@ from recstack.errors import ConfigError, SchemaError
 from recstack.experiment import RetrievalExperiment
 from tests.unit.experiment.side_data import side_config, write_side_data
 
-# The experiment, serving and query-leak checks read FeatureSpec.source_column (one column) until
-# they read Schema.columns_of / FeatureSpec.source_columns (the callers' patch): drop this mark then.
-pytestmark = pytest.mark.xfail(strict=True, reason="experiment/artifacts callers read one column per feature")
 
 
 def flag_items(folder: Path) -> list[str]:
