@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from recstack.data._times import time_limit
 from recstack.errors import ConfigError, DataError
 from recstack.preprocessing.keys import key_codes
 
@@ -127,49 +128,12 @@ def _isin(values: pd.Series, listed: Sequence[Any]) -> np.ndarray:
     return hit
 
 
-_EPOCH = pd.Timestamp(0, tz="UTC")
-_UNIX_SECONDS = (86_400, 1e11)
-"""Where the largest value of a column read as Unix seconds must lie: after 1970-01-02, before
-the year 5138 (larger: milliseconds or finer; smaller: years, days or counts, not seconds)."""
-
-
-def _shown(limit: Any) -> str:
-    return limit.isoformat() if isinstance(limit, date) else str(limit)
-
-
-def _time_limit(values: pd.Series, limit: date, key: str, column: str, where: str) -> pd.Timestamp | float:
-    """A date bound as the column compares it: a Timestamp for a column of times (no zone on
-    either side: UTC), Unix seconds (UTC) for a column of numbers.
-
-    Raises:
-        ConfigError: the column holds neither times nor numbers that can be Unix seconds.
-    """
-    at = pd.Timestamp(limit)  # a date: its midnight
-    utc = at.tz_convert("UTC") if at.tzinfo is not None else at.tz_localize("UTC")
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return utc if getattr(values.dtype, "tz", None) is not None else utc.tz_localize(None)
-    shown = f"{key}: {_shown(limit)} is a date, but column {column!r} of {where}"
-    if not _numeric(values) or pd.api.types.is_bool_dtype(values.dtype):
-        raise ConfigError(f"{shown} holds {values.dtype} values, not times; a date bounds a column of times "
-                          "(datetime64, e.g. from Parquet) or of Unix seconds (numbers, as ML-100K's timestamp); "
-                          "text dates are not parsed: give such a column as Unix seconds, or bound it with in / "
-                          "not_in")
-    low, high = values.min(), values.max()  # NaN / NA when no cell is present
-    largest = None if pd.isna(low) or pd.isna(high) else max(abs(float(low)), abs(float(high)))
-    if largest is not None and not _UNIX_SECONDS[0] <= largest < _UNIX_SECONDS[1]:
-        unit = "milliseconds or finer" if largest >= _UNIX_SECONDS[1] else "years, days or counts"
-        raise ConfigError(f"{shown} holds numbers up to {largest:g}, which are not Unix seconds (they look like "
-                          f"{unit}); a date compares with a column of numbers as seconds since 1970-01-01 UTC: "
-                          "bound this column with numbers in its own unit")
-    return float((utc - _EPOCH).total_seconds())
-
-
 def _bound_mask(values: pd.Series, bound: str, limit: int | float | date, key: str, column: str, where: str,
                 dtype_hint: str | None) -> np.ndarray:
     """The rows whose cell is at or above (``min``) / at or below (``max``) ``limit``."""
     key = f"{key}.{bound}"
     if isinstance(limit, date):
-        limit = _time_limit(values, limit, key, column, where)
+        limit = time_limit(values, limit, key, column, where)
     elif pd.api.types.is_datetime64_any_dtype(values.dtype):
         raise ConfigError(f"{key}: column {column!r} of {where} holds times ({values.dtype}), and {limit} is a "
                           f"number: give {bound} as a date or time (2020-01-31, 2020-01-31T12:00:00)")

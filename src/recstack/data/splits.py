@@ -6,13 +6,13 @@ The temporal splits are what ``data.split`` runs, so their errors name its keys
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from recstack.data.filters import _shown, _time_limit
+from recstack.data._times import iso_time, shown, time_limit
 from recstack.data.readers import read_table
 from recstack.preprocessing._cells import plain_value
 from recstack.preprocessing.keys import key_codes
@@ -75,26 +75,20 @@ def temporal_split(
                           + (": a date or time (1998-01-01, 1998-01-01T12:00:00)" if times else "")) from None
     if test.all() or not test.any():
         side = "train" if test.all() else "test"
-        shown = repr(_shown(cutoff) if isinstance(cutoff, date) else plain_value(cutoff))
-        at = f"data.split.cutoff {shown}" + ("" if given else f" (the test_fraction {test_fraction} quantile)")
+        text = repr(shown(cutoff) if isinstance(cutoff, date) else plain_value(cutoff))
+        at = f"data.split.cutoff {text}" + ("" if given else f" (the test_fraction {test_fraction} quantile)")
         raise DataError(f"{where}: {at} on data.time_column {time_col!r} leaves {side} empty (many rows share "
                         "the cutoff time?); set another data.split.cutoff or data.split.test_fraction")
     return df[~test].reset_index(drop=True), df[test].reset_index(drop=True)
 
 
-def _iso_time(text: str) -> date | None:
-    """An ISO date (``1998-01-01``) or datetime (``1998-01-01T12:00:00+02:00``) string as one, else ``None``."""
-    for parse in (date.fromisoformat, datetime.fromisoformat):
-        try:
-            return parse(text)
-        except ValueError:
-            pass
-    return None
+_CUTOFF_FIX = "give data.split.cutoff as a number in the column's own unit{example}, or the column as Unix seconds"
+"""What a date cutoff on numbers that are not Unix seconds should be instead (see :func:`time_limit`)."""
 
 
 def _cutoff_value(times: pd.Series, cutoff: Any, column: str) -> Any:
     """``cutoff`` as ``times`` compares it: a date / datetime (or ISO text) on a column of times
-    or of Unix seconds as :func:`recstack.data.filters.row_filter_masks` turns a date bound
+    or of Unix seconds as :func:`recstack.data._times.time_limit` turns a date bound
     (a date: its midnight; no zone: UTC); text on a column of text, and a number, as given.
 
     Raises:
@@ -105,17 +99,17 @@ def _cutoff_value(times: pd.Series, cutoff: Any, column: str) -> Any:
     is_time = pd.api.types.is_datetime64_any_dtype(dtype)
     is_number = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
     if isinstance(cutoff, str) and (is_time or is_number):  # text on a column of text compares as text
-        cutoff = _iso_time(cutoff) or cutoff
+        cutoff = iso_time(cutoff) or cutoff
     if not isinstance(cutoff, date):
         return cutoff
     key = "data.split.cutoff"
     if not (is_time or is_number):
         raise ConfigError(
-            f"{key}: {_shown(cutoff)} is a date, but data.time_column {column!r} holds {dtype} values, not times; "
+            f"{key}: {shown(cutoff)} is a date, but data.time_column {column!r} holds {dtype} values, not times; "
             "a date cutoff needs a column of times (datetime64, e.g. from Parquet) or of Unix seconds (numbers, "
             "as ML-100K's timestamp). Text is not parsed as times: for a column of ISO text, quote the cutoff "
             "('1998-01-01') to compare it as text, or give the column as Unix seconds")
-    return _time_limit(times, cutoff, key, column, "the interactions (data.time_column)")
+    return time_limit(times, cutoff, key, column, "the interactions (data.time_column)", fix=_CUTOFF_FIX)
 
 
 def leave_last_n(df: pd.DataFrame, user_col: str, time_col: str, *, n: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:

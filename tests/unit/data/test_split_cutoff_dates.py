@@ -15,7 +15,7 @@ import yaml
 from recstack.config import ExperimentConfig
 from recstack.config.data import SplitConfig
 from recstack.data import temporal_split
-from recstack.errors import ConfigError
+from recstack.errors import ConfigError, DataError
 from recstack.experiment.tables import load_tables
 from tests.unit.experiment.side_data import side_config, write_side_data
 
@@ -61,6 +61,26 @@ def test_a_date_on_a_column_without_times_is_an_error_naming_the_key(column, mes
     df = pd.DataFrame({"t": column, "row": range(4)})
     with pytest.raises(ConfigError, match=r"^data\.split\.cutoff: 1998-01-01 is a date, but .*" + message):
         temporal_split(df, "t", cutoff=cutoff("1998-01-01"))
+
+
+def test_a_date_cutoff_on_milliseconds_advises_a_cutoff_in_the_column_unit_not_a_filter_bound():
+    df = pd.DataFrame({"t": [s * 1000 for s in SECONDS], "row": range(4)})
+    with pytest.raises(ConfigError) as caught:
+        temporal_split(df, "t", cutoff=cutoff("1998-01-01"))
+    assert str(caught.value).endswith(
+        "a date compares with a column of numbers as seconds since 1970-01-01 UTC: give data.split.cutoff as a "
+        "number in the column's own unit (in milliseconds, 1998-01-01 is 883612800000), or the column as Unix "
+        "seconds")
+    years = pd.DataFrame({"t": [1996, 1997, 1998, 1999], "row": range(4)})
+    with pytest.raises(ConfigError, match=r"not Unix seconds \(they look like years, days or counts\); .*UTC: give "
+                       r"data\.split\.cutoff as a number in the column's own unit, or the column as Unix seconds$"):
+        temporal_split(years, "t", cutoff=cutoff("1998-01-01"))
+
+
+def test_a_date_cutoff_after_every_time_names_the_date_in_the_empty_side_error():
+    seconds = pd.DataFrame({"t": SECONDS, "row": range(4)})
+    with pytest.raises(DataError, match=r"data\.split\.cutoff '1999-01-01' on data\.time_column 't' leaves test empty"):
+        temporal_split(seconds, "t", cutoff=cutoff("1999-01-01"))
 
 
 def test_text_compares_as_text_on_a_column_of_text_and_a_number_on_times_is_refused():

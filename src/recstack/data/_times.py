@@ -1,0 +1,83 @@
+"""Dates and datetimes as bounds of a column: what ``data.filter``'s ``min``/``max`` and
+``data.split.cutoff`` share.
+
+A date bounds a column of times (``datetime64``; no zone on either side: UTC; a date: its
+midnight) or of Unix seconds (numbers: the date becomes seconds since 1970-01-01 UTC). Each
+caller says what to do when the column's numbers are not seconds (``fix``), so the advice
+names its own setting.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from recstack.errors import ConfigError
+
+__all__ = ["UNIX_SECONDS", "iso_time", "shown", "time_limit"]
+
+_EPOCH = pd.Timestamp(0, tz="UTC")
+
+UNIX_SECONDS = (86_400, 1e11)
+"""Where the largest value of a column read as Unix seconds must lie: after 1970-01-02, before
+the year 5138 (larger: milliseconds or finer; smaller: years, days or counts, not seconds)."""
+
+BOUND_FIX = "bound this column with numbers in its own unit"
+"""``data.filter``'s advice for a date on numbers that are not Unix seconds."""
+
+
+def shown(limit: Any) -> str:
+    """A bound as errors show it: ISO for a date or datetime, else ``str``."""
+    return limit.isoformat() if isinstance(limit, date) else str(limit)
+
+
+def iso_time(text: str) -> date | None:
+    """An ISO date (``1998-01-01``) or datetime (``1998-01-01T12:00:00+02:00``) string as one, else ``None``."""
+    for parse in (date.fromisoformat, datetime.fromisoformat):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return None
+
+
+def _is_number(values: pd.Series) -> bool:
+    """Numbers (not booleans, text or dates): what Unix seconds can be."""
+    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
+
+
+def time_limit(values: pd.Series, limit: date, key: str, column: str, where: str, *,
+               fix: str = BOUND_FIX) -> pd.Timestamp | float:
+    """A date bound as the column compares it: a Timestamp for a column of times (no zone on
+    either side: UTC), Unix seconds (UTC) for a column of numbers.
+
+    ``fix``: what the error for numbers that are not Unix seconds ends with; ``{example}`` in it
+    becomes `` (in milliseconds, <limit> is <n>)`` when the numbers look like milliseconds or
+    finer, else nothing.
+
+    Raises:
+        ConfigError: the column holds neither times nor numbers that can be Unix seconds.
+    """
+    at = pd.Timestamp(limit)  # a date: its midnight
+    utc = at.tz_convert("UTC") if at.tzinfo is not None else at.tz_localize("UTC")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return utc if getattr(values.dtype, "tz", None) is not None else utc.tz_localize(None)
+    head = f"{key}: {shown(limit)} is a date, but column {column!r} of {where}"
+    if not _is_number(values):
+        raise ConfigError(f"{head} holds {values.dtype} values, not times; a date bounds a column of times "
+                          "(datetime64, e.g. from Parquet) or of Unix seconds (numbers, as ML-100K's timestamp); "
+                          "text dates are not parsed: give such a column as Unix seconds, or bound it with in / "
+                          "not_in")
+    seconds = float((utc - _EPOCH).total_seconds())
+    low, high = values.min(), values.max()  # NaN / NA when no cell is present
+    largest = None if pd.isna(low) or pd.isna(high) else max(abs(float(low)), abs(float(high)))
+    if largest is not None and not UNIX_SECONDS[0] <= largest < UNIX_SECONDS[1]:
+        finer = largest >= UNIX_SECONDS[1]
+        unit = "milliseconds or finer" if finer else "years, days or counts"
+        example = f" (in milliseconds, {shown(limit)} is {round(seconds * 1000)})" if finer else ""
+        raise ConfigError(f"{head} holds numbers up to {largest:g}, which are not Unix seconds (they look like "
+                          f"{unit}); a date compares with a column of numbers as seconds since 1970-01-01 UTC: "
+                          + fix.format(example=example))
+    return seconds
