@@ -14,7 +14,7 @@ from recstack.errors import ConfigError, SchemaError
 from recstack.features import Schema
 from recstack.metrics import build_exclusion
 from recstack.preprocessing import Preprocessor
-from recstack.preprocessing._cells import _bad_labels, first_row, plain_value, text_safe_series
+from recstack.preprocessing._cells import bad_labels, first_row, plain_value, text_safe_series
 from recstack.preprocessing.ragged import split_ragged
 
 MAX_RESULT_ROWS = 50_000_000  # rows one recommend()/score() call may return (a frame of ~2-4 GB)
@@ -58,7 +58,7 @@ def check_ids(ids: list[Any], what: str, column: str | None = None) -> None:
     Raises:
         SchemaError: naming the first such entry, its type and what to do.
     """
-    bad = _bad_labels(pd.Series(ids, dtype=object))  # fitting's rule of what an ID may be
+    bad = bad_labels(pd.Series(ids, dtype=object))  # fitting's rule of what an ID may be
     if not bad.any():
         return
     i = first_row(bad)

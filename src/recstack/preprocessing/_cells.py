@@ -31,6 +31,7 @@ __all__ = [
     "arrow_strings",
     "as_series",
     "as_str_series",
+    "bad_labels",
     "text_safe_series",
     "cell_kinds",
     "check_labels",
@@ -197,7 +198,7 @@ _LABEL_TYPES = (str, int, float, np.integer, np.floating, np.bool_)  # bool is a
 _LABEL_INFERRED = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "boolean"})
 
 
-def _bad_labels(s: pd.Series, strict: bool = True) -> np.ndarray:
+def bad_labels(s: pd.Series, strict: bool = True) -> np.ndarray:
     """``(len(s),)`` bool: present cells that are not a str, int, float or bool (NumPy scalars
     included); with ``strict=False`` only unhashable ones (dicts), which cannot even be looked up."""
     dtype = s.dtype
@@ -238,7 +239,7 @@ def check_labels(s: pd.Series, *, column: str, where: str = "", strict: bool = T
     fail when the model is saved (they are not JSON). Transforming (``strict=False``) refuses
     only unhashable cells (dicts); other objects are keyed by ``str()`` and are unseen values.
     """
-    bad = _bad_labels(s, strict)
+    bad = bad_labels(s, strict)
     if bad.any():
         i = first_row(bad)
         raise label_type_error(column, s.index[i], s.iloc[i], where)
@@ -285,7 +286,7 @@ def factorize_keys(
         raise
     distinct = pd.Series(uniques)
     if strict:
-        bad = _bad_labels(distinct)
+        bad = bad_labels(distinct)
         if bad.any():
             row = first_row(codes == first_row(bad))
             raise label_type_error(column, row, s.iloc[row])
