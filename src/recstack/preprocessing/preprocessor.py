@@ -131,13 +131,7 @@ class Preprocessor:
         labels = _column_labels(table, list(needed))
         missing = [c for c in needed if c not in labels]
         if missing:
-            which = ", ".join(f"{c!r} (feature {', '.join(needed[c])})" for c in missing)
-            raise SchemaError(
-                f"missing column(s) {which}; the table has columns {table.columns.tolist()!r}"
-                + ("" if all(isinstance(c, str) for c in table.columns) else
-                   " (a label that is not a string matches by its string form: column 0 is '0')")
-                + "; rename the column, set column: <name> on the feature, or remove the feature"
-            )
+            raise self._missing_error(missing, needed, table)
         columns = {}
         for c in needed:
             col = table[labels[c]]
@@ -145,6 +139,28 @@ class Preprocessor:
                 raise SchemaError(f"column {c!r} appears {col.shape[1]} times in the table; column names must be unique")
             columns[c] = self._fill_default(col, c)
         return columns
+
+    def _missing_error(self, missing: list[str], needed: dict[str, list[str]], table: pd.DataFrame) -> SchemaError:
+        """The error for columns the table lacks, each with the features reading it; the fix fits
+        how a feature reads it: ``column`` for its one column, ``features.<f>.flags`` for a flag."""
+        def is_flag(column: str, feature: str) -> bool:
+            return column in (getattr(self.schema[feature], "flags", None) or ())
+
+        def readers(c: str) -> str:
+            return ", ".join(f"a flag of feature {f}" if is_flag(c, f) else f"feature {f}" for f in needed[c])
+
+        which = ", ".join(f"{c!r} ({readers(c)})" for c in missing)
+        flagged = list(dict.fromkeys(f for c in missing for f in needed[c] if is_flag(c, f)))
+        plain = list(dict.fromkeys(f for c in missing for f in needed[c] if not is_flag(c, f)))
+        fixes = [f"set column: <name> on feature {', '.join(plain)}" if flagged else
+                 "set column: <name> on the feature"] if plain else []
+        fixes += [f"correct features.{f}.flags (each name is a 0/1 column of the table)" for f in flagged]
+        return SchemaError(
+            f"missing column(s) {which}; the table has columns {table.columns.tolist()!r}"
+            + ("" if all(isinstance(c, str) for c in table.columns) else
+               " (a label that is not a string matches by its string form: column 0 is '0')")
+            + f"; rename the column, {', '.join(fixes)}, or remove the feature"
+        )
 
     def _fill_default(self, s: pd.Series, column: str) -> pd.Series:
         """Applies ``schema.defaults[column]`` (checked by the schema) to missing entries.

@@ -135,11 +135,28 @@ def test_longer_rows_keep_known_labels_first():
 
 def test_a_missing_flag_column_is_named_and_an_empty_one_sets_nothing():
     pp = Preprocessor(schema()).fit(items())
-    with pytest.raises(SchemaError, match=r"missing column\(s\) 'Drama' \(feature genres\)"):
+    with pytest.raises(SchemaError, match=r"missing column\(s\) 'Drama' \(a flag of feature genres\)"):
         pp.transform(items().drop(columns="Drama"))
     served = items().assign(Drama=pd.Series([None] * 5, dtype=object))  # how serving fills an absent column
     ids = pp.transform(served)["genres"]
     assert ids.tolist()[1] == [0, 0, 0] and (ids == pp.transform(items().assign(Drama=0))["genres"]).all()
+
+
+def test_a_missing_flag_column_is_answered_with_the_flags_key_not_column():
+    pp = Preprocessor(schema()).fit(items())
+    with pytest.raises(SchemaError) as err:
+        pp.transform(items().drop(columns=["Drama", "Comedy"]))
+    message = str(err.value)
+    assert message.startswith("missing column(s) 'Comedy' (a flag of feature genres), 'Drama' (a flag of feature "
+                              "genres); the table has columns ['item_id', 'Action']")
+    assert message.endswith("; rename the column, correct features.genres.flags (each name is a 0/1 column of the "
+                            "table), or remove the feature")
+    assert "set column" not in message
+    with pytest.raises(SchemaError) as err:  # a plain column and a flag column: both fixes
+        pp.transform(items().drop(columns=["Drama", "item_id"]))
+    assert str(err.value).endswith("; rename the column, set column: <name> on feature item_id, correct "
+                                   "features.genres.flags (each name is a 0/1 column of the table), or remove "
+                                   "the feature")
 
 
 def test_a_bad_cell_names_the_feature_column_and_row():
