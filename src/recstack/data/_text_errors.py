@@ -97,7 +97,8 @@ def csv_errors(src: TextFile) -> Iterator[None]:
         more = _long_rows(src, later=True) if _MORE_FIELDS.search(str(err)) else None
         if more:  # a later row is longer than the first ones
             raise DataError(more) from None
-        raise DataError(f"{where} is malformed: {err}; check the separator (sep=) and quoting") from None
+        raise DataError(f"{where} is malformed: {err}; check the separator ({src.option('sep')}) and quoting"
+                        ) from None
     except (EOFError, gzip.BadGzipFile, lzma.LZMAError, OSError) as err:
         raise DataError(f"{where} could not be read as {path.suffix or 'text'} ({type(err).__name__}: {err}); "
                         "check that the file is what its name says") from None

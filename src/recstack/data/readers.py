@@ -180,21 +180,22 @@ def _read_text(path: Path, where: str, *, sep: str, names: list[str] | None, hea
     if names is not None and len(df.columns) != len(names):
         raise DataError(f"{where}: {len(names)} names given for {len(df.columns)} columns")
     check_row_lengths(src, df)
-    _warn_one_column(df, where, sep, key("sep"))
+    _warn_one_column(df, src, sep)
     return _exact_large_integers(path, where, df, kwargs, dtype, key("dtype"))
 
 
-def _warn_one_column(df: pd.DataFrame, where: str, sep: str, sep_key: str) -> None:
+def _warn_one_column(df: pd.DataFrame, src: TextFile, sep: str) -> None:
     """One warning when a header row was read as one column holding another usual separator
-    (``user_id,movie_id,...`` read with a tab): every later error would only say a column is missing."""
+    (``user_id,movie_id,...`` read with a tab): every later error would only say a column is missing.
+    It ends with the exact setting (``data.train.sep: ","``, or ``sep=','`` and the CLI flag)."""
     if len(df.columns) != 1:
         return
     name = str(df.columns[0])
     for other in (",", "\t", ";", "|", "::"):
         if other != sep and name.count(other) >= 1:
-            fix = "sep= (recstack evaluate: --sep)" if sep_key == "sep" else sep_key
             log.warning("%s: read as one column %r with separator %r; the separator is probably %r: set %s",
-                        where, name if len(name) <= 80 else name[:77] + "...", sep, other, fix)
+                        src.where, name if len(name) <= 80 else name[:77] + "...", sep, other,
+                        src.setting("sep", other))
             return
 
 

@@ -170,3 +170,27 @@ def test_a_short_row_without_a_better_separator_names_the_options(tmp_path):
 def test_a_float_id_that_is_not_whole_takes_the_right_article(kind, article):
     with pytest.raises(DataError, match=rf"\(data row 1: 1\.5\); {article} {kind} ID from a float must be one"):
         read_table(pd.DataFrame({"u": [1.5, 2.0]}), dtype={"u": kind})  # before: "a int ID"
+
+
+def test_a_header_read_as_one_column_warns_with_the_exact_setting(tmp_path, caplog):
+    path = tmp_path / "t.csv"
+    path.write_text("user_id,item_id\n1,2\n")
+    with caplog.at_level("WARNING", logger="recstack.data.readers"):
+        read_table(path, sep="\t", config_key="data.train")
+        read_table(path, sep="\t")
+    # before: "... the separator is probably ',': set data.train.sep" / "set sep= (recstack evaluate: --sep)"
+    first, second = (r.getMessage() for r in caplog.records)
+    assert first.endswith("read as one column 'user_id,item_id' with separator '\\t'; the separator is probably "
+                          "',': set data.train.sep: \",\"")
+    assert second.endswith("the separator is probably ',': set sep=',' (recstack evaluate: --sep ,)")
+
+
+def test_a_file_the_parser_cannot_read_names_the_separator_setting_of_the_config(tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_text('a,b\n"1,2\n')
+    # before: "... check the separator (sep=) and quoting" also for a file read for data.join.items
+    with pytest.raises(DataError, match=r"quote\.csv is malformed: .*; check the separator "
+                                        r"\(data\.join\.items\.sep\) and quoting$"):
+        read_table(path, config_key="data.join.items")
+    with pytest.raises(DataError, match=r"; check the separator \(sep=\) and quoting$"):
+        read_table(path)
