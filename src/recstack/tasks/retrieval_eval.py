@@ -121,6 +121,9 @@ class RetrievalEvaluator:
             raise DataError("the evaluation table has no rows; give at least one (query, item) row")
         self.query_features = dict(query_features)
         self.positives = positives.long()
+        # rows of one user with the same features (the test rows of a user: one history) are embedded once
+        self._distinct, self._row_of = distinct_rows(self.query_features, groups, len(positives))
+        self._n_distinct = len(positives) if self._row_of is None else int(self._row_of.max()) + 1
         self.catalogue_features = dict(catalogue_features)
         self.metrics = list(metrics)
         self.groups = groups
@@ -145,7 +148,9 @@ class RetrievalEvaluator:
         towers = cast(_Towers, model)  # duck-typed: any module with query/candidate_embedding
         with torch.no_grad():
             cand = towers.candidate_embedding(self.catalogue_features)
-            query = _embed(towers, self.query_features, len(self.positives))
+            query = _embed(towers, self._distinct, self._n_distinct)
+            if self._row_of is not None:
+                query = query.index_select(0, self._row_of)
             if self.cold is not None:
                 n_known = len(next(iter(self.known_features.values())))
                 known = _embed(towers, self.known_features, n_known).sum(0, dtype=torch.float64) / n_known
@@ -162,6 +167,34 @@ class RetrievalEvaluator:
     def __call__(self, model: torch.nn.Module) -> dict[str, float]:
         ranks = self.ranks(model)
         return topk_metrics(ranks, metrics=self.metrics, groups=self.groups, num_candidates=self.num_candidates)
+
+
+def distinct_rows(features: Mapping[str, Tensor], groups: Tensor | None, n: int
+                  ) -> tuple[dict[str, Tensor], Tensor | None]:
+    """The rows of ``features`` to embed, and each of the ``n`` rows' place among them (``None``:
+    every row is its own). Rows of one group (user) whose features all equal the group's first
+    row's share that row: an exact saving, checked element by element, never assumed."""
+    if groups is None or n < 2 or not features:
+        return dict(features), None
+    order = torch.argsort(groups, stable=True)
+    sorted_groups = groups[order]
+    starts = torch.ones(n, dtype=torch.bool)
+    starts[1:] = sorted_groups[1:] != sorted_groups[:-1]
+    first = order[starts][torch.cumsum(starts.long(), 0) - 1]  # per sorted row: its group's first row
+    same = torch.ones(n, dtype=torch.bool)
+    for v in features.values():
+        w = v.index_select(0, order)
+        same &= (w == v.index_select(0, first)).reshape(n, -1).all(dim=1)
+    if not bool((same & ~starts).any()):
+        return dict(features), None  # nothing to share
+    own = starts | ~same  # sorted rows embedded for themselves: group starts and rows that differ
+    rep_sorted = torch.cumsum(own.long(), 0) - 1  # place of each sorted row's own vector, if own
+    group_start = starts.nonzero(as_tuple=True)[0][torch.cumsum(starts.long(), 0) - 1]  # per sorted row
+    place_sorted = torch.where(own, rep_sorted, rep_sorted[group_start])
+    row_of = torch.empty(n, dtype=torch.long)
+    row_of[order] = place_sorted
+    reps = order[own]
+    return {k: v.index_select(0, reps) for k, v in features.items()}, row_of
 
 
 def _embed(towers: _Towers, features: Mapping[str, Tensor], n: int, chunk: int = 65536) -> Tensor:
