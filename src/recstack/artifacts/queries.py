@@ -20,7 +20,6 @@ from recstack.artifacts.requests import (
 from recstack.errors import ConfigError, MissingValueError
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
-from recstack.preprocessing._cells import plain_value
 
 __all__ = ["COLD_START", "QueryEncoder", "QueryInput", "QueryRows", "embed_rows", "fill_missing",
            "warn_unused_columns"]
@@ -177,14 +176,15 @@ class QueryEncoder:
         pos = self.known_positions(given)  # checks the IDs
         if self.known_queries is None:
             return given
-        column = self.known_queries[self.query_column]
-        integers = pd.api.types.is_integer_dtype(column.dtype)
-        stored = column.to_numpy(dtype=object)
-        out = []
-        for g, p in zip(given, pos.tolist()):
-            v = stored[p] if p >= 0 else int(g) if integers and isinstance(g, str) and _INT.fullmatch(g) else g
-            out.append(plain_value(v))  # plain Python, as JSON writes it
-        return out
+        out = np.empty(len(given), dtype=object)
+        out[:] = given  # element by element: the checked IDs are scalars
+        known = pos >= 0
+        out[known] = self.stored.known_spellings()[pos[known]]  # plain Python, as JSON writes them
+        rest = np.flatnonzero(~known)
+        if rest.size:
+            integers = pd.api.types.is_integer_dtype(self.known_queries[self.query_column].dtype)
+            out[rest] = _unknown_spellings(pd.Series(out[rest], dtype=object), integers)
+        return out.tolist()
 
     def known_positions(self, ids: list[Any]) -> np.ndarray:
         """``(n,)`` each ID's row among the known users, ``-1`` where training never saw it."""
@@ -331,6 +331,25 @@ def fill_missing(table: pd.DataFrame, preprocessor: Preprocessor, features: Sequ
             # empty history or set, else the feature's own fill (or OOV), else its error names it
             table[col] = pd.Series([None] * len(table), dtype=object, index=table.index)
     return table
+
+
+def _unknown_spellings(ids: pd.Series, integers: bool) -> np.ndarray:
+    """Unknown IDs as :meth:`QueryEncoder.stored_ids` answers them: integer text (``"517"``, as
+    canonical keys write integers) as an int when the stored column holds integers, NumPy
+    scalars as Python values, the rest as given; Python only for the distinct types and the
+    cells converted."""
+    types = ids.map(type)
+    kinds = pd.unique(types)
+    out = ids.to_numpy(dtype=object).copy()
+    generic = types.isin([t for t in kinds if issubclass(t, np.generic)]).to_numpy()
+    if generic.any():
+        out[generic] = [v.item() for v in out[generic]]
+    if integers:
+        text = np.flatnonzero(types.isin([t for t in kinds if issubclass(t, str)]).to_numpy())
+        if text.size:
+            whole = text[ids.iloc[text].astype(str).str.fullmatch(_INT.pattern).to_numpy(dtype=bool)]
+            out[whole] = [int(v) for v in out[whole]]  # exact at any size, as int() is
+    return out
 
 
 def embed_rows(table: pd.DataFrame, preprocessor: Preprocessor, features: Sequence[str],

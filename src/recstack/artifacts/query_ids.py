@@ -85,6 +85,11 @@ class StoredIds:
         out[rows] = spelled
         return out
 
+    def known_spellings(self) -> np.ndarray:
+        """``(n_known,)`` object: the known users' IDs as plain Python values (as JSON writes
+        them), by their row; computed once."""
+        return self._stored_spellings()[0]
+
     def _stored_spellings(self) -> tuple[np.ndarray, np.ndarray, bool]:
         """The stored IDs as plain Python values (known users, users-table rows), as JSON writes
         them, and whether a stored ID column holds integers: computed once, for :meth:`echo`."""

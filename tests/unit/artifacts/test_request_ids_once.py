@@ -92,3 +92,16 @@ def test_float_ids_are_looked_up_once_for_the_answer_and_the_cold_warning(rec_si
     assert echoed[:2] == [1, 5000] and pd.isna(echoed[2]) and echoed[3:] == [99999, 2]
     assert [type(v) for v in echoed[:2] + echoed[3:]] == [int] * 4
     assert "(user_id 5000, nan, 99999: not seen in training nor in the users table" in caplog.text
+
+
+def test_stored_ids_spells_each_kind_of_id_as_before(rec, rec_side):
+    """Known IDs as the training table spells them (plain Python), unknown ones as given but
+    NumPy scalars as Python values and integer text as an int of any size; users-table rows count
+    as unknown; a bool is no integer ID. Pinned across the vectorised rewrite."""
+    given = [np.int64(77777), "99999999999999999999", np.float64(2.0), True, np.str_("5"), "+5", 1.5, "1", 5000]
+    want = [77777, 99999999999999999999, 2, True, 5, "+5", 1.5, 1, 5000]
+    for r in (rec, rec_side):
+        got = r.stored_ids(given)
+        assert got == want and [type(v) for v in got] == [type(v) for v in want]
+    assert rec.stored_ids([]) == [] and rec.stored_ids(np.array(["3", "4"])) == [3, 4]
+    assert type(rec.stored_ids(np.array([3]))[0]) is int
