@@ -18,7 +18,7 @@ from recstack.features import Schema
 from recstack.preprocessing._cells import canonical_keys
 from recstack.preprocessing.keys import key_codes
 
-__all__ = ["ExperimentChecks"]
+__all__ = ["ExperimentChecks", "varying_query_columns"]
 
 log = logging.getLogger(__name__)
 
@@ -155,33 +155,22 @@ class ExperimentChecks:
         its own value, which may tell the model about its positive, while a saved model answers a
         known user with their latest row's value. A user attribute (a users-table column, or one
         value repeated on each of the user's rows) is never flagged; request context (e.g. the
-        device, given with each query) is legitimate, hence a warning, not an error."""
-        user = self.config.data.user_column
+        device, given with each query) is legitimate, hence a warning, not an error, and none for
+        a feature declared ``context: true``."""
         hist = self.config.data.history
-        users = key_codes(train[user], column=user)[0]
-        for f in self.query_features:
-            spec = self.schema[f]
-            col = spec.source_column
-            if spec.type not in ("categorical", "numeric") or col == user or col not in train.columns or (
-                    hist is not None and col == hist.column):
+        varying = varying_query_columns(train, self.schema, self.query_features, self.config.data.user_column,
+                                        None if hist is None else hist.column)
+        for f, (col, count, users) in varying.items():
+            if self.schema[f].context:
                 continue
-            try:
-                values = pd.factorize(train[col], use_na_sentinel=True)[0]
-            except TypeError:  # unhashable cells (lists): not a scalar per row
-                continue
-            ok = (values >= 0) & (users >= 0)
-            span = int(values.max()) + 1 if ok.any() else 1
-            pairs = np.unique(users[ok] * span + values[ok])  # distinct (user, value) pairs
-            per_user = np.bincount(pairs // span)
-            varying = int((per_user > 1).sum())
-            if varying:
-                log.warning(
-                    "model.query: feature %r reads column %r, which differs between a user's rows (%d of %d users): "
-                    "it describes each interaction, not the user. Training rows see their own row's value (a rating "
-                    "or the row's time tells the model about the positive it is scored on), and a saved model "
-                    "answers a known user with their latest row's value. Unless it is request context given with "
-                    "each query at serving time, remove %r from model.query (user attributes come from a users "
-                    "table, data.join)", f, col, varying, int((per_user > 0).sum()), f)
+            log.warning(
+                "model.query: feature %r reads column %r, which differs between a user's rows (%d of %d users): "
+                "it describes each interaction, not the user. Training rows see their own row's value (a rating "
+                "or the row's time tells the model about the positive it is scored on), and a saved model "
+                "answers a known user with their latest row's value. If it is request context given with "
+                "each query at serving time (e.g. the time of the request), declare it: features.%s.context: "
+                "true; else remove %r from model.query (user attributes come from a users table, data.join)",
+                f, col, count, users, f, f)
 
     def history_vocabulary(self) -> None:
         """A history that shares another feature's vocabulary must hold that feature's values.
@@ -204,3 +193,31 @@ class ExperimentChecks:
                     f"of data.item_column {data.item_column!r}, so every history item would be OOV; set "
                     f"data.item_column: {column} (or drop features.{name}.source for a vocabulary of its own)"
                 )
+
+
+def varying_query_columns(train: pd.DataFrame, schema: Schema, query_features: list[str], user: str,
+                          history_column: str | None) -> dict[str, tuple[str, int, int]]:
+    """``{feature: (column, users whose rows differ in it, users)}`` for each categorical or
+    numeric query feature whose column takes more than one value among some user's rows of
+    ``train`` (per-interaction values: a rating, the row's time); one ``factorize`` and one
+    ``unique`` per column. The user column, the history and list cells are never counted."""
+    users = key_codes(train[user], column=user)[0]
+    out: dict[str, tuple[str, int, int]] = {}
+    for f in query_features:
+        spec = schema[f]
+        col = spec.source_column
+        if spec.type not in ("categorical", "numeric") or col == user or col not in train.columns or (
+                col == history_column):
+            continue
+        try:
+            values = pd.factorize(train[col], use_na_sentinel=True)[0]
+        except TypeError:  # unhashable cells (lists): not a scalar per row
+            continue
+        ok = (values >= 0) & (users >= 0)
+        span = int(values.max()) + 1 if ok.any() else 1
+        pairs = np.unique(users[ok] * span + values[ok])  # distinct (user, value) pairs
+        per_user = np.bincount(pairs // span)
+        varying = int((per_user > 1).sum())
+        if varying:
+            out[f] = (col, varying, int((per_user > 0).sum()))
+    return out

@@ -36,12 +36,16 @@ class FeatureSpec(StrictModel):
         name: the feature's name (the key in the config's ``features`` mapping).
         column: the raw column it reads; defaults to ``name``.
         embedding_dim: per-feature embedding size; ``None`` uses the model's ``embedding_dim``.
+        context: a query feature that is request context (e.g. the time of the request), given
+            with each query: its value may differ between a user's rows without the experiment
+            warning of a leak, and serving warns when a request leaves it out.
     """
 
     type: str
     name: str = Field(default="", description="feature name; filled from the config key")
     column: str | None = None
     embedding_dim: Int | None = Field(default=None, ge=1)
+    context: bool = False
 
     @property
     def source_column(self) -> str:
@@ -56,5 +60,9 @@ class FeatureSpec(StrictModel):
         return (self.source_column,)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict (round-trips through ``Schema.from_dict``)."""
-        return self.model_dump(mode="json", exclude_defaults=False)
+        """Plain JSON-able dict (round-trips through ``Schema.from_dict``); ``context`` only when
+        set, so specs (and resume fingerprints) written before it existed compare equal."""
+        out = self.model_dump(mode="json", exclude_defaults=False)
+        if not self.context:
+            out.pop("context")
+        return out
