@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+import difflib
+import types
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -80,14 +82,126 @@ def _union_errors(errors: list[Any]) -> list[tuple[list[str], Any]]:
     return out
 
 
-def format_validation_error(err: ValidationError, prefix: str = "") -> str:
-    """One line per problem: ``features.age.buckets: Input should be ... (got 'ten')``."""
+# Keys of other libraries (Keras, TFRS, PyTorch Lightning, scikit-learn, ...) and common
+# spellings, with the recstack key they mean; suggested only where that key is allowed.
+KEY_ALIASES: dict[str, tuple[str, ...]] = {
+    "learning_rate": ("lr",), "learningrate": ("lr",), "learning_rate_init": ("lr",), "eta": ("lr",),
+    "optimiser": ("optimizer",), "optim": ("optimizer",), "opt": ("optimizer",),
+    "num_epochs": ("epochs",), "n_epochs": ("epochs",), "max_epochs": ("epochs",), "epoch": ("epochs",),
+    "nb_epoch": ("epochs",),
+    "batch": ("batch_size",), "batchsize": ("batch_size",), "train_batch_size": ("batch_size",),
+    "embedding_size": ("embedding_dim",), "embedding_dimension": ("embedding_dim",),
+    "embedding_dims": ("embedding_dim",), "embed_dim": ("embedding_dim",), "emb_dim": ("embedding_dim",),
+    "output_dim": ("embedding_dim",), "dim": ("embedding_dim",), "embedding_dimensions": ("embedding_dim",),
+    "layer_sizes": ("layers",), "hidden_layers": ("layers",), "hidden_units": ("layers",),
+    "hidden_dims": ("layers",), "hidden_sizes": ("layers",), "dnn_hidden_units": ("layers",),
+    "dropout_rate": ("dropout",), "dropout_prob": ("dropout",),
+    "initial_accumulator_value": ("adagrad_initial_accumulator",),
+    "initial_accumulator": ("adagrad_initial_accumulator",),
+    "l2": ("weight_decay",), "l2_reg": ("weight_decay",), "l2_regularization": ("weight_decay",),
+    "clipnorm": ("grad_clip",), "max_grad_norm": ("grad_clip",), "gradient_clip_val": ("grad_clip",),
+    "grad_clip_norm": ("grad_clip",), "clip_grad_norm": ("grad_clip",),
+    "random_seed": ("seed",), "random_state": ("seed",),
+    "validation_freq": ("eval_every",), "eval_frequency": ("eval_every",), "eval_steps": ("eval_every",),
+    "test_size": ("test_fraction",), "test_split": ("test_fraction",), "test_ratio": ("test_fraction",),
+    "validation_split": ("validation_fraction",), "val_fraction": ("validation_fraction",),
+    "valid_fraction": ("validation_fraction",), "val_split": ("validation_fraction",),
+    "vocab_size": ("max_size", "max_tokens"), "max_vocab_size": ("max_size", "max_tokens"),
+    "num_oov_indices": ("num_oov",), "num_bins": ("buckets",), "bins": ("buckets", "boundaries"),
+    "n_bins": ("buckets",), "bin_boundaries": ("boundaries",), "output_sequence_length": ("max_length",),
+    "standardize": ("normalize", "lowercase"), "delimiter": ("separator", "sep"), "sep": ("separator",),
+    "user_col": ("user_column",), "item_col": ("item_column",), "time_col": ("time_column",),
+    "timestamp_column": ("time_column",), "activation_fn": ("activation",),
+}
+_HIDDEN_KEYS = {"base_dir", "name"}  # fields the loader fills in, never a user's fix
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    """The types a value annotated ``tp`` may take: unions and ``Annotated`` opened."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _unwrap(get_args(tp)[0])
+    if origin is Union or origin is types.UnionType:
+        return [t for a in get_args(tp) for t in _unwrap(a)]
+    return [tp]
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def allowed_keys(model: type[BaseModel] | None, loc: Sequence[str | int]) -> list[str]:
+    """The keys the section at ``loc`` (a location inside ``model``, union tags included)
+    accepts; empty where it cannot be told."""
+    found: list[Any] = [model] if model is not None else []
+    for seg in loc:
+        nxt: list[Any] = []
+        options = [t for tp in found for t in _unwrap(tp)]
+        tagged = [t for t in options if _is_model(t) and t.__name__ == seg]
+        if tagged:  # a union member's tag names the branch
+            nxt = tagged
+        elif isinstance(seg, str) and _is_tag(seg):
+            nxt = options
+        else:
+            for t in options:
+                if _is_model(t):
+                    for name, field in t.model_fields.items():
+                        if seg in (name, field.alias):
+                            nxt.append(field.annotation)
+                elif get_origin(t) in (dict, Mapping) and len(get_args(t)) == 2:
+                    nxt.append(get_args(t)[1])
+                elif get_origin(t) in (list, Sequence) and isinstance(seg, int) and get_args(t):
+                    nxt.append(get_args(t)[0])
+        found = nxt
+    keys: list[str] = []
+    for t in (t for tp in found for t in _unwrap(tp)):
+        if _is_model(t):
+            keys += [f.alias or n for n, f in t.model_fields.items() if n not in _HIDDEN_KEYS]
+    return list(dict.fromkeys(k for k in keys if k not in _HIDDEN_KEYS))
+
+
+def suggest_keys(key: str, allowed: Sequence[str]) -> list[str]:
+    """The allowed keys ``key`` was probably meant to be: a known name of another library
+    (``learning_rate`` -> ``lr``) first, then close spellings (``dtyp`` -> ``dtype``)."""
+    low = key.lower()
+    out = [k for k in KEY_ALIASES.get(low, ()) if k in allowed]
+    out += difflib.get_close_matches(low, allowed, n=3, cutoff=0.75)
+    return list(dict.fromkeys(out))[:3]
+
+
+def unknown_key_message(key: str, allowed: Sequence[str]) -> str:
+    """``unknown key; did you mean 'lr'?`` where a close key exists, else a hint to check the spelling."""
+    hits = suggest_keys(key, allowed)
+    if not hits:
+        return "unknown key (check the spelling; see the documented keys)"
+    return f"unknown key; did you mean {' or '.join(repr(h) for h in hits)}?"
+
+
+def _model_by_title(title: str) -> type[BaseModel] | None:
+    """The one config model whose class is named ``title`` (a ValidationError's title)."""
+    hits, todo = [], [BaseModel]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub.__name__ == title:
+                hits.append(sub)
+            todo.append(sub)
+    return hits[0] if len(hits) == 1 else None
+
+
+def format_validation_error(err: ValidationError, prefix: str = "", model: type[BaseModel] | None = None) -> str:
+    """One line per problem: ``features.age.buckets: Input should be ... (got 'ten')``.
+
+    ``model`` (found by the error's title when not given) lets an unknown key get a
+    suggestion from the keys of its section: ``train.learning_rate: unknown key; did you mean 'lr'?``."""
+    if model is None:
+        model = _model_by_title(err.title)
     lines = []
     for loc, e in _union_errors(err.errors()):
         path = ".".join(([prefix] if prefix else []) + loc) or "(root)"
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see the documented keys)"
+            raw = e["loc"]
+            msg = unknown_key_message(str(raw[-1]), allowed_keys(model, raw[:-1]) if raw else [])
         elif e["type"] == "value_error" and msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]  # a check of ours: its own words name the keys
         got = e.get("input")
@@ -116,4 +230,4 @@ def validate_model(cls: type[M], data: Any, prefix: str = "", error: Callable[[s
     try:
         return cls.model_validate(data)
     except ValidationError as err:
-        raise error(format_validation_error(err, prefix)) from None
+        raise error(format_validation_error(err, prefix, cls)) from None

@@ -228,7 +228,7 @@ def test_a_mistake_inside_a_table_source_names_it_without_the_string_branchs_noi
     d["data"] = {"train": {"path": "x.csv", "dtyp": {"a": "str"}}}
     with pytest.raises(ConfigError) as err:
         ExperimentConfig.from_dict(d)
-    assert str(err.value) == "data.train.dtyp: unknown key (check the spelling; see the documented keys)"
+    assert str(err.value) == "data.train.dtyp: unknown key; did you mean 'dtype'?"
     d["data"] = {"train": 5}  # neither branch fits a number: both are named, without tags
     with pytest.raises(ConfigError, match=r"^data\.train: Input should be a valid string") as err:
         ExperimentConfig.from_dict(d)
