@@ -14,6 +14,7 @@ import torch
 
 from recstack.artifacts.fill_errors import untrained_fill
 from recstack.artifacts.query_ids import StoredIds
+from recstack.artifacts.ranges import warn_far_values
 from recstack.artifacts.requests import (
     check_result_size, frame, id_list, mapping_rows, rows_table, undescribed_rows,
 )
@@ -358,7 +359,10 @@ def embed_rows(table: pd.DataFrame, preprocessor: Preprocessor, features: Sequen
     """``tower``'s vectors of raw rows, preprocessed (``features``) and embedded ``AVERAGE_CHUNK``
     rows at a time (bounded memory for big requests). A missing value the model has no fill for
     is an error naming the request's row (``rows``: each row's position there, default its own)
-    and the fix a trained model takes (:func:`~recstack.artifacts.fill_errors.untrained_fill`)."""
+    and the fix a trained model takes (:func:`~recstack.artifacts.fill_errors.untrained_fill`).
+    Numeric values far outside their training range get one warning per call
+    (:func:`~recstack.artifacts.ranges.warn_far_values`)."""
+    warn_far_values(table, preprocessor, features)  # once per call, on the whole request
     parts = []
     for start in range(0, len(table), AVERAGE_CHUNK):
         chunk = table.iloc[start : start + AVERAGE_CHUNK]

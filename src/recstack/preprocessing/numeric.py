@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
@@ -97,7 +98,9 @@ class NumericTransformer:
         boundaries: explicit increasing bucket boundaries (on the logged scale if ``log``).
 
     Fitted attributes:
-        fill_value_ (float | None), mean_ / std_ (float | None), discretizer_ (Discretizer | None).
+        fill_value_ (float | None), mean_ / std_ (float | None), discretizer_ (Discretizer | None),
+        min_ / max_ (float | None): the smallest and largest finite training value as given (before
+        fill and log; ``None`` when none, or for a state saved before they were kept).
 
     Example:
         >>> t = NumericTransformer(fill=0.0, normalize=True).fit([1.0, 3.0])
@@ -144,6 +147,8 @@ class NumericTransformer:
                     column=column, rows=np.flatnonzero(inf),
                 )
         fill_value = self._fit_fill(x, column)
+        finite = x[np.isfinite(x)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (None, None)
         x = self._fill_and_log(x, fill_value, column)
         discretizer = None
         if self.bucketized:
@@ -153,7 +158,22 @@ class NumericTransformer:
             mean, std = float(np.mean(x)), float(np.std(x))
             std = std if std > 0 and np.isfinite(std) else 1.0
         self.fill_value_, self.mean_, self.std_, self.discretizer_ = fill_value, mean, std, discretizer
+        self.min_, self.max_ = low, high
         return self
+
+    def far_outside(self, values: Any, *, column: str = "values") -> np.ndarray:
+        """``(n,)`` bool: values (as given, before fill and log) far outside the training range:
+        above ``max_ + (max_ - min_)`` or below ``min_ - (max_ - min_)`` (a span of 0 counts as
+        1). Values a little outside (a test split's later times) are not; all False when the
+        range is unknown (a state saved before it was kept)."""
+        check_is_fitted(self, "fill_value_")
+        x = to_float(values, column=column)
+        low, high = getattr(self, "min_", None), getattr(self, "max_", None)
+        if low is None or high is None:
+            return np.zeros(len(x), dtype=bool)
+        span = (high - low) or 1.0
+        with np.errstate(invalid="ignore"):
+            return (x > high + span) | (x < low - span)
 
     def _fit_fill(self, x: np.ndarray, column: str) -> float | None:
         if self.fill is None:
@@ -223,6 +243,8 @@ class NumericTransformer:
             "mean": self.mean_,
             "std": self.std_,
             "discretizer": None if self.discretizer_ is None else self.discretizer_.get_state(),
+            "min": getattr(self, "min_", None),
+            "max": getattr(self, "max_", None),
         }
 
     @classmethod
@@ -241,6 +263,7 @@ class NumericTransformer:
         t.fill_value_ = state["fill_value"]
         t.mean_, t.std_ = state["mean"], state["std"]
         t.discretizer_ = None if state["discretizer"] is None else Discretizer.from_state(state["discretizer"])
+        t.min_, t.max_ = _bound(state.get("min")), _bound(state.get("max"))  # absent in older states
         return t
 
     def __repr__(self) -> str:
@@ -248,3 +271,10 @@ class NumericTransformer:
             f"NumericTransformer(fill={self.fill!r}, log={self.log}, normalize={self.normalize}, "
             f"buckets={self.buckets!r}, boundaries={self.boundaries!r})"
         )
+
+
+def _bound(value: Any) -> float | None:
+    """A stored training minimum or maximum: a finite number, else ``None`` (no range check)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
