@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recstack.artifacts.context import context_columns, lacking, warn_context_fill
 from recstack.artifacts.fill_errors import untrained_fill
 from recstack.artifacts.query_ids import StoredIds
 from recstack.artifacts.ranges import warn_far_values
@@ -117,7 +118,10 @@ class QueryEncoder:
             table = _fill_from(table, self.side_queries, side, self.query_column)
         cold = unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.query_column,
                                           self.history_column) if unknown.any() else unknown
+        context = context_columns(self.known_queries, self.preprocessor, self.query_features)
+        before = {c: lacking(table, c) for c in context}
         table = self._complete_known_rows(table, pos)
+        warn_context_fill({c: m for c, m in before.items() if m.any()}, table, pos, cold, self.preprocessor)
         self._warn_unused_columns(given)
         self._warn_missing_columns(table, given, cold)
         return QueryRows(table, pos, side, cold)

@@ -60,7 +60,10 @@ def encode_rows(table: pd.DataFrame, prefix: str) -> tuple[dict[str, Any], dict[
             data[str(col)] = s.astype(object).where(s.notna(), None).tolist()
         else:
             data[str(col)] = [jsonable(v) for v in s.to_numpy(dtype=object)]
-    return {"columns": [str(c) for c in table.columns], "data": data, "lists": lists}, tensors
+    out: dict[str, Any] = {"columns": [str(c) for c in table.columns], "data": data, "lists": lists}
+    if table.attrs.get("per_interaction"):  # columns a stored row holds the latest interaction's value of
+        out["per_interaction"] = [str(c) for c in table.attrs["per_interaction"]]
+    return out, tensors
 
 
 def decode_rows(stored: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], prefix: str) -> pd.DataFrame:
@@ -79,7 +82,10 @@ def decode_rows(stored: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], 
     lengths = {len(v) for v in out.values()}
     if len(lengths) > 1:
         raise ValueError(f"stored query columns have different lengths {sorted(lengths)}")
-    return pd.DataFrame(out, columns=columns)
+    table = pd.DataFrame(out, columns=columns)
+    if isinstance(stored.get("per_interaction"), list):  # absent in older artifacts: no context warning
+        table.attrs["per_interaction"] = [c for c in stored["per_interaction"] if isinstance(c, str)]
+    return table
 
 
 def _integer_lists(s: pd.Series) -> tuple[torch.Tensor, torch.Tensor] | None:

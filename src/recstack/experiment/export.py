@@ -15,7 +15,9 @@ import torch
 
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import add_history
+from recstack.artifacts.context import PER_INTERACTION
 from recstack.experiment.catalogue import Catalogue
+from recstack.experiment.checks import varying_query_columns
 from recstack.experiment.tables import Tables
 from recstack.features import Schema
 from recstack.metrics import ExclusionLists, build_exclusion
@@ -30,7 +32,8 @@ def stored_query_rows(table: pd.DataFrame, config: ExperimentConfig, schema: Sch
                       query_features: Sequence[str]) -> pd.DataFrame:
     """One raw row per user of ``table`` with the query features' columns: the user's latest
     row by ``data.time_column`` (else the last in the table); histories are built from the
-    same table."""
+    same table. Its ``attrs["per_interaction"]`` lists the query columns whose values differ
+    between a user's rows (saved with the rows), so serving can say when a request lacks them."""
     user = config.data.user_column
     cols = list(dict.fromkeys([user] + schema.columns_of(query_features)))
     hist = config.data.history
@@ -51,6 +54,8 @@ def stored_query_rows(table: pd.DataFrame, config: ExperimentConfig, schema: Sch
     last = last[base_cols].reset_index(drop=True)
     if hist is not None and hist.column in cols:
         last = add_history(last, **config.data.history_args(), reference=table)[cols]
+    varying = varying_query_columns(table, schema, list(query_features), user, None if hist is None else hist.column)
+    last.attrs[PER_INTERACTION] = sorted({col for col, _, _ in varying.values()})  # serving warns when left out
     return last
 
 
