@@ -227,12 +227,16 @@ class TwoTower(RecModel):
         return out
 
 
+COLLAPSE_ROWS = 4096  # rows of a batch the collapse check compares (bounds its cost on long histories)
+
+
 def _collapsed(vecs: Tensor, feats: Mapping[str, Tensor], keys: Sequence[str]) -> tuple[int, int]:
     """How many distinct inputs (rows of the features ``keys``) the commonest vector of ``vecs
     (B, d)`` stands for, and how many there are: a healthy tower gives distinct inputs distinct
     vectors (1 of n)."""
-    n = vecs.shape[0]
-    inputs = torch.cat([feats[k].reshape(n, -1).to(torch.float64) for k in keys], dim=1)
+    n = min(vecs.shape[0], COLLAPSE_ROWS)  # a sample of the (shuffled) batch shows a collapse as well
+    vecs = vecs[:n]
+    inputs = torch.cat([feats[k][:n].reshape(n, -1).to(torch.float64) for k in keys], dim=1)
     distinct, input_of = torch.unique(inputs, dim=0, return_inverse=True)
     _, vec_of, counts = torch.unique(vecs, dim=0, return_inverse=True, return_counts=True)
     return torch.unique(input_of[vec_of == counts.argmax()]).numel(), distinct.shape[0]

@@ -16,7 +16,7 @@ FIX = "training diverged: lower train.lr or set train.grad_clip (e.g. 1.0)"
 
 def collapse_message(parts: list[str], epoch: int) -> str:
     """The warning for parts that :func:`check_finite` found constant after ``epoch``."""
-    return (f"after epoch {epoch}, on the epoch's last batch, {' and '.join(parts)} one and the same vector: "
+    return (f"after epoch {epoch}, on a batch of the epoch, {' and '.join(parts)} one and the same vector: "
             "the model cannot tell them apart, so nearly every query gets the same ranking. With model.layers "
             "this is usually the ReLU units of the MLP gone inactive after steps too large for it, and such units "
             "do not recover: retrain with a lower train.lr (e.g. 0.02), or with train.optimizer: adam and "
@@ -25,8 +25,8 @@ def collapse_message(parts: list[str], epoch: int) -> str:
 
 def check_finite(model: RecModel, batch: Batch | None, epoch: int) -> list[str]:
     """Raises ``FloatingPointError`` when a parameter of ``model`` holds NaN or inf, or when the
-    model's outputs on ``batch`` (the epoch's last, already prepared) do: weights can be finite
-    but so large that the towers overflow. Runs in eval mode (no dropout, no random draws), so a
+    model's outputs on ``batch`` (the epoch's last full-size one, already prepared) do: weights
+    can be finite but so large that the towers overflow. Runs in eval mode (no dropout, no random draws), so a
     run's results do not depend on it.
 
     Returns:
@@ -52,5 +52,5 @@ def check_finite(model: RecModel, batch: Batch | None, epoch: int) -> list[str]:
         if torch.is_tensor(out) and out.is_floating_point() and not bool(torch.isfinite(out).all()):
             bad = int((~torch.isfinite(out)).sum())
             raise FloatingPointError(f"the model's {key} outputs have {bad} NaN or infinite values after epoch "
-                                     f"{epoch} on the epoch's last batch (its weights are finite but overflow); {FIX}")
+                                     f"{epoch} on a batch of the epoch (its weights are finite but overflow); {FIX}")
     return constant

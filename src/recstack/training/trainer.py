@@ -247,7 +247,7 @@ class Trainer:
     def _train_epoch(
         self, epoch: int, batches: BatchIterator, optimizer: torch.optim.Optimizer
     ) -> tuple[dict[str, Any], Batch | None]:
-        """One pass over the data: the epoch's record, and its last (prepared) batch."""
+        """One pass over the data: the epoch's record, and its last full-size (prepared) batch."""
         cfg = self.config
         self.model.train()
         total, rows = 0.0, 0
@@ -272,7 +272,8 @@ class Trainer:
             total += loss.item() * n
             rows += n
             bar.set_postfix(loss=f"{total / rows:.4f}")
-            last = batch
+            if last is None or n >= len(last):  # a full-size batch: a remainder of 1 row shows no collapse
+                last = batch
         seconds = time.perf_counter() - t0
         return {
             "epoch": epoch,
