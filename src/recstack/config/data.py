@@ -124,7 +124,8 @@ class DataConfig(StrictModel):
         history: add a leakage-free column of each row's other items of the user (see
             :class:`HistoryConfig`: earlier ones for ``before``, all others for ``others``).
         split: split ``train`` into training and test rows (see :class:`SplitConfig`), for
-            data that comes as one file; not with ``test`` or ``dataset``.
+            data that comes as one file; not with ``test``, nor with a ``dataset`` that brings
+            its own test rows (``movielens-100k`` with ``dataset_options: {split: all}`` does not).
         filter: rows kept (value conditions, k-core of the training rows; see :class:`FilterConfig`),
             applied before the split, the validation carving and the histories.
     """
@@ -151,11 +152,18 @@ class DataConfig(StrictModel):
                             "dataset: movielens-100k, synthetic)", None, missing=True)
         if self.dataset is not None:
             brings = "a built-in dataset brings its own split and side tables"
-            for key, value in (("train", self.train), ("test", self.test), ("join", self.join),
-                               ("split", self.split)):
+            for key, value in (("train", self.train), ("test", self.test), ("join", self.join)):
                 if value is not None and value != {}:
                     raise key_error(key, f"not used with data.dataset ({brings}); remove data.{key}, or remove "
                                     "data.dataset and give train: FILE", _plain(value))
+            from recstack.data.datasets import dataset_has_test  # local: config sits above data
+
+            if self.split is not None and dataset_has_test(self.dataset, self.dataset_options):
+                how = ("for a split of all its ratings (a random 80/20 one as in the TensorFlow Recommenders "
+                       "tutorials), set data.dataset_options: {split: all}"
+                       if self.dataset == "movielens-100k" else "remove data.split")
+                raise key_error("split", f"not used with data.dataset {self.dataset}, which brings its own test "
+                                f"rows; {how}", _plain(self.split))
         if self.split is not None and self.test is not None:
             raise key_error("split", "divides data.train into training and test rows, but data.test gives the "
                             "test rows; remove data.split or data.test", _plain(self.split))

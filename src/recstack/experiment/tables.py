@@ -352,8 +352,15 @@ def load_tables(cfg: DataConfig, base_dir: str | None = None) -> Tables:
         ds = load_dataset(cfg.dataset, **cfg.dataset_options)
         test = ds.test if ds.test is not None and len(ds.test) else None
         hint = DATASET_DTYPE_HINT
-        train = training_core(filter_rows(ds.train, cfg, f"the training data of {cfg.dataset}", dtype_hint=hint), cfg)
-        test = None if test is None else filter_rows(test, cfg, f"the test data of {cfg.dataset}", dtype_hint=hint)
+        train = filter_rows(ds.train, cfg, f"the training data of {cfg.dataset}", dtype_hint=hint)
+        if cfg.split is not None:  # a dataset without test rows (movielens-100k split: all), as data.train
+            if test is not None:
+                raise ConfigError(f"data.split: {cfg.dataset} brought its own test rows ({len(test)}); remove "
+                                  "data.split, or load the dataset without them")
+            train, test = split_table(train, cfg)
+        train = training_core(train, cfg)
+        if cfg.split is None and test is not None:
+            test = filter_rows(test, cfg, f"the test data of {cfg.dataset}", dtype_hint=hint)
         items, users = getattr(ds, "items", None), getattr(ds, "users", None)
         return Tables(train, test, items, users, joins=dataset_joins(users, items), filtered=True)
     assert cfg.train is not None

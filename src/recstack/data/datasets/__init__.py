@@ -1,5 +1,8 @@
 """Built-in datasets: ``movielens-100k`` (local or downloaded) and ``synthetic``."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from recstack.data.datasets.base import (
     DATASETS,
     InteractionData,
@@ -21,7 +24,17 @@ __all__ = [
     "load_movielens_100k",
     "make_synthetic",
     "validate_dataset_options",
+    "dataset_has_test",
 ]
+
+
+def dataset_has_test(name: str, options: Mapping[str, Any]) -> bool:
+    """Whether the built-in dataset ``name`` loaded with ``options`` brings its own test rows
+    (then ``data.split`` has nothing to divide): ``movielens-100k`` does but with ``split: all``;
+    ``synthetic`` and datasets registered by users are taken to."""
+    if name == "movielens-100k":
+        return options.get("split", "u1") != "all"
+    return True
 
 
 def fetch_dataset(name: str, *, cache_dir: str | None = None) -> str:
