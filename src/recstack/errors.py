@@ -19,6 +19,8 @@ __all__ = [
     "MissingValueError",
     "DataError",
     "NotFittedError",
+    "AlreadyFittedError",
+    "UnknownIDError",
     "ArtifactError",
     "DatasetUnavailableError",
     "empty_cells",
@@ -68,7 +70,21 @@ class DataError(RecstackError, ValueError):
 
 
 class NotFittedError(RecstackError, ValueError):
-    """A fitted object (vocabulary, normalizer, preprocessor) was used before ``fit``."""
+    """A fitted object (vocabulary, normalizer, preprocessor, an experiment's model) was used
+    before ``fit``."""
+
+
+class AlreadyFittedError(RecstackError, RuntimeError):
+    """``fit`` was called again on an object that is fitted once (an experiment); the message
+    says how to train longer instead."""
+
+
+class UnknownIDError(ConfigError, KeyError):
+    """A raw ID that is looked up (e.g. the item of ``Recommender.similar``) is not known to the
+    model. A :class:`KeyError` (a failed lookup) and, as before, a :class:`ConfigError`."""
+
+    def __str__(self) -> str:  # the message as written, not KeyError's repr of it
+        return Exception.__str__(self)
 
 
 class ArtifactError(RecstackError, ValueError):

@@ -21,7 +21,9 @@ from tests.unit.experiment.side_data import side_config, write_side_data
 def test_a_join_file_that_lost_a_column_the_model_reads_names_the_join_file_columns_and_option(tmp_path):
     """The recorded columns said the users table brings 'country': a raw KeyError before."""
     tables = write_side_data(tmp_path)
-    rec = RetrievalExperiment(ExperimentConfig.from_dict(side_config(), base_dir=str(tmp_path))).recommender()
+    exp = RetrievalExperiment(ExperimentConfig.from_dict(side_config(), base_dir=str(tmp_path)))
+    exp.fit()  # save() and recommender() need a trained model
+    rec = exp.recommender()
     tables["users"].drop(columns=["country"]).to_csv(tmp_path / "users.csv", index=False)
     file = re.escape(str(tmp_path / "users.csv"))
     message = rf"data\.join\.users: the users table read from {file} lacks columns \['country'\], .*--join users=PATH"
@@ -44,6 +46,7 @@ def test_a_model_trained_on_a_built_in_dataset_evaluates_without_it_when_nothing
     d["features"]["time"] = {"type": "numeric", "column": "timestamp", "normalize": True}
     d["model"]["query"] = ["user_id", "age", "time", "history"]
     exp = RetrievalExperiment(ExperimentConfig.from_dict(d))
+    exp.fit()
     exp.save(tmp_path / "m")
     test = exp.tables.test[["user_id", "item_id"]].merge(exp.tables.users[["user_id", "age"]], on="user_id")
     test.to_csv(tmp_path / "test.csv", index=False)  # every side column the model reads
@@ -62,6 +65,7 @@ def test_a_dataset_model_that_did_not_record_its_side_tables_loads_the_dataset_t
     d["features"]["age"] = {"type": "numeric", "normalize": True}
     d["model"]["query"] = ["user_id", "age", "history"]
     exp = RetrievalExperiment(ExperimentConfig.from_dict(d))
+    exp.fit()
     rec = exp.recommender()
     rec.metadata["data_files"]["join"] = {}  # as saved before the dataset's tables were recorded
     raw = exp.tables.test[["user_id", "item_id"]].head(20)
@@ -77,6 +81,7 @@ def test_a_join_override_is_read_with_the_saved_options_when_it_has_the_training
     d["data"]["join"]["users"] = {"path": "users.txt", "key": "user_id", "sep": ";",
                                   "names": ["user_id", "age", "country"], "header": None}
     exp = RetrievalExperiment(ExperimentConfig.from_dict(d, base_dir=str(tmp_path)))
+    exp.fit()
     rec = exp.recommender()
     raw = pd.read_csv(tmp_path / "test.csv")
     expected = evaluate_recommender(rec, raw)

@@ -142,6 +142,7 @@ def test_a_model_trained_on_a_built_in_dataset_gets_its_side_tables(tmp_path):
     d["features"]["age"] = {"type": "numeric", "normalize": True}
     d["model"]["query"] = ["user_id", "age", "history"]
     exp = RetrievalExperiment(ExperimentConfig.from_dict(d))
+    exp.fit()
     rec = exp.recommender()
     raw = exp.tables.test[["user_id", "item_id"]].head(20)
     joined = join_saved_tables(rec, raw)

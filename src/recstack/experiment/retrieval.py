@@ -35,6 +35,7 @@ from recstack.experiment.export import (
 from recstack.experiment.cold_start import warm_query_features
 from recstack.experiment.filtering import filter_evaluation_rows, filtered_tables
 from recstack.experiment.join_errors import side_table_note
+from recstack.experiment.lifecycle import FitState
 from recstack.experiment.tables import Tables, join_side_tables, load_tables
 from recstack.metrics import ExclusionLists
 from recstack.models.base import build_model
@@ -72,6 +73,7 @@ class RetrievalExperiment:
         self.candidate_features: list[str] = list(opts.get("candidate", []))
         self.candidate_key: str = opts.get("candidate_key") or self.candidate_features[0]
         self.history: History | None = None
+        self._fit_state = FitState()  # a second fit() is refused, save() before one too
         self._known: pd.DataFrame | None = None  # built on first use (known_queries, stored_users)
         self._stored: StoredUsers | None = None
         self.checks = ExperimentChecks(config=config, schema=self.schema, tables=self.tables,
@@ -291,8 +293,10 @@ class RetrievalExperiment:
 
         ``resume_from``: a checkpoint of a run of the same config and data (see
         :class:`~recstack.training.Trainer`); a changed model, features, task or data is refused.
+        Without it, a second call raises :class:`~recstack.errors.AlreadyFittedError`.
         """
         cfg = self.config
+        self._fit_state.before_fit(resume_from, cfg.train.epochs, self.run_dir)
         # a one-row batch has no negatives when the batch is all the softmax sees
         check_batch_size(cfg.train.batch_size, len(self.train_data),
                          in_batch_only=cfg.task.candidates == "in_batch" and cfg.task.num_negatives == 0)
@@ -306,15 +310,23 @@ class RetrievalExperiment:
                        "data": {**data, "training_rows": len(self.train_data),
                                 "catalogue_items": len(self.catalogue.ids)}}
         trainer = Trainer(self.model, self.task, cfg.train, run_dir=self.run_dir, fingerprint=fingerprint)
-        self.history = trainer.fit(self.train_data, evaluator=val, resume_from=resume_from)
+        try:
+            history = trainer.fit(self.train_data, evaluator=val, resume_from=resume_from)
+        except BaseException as err:  # Ctrl-C too: the weights may have changed
+            self._fit_state.failed_fit(err, len(getattr(trainer, "history", None) or []))
+            raise
+        self.history = history
+        self._fit_state.after_fit(len(history))
         self.trainer = trainer
         return self.history
 
     def evaluate(self, table: pd.DataFrame | None = None, *, exclude_seen: bool | None = None) -> dict[str, float]:
-        """Full-catalogue metrics on ``table`` (default: the test split)."""
+        """Full-catalogue metrics on ``table`` (default: the test split); before :meth:`fit`, those
+        of the initial weights (an untrained baseline), with a warning."""
         table = self.test_table if table is None else table
         if table is None:
             raise ConfigError("no test data: set data.test (or a dataset with a test split) or pass a table")
+        self._fit_state.warn_if_untrained()
         self.model.eval()
         return self.evaluator(table, exclude_seen=exclude_seen)(self.model)
 
@@ -348,7 +360,9 @@ class RetrievalExperiment:
     def recommender(self) -> Recommender:
         """The trained model as a :class:`Recommender` on raw inputs. It gets its own copies of
         the stored users (tables copy on write; the seen-items CSR is cloned), so what a caller
-        does to one Recommender reaches neither another one nor a later :meth:`save`."""
+        does to one Recommender reaches neither another one nor a later :meth:`save`.
+        Before :meth:`fit` it raises :class:`~recstack.errors.NotFittedError`."""
+        self._fit_state.require_fitted("recommender")
         stored = self.stored_users().copy()
         return Recommender(
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
@@ -364,7 +378,9 @@ class RetrievalExperiment:
 
     def save(self, directory: str | Path, *, metrics: dict[str, float] | None = None) -> Path:
         """Writes the artifact directory (see :mod:`recstack.artifacts`), and the training log
-        (``history.csv``, ``history.json``; not part of the checksummed artifact) beside it."""
+        (``history.csv``, ``history.json``; not part of the checksummed artifact) beside it.
+        Before :meth:`fit` it raises :class:`~recstack.errors.NotFittedError`."""
+        self._fit_state.require_fitted("save")
         stored = self.stored_users()
         extra: dict[str, Any] = artifact_metadata(self.config, self.tables)
         if metrics is not None:

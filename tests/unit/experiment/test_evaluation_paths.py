@@ -17,6 +17,7 @@ def test_a_raw_row_without_an_item_is_the_same_error_on_both_evaluation_paths(tm
     """``evaluate(raw)`` counted such a row as a miss; ``evaluate_recommender`` raised."""
     write_side_data(tmp_path)
     exp = RetrievalExperiment(ExperimentConfig.from_dict(side_config(), base_dir=str(tmp_path)))
+    exp.fit()  # recommender() needs a trained model
     raw = pd.read_csv(tmp_path / "test.csv")
     raw.loc[3, "item_id"] = np.nan
     message = r"evaluation data: column 'item_id' is empty in 1 of \d+ rows \(first: row 3\)"

@@ -54,6 +54,7 @@ def test_the_stored_row_per_user_is_the_latest_by_time_not_the_last_in_the_file(
                   "layers": [4]},
     })
     exp = RetrievalExperiment(cfg, tables=Tables(train, None, None, None))
+    exp.fit()  # recommender() needs a trained model
     known = exp.known_queries()
     assert known.set_index("user_id").age.to_dict() == {1: 30.0, 2: 41.0, 3: 51.0}
     assert known.user_id.tolist() == [1, 2, 3]  # in table order
