@@ -34,24 +34,29 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.quiet:
         cfg.train.progress = False
     out = Path(args.output)
-    _check_output(out, args.output)
+    replaces = _check_output(out, args.output)
     if args.resume is not None:  # a wrong path is said now, not after the data is loaded
         from recstack.training.resume import check_resume_path
 
         check_resume_path(args.resume, cfg.train)
+    elif replaces:
+        _say_replaced(args.output)
     run_dir = out.resolve().with_name(out.resolve().name + ".run") if args.keep_checkpoints else None
     exp = RetrievalExperiment(cfg, run_dir=run_dir)
     exp.fit(resume_from=args.resume)
+    if replaces and args.resume is not None:  # said once the checkpoint was accepted, not before a refusal
+        _say_replaced(args.output)
     metrics = exp.evaluate() if exp.test_table is not None else {}
     exp.save(out, metrics=metrics)
     print(json.dumps({"artifact": str(out), "test": metrics, "epochs_run": len(exp.history or [])}))
     return 0
 
 
-def _check_output(out: Path, given: str) -> None:
+def _check_output(out: Path, given: str) -> bool:
     """Refuses an output the model cannot be saved to before training, not after it: the
     artifact writer's rules (:func:`recstack.artifacts.io.output_problem`), plus the current
-    folder and folders that cannot be written."""
+    folder and folders that cannot be written. Returns whether it holds a saved model (allowed,
+    a re-run, but not silently: the caller says so with :func:`_say_replaced` once the run goes ahead)."""
     from recstack.artifacts.io import output_problem
 
     target = out.resolve()  # as the artifact writer resolves it (symlinks, "..")
@@ -67,8 +72,12 @@ def _check_output(out: Path, given: str) -> None:
     if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK):
         raise ConfigError(f"-o {given}: cannot write there ({base} is {'not a folder' if not base.is_dir() else 'not writable'}); "
                           "choose another output folder")
-    if (target / "recstack.json").is_file():  # allowed (a re-run), but not silently
-        print(f"recstack: -o {given} holds a saved model; it will be replaced when this run saves", file=sys.stderr)
+    return (target / "recstack.json").is_file()
+
+
+def _say_replaced(given: str) -> None:
+    """Tells that the run going ahead replaces the model saved in ``-o``."""
+    print(f"recstack: -o {given} holds a saved model; it will be replaced when this run saves", file=sys.stderr)
 
 
 _ESCAPES = {"\\t": "\t", "\\n": "\n", "\\r": "\r", "\\\\": "\\"}
@@ -165,7 +174,8 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 def _cmd_quickstart(args: argparse.Namespace) -> int:
     from recstack.quickstart import run_quickstart
 
-    _check_output(Path(args.output), args.output)
+    if _check_output(Path(args.output), args.output):
+        _say_replaced(args.output)
     result = run_quickstart(args.dataset, output=args.output, epochs=args.epochs, data_dir=args.data_dir,
                             progress=not args.quiet)
     print(json.dumps(result, indent=1))
