@@ -14,7 +14,7 @@ from recstack.artifacts.candidates import CandidateRows
 from recstack.artifacts.exclusions import Exclusions
 from recstack.artifacts.queries import QueryEncoder, QueryInput
 from recstack.artifacts.requests import check_ids, frame, id_list, undescribed_rows
-from recstack.errors import ConfigError
+from recstack.errors import ConfigError, UnknownIDError
 from recstack.index import ExactIndex
 from recstack.metrics import EXCLUDE_ENTRIES, RANK_CHUNK, PositiveRanker
 from recstack.models.two_tower import TwoTower
@@ -320,14 +320,16 @@ class Recommender:
         """Candidates closest to ``item`` by embedding dot product (the item itself excluded).
 
         With ``candidate_bias`` the item's bias coordinate is not part of the likeness:
-        the query is ``[c_item, 0]``, so scores are ``c_item . c``.
+        the query is ``[c_item, 0]``, so scores are ``c_item . c``. An ``item`` not in the
+        catalogue raises :class:`~recstack.errors.UnknownIDError` (a ``KeyError``; a bad ``k``, a
+        ``ConfigError``, is a ``ValueError``).
         """
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
         check_ids([item], "item", self.candidate_column)  # b"1" would find item 1; [1] is not one ID
         row = self._cand_pos.positions([item], column="item")[0]
         if row < 0:
-            raise ConfigError(f"{self.candidate_column} {item!r} is not in the catalogue")
+            raise UnknownIDError(f"{self.candidate_column} {item!r} is not in the catalogue")
         q = self.index.embeddings[row : row + 1].clone()
         if self.model.config.candidate_bias:
             q[:, -1] = 0.0
