@@ -159,11 +159,30 @@ def _read_typed(args: argparse.Namespace, given: dict[str, ColumnType], saved: d
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
     from recstack.artifacts import load
+    from recstack.cli.batch import batch_users, chunk_size, recommend_chunks, write_chunks
 
+    given = [name for name, on in (("--user", bool(args.user)), ("--users-file", args.users_file is not None),
+                                   ("--all-users", args.all_users)) if on]
+    if len(given) != 1:
+        raise ConfigError("recommend: give the users one way: --user ID (repeatable), --users-file FILE or "
+                          "--all-users" + (f" (got {', '.join(given)})" if given else ""))
+    if not isinstance(args.k, int) or args.k < 1:
+        raise ConfigError(f"-k must be a positive integer, got {args.k}")
     rec = load(args.model)
+    exclude = "seen" if args.exclude_seen else None
+    if args.user is None or args.output is not None:  # many users: chunk by chunk, written as they come
+        users = rec.stored_ids(args.user) if args.user else batch_users(rec, args.users_file, args.all_users)
+        if not users:
+            raise ConfigError(f"{given[0]}: no user IDs given")
+        chunks = recommend_chunks(rec, users, k=args.k, exclude=exclude, cold_start=args.cold_start,
+                                  size=chunk_size(args.k))
+        rows = write_chunks(chunks, args.output, as_json=args.json)
+        if args.output is not None:
+            print(json.dumps({"output": args.output, "users": len(users), "rows": rows}))
+        return 0
     users = rec.stored_ids(args.user)  # "42" from the command line is user 42 of an integer column
     # cold starts (users neither seen nor in the users table) are told of by recommend's own warning
-    df = rec.recommend(users, k=args.k, exclude="seen" if args.exclude_seen else None, cold_start=args.cold_start)
+    df = rec.recommend(users, k=args.k, exclude=exclude, cold_start=args.cold_start)
     if args.json:
         print(df.to_json(orient="records"))
     else:
@@ -247,7 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("recommend", help="top-K items for users")
     r.add_argument("model", help="model directory")
-    r.add_argument("--user", action="append", required=True, help="raw user ID (repeatable)")
+    r.add_argument("--user", action="append", help="raw user ID (repeatable)")
+    r.add_argument("--users-file", metavar="FILE",
+                   help="the users, one ID per line (.txt), or the user column of a CSV/TSV/Parquet table "
+                        "(read with the model's saved ID types); answered 4096 at a time")
+    r.add_argument("--all-users", action="store_true", help="every user the model stores from training")
+    r.add_argument("--output", metavar="FILE",
+                   help="write the lists to FILE (.parquet/.pq: Parquet, .tsv: tab-separated, else CSV; columns: "
+                        "user column, rank, item column, score) chunk by chunk; without it, --users-file and "
+                        "--all-users print CSV (JSON Lines with --json)")
     r.add_argument("-k", type=int, default=10, help="how many items per user (default: 10)")
     r.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
     r.add_argument("--json", action="store_true", help="print JSON records")
