@@ -12,29 +12,35 @@ from recstack._version import __version__
 from recstack.artifacts import Recommender, load
 from recstack.config import ExperimentConfig, load_config
 from recstack.errors import (
+    AlreadyFittedError,
     ArtifactError,
     ConfigError,
     DataError,
     DatasetUnavailableError,
+    MissingValueError,
     NotFittedError,
     RecstackError,
     SchemaError,
+    UnknownIDError,
 )
 from recstack.experiment import RetrievalExperiment
 from recstack.features import Schema
 
 __all__ = [
+    "AlreadyFittedError",
     "ArtifactError",
     "ConfigError",
     "DataError",
     "DatasetUnavailableError",
     "ExperimentConfig",
+    "MissingValueError",
     "NotFittedError",
     "Recommender",
     "RecstackError",
     "RetrievalExperiment",
     "Schema",
     "SchemaError",
+    "UnknownIDError",
     "__version__",
     "load",
     "load_config",

@@ -26,17 +26,20 @@ PUBLIC_MODULES = sorted(
 
 def test_top_level_surface_is_pinned():
     assert sorted(recstack.__all__) == [
+        "AlreadyFittedError",
         "ArtifactError",
         "ConfigError",
         "DataError",
         "DatasetUnavailableError",
         "ExperimentConfig",
+        "MissingValueError",
         "NotFittedError",
         "Recommender",
         "RecstackError",
         "RetrievalExperiment",
         "Schema",
         "SchemaError",
+        "UnknownIDError",
         "__version__",
         "load",
         "load_config",
@@ -47,6 +50,8 @@ def test_top_level_surface_is_pinned():
     assert sorted(k for k in star if k != "__builtins__") == sorted(recstack.__all__)
     assert recstack.load is recstack.artifacts.load
     assert issubclass(recstack.ArtifactError, recstack.RecstackError)
+    assert issubclass(recstack.UnknownIDError, KeyError) and issubclass(recstack.AlreadyFittedError, RuntimeError)
+    assert issubclass(recstack.MissingValueError, recstack.SchemaError)
     assert isinstance(recstack.__version__, str) and recstack.__version__.count(".") >= 2
 
 
