@@ -326,7 +326,7 @@ class Recommender:
         """
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
-        check_ids([item], "item", self.candidate_column)  # b"1" would find item 1; [1] is not one ID
+        check_ids([item], "item", self.candidate_column, one=True)  # b"1" would find item 1; [1] is not one ID
         row = self._cand_pos.positions([item], column="item")[0]
         if row < 0:
             raise UnknownIDError(f"{self.candidate_column} {item!r} is not in the catalogue")

@@ -49,11 +49,12 @@ def id_list(values: Any, what: str, *, check: bool = True, column: str | None = 
     return out
 
 
-def check_ids(ids: list[Any], what: str, column: str | None = None) -> None:
+def check_ids(ids: list[Any], what: str, column: str | None = None, *, one: bool = False) -> None:
     """Refuses IDs a caller passed as a Python argument (``what``, e.g. ``"ids"``) that are not a
     string, integer, float or boolean (bytes, dates, dicts...), as fitting refuses them: they
     would match nothing, or the wrong ID. The error names the argument and the values' column
     (``ids (the user_id values)``) and the entry, not a table column: the fix is to the value.
+    ``one``: the argument takes a single ID (``similar``'s ``item``), so a list gets that fix.
 
     Raises:
         SchemaError: naming the first such entry, its type and what to do.
@@ -68,8 +69,8 @@ def check_ids(ids: list[Any], what: str, column: str | None = None) -> None:
         fix = f"decode it first, e.g. {shown if len(shown) <= 40 else 'value'}.decode('utf-8')"
     elif isinstance(value, Mapping):
         fix = "pass the ID the dict holds, not the dict"
-    elif isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
-        fix = f"pass one ID per entry, e.g. {what}=[1, 2], not lists of IDs"
+    elif isinstance(value, (list, tuple, set, frozenset, np.ndarray)):  # one: the argument takes a single ID
+        fix = f"pass one ID, e.g. {what}=1" if one else f"pass one ID per entry, e.g. {what}=[1, 2], not lists of IDs"
     else:
         fix = "convert it first, e.g. to a string with str()"
     named = f"{what} (the {column} values)" if column else what

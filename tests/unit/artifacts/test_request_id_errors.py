@@ -71,7 +71,7 @@ def test_valid_ids_still_pass_every_check(rec):
     assert rec.stored_ids(["1", 2]) == [1, 2]
 
 
-@pytest.mark.parametrize("item, fix", [(b"1", "decode it first"), ([1], "pass one ID per entry")])
+@pytest.mark.parametrize("item, fix", [(b"1", "decode it first"), ([1], "pass one ID, e.g. item=1")])
 def test_similar_refuses_an_item_that_is_not_one_id(rec, item, fix):
     """``similar(b"1")`` answered for item 1, and ``similar([1])`` blamed the feature configuration."""
     message = _message(lambda: rec.similar(item))
