@@ -20,9 +20,12 @@ __all__ = ["UNIX_SECONDS", "iso_time", "shown", "time_limit"]
 
 _EPOCH = pd.Timestamp(0, tz="UTC")
 
-UNIX_SECONDS = (86_400, 1e11)
-"""Where the largest value of a column read as Unix seconds must lie: after 1970-01-02, before
-the year 5138 (larger: milliseconds or finer; smaller: years, days or counts, not seconds)."""
+UNIX_SECONDS = (1e8, 1e11)
+"""Where the largest value of a column read as Unix seconds must lie: after 1973-03-03, before
+the year 5138 (larger: milliseconds or finer; smaller: years, days, counts or YYYYMMDD dates
+such as 20190105, which would read as August 1970)."""
+
+_YYYYMMDD = (1e7, 1e8)  # 8-digit integers: 20190105
 
 BOUND_FIX = "bound this column with numbers in its own unit"
 """``data.filter``'s advice for a date on numbers that are not Unix seconds."""
@@ -63,7 +66,9 @@ def time_limit(values: pd.Series, limit: date, key: str, column: str, where: str
     at = pd.Timestamp(limit)  # a date: its midnight
     utc = at.tz_convert("UTC") if at.tzinfo is not None else at.tz_localize("UTC")
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return utc if getattr(values.dtype, "tz", None) is not None else utc.tz_localize(None)
+        arrow = getattr(values.dtype, "pyarrow_dtype", None)  # an Arrow timestamp keeps its zone there
+        zoned = getattr(values.dtype, "tz", None) is not None or getattr(arrow, "tz", None) is not None
+        return utc if zoned else utc.tz_localize(None)
     head = f"{key}: {shown(limit)} is a date, but column {column!r} of {where}"
     if not _is_number(values):
         raise ConfigError(f"{head} holds {values.dtype} values, not times; a date bounds a column of times "
@@ -75,9 +80,11 @@ def time_limit(values: pd.Series, limit: date, key: str, column: str, where: str
     largest = None if pd.isna(low) or pd.isna(high) else max(abs(float(low)), abs(float(high)))
     if largest is not None and not UNIX_SECONDS[0] <= largest < UNIX_SECONDS[1]:
         finer = largest >= UNIX_SECONDS[1]
-        unit = "milliseconds or finer" if finer else "years, days or counts"
-        example = f" (in milliseconds, {shown(limit)} is {round(seconds * 1000)})" if finer else ""
-        raise ConfigError(f"{head} holds numbers up to {largest:g}, which are not Unix seconds (they look like "
+        digits = not finer and _YYYYMMDD[0] <= min(abs(float(low)), abs(float(high))) and largest < _YYYYMMDD[1]
+        unit = "milliseconds or finer" if finer else "YYYYMMDD dates" if digits else "years, days or counts"
+        example = (f" (in milliseconds, {shown(limit)} is {round(seconds * 1000)})" if finer else
+                   f" (as YYYYMMDD, {shown(limit)} is {utc.strftime('%Y%m%d')})" if digits else "")
+        raise ConfigError(f"{head} holds numbers up to {largest:.12g}, which are not Unix seconds (they look like "
                           f"{unit}); a date compares with a column of numbers as seconds since 1970-01-01 UTC: "
                           + fix.format(example=example))
     return seconds

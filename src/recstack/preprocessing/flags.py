@@ -35,8 +35,11 @@ def flag_values(s: pd.Series, *, column: str, feature: str = "") -> np.ndarray:
             position), how many such rows there are and the fix.
     """
     dtype = s.dtype
-    if pd.api.types.is_bool_dtype(dtype):  # bool, nullable boolean, Arrow bool
-        return s.fillna(False).to_numpy(dtype=bool) if s.hasnans else s.to_numpy(dtype=bool)
+    if pd.api.types.is_bool_dtype(dtype):  # bool, nullable boolean, Arrow bool, categorical of bools
+        if not s.hasnans:
+            return s.to_numpy(dtype=bool)
+        missing = s.isna().to_numpy(dtype=bool)  # a mask, not fillna: False may be no category of it
+        return ~missing & s.astype(object).where(~missing, False).to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
         v = s.to_numpy(dtype=np.float64, na_value=np.nan)
         _refuse(s, ~(np.isnan(v) | (v == 0) | (v == 1)), column, feature)

@@ -68,8 +68,11 @@ def test_a_date_bounds_a_column_of_times_with_or_without_a_zone():
     (pd.DataFrame({"day": [True, False]}), r"^data\.filter\.rows\.day\.min: .* holds bool values, not times"),
     (pd.DataFrame({"day": [JAN_1_1998 * 1000, JAN_1_1998 * 1000 + 1]}),
      r"^data\.filter\.rows\.day\.min: 1998-01-01 is a date, but column 'day' of the interactions holds numbers up to "
-     r"8\.83613e\+11, which are not Unix seconds \(they look like milliseconds or finer\)"),
+     r"883612800001, which are not Unix seconds \(they look like milliseconds or finer\)"),
     (pd.DataFrame({"day": [1997, 1998]}), r"not Unix seconds \(they look like years, days or counts\)"),
+    # 20190105 read as seconds is August 1970: a date bound kept or dropped every row, silently
+    (pd.DataFrame({"day": [20190105, 20210101]}), r"holds numbers up to 20210101, which are not Unix seconds "
+                                                   r"\(they look like YYYYMMDD dates\)"),
 ])
 def test_a_date_on_a_column_that_holds_no_times_is_an_error(table, message):
     with pytest.raises(ConfigError, match=message):
@@ -111,3 +114,14 @@ def test_a_date_filter_trains_saves_and_evaluates_as_it_filtered(tmp_path):
     resumed = RetrievalExperiment(small_config(**{"data.filter": {"rows": {"timestamp": {"min": "2020-11-01"}}},
                                                   "train.epochs": 2}))
     resumed.fit(resume_from=tmp_path / "run" / "checkpoints")  # the same date, as text: the same fingerprint
+
+
+def test_a_zoned_arrow_timestamp_column_takes_a_date_bound():
+    """Its zone is on the Arrow type, not ``dtype.tz``: the bound was made naive, and the
+    comparison raised pandas' TypeError."""
+    import pyarrow as pa
+
+    when = pd.Series(pd.to_datetime(["2020-01-30 23:30", "2020-01-31 00:30"]).tz_localize("UTC"))
+    table = pd.DataFrame({"when": when.astype(pd.ArrowDtype(pa.timestamp("us", tz="UTC")))})
+    got = row_filter(table, rows("rows: {when: {min: 2020-01-31}}").rows)
+    assert got.when.astype(str).tolist() == ["2020-01-31 00:30:00+00:00"]

@@ -75,6 +75,10 @@ def test_a_date_cutoff_on_milliseconds_advises_a_cutoff_in_the_column_unit_not_a
     with pytest.raises(ConfigError, match=r"not Unix seconds \(they look like years, days or counts\); .*UTC: give "
                        r"data\.split\.cutoff as a number in the column's own unit, or the column as Unix seconds$"):
         temporal_split(years, "t", cutoff=cutoff("1998-01-01"))
+    days = pd.DataFrame({"t": [19971231, 19980101, 19980102, 19980301], "row": range(4)})  # read as seconds: 1970
+    with pytest.raises(ConfigError, match=r"not Unix seconds \(they look like YYYYMMDD dates\); .*own unit \(as "
+                       r"YYYYMMDD, 1998-01-01 is 19980101\), or the column as Unix seconds$"):
+        temporal_split(days, "t", cutoff=cutoff("1998-01-01"))
 
 
 def test_a_date_cutoff_after_every_time_names_the_date_in_the_empty_side_error():

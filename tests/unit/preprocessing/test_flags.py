@@ -192,3 +192,13 @@ def test_encode_asks_for_a_table():
                                           r"transform\(table, features=\['genres'\]\)"):
         pp.encode("genres", [1, 0])
     assert pp.transform(items(), features=["genres"])["genres"].shape == (5, 3)
+
+
+@pytest.mark.parametrize("values", [pd.Categorical([True, None, True]), pd.Categorical([True, None, False]),
+                                    pd.array([True, None, True], dtype="boolean")])
+def test_a_categorical_or_nullable_bool_flag_with_empty_cells_reads_them_as_not_set(values):
+    """A categorical of booleans is a bool dtype to pandas: ``fillna(False)`` raised when False was
+    no category of it."""
+    from recstack.preprocessing.flags import flag_values
+
+    assert flag_values(pd.Series(values), column="Drama").tolist() == [True, False, bool(values[2])]
