@@ -4,6 +4,9 @@ A :class:`~recstack.experiment.RetrievalExperiment` is trained once: a second ``
 go on from the trained weights with a new optimizer (Adagrad's accumulators reset) and number
 its epochs from 1 again, so it is refused; saving or serving a model that was never trained is
 refused too, while evaluating one warns (an untrained baseline is a legitimate measurement).
+Weights changed outside ``fit()`` (a Trainer of one's own on ``exp.model``, ``load_state_dict``)
+count as trained: each parameter's in-place version counter is compared with the one it had
+when the model was built.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+
+from torch import nn
 
 from recstack.errors import AlreadyFittedError, NotFittedError, RecstackError
 
@@ -27,6 +32,16 @@ class FitState:
     epochs: int | None = None
     touched: bool = False
     warned_untrained: bool = False
+    start: tuple[int, ...] | None = None  # the parameters' in-place versions when the model was built
+
+    def watch(self, model: nn.Module) -> None:
+        """Notes ``model``'s weights as built, to tell later whether anything changed them."""
+        self.start = _versions(model)
+
+    def _trained(self, model: nn.Module | None) -> bool:
+        """A finished fit, or weights changed since :meth:`watch` by something else."""
+        return self.epochs is not None or (model is not None and self.start is not None
+                                           and _versions(model) != self.start)
 
     def before_fit(self, resume_from: str | Path | None, configured: int, run_dir: Path | None) -> None:
         """Refuses a second ``fit()`` without ``resume_from`` (a resume restores the weights,
@@ -54,18 +69,24 @@ class FitState:
         if epochs_recorded > 0 or not isinstance(err, RecstackError):
             self.touched = True
 
-    def require_fitted(self, action: str) -> None:
-        """Raises :class:`NotFittedError` for ``action`` (e.g. ``"save"``) before a finished fit."""
-        if self.epochs is not None:
+    def require_fitted(self, action: str, model: nn.Module | None = None) -> None:
+        """Raises :class:`NotFittedError` for ``action`` (e.g. ``"save"``) before a finished fit,
+        unless ``model``'s weights were changed some other way."""
+        if self._trained(model) and not (self.epochs is None and self.touched):
             return
         why = ("an earlier fit() did not finish; resume it from its checkpoints (fit(resume_from=...) on a new "
                "RetrievalExperiment)" if self.touched else "call fit() first")
         raise NotFittedError(f"{action}: this experiment's model is not trained ({why}); its weights would be "
                              "the random initial ones")
 
-    def warn_if_untrained(self) -> None:
+    def warn_if_untrained(self, model: nn.Module | None = None) -> None:
         """Warns once that metrics of a never-trained model are an untrained baseline."""
-        if self.epochs is None and not self.warned_untrained:
+        if not self._trained(model) and not self.warned_untrained:
             self.warned_untrained = True
             log.warning("evaluate: this experiment is not trained (fit() has not finished), so these metrics are "
                         "those of its random initial weights: an untrained baseline")
+
+
+def _versions(model: nn.Module) -> tuple[int, ...]:
+    """Each parameter's in-place version counter (an optimizer step or a ``copy_`` raises it)."""
+    return tuple(p._version for p in model.parameters())

@@ -166,6 +166,7 @@ class RetrievalExperiment:
         if not isinstance(model, TwoTower):
             raise ConfigError(f"model.kind: {cfg.model.kind!r} is not a retrieval model; use two_tower")
         self.model: TwoTower = model
+        self._fit_state.watch(model)
         self.task = RetrievalTask(cfg.task, num_candidates=self.model.num_candidate_ids)
         key_ids = feats[self.candidate_key]
         counts = torch.bincount(key_ids, minlength=self.model.num_candidate_ids).float()
@@ -326,7 +327,7 @@ class RetrievalExperiment:
         table = self.test_table if table is None else table
         if table is None:
             raise ConfigError("no test data: set data.test (or a dataset with a test split) or pass a table")
-        self._fit_state.warn_if_untrained()
+        self._fit_state.warn_if_untrained(self.model)
         self.model.eval()
         return self.evaluator(table, exclude_seen=exclude_seen)(self.model)
 
@@ -362,7 +363,7 @@ class RetrievalExperiment:
         the stored users (tables copy on write; the seen-items CSR is cloned), so what a caller
         does to one Recommender reaches neither another one nor a later :meth:`save`.
         Before :meth:`fit` it raises :class:`~recstack.errors.NotFittedError`."""
-        self._fit_state.require_fitted("recommender")
+        self._fit_state.require_fitted("recommender", self.model)
         stored = self.stored_users().copy()
         return Recommender(
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
@@ -380,7 +381,7 @@ class RetrievalExperiment:
         """Writes the artifact directory (see :mod:`recstack.artifacts`), and the training log
         (``history.csv``, ``history.json``; not part of the checksummed artifact) beside it.
         Before :meth:`fit` it raises :class:`~recstack.errors.NotFittedError`."""
-        self._fit_state.require_fitted("save")
+        self._fit_state.require_fitted("save", self.model)
         stored = self.stored_users()
         extra: dict[str, Any] = artifact_metadata(self.config, self.tables)
         if metrics is not None:

@@ -69,3 +69,23 @@ def test_evaluate_before_fit_warns_once(caplog: pytest.LogCaptureFixture) -> Non
     with caplog.at_level(logging.WARNING):
         exp.evaluate(table)
     assert not [r for r in caplog.records if "untrained baseline" in r.getMessage()]
+
+
+def test_weights_trained_outside_fit_count_as_trained(tmp_path: Path, caplog) -> None:
+    """A Trainer of one's own on exp.model (as benchmarks/retrieval_movielens.py does, for
+    per-epoch callbacks), or weights loaded into it, are not 'the random initial ones'."""
+    from recstack.training import Trainer
+
+    cfg = small_config(**{"train.epochs": 1})
+    exp = RetrievalExperiment(cfg)
+    Trainer(exp.model, exp.task, cfg.train).fit(exp.train_data)
+    with caplog.at_level(logging.WARNING):
+        exp.evaluate()
+    assert "not trained" not in caplog.text
+    exp.save(tmp_path / "own")
+    other = RetrievalExperiment(cfg)
+    other.model.load_state_dict(exp.model.state_dict())
+    other.recommender()  # loaded weights: no NotFittedError
+    fresh = RetrievalExperiment(cfg)
+    with pytest.raises(NotFittedError):
+        fresh.save(tmp_path / "fresh")
