@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from recstack._validation import StrictModel, key_error
+from recstack.data._times import iso_time
 
 __all__ = ["FilterConfig", "RowCondition"]
 
@@ -54,11 +55,9 @@ class RowCondition(StrictModel):
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if value is None or number or isinstance(value, date):
             return value
-        for parse in (date.fromisoformat, datetime.fromisoformat) if isinstance(value, str) else ():
-            try:
-                return parse(value)
-            except ValueError:
-                pass
+        parsed = iso_time(value) if isinstance(value, str) else None
+        if parsed is not None:
+            return parsed
         raise ValueError("Input should be a valid number (unquoted) or an ISO date or time (2020-01-31, "
                          "2020-01-31T12:00:00)")
 
