@@ -75,3 +75,43 @@ def test_the_users_are_given_one_way(model, capsys):
     assert "give the users one way" in capsys.readouterr().err
     assert main(["recommend", str(model), "--user", "1", "--all-users"]) == 2
     assert "(got --user, --all-users)" in capsys.readouterr().err
+
+
+def test_a_header_line_is_skipped_and_unknown_text_ids_still_write_parquet(model, tmp_path, capsys):
+    """A .txt file's first line 'user_id' was a cold-start user, and an ID of another type than
+    the stored integers ('abc') made Parquet raise ArrowTypeError."""
+    users = tmp_path / "hdr.txt"
+    users.write_text("user_id\n1\nabc\n")
+    out = tmp_path / "o.parquet"
+    assert main(["recommend", str(model), "--users-file", str(users), "-k", "2", "--output", str(out)]) == 0
+    got = pd.read_parquet(out)
+    assert sorted(set(got["user_id"])) == ["1", "abc"] and len(got) == 4
+
+
+def test_parquet_skips_empty_chunks_and_a_bad_output_is_refused_before_loading(model, tmp_path, capsys,
+                                                                                monkeypatch):
+    """An empty first chunk gave the file a null schema, and the next chunk failed to cast."""
+    chunks = iter([pd.DataFrame({"user_id": pd.Series([], dtype=object), "rank": pd.Series([], dtype="int64")}),
+                   pd.DataFrame({"user_id": [1, 2], "rank": [1, 1]})])
+    out = tmp_path / "e.parquet"
+    assert batch.write_chunks(chunks, str(out), as_json=False) == 2
+    assert pd.read_parquet(out)["user_id"].tolist() == [1, 2]
+    monkeypatch.setattr("recstack.artifacts.load", lambda *a, **k: pytest.fail("loaded before checking --output"))
+    for output, extra, message in ((tmp_path / "no" / "x.csv", [], "does not exist"),
+                                   (tmp_path / "x.json", [], "name a .csv, .tsv or .parquet file"),
+                                   (tmp_path / "x.csv", ["--json"], "--json writes to the terminal")):
+        assert main(["recommend", str(model), "--all-users", "--output", str(output), *extra]) != 0
+        assert message in capsys.readouterr().err
+
+
+def test_chunks_are_sized_by_k_clipped_to_the_catalogue(model, monkeypatch):
+    seen: list[int] = []
+    real = batch.recommend_chunks
+
+    def counted(*args, size, **kwargs):
+        seen.append(size)
+        return real(*args, size=size, **kwargs)
+
+    monkeypatch.setattr(batch, "recommend_chunks", counted)
+    assert main(["recommend", str(model), "--all-users", "-k", "50000000", "--json"]) == 0
+    assert seen == [batch.CHUNK_USERS]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from recstack.artifacts.recommender import Recommender
     from recstack.data.readers import ColumnType
 
-__all__ = ["CHUNK_USERS", "batch_users", "chunk_size", "write_chunks"]
+__all__ = ["CHUNK_USERS", "batch_users", "check_output", "chunk_size", "write_chunks"]
 
 CHUNK_USERS = 4096  # users per recommend() call
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
@@ -40,7 +40,10 @@ def batch_users(rec: Recommender, users_file: str | None, all_users: bool) -> li
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
-        return rec.stored_ids([line for line in lines if line])  # "42" is user 42 of an integer column
+        lines = [line for line in lines if line]
+        if lines and lines[0] == str(column):  # a header line, not a user
+            lines = lines[1:]
+        return rec.stored_ids(lines)  # "42" is user 42 of an integer column
     if suffix not in TABLE_SUFFIXES:
         raise ConfigError(f"--users-file {users_file}: use a .txt file (one ID per line) or a CSV, TSV or "
                           f"Parquet table with a {column!r} column")
@@ -80,9 +83,30 @@ def recommend_chunks(rec: Recommender, users: list[Any], *, k: int, exclude: Any
         yield rec.recommend(users[start : start + size], k=k, exclude=exclude, cold_start=cold_start)
 
 
-def write_chunks(chunks: Iterator[pd.DataFrame], output: str | None, *, as_json: bool) -> int:
+OUTPUT_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+
+
+def check_output(output: str | None, as_json: bool) -> None:
+    """Refuses an ``--output`` that could not be written, before any work: a folder that does not
+    exist, a suffix that is not CSV, TSV or Parquet, or ``--json`` beside it."""
+    if output is None:
+        return
+    path = Path(output)
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"--output {output}: name a .csv, .tsv or .parquet file (the suffix picks the format)")
+    if as_json:
+        raise ConfigError("--json writes to the terminal; with --output the file's suffix picks the format: "
+                          "drop one of them")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--output {output}: folder {str(path.parent)!r} does not exist; create it first")
+
+
+def write_chunks(chunks: Iterator[pd.DataFrame], output: str | None, *, as_json: bool,
+                 text_columns: tuple[str, ...] = ()) -> int:
     """Writes result chunks to ``output`` (``.parquet``/``.pq``: Parquet; otherwise CSV, tab-
-    separated for ``.tsv``), or to stdout as CSV (JSON Lines with ``as_json``); returns the rows."""
+    separated for ``.tsv``), or to stdout as CSV (JSON Lines with ``as_json``); returns the rows.
+    ``text_columns``: written as text in Parquet (user IDs of mixed types: known users as
+    integers, unknown ones as given), where a column holds one type."""
     rows = 0
     if output is None:
         for i, df in enumerate(chunks):
@@ -99,14 +123,20 @@ def write_chunks(chunks: Iterator[pd.DataFrame], output: str | None, *, as_json:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        writer = None
+        writer, empty = None, None
         try:
             for df in chunks:
+                df = df.astype({c: str for c in text_columns if c in df.columns})
+                if not len(df):  # its object columns would make the file's schema null
+                    empty = df if empty is None else empty
+                    continue
                 table = pa.Table.from_pandas(df, preserve_index=False)
                 if writer is None:
                     writer = pq.ParquetWriter(path, table.schema)
                 writer.write_table(table.cast(writer.schema))
                 rows += len(df)
+            if writer is None and empty is not None:  # every chunk empty: the columns, no rows
+                pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), path)
         finally:
             if writer is not None:
                 writer.close()

@@ -159,7 +159,7 @@ def _read_typed(args: argparse.Namespace, given: dict[str, ColumnType], saved: d
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
     from recstack.artifacts import load
-    from recstack.cli.batch import batch_users, chunk_size, recommend_chunks, write_chunks
+    from recstack.cli.batch import batch_users, check_output, chunk_size, recommend_chunks, write_chunks
 
     given = [name for name, on in (("--user", bool(args.user)), ("--users-file", args.users_file is not None),
                                    ("--all-users", args.all_users)) if on]
@@ -168,6 +168,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
                           "--all-users" + (f" (got {', '.join(given)})" if given else ""))
     if not isinstance(args.k, int) or args.k < 1:
         raise ConfigError(f"-k must be a positive integer, got {args.k}")
+    check_output(args.output, args.json)
     rec = load(args.model)
     exclude = "seen" if args.exclude_seen else None
     if args.user is None or args.output is not None:  # many users: chunk by chunk, written as they come
@@ -175,8 +176,10 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         if not users:
             raise ConfigError(f"{given[0]}: no user IDs given")
         chunks = recommend_chunks(rec, users, k=args.k, exclude=exclude, cold_start=args.cold_start,
-                                  size=chunk_size(args.k))
-        rows = write_chunks(chunks, args.output, as_json=args.json)
+                                  size=chunk_size(min(args.k, len(rec.candidate_ids))))
+        mixed = len({type(u) for u in users}) > 1  # known users as integers, unknown ones as given
+        rows = write_chunks(chunks, args.output, as_json=args.json,
+                            text_columns=(str(rec.query_column),) if mixed else ())
         if args.output is not None:
             print(json.dumps({"output": args.output, "users": len(users), "rows": rows}))
         return 0
