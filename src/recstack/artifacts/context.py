@@ -50,18 +50,22 @@ def warn_context_fill(before: dict[str, np.ndarray], completed: pd.DataFrame, kn
             continue
         stored = miss & (known >= 0) & ~lacking(completed, col)
         rest = int((miss & ~stored).sum())
+        feats = [f for f in schema if col in f.source_columns]
+        declared = [f.name for f in feats if getattr(f, "context", False)]
+        # a declared column may be one a users table holds per user: its stored row is not a training row
+        row = "stored row" if declared else "latest training row"
+        why = (f"declared features.{declared[0]}.context: true" if declared else
+               "its value differed between a user's training rows")
         parts = []
         if stored.any():
             example = completed[col].iloc[int(np.flatnonzero(stored)[0])]
-            parts.append(f"{int(stored.sum())} from their user's latest training row (e.g. {example!r})")
+            parts.append(f"{int(stored.sum())} from their user's {row} (e.g. {example!r})")
         if rest:
             parts.append(f"{rest} with {_fill_of(col, preprocessor)}")
-        feats = [f.name for f in schema if col in f.source_columns]
         logger.warning(
-            "query rows: %d of %d rows lack column %r (feature %s), which is request context (its value differed "
-            "between a user's training rows): filled %s. The model was trained on each row's own value: pass the "
-            "request's own %s", int(miss.sum()), len(completed), col, ", ".join(map(repr, feats)), " and ".join(parts),
-            col)
+            "query rows: %d of %d rows lack column %r (feature %s), which is request context (%s): filled %s. The "
+            "model was trained on each row's own value: pass the request's own %s", int(miss.sum()), len(completed),
+            col, ", ".join(repr(f.name) for f in feats), why, " and ".join(parts), col)
 
 
 def _fill_of(column: str, preprocessor: Preprocessor) -> str:

@@ -27,7 +27,7 @@ such as 20190105, which would read as August 1970)."""
 
 _YYYYMMDD = (1e7, 1e8)  # 8-digit integers: 20190105
 
-BOUND_FIX = "bound this column with numbers in its own unit"
+BOUND_FIX = "bound this column with numbers in its own unit{example}"
 """``data.filter``'s advice for a date on numbers that are not Unix seconds."""
 
 

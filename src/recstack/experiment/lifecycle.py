@@ -33,6 +33,7 @@ class FitState:
     touched: bool = False
     warned_untrained: bool = False
     start: tuple[int, ...] | None = None  # the parameters' in-place versions when the model was built
+    run_dir: Path | None = None  # the last fit's run folder (its checkpoints), if any
 
     def watch(self, model: nn.Module) -> None:
         """Notes ``model``'s weights as built, to tell later whether anything changed them."""
@@ -46,6 +47,7 @@ class FitState:
     def before_fit(self, resume_from: str | Path | None, configured: int, run_dir: Path | None) -> None:
         """Refuses a second ``fit()`` without ``resume_from`` (a resume restores the weights,
         the optimizer and the history from its checkpoint, so it may follow anything)."""
+        self.run_dir = run_dir
         if resume_from is not None or not self.touched:
             return
         done = (f"is already trained ({self.epochs} epochs; train.epochs is {configured})" if self.epochs is not None
@@ -74,10 +76,14 @@ class FitState:
         unless ``model``'s weights were changed some other way."""
         if self._trained(model) and not (self.epochs is None and self.touched):
             return
-        why = ("an earlier fit() did not finish; resume it from its checkpoints (fit(resume_from=...) on a new "
-               "RetrievalExperiment)" if self.touched else "call fit() first")
-        raise NotFittedError(f"{action}: this experiment's model is not trained ({why}); its weights would be "
-                             "the random initial ones")
+        if self.touched:  # stopped part-way: some epochs may have trained, but not the run configured
+            where = ("resume it from its checkpoints (fit(resume_from=...) on a new RetrievalExperiment)"
+                     if self.run_dir is not None else "its run kept no checkpoints, so build a new "
+                     "RetrievalExperiment and fit() it (with run_dir=... to keep checkpoints)")
+            raise NotFittedError(f"{action}: this experiment's fit() stopped part-way, so its weights are not the "
+                                 f"trained model's; {where}")
+        raise NotFittedError(f"{action}: this experiment's model is not trained (call fit() first); its weights "
+                             "would be the random initial ones")
 
     def warn_if_untrained(self, model: nn.Module | None = None) -> None:
         """Warns once that metrics of a never-trained model are an untrained baseline."""

@@ -71,3 +71,15 @@ def test_a_declared_context_feature_is_told_of_in_memory_too(caplog):
     with caplog.at_level(logging.WARNING):
         rec.recommend([{"user_id": 7}], k=3)
     assert len(_notes(caplog)) == 1
+
+
+def test_a_declared_feature_is_told_of_as_declared_not_as_varying(caplog):
+    """Its stored value may come from a users table (one per user): the note said 'its value
+    differed between a user's training rows' and 'latest training row' for it."""
+    rec = context_experiment(context=True).recommender()
+    rec.queries.known_queries.attrs.clear()
+    with caplog.at_level(logging.WARNING):
+        rec.recommend([{"user_id": 7}], k=3)
+    note = _notes(caplog)[0]
+    assert "request context (declared features.timestamp.context: true)" in note
+    assert "from their user's stored row" in note and "differed" not in note

@@ -89,3 +89,26 @@ def test_weights_trained_outside_fit_count_as_trained(tmp_path: Path, caplog) ->
     fresh = RetrievalExperiment(cfg)
     with pytest.raises(NotFittedError):
         fresh.save(tmp_path / "fresh")
+
+
+def test_save_after_an_interrupted_fit_says_it_stopped_part_way(tmp_path: Path, monkeypatch) -> None:
+    """It said the weights were 'the random initial ones' after a trained epoch, and pointed to
+    checkpoints a run without run_dir never wrote."""
+    import recstack.training.trainer as trainer_mod
+
+    real = trainer_mod.check_finite
+
+    def stop_after_epoch_1(model, batch, epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return real(model, batch, epoch)
+
+    monkeypatch.setattr(trainer_mod, "check_finite", stop_after_epoch_1)
+    for run_dir, where in ((None, "kept no checkpoints"), (tmp_path / "run", "resume it from its checkpoints")):
+        exp = RetrievalExperiment(small_config(**{"train.epochs": 3}), run_dir=run_dir)
+        with pytest.raises(KeyboardInterrupt):
+            exp.fit()
+        with pytest.raises(NotFittedError) as info:
+            exp.save(tmp_path / "m")
+        assert "stopped part-way" in str(info.value) and where in str(info.value)
+        assert "random initial" not in str(info.value)
