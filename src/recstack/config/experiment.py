@@ -148,6 +148,10 @@ def _check_towers(options: dict[str, Any], schema: Schema) -> None:
             f"model.query: {both} {'is' if len(both) == 1 else 'are'} in model.candidate too: a candidate feature on "
             "the query side tells the model the answer; remove it from model.query (keep each feature on one side)"
         )
+    declared = [f for f in sides["candidate"] if getattr(schema[f], "context", False)]
+    if declared:  # request context describes the query; a candidate is scored without one
+        raise ConfigError(f"features.{declared[0]}.context: true declares request context, which only a "
+                          f"model.query feature can be; {declared[0]!r} is in model.candidate: remove context")
     candidate_columns = {c: f for f in sides["candidate"] for c in schema[f].source_columns}
     for f, col in ((f, c) for f in sides["query"] for c in schema[f].source_columns):
         if col in candidate_columns:

@@ -58,3 +58,14 @@ def test_context_is_written_only_when_set():
     spec = schema.to_dict()["features"]
     assert spec["t"]["context"] is True and "context" not in spec["u"]
     assert Schema.from_json_dict(schema.to_dict()) == schema
+
+
+def test_context_on_a_candidate_feature_is_refused():
+    """It was accepted and did nothing: a candidate is scored without a request."""
+    with pytest.raises(ConfigError, match=r"^features\.genre\.context: true declares request context, which only "
+                       r"a model\.query feature can be; 'genre' is in model\.candidate: remove context$"):
+        ExperimentConfig.from_dict({
+            "data": {"train": "unused.csv"},
+            "features": {"user_id": {"type": "categorical"}, "item_id": {"type": "categorical"},
+                         "genre": {"type": "categorical", "context": True}},
+            "model": {"kind": "two_tower", "query": ["user_id"], "candidate": ["item_id", "genre"]}})
