@@ -18,33 +18,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
 import pandas as pd
 import torch
 
 from recstack.artifacts.io import save as save_artifact
-from recstack.artifacts.recommender import Recommender, undescribed_rows
+from recstack.artifacts.recommender import Recommender
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import TensorDataset, add_history, random_split
 from recstack.errors import ConfigError, SchemaError, empty_cells
 from recstack.experiment.catalogue import Catalogue, build_catalogue
 from recstack.experiment.checks import ExperimentChecks
+from recstack.experiment.evaluation import build_evaluator, prepare_rows
 from recstack.experiment.export import (
-    StoredUsers, artifact_metadata, deep_copy_rows, seen_items, seen_lists, stored_query_rows, users_table_rows,
+    StoredUsers, artifact_metadata, deep_copy_rows, seen_items, stored_query_rows, users_table_rows,
 )
-from recstack.experiment.cold_start import warm_query_features
-from recstack.experiment.filtering import filter_evaluation_rows, filtered_tables
+from recstack.experiment.filtering import filtered_tables
 from recstack.experiment.join_errors import side_table_note
 from recstack.experiment.lifecycle import FitState
-from recstack.experiment.tables import Tables, join_side_tables, load_tables
-from recstack.metrics import ExclusionLists
+from recstack.experiment.tables import Tables, load_tables
 from recstack.models.base import build_model
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing._cells import check_labels
-from recstack.preprocessing.keys import key_codes, require_ids, require_items
+from recstack.preprocessing.keys import require_items
 from recstack.tasks.retrieval import CANDIDATE_ROW, RetrievalTask
-from recstack.tasks.retrieval_eval import RetrievalEvaluator, warn_outside_catalogue, warn_trivial_cutoffs
+from recstack.tasks.retrieval_eval import RetrievalEvaluator, warn_trivial_cutoffs
 from recstack.training import History, Trainer, seed_everything
 from recstack.training.batches import check_batch_size
 
@@ -214,79 +212,11 @@ class RetrievalExperiment:
         """Raw interaction rows (e.g. a test file) made like the test split: the side columns
         the model reads joined from the ``data.join`` tables, and the history column built
         from the training data (``data.history``); ``data.filter.rows`` first. Columns it has are kept."""
-        if table is self.val_table or table is self.test_table:
-            return table
-        table = filter_evaluation_rows(table, self.config.data.filter.rows, joins=self.tables.joins)
-        user = self.config.data.user_column
-        key_col = self.schema[self.candidate_key].source_column
-        needed = [user, key_col] + self.schema.columns_of(self.query_features)
-        table = join_side_tables(table.reset_index(drop=True), self.tables.joins, needed, where="the evaluation data")
-        hist = self.config.data.history
-        if hist is not None and hist.column in needed and hist.column not in table.columns and user in table.columns:
-            table = add_history(table, **self.config.data.history_args(), reference=self.full_train)
-        return table
+        return prepare_rows(self, table)
 
     def evaluator(self, table: pd.DataFrame, *, exclude_seen: bool | None = None) -> RetrievalEvaluator:
         """A full-catalogue evaluator over the rows of ``table`` (raw rows go through :meth:`prepare` first)."""
-        ev = self.config.eval
-        exclude_seen = ev.exclude_seen if exclude_seen is None else exclude_seen
-        # validation rows: only the fitted part was seen; any other table: all of train
-        seen_train = self.fit_table if table is self.val_table else self.full_train
-        raw = table is not self.val_table and table is not self.test_table  # those were checked in _prepare
-        hist = self.config.data.history  # a history cell the table gives may hold items seen_train lacks
-        given_history = raw and hist is not None and hist.column in table.columns
-        table = self.prepare(table)
-        self.checks.columns(table, self.query_features, "evaluation data")
-        key_col = self.schema[self.candidate_key].source_column
-        user = self.config.data.user_column
-        if key_col not in table.columns or user not in table.columns:
-            raise SchemaError(f"evaluation data needs columns {user!r} and {key_col!r}; it has "
-                              f"{sorted(map(str, table.columns))}. {self.checks.column_hint([key_col])}")
-        if raw:  # as evaluate_recommender does: a row without an item is an error, not a miss
-            require_items(table, key_col, "evaluation data")
-        positives = torch.as_tensor(self.catalogue.rows_of(table[key_col]), dtype=torch.long)
-        where = "validation data" if table is self.val_table else "evaluation data"
-        warn_outside_catalogue(int((positives < 0).sum()), len(table), key_col, where)
-        seen_codes, table_codes = key_codes(seen_train[user], table[user], column=user)
-        groups = require_ids(table_codes, user)
-        exclude = self._seen_lists(table, seen_train, key_col, given_history) if exclude_seen else None
-        cold, known = None, None
-        if ev.cold_start == "average":
-            cold = torch.as_tensor(self._cold_rows(table, ~np.isin(table_codes, seen_codes)))
-            known_rows = self.known_queries(seen_train) if bool(cold.any()) else None
-            if known_rows is None or len(known_rows) == 0:
-                cold = None  # nothing cold, or no known user to average (every ID missing)
-            else:
-                known = self.preprocessor.transform(known_rows, features=self.query_features)
-        qfeats = warm_query_features(self.preprocessor, self.query_features, table, cold, known)
-        return RetrievalEvaluator(
-            qfeats, positives, self.catalogue.features,
-            metrics=ev.metrics, groups=groups, exclude=exclude, chunk_size=ev.chunk_size, ties=ev.ties,
-            cold=cold, known_features=known,
-        )
-
-    def _seen_lists(self, table: pd.DataFrame, seen_train: pd.DataFrame, key_col: str, given: bool) -> ExclusionLists:
-        """:func:`~recstack.experiment.export.seen_lists` of ``table``: for all training data, the stored
-        users' CSR; a history cell's items only where the table gave the cell (``given``: one built
-        from ``seen_train``'s item column holds none its user's list lacks)."""
-        data, hist = self.config.data, self.config.data.history
-        full = seen_train is self.full_train
-        stored = (self._known_rows()[data.user_column], self.stored_users().seen) if full else None
-        cells = table[hist.column] if hist is not None and hist.column in table.columns else None
-        own = cells is not None and (given or data.item_column != key_col)
-        history = self.catalogue.history_rows(cells, self.schema, self.query_features) if own else None
-        return seen_lists(table[data.user_column], seen_train, data.user_column, key_col, self.catalogue,
-                          stored=stored, history=history)
-
-    def _cold_rows(self, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
-        """Rows of unknown users that no query feature describes: the user ID and the history
-        (empty for them) carry nothing, so such a row is cold unless another query column,
-        e.g. age, has a value (the rule of :meth:`Recommender.recommend`, shared)."""
-        if not unknown.any():
-            return unknown
-        hist = self.config.data.history
-        return unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.config.data.user_column,
-                                          None if hist is None else hist.column)
+        return build_evaluator(self, table, exclude_seen=exclude_seen)
 
     # ------------------------------------------------------------ actions
     def fit(self, *, resume_from: str | Path | None = None) -> History:

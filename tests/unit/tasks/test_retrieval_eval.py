@@ -145,7 +145,9 @@ def test_an_unknown_user_described_by_another_query_feature_is_not_cold():
     exp = RetrievalExperiment(ExperimentConfig.from_dict(d))
     table = pd.DataFrame({"user_id": [1, 2, 3], "age": [30.0, None, None], "history": [[], [], [5]]})
     unknown = np.array([True, True, False])
-    assert exp._cold_rows(table, unknown).tolist() == [False, True, False]
+    from recstack.experiment.evaluation import _cold_rows
+
+    assert _cold_rows(exp, table, unknown).tolist() == [False, True, False]
 
 
 def test_an_empty_evaluation_table_is_a_clear_error():
