@@ -25,8 +25,8 @@ from recstack.data.filters import Condition, k_core, keep_rows, row_filter_masks
 if TYPE_CHECKING:  # tables.py calls this module while it loads
     from recstack.experiment.tables import SideTable, Tables
 
-__all__ = ["DATASET_DTYPE_HINT", "EVALUATION_DTYPE_HINT", "EVALUATION_HINT", "filter_evaluation_rows", "filter_rows", "filtered_tables",
-           "joined_row_filter", "training_core"]
+__all__ = ["DATASET_DTYPE_HINT", "EVALUATION_DTYPE_HINT", "EVALUATION_HINT", "filter_evaluation_rows", "filter_rows",
+           "filtered_tables", "join_bringing", "joined_row_filter", "training_core"]
 
 
 EVALUATION_HINT = ("the model's test rows were filtered by it: give the evaluation rows with that column, or keep "
@@ -44,7 +44,7 @@ def _join_dtype_hint(name: str) -> str:
     return "data.join." + name.replace("{", "{{").replace("}", "}}") + ".dtype: {{{column}: float}}"
 
 
-def _source(column: str, joins: Mapping[str, SideTable], before: str | None = None) -> str | None:
+def join_bringing(column: str, joins: Mapping[str, SideTable], before: str | None = None) -> str | None:
     """The first join (in order, up to ``before``) whose table brings ``column`` (not its key)."""
     for name, side in joins.items():
         if name == before:
@@ -62,7 +62,7 @@ def _side_rows(table: pd.DataFrame, joins: Mapping[str, SideTable], name: str, w
 
     if name not in found:
         key = joins[name].key
-        via = None if key in table.columns else _source(key, joins, before=name)
+        via = None if key in table.columns else join_bringing(key, joins, before=name)
         if via is None:  # the key is the table's own column (else match_keys names it missing)
             right, _, rows = match_keys(table, joins[name], name, where=where)
         else:
@@ -92,7 +92,7 @@ def joined_row_filter(table: pd.DataFrame, rows: Mapping[str, Condition], joins:
     for column, cond in rows.items():
         if column in own:
             continue
-        name = _source(column, joins)
+        name = join_bringing(column, joins)
         if name is None:
             sources: dict[str, Iterable[Any]] = {"": table.columns}
             sources.update({f"data.join.{n}": [c for c in s.table.columns if c != s.key] for n, s in joins.items()})

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from recstack.errors import SchemaError
+from recstack.experiment.filtering import join_bringing
 from recstack.experiment.tables import SideTable, match_keys
 from recstack.preprocessing._cells import plain_value
 
@@ -32,10 +33,10 @@ def side_table_note(err: SchemaError, table: pd.DataFrame, joins: Mapping[str, S
     lacks are left out (the join left them empty; another hint tells of those).
     """
     column = err.column
-    found = next(((n, s) for n, s in joins.items() if column != s.key and column in s.table.columns), None)
-    if column is None or found is None:
+    name = None if column is None else join_bringing(column, joins)
+    if column is None or name is None:
         return ""
-    name, side = found
+    side = joins[name]
     complete = err.rows is not None
     rows = err.rows if err.rows is not None else _named_row(str(err), column)
     if rows is None or side.key not in table.columns:
