@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["CHUNK_USERS", "batch_users", "check_output", "chunk_size", "write_chunks"]
 
 CHUNK_USERS = 4096  # users per recommend() call
-TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")  # users files read, and --output files written
 TEXT_SUFFIXES = ("", ".txt", ".ids", ".lst")
 
 
@@ -83,16 +83,13 @@ def recommend_chunks(rec: Recommender, users: list[Any], *, k: int, exclude: Any
         yield rec.recommend(users[start : start + size], k=k, exclude=exclude, cold_start=cold_start)
 
 
-OUTPUT_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
-
-
 def check_output(output: str | None, as_json: bool) -> None:
     """Refuses an ``--output`` that could not be written, before any work: a folder that does not
     exist, a suffix that is not CSV, TSV or Parquet, or ``--json`` beside it."""
     if output is None:
         return
     path = Path(output)
-    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+    if path.suffix.lower() not in TABLE_SUFFIXES:
         raise ConfigError(f"--output {output}: name a .csv, .tsv or .parquet file (the suffix picks the format)")
     if as_json:
         raise ConfigError("--json writes to the terminal; with --output the file's suffix picks the format: "

@@ -177,7 +177,10 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
             raise ConfigError(f"{given[0]}: no user IDs given")
         chunks = recommend_chunks(rec, users, k=args.k, exclude=exclude, cold_start=args.cold_start,
                                   size=chunk_size(min(args.k, len(rec.candidate_ids))))
-        mixed = len({type(u) for u in users}) > 1  # known users as integers, unknown ones as given
+        # known users as integers, unknown ones as given (stored users alone are of one column's type)
+        from pandas.api.types import infer_dtype
+
+        mixed = not args.all_users and infer_dtype(users, skipna=True).startswith("mixed")
         rows = write_chunks(chunks, args.output, as_json=args.json,
                             text_columns=(str(rec.query_column),) if mixed else ())
         if args.output is not None:

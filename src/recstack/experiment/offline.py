@@ -94,13 +94,12 @@ def evaluate_recommender(
     cold_start = str(saved.get("cold_start", "average")) if cold_start is None else cold_start
     ties = str(saved.get("ties", "optimistic")) if ties is None else ties
     rows = saved_row_filter(rec) if filter_rows else {}
-    given = set(table.columns)
-    if joins is not False:  # a condition may read a joined column (a user's age): joined for it, then dropped
-        table = join_saved_tables(rec, table, {} if joins is True else joins, also=[c for c in rows if c not in given])
+    if joins is not False:  # a condition may read a joined column (a user's age): joined for it (qcols below
+        # leaves out what the model does not read)
+        table = join_saved_tables(rec, table, {} if joins is True else joins,
+                                  also=[c for c in rows if c not in table.columns])
     if rows:
         table = filter_evaluation_rows(table, rows)
-        table = table.drop(columns=[c for c in rows if c not in given and c in table.columns and c not in
-                                    _read_columns(rec)])
     key = rec.preprocessor.schema[rec.model.candidate_key].source_column
     for col in (rec.query_column, key):
         if col not in table.columns:
