@@ -177,24 +177,11 @@ def unknown_key_message(key: str, allowed: Sequence[str]) -> str:
     return f"unknown key; did you mean {' or '.join(repr(h) for h in hits)}?"
 
 
-def _model_by_title(title: str) -> type[BaseModel] | None:
-    """The one config model whose class is named ``title`` (a ValidationError's title)."""
-    hits, todo = [], [BaseModel]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            if sub.__name__ == title:
-                hits.append(sub)
-            todo.append(sub)
-    return hits[0] if len(hits) == 1 else None
-
-
 def format_validation_error(err: ValidationError, prefix: str = "", model: type[BaseModel] | None = None) -> str:
     """One line per problem: ``features.age.buckets: Input should be ... (got 'ten')``.
 
-    ``model`` (found by the error's title when not given) lets an unknown key get a
-    suggestion from the keys of its section: ``train.learning_rate: unknown key; did you mean 'lr'?``."""
-    if model is None:
-        model = _model_by_title(err.title)
+    ``model`` (the class that was validated) lets an unknown key get a suggestion from the keys
+    of its section: ``train.learning_rate: unknown key; did you mean 'lr'?``."""
     lines = []
     for loc, e in _union_errors(err.errors()):
         path = ".".join(([prefix] if prefix else []) + loc) or "(root)"

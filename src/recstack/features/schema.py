@@ -47,10 +47,11 @@ def parse_feature(name: str, spec: Mapping[str, Any], *, path: str = "features")
         raise ConfigError(f"{path}.{name}.name: {data['name']!r} is not the feature's key {name!r}; leave name out "
                           "(the key names the feature; column: names the raw column it reads)")
     data["name"] = name
+    cls = FEATURE_TYPES[spec["type"]]
     try:
-        return FEATURE_TYPES[spec["type"]].model_validate(data)
+        return cls.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(err, f"{path}.{name}")) from None
+        raise ConfigError(format_validation_error(err, f"{path}.{name}", cls)) from None
 
 
 class Schema:
