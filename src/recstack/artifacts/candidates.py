@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recstack.artifacts.queries import embed_rows, fill_missing, lacking_rows, warn_unused_columns
+from recstack.artifacts.queries import embed_rows, fill_missing, warn_unused_columns
+from recstack.artifacts.requests import lacking_rows
 from recstack.artifacts.requests import mapping_rows, rows_table
 from recstack.errors import ConfigError
 from recstack.models.two_tower import TwoTower

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from recstack.artifacts.requests import lacking_rows
 from recstack.preprocessing import Preprocessor
 
 __all__ = ["PER_INTERACTION", "context_columns", "warn_context_fill"]
@@ -31,13 +32,6 @@ def context_columns(known: pd.DataFrame | None, preprocessor: Preprocessor, feat
     return [c for c in dict.fromkeys(recorded + declared) if c in read]
 
 
-def lacking(table: pd.DataFrame, column: str) -> np.ndarray:
-    """``(n,)`` bool: rows of ``table`` without a value in ``column`` (absent, or empty)."""
-    if column not in table.columns:
-        return np.ones(len(table), dtype=bool)
-    return table[column].isna().to_numpy(dtype=bool)
-
-
 def warn_context_fill(before: dict[str, np.ndarray], completed: pd.DataFrame, known: np.ndarray, cold: np.ndarray,
                       preprocessor: Preprocessor) -> None:
     """One warning per context column that rows of the request lacked (``before``: column ->
@@ -48,7 +42,7 @@ def warn_context_fill(before: dict[str, np.ndarray], completed: pd.DataFrame, kn
         miss = miss & ~cold
         if not miss.any():
             continue
-        stored = miss & (known >= 0) & ~lacking(completed, col)
+        stored = miss & (known >= 0) & ~lacking_rows(completed, [col])
         rest = int((miss & ~stored).sum())
         feats = [f for f in schema if col in f.source_columns]
         declared = [f.name for f in feats if getattr(f, "context", False)]

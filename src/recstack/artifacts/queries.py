@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recstack.artifacts.context import context_columns, lacking, warn_context_fill
+from recstack.artifacts.context import context_columns, warn_context_fill
 from recstack.artifacts.fill_errors import untrained_fill
 from recstack.artifacts.query_ids import StoredIds
 from recstack.artifacts.ranges import warn_far_values
 from recstack.artifacts.requests import (
-    check_result_size, frame, id_list, mapping_rows, rows_table, undescribed_rows,
+    check_result_size, frame, id_list, lacking_rows, mapping_rows, rows_table, undescribed_rows,
 )
 from recstack.errors import ConfigError, MissingValueError
 from recstack.models.two_tower import TwoTower
@@ -119,7 +119,7 @@ class QueryEncoder:
         cold = unknown & undescribed_rows(table, self.preprocessor, self.query_features, self.query_column,
                                           self.history_column) if unknown.any() else unknown
         context = context_columns(self.known_queries, self.preprocessor, self.query_features)
-        before = {c: lacking(table, c) for c in context}
+        before = {c: lacking_rows(table, [c]) for c in context}
         table = self._complete_known_rows(table, pos)
         warn_context_fill({c: m for c, m in before.items() if m.any()}, table, pos, cold, self.preprocessor)
         self._warn_unused_columns(given)
@@ -317,14 +317,6 @@ def warn_unused_columns(given: set[str], preprocessor: Preprocessor, features: S
     if unused:
         logger.warning("%s: columns %s are not read by the model and are ignored; it reads %s",
                        what, unused, sorted(map(str, read)))
-
-
-def lacking_rows(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """``(n,)`` bool: rows with no value in one of ``columns`` (absent from ``table``, or empty)."""
-    lacking = np.zeros(len(table), dtype=bool)
-    for c in columns:
-        lacking |= table[c].isna().to_numpy(dtype=bool) if c in table.columns else True
-    return lacking
 
 
 def fill_missing(table: pd.DataFrame, preprocessor: Preprocessor, features: Sequence[str]) -> pd.DataFrame:

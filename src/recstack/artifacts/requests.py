@@ -164,3 +164,11 @@ def check_result_size(n_queries: int, per_query: int, what: str) -> None:
             f"{MAX_RESULT_ROWS:,} at once; split the queries into batches (e.g. "
             f"{max(MAX_RESULT_ROWS // max(per_query, 1), 1):,} at a time) or lower {what}"
         )
+
+
+def lacking_rows(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """``(n,)`` bool: rows with no value in one of ``columns`` (absent from ``table``, or empty)."""
+    lacking = np.zeros(len(table), dtype=bool)
+    for c in columns:
+        lacking |= table[c].isna().to_numpy(dtype=bool) if c in table.columns else True
+    return lacking
