@@ -23,15 +23,16 @@ def collapse_message(parts: list[str], epoch: int) -> str:
             "train.lr 0.001 to 0.005")
 
 
-def check_finite(model: RecModel, batch: Batch | None, epoch: int) -> list[str]:
+def check_finite(model: RecModel, batch: Batch | None, epoch: int, *, collapse: bool = True) -> list[str]:
     """Raises ``FloatingPointError`` when a parameter of ``model`` holds NaN or inf, or when the
     model's outputs on ``batch`` (the epoch's last full-size one, already prepared) do: weights
-    can be finite but so large that the towers overflow. Runs in eval mode (no dropout, no random draws), so a
-    run's results do not depend on it.
+    can be finite but so large that the towers overflow. Runs in eval mode (no dropout, no
+    random draws), so a run's results do not depend on it.
 
     Returns:
-        the parts of the model whose outputs on ``batch`` are constant although their inputs
-        differ (:meth:`~recstack.models.base.RecModel.constant_outputs`); empty without a batch.
+        with ``collapse``, the parts of the model whose outputs on ``batch`` are constant
+        although their inputs differ (:meth:`~recstack.models.base.RecModel.constant_outputs`);
+        else (once warned of: a collapsed MLP stays so), or without a batch, empty.
     """
     for name, p in model.named_parameters():
         if not bool(torch.isfinite(p).all()):
@@ -45,7 +46,7 @@ def check_finite(model: RecModel, batch: Batch | None, epoch: int) -> list[str]:
         with torch.no_grad():  # the batch's own rows: not its extras (a catalogue, embedded again)
             own = Batch(batch.features, batch.labels, batch.weights, {})
             outputs = model(own)
-            constant = model.constant_outputs(own, outputs)
+            constant = model.constant_outputs(own, outputs) if collapse else []
     finally:
         model.train(was_training)
     for key, out in outputs.items():

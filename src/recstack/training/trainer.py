@@ -168,7 +168,8 @@ class Trainer:
         collapse_warned = False
         for epoch in range(start_epoch, cfg.epochs + 1):
             record, last_batch = self._train_epoch(epoch, batches, optimizer)
-            constant = check_finite(self.model, last_batch, epoch)  # a diverged model is never evaluated or saved
+            # a diverged model is never evaluated or saved; a collapse is looked for until warned of
+            constant = check_finite(self.model, last_batch, epoch, collapse=not collapse_warned)
             if constant and not collapse_warned:  # once: a collapsed MLP stays so
                 log.warning(collapse_message(constant, epoch))
                 collapse_warned = True

@@ -98,10 +98,10 @@ def test_save_after_an_interrupted_fit_says_it_stopped_part_way(tmp_path: Path, 
 
     real = trainer_mod.check_finite
 
-    def stop_after_epoch_1(model, batch, epoch):
+    def stop_after_epoch_1(model, batch, epoch, **kwargs):
         if epoch == 2:
             raise KeyboardInterrupt
-        return real(model, batch, epoch)
+        return real(model, batch, epoch, **kwargs)
 
     monkeypatch.setattr(trainer_mod, "check_finite", stop_after_epoch_1)
     for run_dir, where in ((None, "kept no checkpoints"), (tmp_path / "run", "resume it from its checkpoints")):

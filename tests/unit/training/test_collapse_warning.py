@@ -21,9 +21,9 @@ def _trained(monkeypatch) -> tuple[RetrievalExperiment, Batch]:
     """One epoch at the test settings, and the epoch's last (prepared) batch the trainer checked."""
     seen: list[Batch] = []
 
-    def spy(model, batch, epoch):
+    def spy(model, batch, epoch, **kwargs):
         seen.append(batch)
-        return check_finite(model, batch, epoch)
+        return check_finite(model, batch, epoch, **kwargs)
 
     monkeypatch.setattr(trainer_mod, "check_finite", spy)
     exp = RetrievalExperiment(small_config(**{"train.epochs": 1}))
