@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from recstack.artifacts.manifest import DIGEST, Stamp, changed_since, read_manifest, write_manifest
 from recstack.artifacts.query_rows import decode_rows, encode_rows, jsonable
 from recstack.artifacts.recommender import Recommender
+from recstack.artifacts.timeline import Timeline
 from recstack._atomic import replace_dir
 from recstack._storable import storable
 from recstack.errors import ArtifactError, RecstackError
@@ -47,10 +48,12 @@ def save(
     extra: Mapping[str, Any] | None = None,
     side_queries: pd.DataFrame | None = None,
     write_extra: Callable[[Path], None] | None = None,
+    timeline: Timeline | None = None,
 ) -> Path:
     """Writes the artifact directory (atomically: a temporary folder, flushed to disk, renamed into place).
 
     ``extra`` goes into the manifest (e.g. the experiment config and test metrics).
+    ``timeline``: the known users' training items with times (rows of ``known_queries``).
     ``write_extra(folder)`` writes files that are not part of the checksummed artifact (the
     training log) into the folder before it is renamed into place, so they arrive with it.
     """
@@ -63,7 +66,7 @@ def save(
     tmp.mkdir(parents=True)
     try:
         _write_files(tmp, model, preprocessor, candidate_ids, candidate_embeddings, query_column,
-                     known_queries, seen, extra, side_queries)
+                     known_queries, seen, extra, side_queries, timeline)
         if write_extra is not None:
             write_extra(tmp)
     except BaseException:
@@ -103,6 +106,7 @@ def _write_files(
     seen: tuple[torch.Tensor, torch.Tensor] | None,
     extra: Mapping[str, Any] | None,
     side_queries: pd.DataFrame | None = None,
+    timeline: Timeline | None = None,
 ) -> None:
     state = {"state": preprocessor.get_state(), "outputs": [o.to_dict() for o in preprocessor.outputs]}
     (tmp / "preprocessor.json").write_text(json.dumps(state))
@@ -111,6 +115,11 @@ def _write_files(
     if seen is not None:
         tensors["seen_offsets"], tensors["seen_items"] = seen[0].long().contiguous(), seen[1].long().contiguous()
     body: dict[str, Any] = {"ids": [jsonable(i) for i in candidate_ids], "known_queries": None}
+    if timeline is not None:
+        if known_queries is None or timeline.offsets.numel() != len(known_queries) + 1:
+            raise ArtifactError("timeline: one CSR row per known_queries row is needed")
+        tensors.update(timeline.tensors())
+        body["timeline"] = timeline.spec()
     if side_queries is not None and query_column not in side_queries.columns:
         raise ArtifactError(f"side_queries lack the query column {query_column!r}: they could not be loaded")
     for name, table in (("known_queries", known_queries), ("side_queries", side_queries)):
@@ -324,6 +333,10 @@ def _recommender(
         if not ok:
             raise ArtifactError(f"{d}: the seen-items index in candidates.safetensors is malformed; re-export the model")
         seen = (offsets, items)
+    timeline = None
+    if "timeline" in meta:
+        timeline = Timeline.read(cands, meta["timeline"], n_users=0 if known is None else len(known),
+                                 n_items=len(ids), where=str(d / "candidates.safetensors"))
     return Recommender(
         model=model,
         preprocessor=preprocessor,
@@ -335,4 +348,5 @@ def _recommender(
         seen=seen,
         metadata=manifest,
         side_queries=side,
+        timeline=timeline,
     )

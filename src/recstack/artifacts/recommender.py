@@ -14,6 +14,7 @@ from recstack.artifacts.candidates import CandidateRows
 from recstack.artifacts.exclusions import Exclusions
 from recstack.artifacts.queries import QueryEncoder, QueryInput
 from recstack.artifacts.requests import check_ids, frame, id_list, undescribed_rows
+from recstack.artifacts.timeline import Timeline
 from recstack.errors import ConfigError, UnknownIDError
 from recstack.index import ExactIndex
 from recstack.metrics import EXCLUDE_ENTRIES, RANK_CHUNK, PositiveRanker
@@ -74,6 +75,7 @@ class Recommender:
         metadata: Mapping[str, Any] | None = None,
         side_queries: pd.DataFrame | None = None,
         candidate_index: KeyIndex | None = None,
+        timeline: Timeline | None = None,
     ) -> None:
         self.model = model.eval()
         self.preprocessor = preprocessor
@@ -81,6 +83,7 @@ class Recommender:
         self.index = ExactIndex(candidate_embeddings, self.candidate_ids)
         self.query_column = query_column
         self.seen = seen  # CSR (offsets over known_queries rows, candidate rows)
+        self.timeline = timeline  # known users' training items and times (data.history.eval_history: before)
         self.metadata = dict(metadata or {})
         # the catalogue's IDs by canonical key: the index load built and checked (naming the file),
         # else built here, lenient: models saved before IDs were checked may hold a missing or repeated ID

@@ -45,11 +45,29 @@ class HistoryConfig(StrictModel):
             row gets the fitted part's items strictly earlier in time; a test row gets the
             user's whole training profile, as a saved model serves it. ``others`` (for random
             splits such as MovieLens u1): every row gets all of the user's other training items.
+        eval_history: what a test or evaluation row's history holds: ``profile`` (the user's
+            whole training profile, as a saved model serves a known user now) or ``before``
+            (with ``mode: before``: only the training items strictly earlier than the row's
+            own time, as training and validation rows get them: the history a request at
+            that time would have seen). ``before`` is the honest test of a model trained on
+            earlier items when test rows are interleaved in time with training rows (a
+            random split such as MovieLens u1); on a temporal split both agree. The
+            evaluation rows need the time column; a saved model keeps each user's training
+            times for ``recstack evaluate``.
     """
 
     column: str = "history"
     max_length: int = Field(default=50, ge=1)
     mode: Literal["before", "others"] = "before"
+    eval_history: Literal["profile", "before"] = "profile"
+
+    @model_validator(mode="after")
+    def _as_of_needs_before(self) -> HistoryConfig:
+        if self.eval_history == "before" and self.mode != "before":
+            raise key_error("eval_history", "before gives evaluation rows only earlier items, but mode: others "
+                            "trains on each user's items before and after the row; set mode: before, or "
+                            "eval_history: profile", self.eval_history)
+        return self
 
 
 class SplitConfig(StrictModel):

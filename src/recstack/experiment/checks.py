@@ -11,6 +11,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from recstack.artifacts.timeline import check_time_column
 from recstack.config.experiment import ExperimentConfig
 from recstack.errors import ConfigError, SchemaError
 from recstack.experiment.tables import SideTable, Tables
@@ -193,6 +194,18 @@ class ExperimentChecks:
                     f"of data.item_column {data.item_column!r}, so every history item would be OOV; set "
                     f"data.item_column: {column} (or drop features.{name}.source for a vocabulary of its own)"
                 )
+
+    def timeline(self, train: pd.DataFrame, key_column: str) -> None:
+        """``data.history.eval_history: before`` saves each user's training items (as catalogue
+        rows of the candidate key) with their times: the history must list the candidate key's
+        values, and the times must be storable; checked before training, not at save."""
+        data = self.config.data
+        assert data.history is not None and data.time_column is not None
+        if data.item_column != key_column:
+            raise ConfigError(f"data.history.eval_history: before saves each user's training items as candidates, "
+                              f"but data.item_column {data.item_column!r} is not the candidate key's column "
+                              f"{key_column!r}; set data.item_column: {key_column}, or eval_history: profile")
+        check_time_column(train[data.time_column], data.time_column)
 
 
 def varying_query_columns(train: pd.DataFrame, schema: Schema, query_features: list[str], user: str,

@@ -11,9 +11,9 @@ import pandas as pd
 import torch
 
 from recstack.artifacts.recommender import undescribed_rows
-from recstack.data import add_history
 from recstack.errors import SchemaError
 from recstack.experiment.cold_start import warm_query_features
+from recstack.experiment.eval_history import evaluation_histories
 from recstack.experiment.export import seen_lists
 from recstack.experiment.filtering import filter_evaluation_rows
 from recstack.experiment.tables import join_side_tables
@@ -40,7 +40,7 @@ def prepare_rows(exp: RetrievalExperiment, table: pd.DataFrame) -> pd.DataFrame:
     table = join_side_tables(table.reset_index(drop=True), exp.tables.joins, needed, where="the evaluation data")
     hist = exp.config.data.history
     if hist is not None and hist.column in needed and hist.column not in table.columns and user in table.columns:
-        table = add_history(table, **exp.config.data.history_args(), reference=exp.full_train)
+        table = evaluation_histories(exp.config.data, table, exp.full_train, where="the evaluation data")
     return table
 
 def build_evaluator(exp: RetrievalExperiment, table: pd.DataFrame, *, exclude_seen: bool | None = None

@@ -16,6 +16,7 @@ import torch
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import add_history
 from recstack.artifacts.context import PER_INTERACTION
+from recstack.artifacts.timeline import Timeline
 from recstack.experiment.catalogue import Catalogue
 from recstack.experiment.checks import varying_query_columns
 from recstack.experiment.tables import Tables
@@ -69,18 +70,22 @@ class StoredUsers:
         known: one raw query row per training user (:func:`stored_query_rows`).
         seen: CSR ``(offsets (len(known)+1,), catalogue rows)`` of each known user's training items.
         side: users-table rows of users training never saw (:func:`users_table_rows`), or None.
+        timeline: each known user's training items with their times (``data.history.eval_history:
+            before``, for ``recstack evaluate``), or None.
     """
 
     known: pd.DataFrame
     seen: tuple[torch.Tensor, torch.Tensor]
     side: pd.DataFrame | None
+    timeline: Timeline | None = None
 
     def copy(self) -> StoredUsers:
         """Copies a caller may change without changing these: each Recommender gets its own, and a
         later save writes the originals. Deep, array cells of object columns (a history that could
         not be an Arrow list) included: nothing relies on copy on write."""
         return StoredUsers(known=deep_copy_rows(self.known), seen=(self.seen[0].clone(), self.seen[1].clone()),
-                           side=None if self.side is None else deep_copy_rows(self.side))
+                           side=None if self.side is None else deep_copy_rows(self.side),
+                           timeline=None if self.timeline is None else self.timeline.copy())
 
 
 def deep_copy_rows(table: pd.DataFrame) -> pd.DataFrame:

@@ -23,11 +23,13 @@ import torch
 
 from recstack.artifacts.io import save as save_artifact
 from recstack.artifacts.recommender import Recommender
+from recstack.artifacts.timeline import Timeline
 from recstack.config.experiment import ExperimentConfig
 from recstack.data import TensorDataset, add_history, random_split
 from recstack.errors import ConfigError, SchemaError, empty_cells
 from recstack.experiment.catalogue import Catalogue, build_catalogue
 from recstack.experiment.checks import ExperimentChecks
+from recstack.experiment.eval_history import evaluation_histories
 from recstack.experiment.evaluation import build_evaluator, prepare_rows
 from recstack.experiment.export import (
     StoredUsers, artifact_metadata, deep_copy_rows, seen_items, stored_query_rows, users_table_rows,
@@ -128,17 +130,20 @@ class RetrievalExperiment:
                 raise ConfigError(f"data.history.column: {data.history.column!r} is already a column of the data; "
                                   "name the new history column something else (e.g. history)")
             self.checks.history_vocabulary()
+            if data.history.eval_history == "before":
+                self.checks.timeline(train, key_col)
             hist = data.history_args()
             full_train = train
             fit_part = add_history(fit_part, **hist, mode=data.history.mode)
             # "before": a validation row (carved at random from the training data) sees only what
             # its user had before it, like the training rows it stands in for; a test row gets the
-            # whole training profile, as a saved model serves it (`recstack evaluate` agrees)
+            # whole training profile, as a saved model serves it, or with eval_history: before only
+            # the earlier items (`recstack evaluate` agrees either way)
             before = data.history.mode == "before"
             if val_part is not None:
                 val_part = add_history(val_part, **hist, reference=fit_part, before_each_row=before)
             if test is not None:
-                test = add_history(test, **hist, reference=full_train)
+                test = evaluation_histories(data, test, full_train, where="the test data")
             # the training table as read keeps no history column: every use of it reads users,
             # items and times (a file-order copy of the histories would cost a copy of every item)
         self.full_train = train
@@ -283,9 +288,15 @@ class RetrievalExperiment:
             known = self._known_rows()
             user = self.config.data.user_column
             key_col = self.schema[self.candidate_key].source_column
+            hist, time = self.config.data.history, self.config.data.time_column
+            timeline = None
+            if hist is not None and hist.eval_history == "before" and time is not None:
+                timeline = Timeline.build(known[user], self.full_train, user=user, time=time,
+                                          item_rows=self.catalogue.rows_of(self.full_train[key_col]))
             self._stored = StoredUsers(
                 known=known, seen=seen_items(known[user], self.full_train, user, key_col, self.catalogue),
-                side=users_table_rows(known, self.config, self.schema, self.query_features, self.tables))
+                side=users_table_rows(known, self.config, self.schema, self.query_features, self.tables),
+                timeline=timeline)
         return self._stored
 
     def recommender(self) -> Recommender:
@@ -298,7 +309,7 @@ class RetrievalExperiment:
         return Recommender(
             model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
             candidate_embeddings=self._candidate_embeddings(), query_column=self.config.data.user_column,
-            known_queries=stored.known, seen=stored.seen, side_queries=stored.side,
+            known_queries=stored.known, seen=stored.seen, side_queries=stored.side, timeline=stored.timeline,
             metadata=artifact_metadata(self.config, self.tables), candidate_index=self.catalogue.index,
         )
 
@@ -322,6 +333,7 @@ class RetrievalExperiment:
             directory, model=self.model, preprocessor=self.preprocessor, candidate_ids=self.catalogue.ids,
             candidate_embeddings=self._candidate_embeddings(), query_column=self.config.data.user_column,
             known_queries=stored.known, seen=stored.seen, extra=extra, side_queries=stored.side,
+            timeline=stored.timeline,
             # the training log with the model, with or without a run folder, in the same atomic rename
             write_extra=None if self.history is None else self.history.write,
         )
