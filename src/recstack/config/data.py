@@ -197,10 +197,14 @@ class DataConfig(StrictModel):
     def resume_fingerprint(self) -> dict[str, Any]:
         """The settings of this section that shape the training rows, which a resumed run must
         share with its checkpoint (the table sources are not: the data sizes stand for them).
-        ``filter`` only when set, so checkpoints written before it existed still resume."""
+        ``filter`` only when set, so checkpoints written before it existed still resume;
+        ``history.eval_history`` never (it shapes test rows only)."""
         keys = {"history", "defaults", "split", "user_column", "item_column", "time_column", "validation_fraction",
                 "validation_seed"} | ({"filter"} if self.filter.active else set())
-        return self.model_dump(mode="json", include=keys)
+        out = self.model_dump(mode="json", include=keys)
+        if out.get("history"):
+            out["history"].pop("eval_history", None)
+        return out
 
     def history_args(self) -> dict[str, Any]:
         """The :func:`recstack.data.add_history` arguments this section sets (not ``mode`` nor

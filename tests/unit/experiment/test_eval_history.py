@@ -128,3 +128,10 @@ def test_settings_that_cannot_work_are_refused_before_training(tmp_path):
                                                                                      index=False)
     with pytest.raises(ConfigError, match=r"data\.item_column 'movie' is not the candidate key's column 'item_id'"):
         RetrievalExperiment(_config(tmp_path, **{"data.item_column": "movie"}))
+
+
+def test_eval_history_does_not_change_what_a_checkpoint_resumes(tmp_path):
+    write_side_data(tmp_path)
+    before = _config(tmp_path).data.resume_fingerprint()
+    profile = _config(tmp_path, **{"data.history": {**HIST, "eval_history": "profile"}}).data.resume_fingerprint()
+    assert before == profile and "eval_history" not in before["history"]  # as checkpoints written before it
