@@ -1,5 +1,6 @@
-"""The README's ML-100K command on the best configuration: history queries (`mode: others`),
-the catalogue softmax, a built-in split; trained one epoch, then evaluated and asked from the CLI."""
+"""The README's ML-100K command on the best configuration: queries of the items each row's user
+had before it (`mode: before`, `eval_history: before`, with the saved timeline), the catalogue
+softmax, a built-in split; trained one epoch, then evaluated and asked from the CLI."""
 
 from __future__ import annotations
 

@@ -63,7 +63,8 @@ def test_the_quickstart_config_is_not_warned_about(caplog):
     assert "differs between a user's rows" not in caplog.text
 
 
-@pytest.mark.parametrize("name", ["movielens_retrieval.yaml", "movielens_retrieval_best.yaml"])
+@pytest.mark.parametrize("name", ["movielens_retrieval.yaml", "movielens_retrieval_best.yaml",
+                                  "movielens_retrieval_profile.yaml"])
 def test_the_shipped_examples_are_not_warned_about(name, caplog):
     from pathlib import Path
 
