@@ -59,6 +59,12 @@ class FeatureSpec(StrictModel):
         columns. Code that selects, checks or fills a feature's columns should read this."""
         return (self.source_column,)
 
+    @property
+    def flag_columns(self) -> tuple[str, ...]:
+        """The 0/1 columns a ``multi_hot`` with ``flags`` reads, one label each; ``()`` for every
+        other feature (which reads :attr:`source_column` as one column of values)."""
+        return ()
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (round-trips through ``Schema.from_dict``); ``context`` only when
         set, so specs (and resume fingerprints) written before it existed compare equal."""

@@ -35,12 +35,12 @@ _RAGGED = (MultiHotFeature, SequenceFeature)
 
 
 def _ragged(feature: Any) -> bool:
-    return isinstance(feature, _RAGGED) and getattr(feature, "flags", None) is None
+    return isinstance(feature, _RAGGED) and not feature.flag_columns
 
 
 def _flag_readers(column: str, features: list[Any]) -> list[Any]:
     """The ``multi_hot`` features that read ``column`` as one of their ``flags``."""
-    return [f for f in features if column in (getattr(f, "flags", None) or ())]
+    return [f for f in features if column in f.flag_columns]
 
 
 def is_ragged_column(column: str, features: list[Any]) -> bool:

@@ -97,6 +97,11 @@ class MultiHotFeature(FeatureSpec):
         return self
 
     @property
+    def flag_columns(self) -> tuple[str, ...]:
+        """The columns of ``flags`` (``()`` without them)."""
+        return tuple(self.flags or ())
+
+    @property
     def source_columns(self) -> tuple[str, ...]:
         """The flag columns with ``flags``, else the one column of labels."""
-        return tuple(self.flags) if self.flags is not None else (self.source_column,)
+        return self.flag_columns or (self.source_column,)

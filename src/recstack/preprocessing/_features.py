@@ -208,8 +208,8 @@ class RaggedTransformer(FeatureTransformer):
 
     def _split(self, column: pd.Series, strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
         s = self.spec
-        if isinstance(s, MultiHotFeature) and s.flags is not None:  # column: {flag: series} (Preprocessor)
-            return flag_labels(column, s.flags, feature=s.name)
+        if s.flag_columns:  # column: {flag: series} (Preprocessor)
+            return flag_labels(column, s.flag_columns, feature=s.name)
         flat, lengths = split_ragged(column, separator=s.separator, column=s.source_column, strict=strict)
         if isinstance(self.spec, MultiHotFeature):  # a set: "Drama|Drama|Comedy" is {Drama, Comedy}
             flat, lengths = _first_of_each_label(flat, lengths)
@@ -218,10 +218,9 @@ class RaggedTransformer(FeatureTransformer):
     def fit(self, column: pd.Series) -> None:
         flat, lengths = self._split(column, strict=True)
         s = self.spec
-        flags = getattr(s, "flags", None)
-        if flags is not None and not len(flat):
-            raise no_flag_set_error(flags, s.name)
-        if s.separator is not None and flags is None and (lengths <= 1).all():
+        if s.flag_columns and not len(flat):
+            raise no_flag_set_error(s.flag_columns, s.name)
+        if s.separator is not None and not s.flag_columns and (lengths <= 1).all():
             _warn_unused_separator(column, s.separator, s.name)
         if self.source is not None:
             self.vocab = self.source

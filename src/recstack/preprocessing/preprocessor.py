@@ -109,7 +109,7 @@ class Preprocessor:
         check_is_fitted(self, "transformers_")
         transformer = self._transformer(feature)
         column = transformer.spec.source_column
-        if getattr(transformer.spec, "flags", None) is not None:
+        if transformer.spec.flag_columns:
             raise ConfigError(f"feature {feature!r} reads the columns {list(transformer.spec.source_columns)}, not "
                               f"one column of values; give them as a table: transform(table, features=[{feature!r}])")
         with _feature_errors(feature, column):
@@ -144,7 +144,7 @@ class Preprocessor:
         """The error for columns the table lacks, each with the features reading it; the fix fits
         how a feature reads it: ``column`` for its one column, ``features.<f>.flags`` for a flag."""
         def is_flag(column: str, feature: str) -> bool:
-            return column in (getattr(self.schema[feature], "flags", None) or ())
+            return column in self.schema[feature].flag_columns
 
         def readers(c: str) -> str:
             return ", ".join(f"a flag of feature {f}" if is_flag(c, f) else f"feature {f}" for f in needed[c])
@@ -279,8 +279,8 @@ class Preprocessor:
 
 def _feature_input(spec: Any, columns: dict[str, pd.Series]) -> Any:
     """What a feature's transformer reads: its column, or ``{flag: column}`` for flag columns."""
-    if getattr(spec, "flags", None) is not None:
-        return {c: columns[c] for c in spec.source_columns}
+    if spec.flag_columns:
+        return {c: columns[c] for c in spec.flag_columns}
     return columns[spec.source_column]
 
 
