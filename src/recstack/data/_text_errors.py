@@ -26,17 +26,20 @@ from typing import Any
 
 import pandas as pd
 
-from recstack.data._field_check import Unchecked, first_long_row, first_short_row
+from recstack.data._field_check import Unchecked, first_short_row
 from recstack.data._files import open_binary
 from recstack.errors import DataError
 
-__all__ = ["TextFile", "check_row_lengths", "csv_errors"]
+__all__ = ["USUAL_SEPARATORS", "TextFile", "check_row_lengths", "csv_errors"]
 
 log = logging.getLogger("recstack.data.readers")
 
 _BLOCK = 1 << 20  # bytes decoded at once when looking for an undecodable byte
 _MORE_FIELDS = re.compile(r"Expected \d+ fields in line \d+, saw \d+")  # pandas: a row too long
 _SNIPPET = 60  # bytes of a line shown either side of a bad spot
+
+USUAL_SEPARATORS = (",", "\t", ";", "|", "::")
+"""The separators a hint suggests when a file reads wrong with the one given (first match wins)."""
 
 
 @dataclass(frozen=True)
@@ -231,8 +234,8 @@ def _long_rows(src: TextFile, later: bool = False) -> str | None:
     if later:
         fix = f"fix that line (quote a field that holds the separator), or {fix}"
     try:
-        long = first_long_row(src.path, sep=src.sep, encoding=src.encoding, expected=expected,
-                              skip=0 if src.header is None else src.header + 1)
+        long = first_short_row(src.path, sep=src.sep, encoding=src.encoding, expected=expected,
+                               skip=0 if src.header is None else src.header + 1, more=True)
     except Unchecked:
         return None
     if long is None:
@@ -261,8 +264,7 @@ def _separator_hint(src: TextFile, line: int, expected: int, header: str | None 
     if src.sep is None:
         return None
     text = _line_text(src, line)
-    splits = {other: len(text.split(other)) for other in ("\t", ",", ";", "|", "::")
-              if other != src.sep and other in text}
+    splits = {other: len(text.split(other)) for other in USUAL_SEPARATORS if other != src.sep and other in text}
     best, why = "", None
     for other, n in splits.items():
         if n == expected:

@@ -23,7 +23,7 @@ from recstack.data._arrow import arrow_to_pandas
 from recstack.data._dtypes import (COLUMN_TYPES, DEFAULT_NA, ColumnType, apply_dtype, checked_dtype, inexact_integers,
                                    rounded_integers)
 from recstack.data._files import check_container, detect_format
-from recstack.data._text_errors import TextFile, check_row_lengths, csv_errors
+from recstack.data._text_errors import USUAL_SEPARATORS, TextFile, check_row_lengths, csv_errors
 from recstack.errors import ConfigError, DataError, SchemaError
 
 __all__ = ["ColumnType", "encoding_problem", "read_table"]
@@ -191,7 +191,7 @@ def _warn_one_column(df: pd.DataFrame, src: TextFile, sep: str) -> None:
     if len(df.columns) != 1:
         return
     name = str(df.columns[0])
-    for other in (",", "\t", ";", "|", "::"):
+    for other in USUAL_SEPARATORS:
         if other != sep and name.count(other) >= 1:
             log.warning("%s: read as one column %r with separator %r; the separator is probably %r: set %s",
                         src.where, name if len(name) <= 80 else name[:77] + "...", sep, other,
