@@ -18,7 +18,7 @@ import numpy as np
 
 from recstack.data._files import open_binary
 
-__all__ = ["Unchecked", "first_long_row", "first_short_row"]
+__all__ = ["Unchecked", "first_short_row"]
 
 _BLOCK = 1 << 24  # bytes scanned at once by the field-count check
 _MAX_RECORD = 4 * _BLOCK  # a longer record (an unclosed quote?) stops the check
@@ -240,9 +240,3 @@ def first_short_row(path: Path, *, sep: str | None, encoding: str, expected: int
         raise Unchecked(f"the {encoding} encoding")
     return _short_row(path, sep_bytes, split=len(sep) > 1, expected=expected, skip=skip, more=more)
 
-
-def first_long_row(path: Path, *, sep: str | None, encoding: str, expected: int,
-                   skip: int) -> tuple[int, int] | None:
-    """``(line, fields)`` of the first data row with more than ``expected`` fields, else None;
-    arguments and errors as :func:`first_short_row`."""
-    return first_short_row(path, sep=sep, encoding=encoding, expected=expected, skip=skip, more=True)
