@@ -3,6 +3,7 @@ chunks and written as they come (CSV or Parquet), so memory stays bounded by one
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CHUNK_USERS", "batch_users", "check_output", "chunk_size", "write_chunks"]
 
+log = logging.getLogger(__name__)
+
 CHUNK_USERS = 4096  # users per recommend() call
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")  # users files read, and --output files written
 TEXT_SUFFIXES = ("", ".txt", ".ids", ".lst")
@@ -26,7 +29,9 @@ TEXT_SUFFIXES = ("", ".txt", ".ids", ".lst")
 def batch_users(rec: Recommender, users_file: str | None, all_users: bool) -> list[Any]:
     """The raw user IDs of ``--users-file`` (one ID per line in a text file, or the query column
     of a CSV/TSV/Parquet table read with the model's saved ID types) or of ``--all-users``
-    (every user the model stores from training), as the training table spelled them."""
+    (every user the model stores from training), as the training table spelled them. A user the
+    file lists more than once is answered once, at its first line (one warning says how many
+    repeats were dropped): a repeat would only score the same list again and write it twice."""
     column = rec.query_column
     if all_users:
         known = rec.known_queries
@@ -43,11 +48,21 @@ def batch_users(rec: Recommender, users_file: str | None, all_users: bool) -> li
         lines = [line for line in lines if line]
         if lines and lines[0] == str(column):  # a header line, not a user
             lines = lines[1:]
-        return rec.stored_ids(lines)  # "42" is user 42 of an integer column
+        return _first_seen(rec.stored_ids(lines), users_file)  # "42" is user 42 of an integer column
     if suffix not in TABLE_SUFFIXES:
         raise ConfigError(f"--users-file {users_file}: use a .txt file (one ID per line) or a CSV, TSV or "
                           f"Parquet table with a {column!r} column")
-    return _table_users(rec, path, users_file)
+    return _first_seen(_table_users(rec, path, users_file), users_file)
+
+
+def _first_seen(users: list[Any], given: str) -> list[Any]:
+    """``users`` without repeats, in first-seen order; a warning when any were dropped. IDs
+    compare as stored (``"42"`` of a text file is user ``42`` of an integer column)."""
+    unique = list(dict.fromkeys(users))
+    if len(unique) < len(users):
+        log.warning("--users-file %s: %d repeated user IDs dropped (%d listed, %d distinct); each user is "
+                    "answered once, in first-seen order", given, len(users) - len(unique), len(users), len(unique))
+    return unique
 
 
 def _table_users(rec: Recommender, path: Path, given: str) -> list[Any]:

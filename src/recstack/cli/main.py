@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--user", action="append", help="raw user ID (repeatable)")
     r.add_argument("--users-file", metavar="FILE",
                    help="the users, one ID per line (.txt), or the user column of a CSV/TSV/Parquet table "
-                        "(read with the model's saved ID types); answered 4096 at a time")
+                        "(read with the model's saved ID types); answered 4096 at a time, a repeated ID once")
     r.add_argument("--all-users", action="store_true", help="every user the model stores from training")
     r.add_argument("--output", metavar="FILE",
                    help="write the lists to FILE (.parquet/.pq: Parquet, .tsv: tab-separated, else CSV; columns: "
