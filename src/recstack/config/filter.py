@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from recstack._validation import StrictModel, key_error
-from recstack.data._times import iso_time
+from recstack.data._times import iso_time, quoted_yyyymmdd
 
 __all__ = ["FilterConfig", "RowCondition"]
 
@@ -51,13 +51,18 @@ class RowCondition(StrictModel):
     @classmethod
     def _iso(cls, value: Any) -> Any:
         """An ISO date or datetime string (as a saved model's JSON holds them) as a date; anything
-        but a number or a date is refused here, in one message rather than one per type."""
+        but a number or a date is refused here, in one message rather than one per type. Quoted
+        YYYYMMDD digits (``"20190105"``) are refused too, saying how to write the number or the
+        date: read as a date, they made an error about Unix seconds on a column of numbers."""
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if value is None or number or isinstance(value, date):
             return value
         parsed = iso_time(value) if isinstance(value, str) else None
         if parsed is not None:
             return parsed
+        fix = quoted_yyyymmdd(value) if isinstance(value, str) else None
+        if fix is not None:
+            raise ValueError(fix)
         raise ValueError("Input should be a valid number (unquoted) or an ISO date or time (2020-01-31, "
                          "2020-01-31T12:00:00)")
 

@@ -9,6 +9,7 @@ names its own setting.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from recstack.errors import ConfigError
 
-__all__ = ["UNIX_SECONDS", "iso_time", "shown", "time_limit"]
+__all__ = ["UNIX_SECONDS", "iso_time", "quoted_yyyymmdd", "shown", "time_limit"]
 
 _EPOCH = pd.Timestamp(0, tz="UTC")
 
@@ -26,6 +27,7 @@ the year 5138 (larger: milliseconds or finer; smaller: years, days, counts or YY
 such as 20190105, which would read as August 1970)."""
 
 _YYYYMMDD = (1e7, 1e8)  # 8-digit integers: 20190105
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # the extended form, with dashes: what isoformat writes
 
 BOUND_FIX = "bound this column with numbers in its own unit{example}"
 """``data.filter``'s advice for a date on numbers that are not Unix seconds."""
@@ -37,13 +39,34 @@ def shown(limit: Any) -> str:
 
 
 def iso_time(text: str) -> date | None:
-    """An ISO date (``1998-01-01``) or datetime (``1998-01-01T12:00:00+02:00``) string as one, else ``None``."""
+    """An ISO date (``1998-01-01``) or datetime (``1998-01-01T12:00:00+02:00``) string as one, else ``None``.
+
+    Only the form with dashes (what ``isoformat`` writes, so what a saved model holds): Python
+    also reads ``"20190105"`` and week dates (``"2019-W01-1"``) as dates, but in a config the
+    first may be a quoted number, which must not turn into 2019-01-05 (see :func:`quoted_yyyymmdd`)."""
+    if not _ISO_DATE.match(text):
+        return None
     for parse in (date.fromisoformat, datetime.fromisoformat):
         try:
             return parse(text)
         except ValueError:
             pass
     return None
+
+
+def quoted_yyyymmdd(text: str) -> str | None:
+    """For 8 quoted digits that make a date (``"20190105"``), which Python reads as one but a
+    config may mean as the number: both ways to write it; else None."""
+    digits = text.strip()
+    if len(digits) != 8 or not digits.isascii() or not digits.isdigit():
+        return None
+    try:
+        day = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return None
+    return (f"{text!r} is quoted, so it is neither a number nor a date: write {digits} without quotes to compare "
+            f"numbers (a column of YYYYMMDD numbers), or {day.isoformat()} for the date (a column of times or "
+            "Unix seconds)")
 
 
 def _is_number(values: pd.Series) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recstack.data._times import iso_time, shown, time_limit
+from recstack.data._times import iso_time, quoted_yyyymmdd, shown, time_limit
 from recstack.data.readers import read_table
 from recstack.preprocessing._cells import plain_value
 from recstack.preprocessing.keys import key_codes
@@ -93,12 +93,15 @@ def _cutoff_value(times: pd.Series, cutoff: Any, column: str) -> Any:
 
     Raises:
         ConfigError: a date on a column that holds neither times nor Unix seconds (text, booleans),
-            naming ``data.split.cutoff``.
+            or quoted YYYYMMDD digits on a column of times or numbers, naming ``data.split.cutoff``.
     """
     dtype = times.dtype
     is_time = pd.api.types.is_datetime64_any_dtype(dtype)
     is_number = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
     if isinstance(cutoff, str) and (is_time or is_number):  # text on a column of text compares as text
+        fix = quoted_yyyymmdd(cutoff)
+        if fix is not None:  # "20190105": the number, or the date 2019-01-05? As data.filter's min/max
+            raise ConfigError(f"data.split.cutoff: {fix}")
         cutoff = iso_time(cutoff) or cutoff
     if not isinstance(cutoff, date):
         return cutoff
