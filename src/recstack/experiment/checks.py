@@ -44,6 +44,7 @@ class ExperimentChecks:
         self.query_features = query_features
         self.candidate_features = candidate_features
         self.candidate_key = candidate_key
+        self._varying: tuple[pd.DataFrame, dict[str, tuple[str, int, int]]] | None = None
 
     def columns(self, table: pd.DataFrame, features: list[str], where: str) -> None:
         """``table`` has the column of every feature in ``features``, or an error says where such columns come from."""
@@ -158,10 +159,7 @@ class ExperimentChecks:
         value repeated on each of the user's rows) is never flagged; request context (e.g. the
         device, given with each query) is legitimate, hence a warning, not an error, and none for
         a feature declared ``context: true``."""
-        hist = self.config.data.history
-        varying = varying_query_columns(train, self.schema, self.query_features, self.config.data.user_column,
-                                        None if hist is None else hist.column)
-        for f, (col, count, users) in varying.items():
+        for f, (col, count, users) in self.varying_columns(train).items():
             if self.schema[f].context:
                 continue
             log.warning(
@@ -172,6 +170,17 @@ class ExperimentChecks:
                 "each query at serving time (e.g. the time of the request), declare it: features.%s.context: "
                 "true; else remove %r from model.query (user attributes come from a users table, data.join)",
                 f, col, count, users, f, f)
+
+    def varying_columns(self, train: pd.DataFrame) -> dict[str, tuple[str, int, int]]:
+        """:func:`varying_query_columns` of the training table ``train``, kept for that table (the
+        same object): the start-up warning and the stored query rows' ``per_interaction`` read one
+        scan of it; another table is scanned afresh (and then kept instead)."""
+        if self._varying is None or self._varying[0] is not train:
+            hist = self.config.data.history
+            self._varying = (train, varying_query_columns(train, self.schema, self.query_features,
+                                                          self.config.data.user_column,
+                                                          None if hist is None else hist.column))
+        return self._varying[1]
 
     def history_vocabulary(self) -> None:
         """A history that shares another feature's vocabulary must hold that feature's values.

@@ -30,11 +30,14 @@ log = logging.getLogger("recstack.experiment.retrieval")  # the experiment's mes
 
 
 def stored_query_rows(table: pd.DataFrame, config: ExperimentConfig, schema: Schema,
-                      query_features: Sequence[str]) -> pd.DataFrame:
+                      query_features: Sequence[str], *,
+                      varying: dict[str, tuple[str, int, int]] | None = None) -> pd.DataFrame:
     """One raw row per user of ``table`` with the query features' columns: the user's latest
     row by ``data.time_column`` (else the last in the table); histories are built from the
     same table. Its ``attrs["per_interaction"]`` lists the query columns whose values differ
-    between a user's rows (saved with the rows), so serving can say when a request lacks them."""
+    between a user's rows (saved with the rows), so serving can say when a request lacks them;
+    ``varying``: :func:`~recstack.experiment.checks.varying_query_columns` of ``table`` when it was
+    computed already (the start-up check's, for the training table), else it is computed here."""
     user = config.data.user_column
     cols = list(dict.fromkeys([user] + schema.columns_of(query_features)))
     hist = config.data.history
@@ -55,7 +58,9 @@ def stored_query_rows(table: pd.DataFrame, config: ExperimentConfig, schema: Sch
     last = last[base_cols].reset_index(drop=True)
     if hist is not None and hist.column in cols:
         last = add_history(last, **config.data.history_args(), reference=table)[cols]
-    varying = varying_query_columns(table, schema, list(query_features), user, None if hist is None else hist.column)
+    if varying is None:
+        varying = varying_query_columns(table, schema, list(query_features), user,
+                                        None if hist is None else hist.column)
     last.attrs[PER_INTERACTION] = sorted({col for col, _, _ in varying.values()})  # serving warns when left out
     return last
 

@@ -277,7 +277,8 @@ class RetrievalExperiment:
     def _known_rows(self) -> pd.DataFrame:
         """The training data's stored query rows, built once (evaluation's cold start, the model)."""
         if self._known is None:
-            self._known = stored_query_rows(self.full_train, self.config, self.schema, self.query_features)
+            self._known = stored_query_rows(self.full_train, self.config, self.schema, self.query_features,
+                                            varying=self.checks.varying_columns(self.full_train))  # start-up scan
         return self._known
 
     def stored_users(self) -> StoredUsers:
