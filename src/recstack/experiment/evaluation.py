@@ -67,7 +67,8 @@ def build_evaluator(exp: RetrievalExperiment, table: pd.DataFrame, *, exclude_se
     warn_outside_catalogue(int((positives < 0).sum()), len(table), key_col, where)
     seen_codes, table_codes = key_codes(seen_train[user], table[user], column=user)
     groups = require_ids(table_codes, user)
-    exclude = _seen_lists(exp, table, seen_train, key_col, given_history) if exclude_seen else None
+    exclude = (_seen_lists(exp, table, seen_train, key_col, given_history, (seen_codes, table_codes))
+               if exclude_seen else None)
     cold, known = None, None
     if ev.cold_start == "average":
         cold = torch.as_tensor(_cold_rows(exp, table, ~np.isin(table_codes, seen_codes)))
@@ -84,10 +85,11 @@ def build_evaluator(exp: RetrievalExperiment, table: pd.DataFrame, *, exclude_se
     )
 
 def _seen_lists(exp: RetrievalExperiment, table: pd.DataFrame, seen_train: pd.DataFrame, key_col: str,
-                given: bool) -> ExclusionLists:
+                given: bool, codes: tuple[np.ndarray, np.ndarray]) -> ExclusionLists:
     """:func:`~recstack.experiment.export.seen_lists` of ``table``: for all training data, the stored
-    users' CSR; a history cell's items only where the table gave the cell (``given``: one built
-    from ``seen_train``'s item column holds none its user's list lacks)."""
+    users' CSR; else (validation) one built from ``codes``, the user codes of ``seen_train`` and
+    ``table`` the evaluator has; a history cell's items only where the table gave the cell
+    (``given``: one built from ``seen_train``'s item column holds none its user's list lacks)."""
     data, hist = exp.config.data, exp.config.data.history
     full = seen_train is exp.full_train
     stored = (exp._known_rows()[data.user_column], exp.stored_users().seen) if full else None
@@ -95,7 +97,7 @@ def _seen_lists(exp: RetrievalExperiment, table: pd.DataFrame, seen_train: pd.Da
     own = cells is not None and (given or data.item_column != key_col)
     history = exp.catalogue.history_rows(cells, exp.schema, exp.query_features) if own else None
     return seen_lists(table[data.user_column], seen_train, data.user_column, key_col, exp.catalogue,
-                      stored=stored, history=history)
+                      stored=stored, codes=codes, history=history)
 
 def _cold_rows(exp: RetrievalExperiment, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
     """Rows of unknown users that no query feature describes: the user ID and the history

@@ -113,20 +113,36 @@ def seen_items(users: pd.Series, train: pd.DataFrame, user: str, key_col: str,
     """CSR over ``users`` (distinct raw IDs: the stored users' column) of each one's catalogue
     rows in ``train`` (``exclude="seen"``); rows whose user or item is not there are left out."""
     _, train_codes = key_codes(users, train[user], column=user)
-    rows = torch.as_tensor(catalogue.rows_of(train[key_col]), dtype=torch.long)
-    codes = torch.as_tensor(train_codes)
-    ok = (rows >= 0) & (codes >= 0)
-    return build_exclusion(torch.arange(len(users)), codes[ok], rows[ok])
+    return _seen_csr(train_codes, len(users), train[key_col], catalogue)
+
+
+def _seen_csr(codes: np.ndarray, users: int, items: pd.Series, catalogue: Catalogue
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """CSR over user codes ``0..users-1`` of the catalogue rows of ``items``, row ``i`` of the
+    training table being user ``codes[i]`` (``-1``, or an item outside the catalogue: left out)."""
+    rows = torch.as_tensor(catalogue.rows_of(items), dtype=torch.long)
+    at = torch.as_tensor(codes)
+    ok = (rows >= 0) & (at >= 0)
+    return build_exclusion(torch.arange(users), at[ok], rows[ok])
 
 
 def seen_lists(rows: pd.Series, train: pd.DataFrame, user: str, key_col: str, catalogue: Catalogue, *,
                stored: tuple[pd.Series, tuple[torch.Tensor, torch.Tensor]] | None = None,
+               codes: tuple[np.ndarray, np.ndarray] | None = None,
                history: tuple[torch.Tensor, torch.Tensor] | None = None) -> ExclusionLists:
     """Evaluation's exclusion lists for rows whose users are ``rows`` (raw IDs of ``train``'s
     column ``user``): each user's catalogue rows in ``train`` kept once per user, and each row's
     own ``history`` items (CSR, or None). ``stored``: ``(users, seen)`` for ``train``, built
     already (:class:`StoredUsers`: used as it is, not copied, as nothing here changes it);
-    else built from ``train``. Unknown users have no seen items."""
+    else built from ``train``, by ``codes`` when given: ``key_codes(train[user], rows)`` (the
+    evaluator's), whose codes ``0..U-1`` are ``train``'s users, so no ID is hashed again.
+    Unknown users have no seen items."""
+    if stored is None and codes is not None:
+        train_codes, row_codes = codes
+        users = int(train_codes.max(initial=-1)) + 1  # train's keys come first in the joint codes
+        groups = torch.as_tensor(np.where(row_codes < users, row_codes, -1), dtype=torch.long)
+        return ExclusionLists(per_group=_seen_csr(train_codes, users, train[key_col], catalogue),
+                              row_groups=groups, per_row=history)
     if stored is None:
         users = train[user][one_row_per_key(train[user], column=user)]
         stored = users, seen_items(users, train, user, key_col, catalogue)
