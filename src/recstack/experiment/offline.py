@@ -272,8 +272,7 @@ def join_saved_tables(rec: Recommender, table: pd.DataFrame, overrides: JoinOver
             loaded[name] = _load_join(name, src, overrides.get(name), recorded.get(name), files.get("config_dir"))
             columns = list(loaded[name].table.columns)
         spec[name] = (src.key, [str(c) for c in columns])
-    needed += [c for c in also if c not in table.columns and any(c in cols for _, cols in spec.values())]
-    plan = plan_joins(table.columns, spec, needed, where="the evaluation data", skip_hint=_SKIP_HINT)
+    plan = plan_joins(table.columns, spec, needed, where="the evaluation data", skip_hint=_SKIP_HINT, also=also)
     table = table.reset_index(drop=True)
     later = [n for n in plan if n not in loaded and n not in saved]
     if later:  # a built-in dataset's tables whose columns were recorded, needed after all

@@ -263,27 +263,32 @@ def join_side_table(
 
 def plan_joins(
     columns: Collection[str], joins: Mapping[str, tuple[str, Collection[str]]], needed: Collection[str], *,
-    where: str, skip_hint: str = "",
+    where: str, skip_hint: str = "", also: Collection[str] = (),
 ) -> dict[str, list[str]]:
     """Which side columns to join onto a table that has ``columns`` (e.g. an evaluation file).
 
     ``joins``: per join name, in order, its key and its columns; ``needed``: the columns a
     model reads. A join brings the needed columns (and later joins' keys) the table lacks;
     one whose columns the table already has is skipped (a table joined beforehand).
+    ``also``: further columns (those ``data.filter.rows`` reads) brought when lacking, even
+    from a join whose model columns the table has (as training filters on them first).
 
     Raises:
         SchemaError: the table has some of a join's needed columns but not all, or lacks
             the join's key.
     """
     have = set(columns)
-    wanted = set(needed) | {key for key, _ in joins.values()}
+    extra = set(also) - set(needed)
+    wanted = set(needed) | extra | {key for key, _ in joins.values()}
     plan: dict[str, list[str]] = {}
     for name, (key, side_columns) in joins.items():
         bring = [c for c in side_columns if c in wanted and c != key]
-        present, lack = [c for c in bring if c in have], [c for c in bring if c not in have]
-        if present and lack:
+        lack = [c for c in bring if c not in have]
+        model = [c for c in bring if c not in extra]  # the model's columns: all or none of them
+        present, absent = [c for c in model if c in have], [c for c in model if c not in have]
+        if present and absent:
             raise SchemaError(
-                f"{where} has columns {present} of data.join.{name} but not {lack}: give it all of them (joined "
+                f"{where} has columns {present} of data.join.{name} but not {absent}: give it all of them (joined "
                 f"from the {name} table) or none of them{skip_hint}"
             )
         if present:
