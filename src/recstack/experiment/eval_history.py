@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from recstack.artifacts.timeline import time_kind
 from recstack.config.data import HISTORY_KEYS, DataConfig
 from recstack.data import add_history
 from recstack.errors import SchemaError
@@ -29,5 +30,34 @@ def evaluation_histories(data: DataConfig, table: pd.DataFrame, reference: pd.Da
             f"data.history.eval_history: before gives each row of {where} the training items earlier than its "
             f"time, but {where} has no column {time!r} (data.time_column); add the column, or set "
             f"data.history.eval_history: profile (each user's whole training profile)")
+    if as_of:
+        assert time is not None
+        table = _comparable_times(table, reference[time], time, where)
     args = {**data.history_args(), "config_keys": _EVAL_KEYS}
     return add_history(table, **args, reference=reference, before_each_row=as_of)
+
+
+def _comparable_times(table: pd.DataFrame, training: pd.Series, time: str, where: str) -> pd.DataFrame:
+    """``table`` whose ``time`` column orders against the training times: numbers with numbers,
+    datetimes with datetimes (ISO text parsed for them, as a CSV file holds them; a zone on
+    both sides or on neither). Anything else is a :class:`SchemaError` naming both types."""
+    rows = table[time]
+    want, have = time_kind(training), time_kind(rows)
+    aware = isinstance(training.dtype, pd.DatetimeTZDtype)
+    if want == "datetime" and have is None and (rows.dtype == object or pd.api.types.is_string_dtype(rows.dtype)):
+        try:  # text such as 1998-01-01 12:00:00 (a CSV file): the instants it names
+            parsed = pd.to_datetime(rows, format="ISO8601", utc=aware)
+        except (ValueError, TypeError):
+            parsed = None
+        if parsed is not None and isinstance(parsed.dtype, pd.DatetimeTZDtype) == aware:
+            return table.assign(**{time: parsed})
+    numbers = {"int", "float"}
+    same = (want in numbers and have in numbers) or (
+        want == have == "datetime" and isinstance(rows.dtype, pd.DatetimeTZDtype) == aware)
+    if not same:
+        like = "numbers" if want in numbers else (
+            "datetimes with a zone (or ISO text with one)" if aware else "datetimes without a zone (or ISO text)")
+        raise SchemaError(
+            f"data.history.eval_history: before orders {where}'s {time!r} (data.time_column) against the training "
+            f"times, but it holds {rows.dtype} and the training times {training.dtype}; give {like}")
+    return table

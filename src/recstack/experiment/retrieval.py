@@ -292,8 +292,9 @@ class RetrievalExperiment:
             hist, time = self.config.data.history, self.config.data.time_column
             timeline = None
             if hist is not None and hist.eval_history == "before" and time is not None:
-                timeline = Timeline.build(known[user], self.full_train, user=user, time=time,
-                                          item_rows=self.catalogue.rows_of(self.full_train[key_col]))
+                timeline = Timeline.build(known[user], self.full_train, user=user, item=key_col, time=time,
+                                          item_rows=self.catalogue.rows_of(self.full_train[key_col]),
+                                          catalogue_size=len(self.catalogue.ids))
             self._stored = StoredUsers(
                 known=known, seen=seen_items(known[user], self.full_train, user, key_col, self.catalogue),
                 side=users_table_rows(known, self.config, self.schema, self.query_features, self.tables),

@@ -3,6 +3,7 @@ earlier than the row, in training, ``exp.evaluate(table)`` and on the saved mode
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -109,7 +110,7 @@ def test_datetimes_round_trip_with_their_zone(tz):
         when = when.dt.tz_localize(tz)
     train = pd.DataFrame({"u": ["b", "a", "b"], "i": [7, 8, 9], "t": when})
     users = pd.Series(["a", "b"])
-    t = Timeline.build(users, train, user="u", time="t", item_rows=torch.tensor([0, 1, 2]).numpy())
+    t = Timeline.build(users, train, user="u", item="i", time="t", item_rows=np.array([0, 1, 2]), catalogue_size=3)
     back = t.reference(users, [7, 8, 9], user="u", item="i", time="t")
     assert back.u.tolist() == ["a", "b", "b"] and back.i.tolist() == [8, 7, 9]
     assert back.t.tolist() == [when[1], when[0], when[2]]
