@@ -17,7 +17,7 @@ from recstack.artifacts.requests import check_ids, frame, id_list, undescribed_r
 from recstack.artifacts.timeline import Timeline
 from recstack.errors import ConfigError, UnknownIDError
 from recstack.index import ExactIndex
-from recstack.metrics import EXCLUDE_ENTRIES, RANK_CHUNK, PositiveRanker
+from recstack.metrics import EXCLUDE_ENTRIES, RANK_CHUNK, ExclusionLists, PositiveRanker
 from recstack.models.two_tower import TwoTower
 from recstack.preprocessing import Preprocessor
 from recstack.preprocessing.keys import KeyIndex
@@ -138,8 +138,12 @@ class Recommender:
     def is_candidate(self, ids: Any) -> np.ndarray:
         """``(n,)`` bool: which raw IDs are in the candidate catalogue (the others cannot be
         recommended, and :meth:`rank` places them last)."""
+        return self.catalogue_rows(ids) >= 0
+
+    def catalogue_rows(self, ids: Any) -> np.ndarray:
+        """``(n,)`` int64: each raw ID's row of :attr:`candidate_ids` (``-1`` outside the catalogue)."""
         return self._cand_pos.positions(id_list(ids, "ids", column=self.candidate_column),
-                                        column=self.candidate_column) >= 0
+                                        column=self.candidate_column)
 
     @property
     def side_queries(self) -> pd.DataFrame | None:
@@ -237,7 +241,7 @@ class Recommender:
     def rank(
         self, queries: QueryInput, items: Sequence[Any], *, exclude: Any = None, cold_start: str = "average",
         ties: str = "optimistic", groups: Sequence[int] | np.ndarray | torch.Tensor | None = None,
-        chunk_size: int = 1024,
+        chunk_size: int = 1024, exclude_rows: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """``(n,)`` int64: where each query row's raw item ranks among all candidates (0 = first).
 
@@ -249,7 +253,9 @@ class Recommender:
         excluded from its group's other rows. Rows are ranked in blocks of at most
         ``RANK_CHUNK`` rows whose exclusion lists hold at most ``EXCLUDE_ENTRIES`` pairs, so
         exclusion lists exist for one block only; ``chunk_size`` rows are scored at once
-        (memory ``chunk_size x C`` floats).
+        (memory ``chunk_size x C`` floats). ``exclude_rows``: CSR ``(offsets (n+1,), catalogue
+        rows)`` of items excluded from each row alone, instead of ``"seen"`` (e.g. what each
+        row's user had seen at its time: ``recstack evaluate`` under ``eval_history: before``).
         """
         items = id_list(items, "items", column=self.candidate_column)
         asked, q = self.queries.encode(queries, cold_start, tell_cold=False)  # evaluation tells of them
@@ -264,6 +270,14 @@ class Recommender:
             raise ConfigError(f"rank: {len(group_of)} groups for {len(table)} query rows; give one group per row")
         plan = self.exclusions.plan(exclude)
         lists = None if plan is None else self.exclusions.lists(table, pos, *plan)
+        if exclude_rows is not None:
+            if plan is not None and plan[1]:
+                raise ConfigError("rank: exclude_rows replaces exclude='seen'; give one of them")
+            if exclude_rows[0].shape != (len(table) + 1,):
+                raise ConfigError(f"rank: exclude_rows has {exclude_rows[0].numel() - 1} rows for {len(table)} "
+                                  "query rows; give one list per row")
+            lists = ExclusionLists(row_groups=torch.as_tensor(pos, dtype=torch.long), per_row=exclude_rows,
+                                   everywhere=None if plan is None else torch.as_tensor(plan[0], dtype=torch.long))
         if lists is not None and group_of is not None:  # a group's items are one list (see the docstring)
             known = positives >= 0
             lists = lists.keeping((group_of[known], positives[known]), group_of)

@@ -10,7 +10,7 @@ from recstack.config.data import HISTORY_KEYS, DataConfig
 from recstack.data import add_history
 from recstack.errors import SchemaError
 
-__all__ = ["evaluation_histories"]
+__all__ = ["earlier_items", "evaluation_histories"]
 
 _EVAL_KEYS = {**HISTORY_KEYS, "before_each_row": "data.history.eval_history"}
 
@@ -35,6 +35,18 @@ def evaluation_histories(data: DataConfig, table: pd.DataFrame, reference: pd.Da
         table = _comparable_times(table, reference[time], time, where)
     args = {**data.history_args(), "config_keys": _EVAL_KEYS}
     return add_history(table, **args, reference=reference, before_each_row=as_of)
+
+
+def earlier_items(data: DataConfig, table: pd.DataFrame, reference: pd.DataFrame, *, where: str) -> pd.Series:
+    """Each row's user's items in ``reference`` strictly earlier than the row, all of them
+    (not ``max_length``), named ``data.history.column``: what the user had seen at the row's
+    time, which ``eval.exclude_seen`` excludes under ``eval_history: before`` (an item rated
+    after the row was not seen yet, and excluding it would use the future)."""
+    hist, time, user = data.history, data.time_column, data.user_column
+    assert hist is not None and time is not None, "eval_history: before needs both"
+    rows = _comparable_times(table[[user, time]], reference[time], time, where)
+    args = {**data.history_args(), "config_keys": _EVAL_KEYS, "max_length": max(len(reference), 1)}
+    return add_history(rows, **args, reference=reference, before_each_row=True)[hist.column]
 
 
 def _comparable_times(table: pd.DataFrame, training: pd.Series, time: str, where: str) -> pd.DataFrame:

@@ -13,11 +13,12 @@ import torch
 from recstack.artifacts.recommender import undescribed_rows
 from recstack.errors import SchemaError
 from recstack.experiment.cold_start import warm_query_features
-from recstack.experiment.eval_history import evaluation_histories
+from recstack.experiment.eval_history import earlier_items, evaluation_histories
 from recstack.experiment.export import seen_lists
 from recstack.experiment.filtering import filter_evaluation_rows
 from recstack.experiment.tables import join_side_tables
 from recstack.metrics import ExclusionLists
+from recstack.metrics.exclusion import concat_rows
 from recstack.preprocessing.keys import key_codes, require_ids, require_items
 from recstack.tasks.retrieval_eval import RetrievalEvaluator, warn_outside_catalogue
 
@@ -91,6 +92,8 @@ def _seen_lists(exp: RetrievalExperiment, table: pd.DataFrame, seen_train: pd.Da
     ``table`` the evaluator has; a history cell's items only where the table gave the cell
     (``given``: one built from ``seen_train``'s item column holds none its user's list lacks)."""
     data, hist = exp.config.data, exp.config.data.history
+    if hist is not None and hist.eval_history == "before":
+        return _earlier_lists(exp, table, seen_train, given, codes[1])
     full = seen_train is exp.full_train
     stored = (exp._known_rows()[data.user_column], exp.stored_users().seen) if full else None
     cells = table[hist.column] if hist is not None and hist.column in table.columns else None
@@ -98,6 +101,22 @@ def _seen_lists(exp: RetrievalExperiment, table: pd.DataFrame, seen_train: pd.Da
     history = exp.catalogue.history_rows(cells, exp.schema, exp.query_features) if own else None
     return seen_lists(table[data.user_column], seen_train, data.user_column, key_col, exp.catalogue,
                       stored=stored, codes=codes, history=history)
+
+def _earlier_lists(exp: RetrievalExperiment, table: pd.DataFrame, seen_train: pd.DataFrame, given: bool,
+                   row_codes: np.ndarray) -> ExclusionLists:
+    """Seen lists as of each row (``eval_history: before``): its user's ``seen_train`` items
+    strictly earlier than the row, and the items of a history cell the table gave. One list per
+    row (each a prefix of its user's items, so their sizes add up over a user's rows)."""
+    hist = exp.config.data.history
+    assert hist is not None
+    earlier = earlier_items(exp.config.data, table, seen_train, where="the evaluation data")
+    offsets, items = exp.catalogue.history_rows(earlier, exp.schema, exp.query_features)
+    if given:  # a given history may hold items seen_train lacks (a repeat is dropped by ExclusionLists)
+        offsets, items = concat_rows([(offsets, items), exp.catalogue.history_rows(table[hist.column], exp.schema,
+                                                                                     exp.query_features)])
+    return ExclusionLists(per_group=None, row_groups=torch.as_tensor(row_codes, dtype=torch.long),
+                          per_row=(offsets, items))
+
 
 def _cold_rows(exp: RetrievalExperiment, table: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
     """Rows of unknown users that no query feature describes: the user ID and the history

@@ -12,12 +12,11 @@ import torch
 
 from recstack.artifacts.recommender import Recommender
 from recstack.artifacts.requests import undescribed_rows
-from recstack.config.data import DataConfig
 from recstack.config.experiment import JoinSource, TableSource
 from recstack.config.filter import RowCondition
 from recstack.data import load_dataset
 from recstack.errors import ArtifactError, ConfigError, SchemaError
-from recstack.experiment.eval_history import evaluation_histories
+from recstack.experiment.as_of import as_of_rows
 from recstack.experiment.filtering import filter_evaluation_rows
 from recstack.experiment.tables import (
     SideTable, dataset_joins, join_side_table, plan_joins, read_source, side_table,
@@ -108,14 +107,15 @@ def evaluate_recommender(
             raise SchemaError(f"evaluation table lacks column {col!r}; columns: {sorted(map(str, table.columns))}"
                               f"{_join_hint(rec, col, joins is not False)}")
     require_items(table, key, "evaluation data")  # as training does
-    table = _as_of_histories(rec, table)
+    table, exclude_rows = as_of_rows(rec, table, exclude_seen=exclude_seen)
     groups = require_ids(key_codes(table[rec.query_column], column=rec.query_column)[0], rec.query_column)
     # query columns the table has are used, per cell; the rest come from the stored users
     read = set(_read_columns(rec))  # an interaction file's other columns (rating, timestamp) are not query data
     qcols = [c for c in table.columns if c != key and c in read]
     chunk = saved.get("chunk_size")
-    ranks = rec.rank(table[qcols], table[key], exclude="seen" if exclude_seen else None, cold_start=cold_start,
-                     ties=ties, groups=groups, chunk_size=chunk if isinstance(chunk, int) and chunk > 0 else 1024)
+    ranks = rec.rank(table[qcols], table[key], exclude="seen" if exclude_seen and exclude_rows is None else None,
+                     cold_start=cold_start, ties=ties, groups=groups, exclude_rows=exclude_rows,
+                     chunk_size=chunk if isinstance(chunk, int) and chunk > 0 else 1024)
     in_catalogue = torch.as_tensor(rec.is_candidate(table[key]))
     warn_outside_catalogue(int((~in_catalogue).sum()), len(table), key, "evaluation data",
                            hint=f"check the separator, --names, and --dtype {key}=str for IDs such as 0042, if "
@@ -128,37 +128,6 @@ def evaluate_recommender(
                        "(the model's weights or these rows' query features hold NaN or infinite values)",
                        unscored, len(table), key)
     return topk_metrics(ranks, metrics=metrics, groups=groups, num_candidates=len(rec.candidate_ids))
-
-
-def _as_of_histories(rec: Recommender, table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with the history column built from the saved training timeline when the model
-    was trained with ``data.history.eval_history: before`` (each row: its user's training items
-    earlier than the row's time, as training's test rows got them) and the table lacks it;
-    otherwise as it is (known users' stored whole-profile histories apply)."""
-    data = saved_data_config(rec)
-    hist = data.history if data is not None else None
-    if hist is None or hist.eval_history != "before" or hist.column in table.columns or (
-            rec.history_column not in _read_columns(rec)):
-        return table
-    if rec.timeline is None or rec.known_queries is None:
-        raise ArtifactError("the model was trained with data.history.eval_history: before but keeps no training "
-                            "timeline (candidates.safetensors); re-export the model")
-    assert data is not None and data.time_column is not None  # eval_history: before needs mode before, hence times
-    reference = rec.timeline.reference(rec.known_queries[rec.query_column], rec.candidate_ids,
-                                       user=data.user_column, item=data.item_column, time=data.time_column)
-    return evaluation_histories(data, table, reference, where="the evaluation data")
-
-
-def saved_data_config(rec: Recommender) -> DataConfig | None:
-    """The ``data`` section the model was trained with (``None`` for a model saved without one)."""
-    data = (rec.metadata.get("experiment") or {}).get("data")
-    if not isinstance(data, Mapping):
-        return None
-    try:
-        return DataConfig.model_validate(data)
-    except (ValueError, TypeError) as err:
-        raise ArtifactError(f"the model's data section in recstack.json is malformed ({err}); "
-                            "re-export the model") from None
 
 
 def _warn_unknown_queries(rec: Recommender, table: pd.DataFrame, cold_start: str) -> None:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-__all__ = ["ExclusionLists", "build_exclusion", "check_csr", "drop_group_items", "select_rows"]
+__all__ = ["ExclusionLists", "build_exclusion", "check_csr", "concat_rows", "drop_group_items", "select_rows"]
 
 
 def build_exclusion(query_keys: Tensor, seen_keys: Tensor, seen_items: Tensor) -> tuple[Tensor, Tensor]:
@@ -145,7 +145,7 @@ class ExclusionLists:
             pieces.append(every if base is None else _drop_keys(every, base, keys))
         if not pieces:
             return torch.zeros(n + 1, dtype=torch.long), torch.zeros(0, dtype=torch.long)
-        return pieces[0] if len(pieces) == 1 else _concat_rows(pieces)
+        return pieces[0] if len(pieces) == 1 else concat_rows(pieces)
 
     def _prepared(self) -> _Prepared:
         if self._built is None:
@@ -251,7 +251,7 @@ def _drop_keys(csr: tuple[Tensor, Tensor], base: Tensor, keep_keys: Tensor) -> t
     return torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)]), items[stay]
 
 
-def _concat_rows(pieces: list[tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
+def concat_rows(pieces: list[tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
     """One CSR holding, row by row, the entries of each CSR of ``pieces`` (same rows), by
     placing each entry at its row's start plus what the earlier pieces put there: no sort."""
     lengths = [off.diff() for off, _ in pieces]

@@ -136,3 +136,41 @@ def test_eval_history_does_not_change_what_a_checkpoint_resumes(tmp_path):
     before = _config(tmp_path).data.resume_fingerprint()
     profile = _config(tmp_path, **{"data.history": {**HIST, "eval_history": "profile"}}).data.resume_fingerprint()
     assert before == profile and "eval_history" not in before["history"]  # as checkpoints written before it
+
+
+def test_exclude_seen_excludes_only_the_items_seen_before_the_row(tmp_path):
+    write_side_data(tmp_path)
+    exp = RetrievalExperiment(_config(tmp_path, **{"eval.exclude_seen": True}))
+    test, train = exp.test_table, exp.full_train
+    assert test is not None
+    lists = exp.evaluator(test).exclude
+    offsets, items = lists.rows(torch.arange(len(test)))
+    rows_of = exp.catalogue.rows_of
+    for r, row in enumerate(test.itertuples()):
+        mine = train[(train.user_id == row.user_id) & (train.timestamp < row.timestamp)]
+        tested = set(rows_of(test[test.user_id == row.user_id].item_id))  # a user's test items are kept
+        want = set(rows_of(mine.item_id)) - tested
+        assert set(items[offsets[r]:offsets[r + 1]].tolist()) == want, r
+    profile = RetrievalExperiment(_config(tmp_path, **{"eval.exclude_seen": True,
+                                                       "data.history": {**HIST, "eval_history": "profile"}}))
+    o2, i2 = profile.evaluator(profile.test_table).exclude.rows(torch.arange(len(test)))
+    assert len(i2) > len(items)  # the whole profile: later items too
+
+
+def test_the_saved_model_excludes_what_training_excluded(tmp_path):
+    write_side_data(tmp_path)
+    exp = RetrievalExperiment(_config(tmp_path, **{"eval.exclude_seen": True, "train.epochs": 3}))
+    exp.fit()
+    expected = exp.evaluate()
+    assert exp.test_table is not None
+    raw = exp.test_table.drop(columns=["history"])
+    exp.save(tmp_path / "model")
+    rec = recstack.load(tmp_path / "model")
+    assert evaluate_recommender(rec, raw) == pytest.approx(expected, abs=1e-9)
+    assert evaluate_recommender(rec, exp.test_table) == pytest.approx(expected, abs=1e-9)  # a given history
+    whole = evaluate_recommender(rec, raw, exclude_seen=False)
+    assert whole != expected
+    with pytest.raises(recstack.errors.ConfigError, match="exclude_rows replaces exclude='seen'"):
+        rec.rank(raw[["user_id"]], raw.item_id, exclude="seen", exclude_rows=(torch.zeros(len(raw) + 1,
+                                                                                           dtype=torch.long),
+                                                                               torch.zeros(0, dtype=torch.long)))
