@@ -44,16 +44,20 @@ def test_test_rows_get_only_earlier_training_items(tmp_path):
     assert sum(later) > sum(map(len, got))  # the profile also holds items after the row
 
 
-def test_saved_model_and_raw_tables_evaluate_like_the_test_split(tmp_path):
+def _saved(tmp_path, exclude_seen):
+    """A model trained 3 epochs on the side data, its test metrics, raw test rows and the saved model."""
     write_side_data(tmp_path)
-    exp = RetrievalExperiment(_config(tmp_path, **{"eval.exclude_seen": False, "train.epochs": 3}))
+    exp = RetrievalExperiment(_config(tmp_path, **{"eval.exclude_seen": exclude_seen, "train.epochs": 3}))
     exp.fit()
     expected = exp.evaluate()
     assert exp.test_table is not None
-    raw = exp.test_table.drop(columns=["history"])
-    assert exp.evaluate(raw) == expected  # exp.evaluate(table) builds the same histories
     exp.save(tmp_path / "model")
-    rec = recstack.load(tmp_path / "model")
+    return exp, expected, exp.test_table.drop(columns=["history"]), recstack.load(tmp_path / "model")
+
+
+def test_saved_model_and_raw_tables_evaluate_like_the_test_split(tmp_path):
+    exp, expected, raw, rec = _saved(tmp_path, False)
+    assert exp.evaluate(raw) == expected  # exp.evaluate(table) builds the same histories
     assert rec.timeline is not None and rec.timeline.kind == "int"
     assert evaluate_recommender(rec, raw) == pytest.approx(expected, abs=1e-6)
     assert evaluate_recommender(exp.recommender(), raw) == pytest.approx(expected, abs=1e-6)
@@ -158,14 +162,7 @@ def test_exclude_seen_excludes_only_the_items_seen_before_the_row(tmp_path):
 
 
 def test_the_saved_model_excludes_what_training_excluded(tmp_path):
-    write_side_data(tmp_path)
-    exp = RetrievalExperiment(_config(tmp_path, **{"eval.exclude_seen": True, "train.epochs": 3}))
-    exp.fit()
-    expected = exp.evaluate()
-    assert exp.test_table is not None
-    raw = exp.test_table.drop(columns=["history"])
-    exp.save(tmp_path / "model")
-    rec = recstack.load(tmp_path / "model")
+    exp, expected, raw, rec = _saved(tmp_path, True)
     assert evaluate_recommender(rec, raw) == pytest.approx(expected, abs=1e-9)
     assert evaluate_recommender(rec, exp.test_table) == pytest.approx(expected, abs=1e-9)  # a given history
     whole = evaluate_recommender(rec, raw, exclude_seen=False)
