@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from recstack.artifacts.requests import check_ids
-from recstack.preprocessing._cells import check_labels, exact_integers, plain_value
+from recstack.preprocessing._cells import check_labels, exact_integers
 from recstack.preprocessing.keys import KeyIndex
 
-__all__ = ["StoredIds"]
+__all__ = ["StoredIds", "plain_values"]
 
 
 class StoredIds:
@@ -95,8 +95,33 @@ class StoredIds:
         them, and whether a stored ID column holds integers: computed once, for :meth:`echo`."""
         if self._spellings is None:
             stored = [pd.Series([], dtype=object) if s is None else s for s in (self._known, self._side)]
-            known, side = (np.array([plain_value(v) for v in s.to_numpy(dtype=object)], dtype=object) for s in stored)
+            known, side = (plain_values(s) for s in stored)
             integers = any(pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.infer_dtype(s) == "integer"
                            for s in stored)  # (an absent table's empty object column counts as neither)
             self._spellings = (known, side, integers)
         return self._spellings
+
+
+def plain_values(ids: pd.Series) -> np.ndarray:
+    """``(n,)`` object: ``ids`` as plain Python values (NumPy scalars as the value they hold), as
+    JSON writes them. Whole columns at a time: a NumPy or pandas dtype gives Python scalars
+    already; an object column is converted only in its cells of NumPy types (Python only for
+    the distinct types and those cells)."""
+    out = ids.to_numpy(dtype=object)
+    if ids.dtype != object and not isinstance(ids.dtype, pd.CategoricalDtype):
+        return out  # a new array of Python scalars (int64 -> int, float32 -> float, Int64's NA as pd.NA)
+    out = out.copy()  # an object column's own array: not to be shared
+    kinds = list(set(map(type, out)))  # one pass in C
+    if not any(issubclass(t, np.generic) for t in kinds):
+        return out
+    code = {t: i for i, t in enumerate(kinds)}
+    types = np.fromiter(map(code.__getitem__, map(type, out)), dtype=np.int64, count=len(out))
+    for i, t in enumerate(kinds):
+        if not issubclass(t, np.generic):
+            continue
+        cells = types == i
+        if np.dtype(t).kind in "biuf":  # a NumPy array of one number type gives Python scalars at once
+            out[cells] = out[cells].astype(t).astype(object)
+        else:  # (dates, text: .item() as plain_value does)
+            out[cells] = [v.item() for v in out[cells]]
+    return out
