@@ -52,7 +52,7 @@ def as_of_rows(rec: Recommender, table: pd.DataFrame, *, exclude_seen: bool
                                        user=data.user_column, item=data.item_column, time=data.time_column)
     given = hist.column in table.columns
     if not given and rec.history_column in rec.preprocessor.schema.columns_of(rec.query_features):
-        table = evaluation_histories(data, table, reference, where=_WHERE)
+        table = evaluation_histories(data, table, reference, where=_WHERE, saved=True)
     if not exclude_seen:
         return table, None
     schema, features = rec.preprocessor.schema, rec.query_features

@@ -10,6 +10,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+import torch
 
 from recstack.artifacts.timeline import check_time_column
 from recstack.config.experiment import ExperimentConfig
@@ -203,6 +204,18 @@ class ExperimentChecks:
                     f"of data.item_column {data.item_column!r}, so every history item would be OOV; set "
                     f"data.item_column: {column} (or drop features.{name}.source for a vocabulary of its own)"
                 )
+
+    def positives_in_catalogue(self, rows: torch.Tensor, items: pd.Series, catalogue_size: int) -> None:
+        """``task.candidates: catalogue`` scores each training row's item among the catalogue's:
+        an item the catalogue lacks (an items table without it) has no column to score, so all such
+        rows are counted and named before training."""
+        outside = (rows >= catalogue_size).numpy()
+        if outside.any():
+            sample = sorted(set(items[outside].tolist()), key=str)[:5]
+            raise ConfigError(
+                f"task.candidates: catalogue: {int(outside.sum())} of {len(rows)} training rows have "
+                f"{items.name} values the catalogue lacks (e.g. {sample}): the catalogue is data.join.items when it has "
+                "every candidate column; add those items to the items table, or use task.candidates: in_batch")
 
     def timeline(self, train: pd.DataFrame, key_column: str) -> None:
         """``data.history.eval_history: before`` saves each user's training items (as catalogue

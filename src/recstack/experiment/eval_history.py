@@ -3,6 +3,8 @@ evaluate``), built from the training rows as ``data.history.eval_history`` says.
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 
 from recstack.artifacts.timeline import time_kind
@@ -12,15 +14,17 @@ from recstack.errors import SchemaError
 
 __all__ = ["earlier_items", "evaluation_histories"]
 
+log = logging.getLogger(__name__)
 _EVAL_KEYS = {**HISTORY_KEYS, "before_each_row": "data.history.eval_history"}
 
 
 def evaluation_histories(data: DataConfig, table: pd.DataFrame, reference: pd.DataFrame, *,
-                         where: str) -> pd.DataFrame:
+                         where: str, saved: bool = False) -> pd.DataFrame:
     """``table`` with ``data.history.column`` built from ``reference`` (the training rows, or a
     saved model's training timeline): each user's whole profile (``eval_history: profile``), or
     only the items strictly earlier than the row's time (``before``), which needs the rows'
-    ``data.time_column``; ``where`` names the table in that error."""
+    ``data.time_column``; ``where`` names the table in that error, whose fix for a ``saved``
+    model (whose config is fixed) is the column alone."""
     hist = data.history
     assert hist is not None, "callers check data.history"
     as_of = hist.eval_history == "before"
@@ -28,8 +32,9 @@ def evaluation_histories(data: DataConfig, table: pd.DataFrame, reference: pd.Da
     if as_of and (time is None or time not in table.columns):
         raise SchemaError(
             f"data.history.eval_history: before gives each row of {where} the training items earlier than its "
-            f"time, but {where} has no column {time!r} (data.time_column); add the column, or set "
-            f"data.history.eval_history: profile (each user's whole training profile)")
+            f"time, but {where} has no column {time!r} (data.time_column); add the column" + (
+                " (the model was trained so; with --names, name the file's columns)" if saved else
+                ", or set data.history.eval_history: profile (each user's whole training profile)"))
     if as_of:
         assert time is not None
         table = _comparable_times(table, reference[time], time, where)
@@ -44,12 +49,13 @@ def earlier_items(data: DataConfig, table: pd.DataFrame, reference: pd.DataFrame
     after the row was not seen yet, and excluding it would use the future)."""
     hist, time, user = data.history, data.time_column, data.user_column
     assert hist is not None and time is not None, "eval_history: before needs both"
-    rows = _comparable_times(table[[user, time]], reference[time], time, where)
+    rows = _comparable_times(table[[user, time]], reference[time], time, where, warn=False)  # said for the histories
     args = {**data.history_args(), "config_keys": _EVAL_KEYS, "max_length": max(len(reference), 1)}
     return add_history(rows, **args, reference=reference, before_each_row=True)[hist.column]
 
 
-def _comparable_times(table: pd.DataFrame, training: pd.Series, time: str, where: str) -> pd.DataFrame:
+def _comparable_times(table: pd.DataFrame, training: pd.Series, time: str, where: str, *,
+                      warn: bool = True) -> pd.DataFrame:
     """``table`` whose ``time`` column orders against the training times: numbers with numbers,
     datetimes with datetimes (ISO text parsed for them, as a CSV file holds them; a zone on
     both sides or on neither). Anything else is a :class:`SchemaError` naming both types."""
@@ -66,6 +72,8 @@ def _comparable_times(table: pd.DataFrame, training: pd.Series, time: str, where
     numbers = {"int", "float"}
     same = (want in numbers and have in numbers) or (
         want == have == "datetime" and isinstance(rows.dtype, pd.DatetimeTZDtype) == aware)
+    if same and want in numbers and warn:
+        _warn_far_times(rows, training, time, where)
     if not same:
         like = "numbers" if want in numbers else (
             "datetimes with a zone (or ISO text with one)" if aware else "datetimes without a zone (or ISO text)")
@@ -73,3 +81,18 @@ def _comparable_times(table: pd.DataFrame, training: pd.Series, time: str, where
             f"data.history.eval_history: before orders {where}'s {time!r} (data.time_column) against the training "
             f"times, but it holds {rows.dtype} and the training times {training.dtype}; give {like}")
     return table
+
+
+def _warn_far_times(rows: pd.Series, training: pd.Series, time: str, where: str) -> None:
+    """Warns when evaluation times lie far outside the training times (beyond their span again
+    on either side): usually another unit (milliseconds for seconds), which makes every training
+    item earlier than the row, or none."""
+    low, high = float(training.min()), float(training.max())
+    span = max(high - low, 1.0)
+    values = rows.to_numpy(dtype=float)
+    far = int(((values > high + span) | (values < low - span)).sum())
+    if far:
+        log.warning("%s: %d of %d rows have a %s far outside the training times (%s to %s): another unit "
+                    "(milliseconds for seconds)? Each row's history holds the training items earlier than its "
+                    "time, so such rows get all or none of them", where, far, len(values), time,
+                    training.min(), training.max())

@@ -4,6 +4,7 @@ seen-item lists and cold rows it needs. ``RetrievalExperiment.prepare``/``evalua
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from recstack.experiment.retrieval import RetrievalExperiment
 
 __all__ = ["build_evaluator", "prepare_rows"]
+
+log = logging.getLogger(__name__)
 
 
 def prepare_rows(exp: RetrievalExperiment, table: pd.DataFrame) -> pd.DataFrame:
@@ -71,8 +74,14 @@ def build_evaluator(exp: RetrievalExperiment, table: pd.DataFrame, *, exclude_se
     exclude = (_seen_lists(exp, table, seen_train, key_col, given_history, (seen_codes, table_codes))
                if exclude_seen else None)
     cold, known = None, None
+    unknown = ~np.isin(table_codes, seen_codes)
+    cold_rows = _cold_rows(exp, table, unknown)
+    if unknown.any():  # as recstack evaluate says it: much of such a split's metric may be the cold answer
+        log.warning("%s: %d of %d rows have %s values not seen in training; %d of them give no other query "
+                    "feature and are scored as cold starts (eval.cold_start: %s)", where, int(unknown.sum()),
+                    len(table), user, int(cold_rows.sum()), ev.cold_start)
     if ev.cold_start == "average":
-        cold = torch.as_tensor(_cold_rows(exp, table, ~np.isin(table_codes, seen_codes)))
+        cold = torch.as_tensor(cold_rows)
         known_rows = exp.known_queries(seen_train) if bool(cold.any()) else None
         if known_rows is None or len(known_rows) == 0:
             cold = None  # nothing cold, or no known user to average (every ID missing)

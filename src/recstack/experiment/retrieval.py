@@ -163,6 +163,8 @@ class RetrievalExperiment:
         feats = self._on_training_rows(self.preprocessor.transform, fit_part)
         # each row's item, told apart even where items share an ID index (OOV, hashing)
         feats[CANDIDATE_ROW] = self.catalogue.item_rows(fit_part[key_col])
+        if cfg.task.candidates == "catalogue":  # every positive must be a column of the catalogue softmax
+            self.checks.positives_in_catalogue(feats[CANDIDATE_ROW], fit_part[key_col], len(self.catalogue.ids))
         self.train_data = TensorDataset(feats)
         seed_everything(cfg.train.seed)  # initial weights depend on the seed only
         model = build_model(cfg.model.kind, cfg.model_options(), self.preprocessor.outputs)

@@ -66,8 +66,9 @@ def warn_trivial_cutoffs(metrics: Sequence[str], num_candidates: int) -> list[st
 def warn_outside_catalogue(outside: int, rows: int, column: str, where: str, hint: str | None = None) -> None:
     """Warns when evaluation rows hold items the catalogue lacks: they count as misses."""
     if outside:
-        hint = hint or ("the catalogue is the training items, plus data.join.items when given: add the items "
-                        "table so items first seen in evaluation can be ranked, and check the ID spelling")
+        hint = hint or ("the catalogue is data.join.items when it has every candidate column, else the training "
+                        "items: list items first seen in evaluation in the items table so they can be ranked, and "
+                        "check the ID spelling")
         logger.warning("%s: %d of %d rows have %s values not in the catalogue; they count as misses (%s)",
                        where, outside, rows, column, hint)
 
