@@ -160,6 +160,12 @@ def allowed_keys(model: type[BaseModel] | None, loc: Sequence[str | int]) -> lis
     return list(dict.fromkeys(k for k in keys if k not in _HIDDEN_KEYS))
 
 
+def _subsections_with(model: type[BaseModel] | None, loc: Sequence[str | int], key: str) -> list[str]:
+    """The keys of the section at ``loc`` that are sections holding ``key`` (``history`` for
+    ``eval_history`` in ``data``): where a key written one level too high belongs."""
+    return [k for k in allowed_keys(model, loc) if key in allowed_keys(model, [*loc, k])]
+
+
 def suggest_keys(key: str, allowed: Sequence[str]) -> list[str]:
     """The allowed keys ``key`` was probably meant to be: a known name of another library
     (``learning_rate`` -> ``lr``) first, then close spellings (``dtyp`` -> ``dtype``)."""
@@ -189,6 +195,11 @@ def format_validation_error(err: ValidationError, prefix: str = "", model: type[
         if e["type"] == "extra_forbidden":
             raw = e["loc"]
             msg = unknown_key_message(str(raw[-1]), allowed_keys(model, raw[:-1]) if raw else [])
+            homes = _subsections_with(model, raw[:-1], str(raw[-1])) if raw and "did you mean" not in msg else []
+            if homes:  # data.eval_history: a key of data.history
+                section = path.rsplit(".", 1)[0] if "." in path else ""
+                where = " or ".join(".".join(p for p in (section, h, str(raw[-1])) if p) for h in homes)
+                msg = f"unknown key here; did you mean {where}?"
         elif e["type"] == "value_error" and msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]  # a check of ours: its own words name the keys
         got = e.get("input")
