@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from recstack.data._text_times import check_text_times
 from recstack.data.splits import check_times
 from recstack.errors import ConfigError, SchemaError
 from recstack.preprocessing.keys import key_codes
@@ -133,6 +134,8 @@ def _earlier_end(s_user: np.ndarray, s_time: pd.Series, u: np.ndarray, t: pd.Ser
     """
     check_times(t, str(t.name), f"{time_key} (the rows)", time_key)
     both = pd.concat([s_time, t], ignore_index=True)
+    # text times order against each other only when both sides share one ISO shape
+    check_text_times(both, str(t.name), f"{time_key} (the reference's rows, then the rows)", time_key)
     rank = both.rank(method="dense").to_numpy(dtype=np.int64)
     width = int(rank.max(initial=0)) + 1
     key = s_user.astype(np.int64) * width + rank[: len(s_time)]

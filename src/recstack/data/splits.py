@@ -6,12 +6,14 @@ The temporal splits are what ``data.split`` runs, so their errors name its keys
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from recstack.data._text_times import check_text_times, is_text, text_cutoff_error
 from recstack.data._times import iso_time, quoted_yyyymmdd, shown, time_limit
 from recstack.data.readers import read_table
 from recstack.preprocessing._cells import plain_value
@@ -31,11 +33,13 @@ def _need(df: pd.DataFrame, kind: str, **roles: str) -> None:
 
 def check_times(times: pd.Series, column: str, where: str, role: str = "time") -> None:
     """Orders by time need every time: a missing one would sort as the latest (pandas puts NaN
-    last), moving rows into the test side or letting a history see its future. ``role``: how
-    the error names the ordering (``data.time_column``)."""
+    last), moving rows into the test side or letting a history see its future. Text must be ISO
+    8601 of one shape, the only text that sorts as time (``23/03/1998`` sorts by day of month).
+    ``role``: how the error names the ordering (``data.time_column``)."""
     missing = times.isna().to_numpy()
     if missing.any():
         raise empty_cells(where, column, missing, f"ordering by {role} needs every row's time: fill or drop those rows")
+    check_text_times(times, column, where, role)
 
 
 def random_split(df: pd.DataFrame, *, test_fraction: float = 0.2, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -54,7 +58,9 @@ def temporal_split(
 
     ``cutoff``: a value of the column's type, or a date / datetime (also as ISO text, as a saved
     model's JSON holds them) on a column of times or of Unix seconds, by ``data.filter``'s rule:
-    a date is its midnight, a time without a zone is UTC; text on a column of text compares as text.
+    a date is its midnight, a time without a zone is UTC; text on a column of (ISO) text compares
+    as text, so it must be written as the column writes its times (``1998-03-23``, or the full time).
+    Without ``cutoff``, the quantile is found by sorting, so a column of ISO text takes it too.
     """
     where = "data.split (kind: temporal)"
     _need(df, "temporal", time_column=time_col)
@@ -64,7 +70,7 @@ def temporal_split(
         if test_fraction is None or not 0 < test_fraction < 1:
             raise ConfigError(f"data.split.test_fraction: {test_fraction!r} is not in (0, 1); give it, or "
                               "data.split.cutoff (the first test time)")
-        cutoff = df[time_col].quantile(1 - test_fraction, interpolation="higher")
+        cutoff = _higher_quantile(df[time_col], 1 - test_fraction)
     limit = _cutoff_value(df[time_col], cutoff, time_col) if given else cutoff
     try:
         test = (df[time_col] >= limit).to_numpy()
@@ -80,6 +86,16 @@ def temporal_split(
         raise DataError(f"{where}: {at} on data.time_column {time_col!r} leaves {side} empty (many rows share "
                         "the cutoff time?); set another data.split.cutoff or data.split.test_fraction")
     return df[~test].reset_index(drop=True), df[test].reset_index(drop=True)
+
+
+def _higher_quantile(times: pd.Series, q: float) -> Any:
+    """The ``q`` quantile of ``times`` that is one of its values (``interpolation="higher"``); ISO
+    text (see :func:`check_times`) by sorting, as pandas' quantile takes only numbers and times."""
+    if not is_text(times):
+        return times.quantile(q, interpolation="higher")
+    if not len(times):
+        return ""  # no row: "leaves train empty", as the NaN quantile of no number does
+    return times.sort_values(ignore_index=True).iloc[math.ceil(q * (len(times) - 1))]
 
 
 _CUTOFF_FIX = "give data.split.cutoff as a number in the column's own unit{example}, or the column as Unix seconds"
@@ -103,6 +119,10 @@ def _cutoff_value(times: pd.Series, cutoff: Any, column: str) -> Any:
         if fix is not None:  # "20190105": the number, or the date 2019-01-05? As data.filter's min/max
             raise ConfigError(f"data.split.cutoff: {fix}")
         cutoff = iso_time(cutoff) or cutoff
+    elif isinstance(cutoff, str) and len(times) and is_text(times):  # ISO text (check_times): compared as text
+        problem = text_cutoff_error(cutoff, str(times.iloc[0]))
+        if problem is not None:
+            raise ConfigError(f"data.split.cutoff: {problem}, on data.time_column {column!r}")
     if not isinstance(cutoff, date):
         return cutoff
     key = "data.split.cutoff"
