@@ -115,8 +115,9 @@ def check_output(output: str | None, as_json: bool) -> None:
 
 def write_chunks(chunks: Iterator[pd.DataFrame], output: str | None, *, as_json: bool,
                  text_columns: tuple[str, ...] = ()) -> int:
-    """Writes result chunks to ``output`` (``.parquet``/``.pq``: Parquet; otherwise CSV, tab-
-    separated for ``.tsv``), or to stdout as CSV (JSON Lines with ``as_json``); returns the rows.
+    """Writes result chunks to ``output`` (``.parquet``/``.pq``: Parquet; ``.csv``: CSV; ``.tsv``:
+    tab-separated; :func:`check_output` refuses other suffixes first), or to stdout as CSV (JSON
+    Lines with ``as_json``); returns the rows.
     ``text_columns``: written as text in Parquet (user IDs of mixed types: known users as
     integers, unknown ones as given), where a column holds one type."""
     rows = 0

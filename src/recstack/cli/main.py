@@ -278,9 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(read with the model's saved ID types); answered 4096 at a time, a repeated ID once")
     r.add_argument("--all-users", action="store_true", help="every user the model stores from training")
     r.add_argument("--output", metavar="FILE",
-                   help="write the lists to FILE (.parquet/.pq: Parquet, .tsv: tab-separated, else CSV; columns: "
-                        "user column, rank, item column, score) chunk by chunk; without it, --users-file and "
-                        "--all-users print CSV (JSON Lines with --json)")
+                   help="write the lists to FILE, whose suffix picks the format (.csv: CSV, .tsv: tab-separated, "
+                        ".parquet/.pq: Parquet; any other suffix is refused; columns: user column, rank, item "
+                        "column, score) chunk by chunk; without it, --users-file and --all-users print CSV (JSON "
+                        "Lines with --json)")
     r.add_argument("-k", type=int, default=10, help="how many items per user (default: 10)")
     r.add_argument("--exclude-seen", action="store_true", help="drop each user's training items")
     r.add_argument("--json", action="store_true", help="print JSON records")
