@@ -4,7 +4,7 @@ Ordering by a time column (``data.split``'s ``temporal`` and ``leave_last_n``, `
 sorts its values as they are. Text sorts character by character, which is time order only
 for ISO 8601 text written one way (``1998-03-23 02:08:00``: largest unit first, fixed widths,
 one separator, one zone): ``23/03/1998 02:08`` sorts by day of month, and ``1998-03-23 2:08``
-before ``1998-03-23 10:00`` after it. Such text must not order rows silently.
+after ``1998-03-23 10:00``. Such text must not order rows silently.
 """
 
 from __future__ import annotations
