@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from recstack.artifacts.timeline import time_kind
@@ -84,15 +85,17 @@ def _comparable_times(table: pd.DataFrame, training: pd.Series, time: str, where
 
 
 def _warn_far_times(rows: pd.Series, training: pd.Series, time: str, where: str) -> None:
-    """Warns when evaluation times lie far outside the training times (beyond their span again
-    on either side): usually another unit (milliseconds for seconds), which makes every training
-    item earlier than the row, or none."""
+    """Warns when evaluation times are of another magnitude than the training times (over 100x
+    their largest, or under 1/100 of their smallest positive one): usually another unit
+    (milliseconds for seconds), which makes every training item earlier than the row, or none.
+    A later test period of the same unit (a temporal split) stays silent."""
     low, high = float(training.min()), float(training.max())
-    span = max(high - low, 1.0)
     values = rows.to_numpy(dtype=float)
-    far = int(((values > high + span) | (values < low - span)).sum())
-    if far:
-        log.warning("%s: %d of %d rows have a %s far outside the training times (%s to %s): another unit "
-                    "(milliseconds for seconds)? Each row's history holds the training items earlier than its "
-                    "time, so such rows get all or none of them", where, far, len(values), time,
-                    training.min(), training.max())
+    far = (values > 100 * high) if high > 0 else np.zeros(len(values), dtype=bool)
+    if low > 0:
+        far |= values < low / 100
+    if far.any():
+        log.warning("%s: %d of %d rows have a %s of another magnitude than the training times (%s to %s): "
+                    "another unit (milliseconds for seconds)? Each row's history holds the training items "
+                    "earlier than its time, so such rows get all or none of them", where, int(far.sum()),
+                    len(values), time, training.min(), training.max())
