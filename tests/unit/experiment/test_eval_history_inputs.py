@@ -12,22 +12,14 @@ import torch
 
 import recstack
 from recstack.artifacts.timeline import Timeline, check_time_column
-from recstack.config import ExperimentConfig
 from recstack.errors import ArtifactError, ConfigError, SchemaError
 from recstack.experiment import RetrievalExperiment
 from recstack.experiment.offline import evaluate_recommender
 from recstack.experiment.tables import Tables
+from tests.unit.experiment.as_of_data import as_of_config
 
 
-def _config(tmp_path, candidates="catalogue"):
-    return ExperimentConfig.from_dict({
-        "data": {"train": "x.csv", "time_column": "timestamp",
-                 "history": {"max_length": 6, "mode": "before", "eval_history": "before"}},
-        "features": {"history": {"type": "sequence", "max_length": 6}, "item_id": {"type": "categorical"}},
-        "model": {"kind": "two_tower", "query": ["history"], "candidate": ["item_id"], "embedding_dim": 8},
-        "task": {"kind": "retrieval", "candidates": candidates},
-        "train": {"lr": 0.2, "batch_size": 256, "epochs": 1, "seed": 1, "progress": False},
-        "eval": {"metrics": ["hit_rate@10", "mrr"], "ties": "mid"}}, base_dir=str(tmp_path))
+_config = as_of_config
 
 
 def _rows(times=None, n=1200):

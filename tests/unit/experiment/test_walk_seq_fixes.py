@@ -10,22 +10,14 @@ import pandas as pd
 import pytest
 
 import recstack
-from recstack.config import ExperimentConfig
 from recstack.errors import ConfigError, SchemaError
 from recstack.experiment import RetrievalExperiment
 from recstack.experiment.offline import evaluate_recommender
 from recstack.experiment.tables import Tables
+from tests.unit.experiment.as_of_data import as_of_config
 
 
-def _config(tmp_path, candidates="catalogue"):
-    return ExperimentConfig.from_dict({
-        "data": {"train": "x.csv", "time_column": "timestamp",
-                 "history": {"max_length": 6, "mode": "before", "eval_history": "before"}},
-        "features": {"history": {"type": "sequence", "max_length": 6}, "item_id": {"type": "categorical"}},
-        "model": {"kind": "two_tower", "query": ["history"], "candidate": ["item_id"], "embedding_dim": 8},
-        "task": {"kind": "retrieval", "candidates": candidates},
-        "train": {"lr": 0.2, "batch_size": 256, "epochs": 1, "seed": 1, "progress": False},
-        "eval": {"metrics": ["hit_rate@10"], "ties": "mid"}}, base_dir=str(tmp_path))
+_config = as_of_config
 
 
 def _rows(n=1200, users=30):
